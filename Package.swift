@@ -1,0 +1,64 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// libparley.so: only the C-ABI target carries the linker flags (they follow a
+// target into every product that links it; see shared/BUILD-NOTES.md).
+let soLinkerFlags: [LinkerSetting] = [
+    .unsafeFlags([
+        "-static-stdlib",
+        "-Xlinker", "--version-script=\(Context.packageDirectory)/exports.map",
+        "-Xlinker", "-soname=libparley.so",
+        "-Xlinker", "-z", "-Xlinker", "defs",
+        "-Xlinker", "-z", "-Xlinker", "nodelete",
+    ]),
+]
+
+// Hot float loops: let SIMD8/SIMD16<Float> lower to AVX2 + FMA in release builds.
+let engineSwiftFlags: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+    .unsafeFlags(["-Xcc", "-march=x86-64-v3", "-target-cpu", "haswell"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "Parley",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "parley", type: .dynamic, targets: ["CAPI"]),
+        .executable(name: "parley-cli", targets: ["ParleyCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries (modulemap + shim header).
+        .systemLibrary(name: "CBLAS", path: "Sources/Shims/CBLAS"),
+        .systemLibrary(name: "CLuaJIT", path: "Sources/Shims/CLuaJIT", pkgConfig: "luajit",
+                       providers: [.apt(["libluajit-5.1-dev"])]),
+        .systemLibrary(name: "COpenAL", path: "Sources/Shims/COpenAL", pkgConfig: "openal",
+                       providers: [.apt(["libopenal-dev"])]),
+        .systemLibrary(name: "CEspeakNG", path: "Sources/Shims/CEspeakNG"),
+        .systemLibrary(name: "CCurl", path: "Sources/Shims/CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // Quantized integer dot products in C (AVX-512 VNNI / AVX2 / scalar, chosen by CPUID).
+        .target(name: "Kernels", path: "Sources/Kernels",
+                cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
+        // The public C header, imported by the Swift C-ABI layer so both agree on layouts.
+        .target(name: "ParleyABI", path: "Sources/ParleyABI"),
+
+        .target(name: "NPCRuntime", dependencies: ["Kernels", "CBLAS", "CEspeakNG"],
+                swiftSettings: engineSwiftFlags),
+        .target(name: "ComputeRouter", dependencies: ["NPCRuntime", "CCurl"]),
+        .target(name: "LuaBindings", dependencies: ["NPCRuntime", "CLuaJIT"]),
+        .target(name: "CAPI", dependencies: ["NPCRuntime", "ComputeRouter", "LuaBindings", "ParleyABI"],
+                linkerSettings: soLinkerFlags),
+
+        .executableTarget(name: "ParleyCLI",
+                          dependencies: ["NPCRuntime", "ComputeRouter",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: engineSwiftFlags),
+
+        .testTarget(name: "NPCRuntimeTests", dependencies: ["NPCRuntime"]),
+        .testTarget(name: "ComputeRouterTests", dependencies: ["ComputeRouter"]),
+    ]
+)

@@ -1,0 +1,47 @@
+/// A bounded multi-producer, single-consumer queue of events. Producers (worker
+/// threads) never block on the game: when the queue is full the oldest AUDIO
+/// payloads are not dropped silently — `push` reports overflow so the turn can
+/// end with an error instead.
+public final class EventQueue: @unchecked Sendable {
+    public let capacity: Int
+    private let lock = Lock()
+    private var items: [RuntimeEvent] = []
+    private var head = 0
+    private let epochMs: Double
+
+    public init(capacity: Int = 4096) {
+        self.capacity = max(1, capacity)
+        epochMs = monotonicMs()
+    }
+
+    /// Milliseconds since the queue (the runtime) was created.
+    public func now() -> Double { monotonicMs() - epochMs }
+
+    /// Adds an event, stamping its time. Returns false if the queue is full.
+    @discardableResult
+    public func push(_ event: RuntimeEvent) -> Bool {
+        var e = event
+        e.timeMs = now()
+        return lock.withLock {
+            guard items.count - head < capacity else { return false }
+            items.append(e)
+            return true
+        }
+    }
+
+    /// The next event, or nil when none is pending. Never blocks on producers for long.
+    public func poll() -> RuntimeEvent? {
+        lock.withLock {
+            guard head < items.count else { return nil }
+            let e = items[head]
+            head += 1
+            if head == items.count { items.removeAll(keepingCapacity: true); head = 0 }
+            else if head > 1024 && head * 2 > items.count { items.removeFirst(head); head = 0 }
+            return e
+        }
+    }
+
+    public var count: Int { lock.withLock { items.count - head } }
+
+    public func clear() { lock.withLock { items.removeAll(); head = 0 } }
+}

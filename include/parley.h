@@ -1,0 +1,1 @@
+../Sources/ParleyABI/include/parley.h
