@@ -6,6 +6,7 @@ import PackageDescription
 let soLinkerFlags: [LinkerSetting] = [
     .unsafeFlags([
         "-static-stdlib",
+        "-use-ld=lld",
         "-Xlinker", "--version-script=\(Context.packageDirectory)/exports.map",
         "-Xlinker", "-soname=libparley.so",
         "-Xlinker", "-z", "-Xlinker", "defs",
@@ -48,7 +49,8 @@ let package = Package(
 
         .target(name: "NPCRuntime", dependencies: ["Kernels", "CBLAS", "CEspeakNG"],
                 swiftSettings: engineSwiftFlags),
-        .target(name: "ComputeRouter", dependencies: ["NPCRuntime", "CCurl"]),
+        // CCurl joins ComputeRouter with the remote client (the .so links only what it uses).
+        .target(name: "ComputeRouter", dependencies: ["NPCRuntime"]),
         .target(name: "LuaBindings", dependencies: ["NPCRuntime", "CLuaJIT"]),
         .target(name: "CAPI", dependencies: ["NPCRuntime", "ComputeRouter", "LuaBindings", "ParleyABI"],
                 linkerSettings: soLinkerFlags),
