@@ -1,0 +1,118 @@
+import Kernels
+
+/// A weight matrix left in the mmap: `rows` outputs × `cols` inputs of `type`
+/// (GGUF dims [cols, rows], row-major by output).
+public struct WeightMatrix: @unchecked Sendable {
+    public let name: String
+    public let base: UnsafeRawPointer
+    public let type: GGMLType
+    public let rows: Int
+    public let cols: Int
+    public let rowBytes: Int
+
+    init(_ gguf: GGUFFile, _ name: String, rows: Int, cols: Int) throws(RuntimeError) {
+        guard let t = gguf.tensor(name) else { throw RuntimeError(.badModel, "missing tensor \(name)") }
+        guard t.dims.count == 2, t.dims[0] == cols, t.dims[1] == rows else {
+            throw RuntimeError(.badModel, "tensor \(name) has shape \(t.dims), expected [\(cols), \(rows)]")
+        }
+        guard pk_type_supported(Int32(t.type.rawValue)) != 0 else {
+            throw RuntimeError(.unsupportedModel, "tensor \(name): type \(t.type.name) is not supported by the kernels")
+        }
+        self.name = name
+        base = gguf.data(of: t)
+        type = t.type
+        self.rows = rows
+        self.cols = cols
+        rowBytes = t.byteCount / rows
+    }
+
+    @inline(__always) public var kernelType: Int32 { Int32(type.rawValue) }
+
+    /// Row `r` as floats (embedding lookup).
+    public func dequantizeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
+        pk_dequantize_row(kernelType, base + r * rowBytes, out, Int32(cols))
+    }
+}
+
+/// Reads a small 1-D tensor (norm weights, biases) into floats.
+func vector(_ gguf: GGUFFile, _ name: String, count: Int) throws(RuntimeError) -> [Float] {
+    guard let t = gguf.tensor(name) else { throw RuntimeError(.badModel, "missing tensor \(name)") }
+    guard t.elementCount == count else {
+        throw RuntimeError(.badModel, "tensor \(name) has \(t.elementCount) values, expected \(count)")
+    }
+    guard pk_type_supported(Int32(t.type.rawValue)) != 0, count % t.type.blockSize == 0 else {
+        throw RuntimeError(.unsupportedModel, "tensor \(name): type \(t.type.name) is not supported")
+    }
+    var out = [Float](repeating: 0, count: count)
+    out.withUnsafeMutableBufferPointer { pk_dequantize_row(Int32(t.type.rawValue), gguf.data(of: t), $0.baseAddress, Int32(count)) }
+    return out
+}
+
+func optionalVector(_ gguf: GGUFFile, _ name: String, count: Int, required: Bool) throws(RuntimeError) -> [Float]? {
+    guard required else { return nil }
+    return try vector(gguf, name, count: count)
+}
+
+public struct LayerWeights: Sendable {
+    public let attnNorm: [Float]                       // (dim)
+    public let wq, wk, wv, wo: WeightMatrix            // (qDim, dim) (kvDim, dim) (kvDim, dim) (dim, qDim)
+    public let bq, bk, bv: [Float]?                    // (qDim) (kvDim) (kvDim), qwen2
+    public let qNorm, kNorm: [Float]?                  // (headDim), gemma3
+    public let postAttnNorm: [Float]?                  // (dim), gemma3
+    public let ffnNorm: [Float]                        // (dim)
+    public let gate, up, down: WeightMatrix            // (ffn, dim) (ffn, dim) (dim, ffn)
+    public let postFfnNorm: [Float]?                   // (dim), gemma3
+}
+
+/// All weights of a model, described by its `ModelConfig`; matrices stay in the mmap.
+public struct ModelWeights: Sendable {
+    public let embedding: WeightMatrix                 // (vocab, dim)
+    public let layers: [LayerWeights]
+    public let outputNorm: [Float]                     // (dim)
+    public let output: WeightMatrix                    // (vocab, dim); the embedding when tied
+
+    public init(gguf: GGUFFile, config c: ModelConfig) throws(RuntimeError) {
+        let a = c.architecture
+        embedding = try WeightMatrix(gguf, TensorName.tokenEmbedding, rows: c.vocabSize, cols: c.dim)
+        var layers: [LayerWeights] = []
+        for l in 0..<c.layerCount {
+            func m(_ s: String, _ rows: Int, _ cols: Int) throws(RuntimeError) -> WeightMatrix {
+                try WeightMatrix(gguf, TensorName.block(l, s), rows: rows, cols: cols)
+            }
+            func v(_ s: String, _ n: Int, _ present: Bool = true) throws(RuntimeError) -> [Float]? {
+                try optionalVector(gguf, TensorName.block(l, s), count: n, required: present)
+            }
+            layers.append(LayerWeights(
+                attnNorm: try vector(gguf, TensorName.block(l, "attn_norm.weight"), count: c.dim),
+                wq: try m("attn_q.weight", c.qDim, c.dim),
+                wk: try m("attn_k.weight", c.kvDim, c.dim),
+                wv: try m("attn_v.weight", c.kvDim, c.dim),
+                wo: try m("attn_output.weight", c.dim, c.qDim),
+                bq: try v("attn_q.bias", c.qDim, a.qkvBias),
+                bk: try v("attn_k.bias", c.kvDim, a.qkvBias),
+                bv: try v("attn_v.bias", c.kvDim, a.qkvBias),
+                qNorm: try v("attn_q_norm.weight", c.headDim, a.qkNorm),
+                kNorm: try v("attn_k_norm.weight", c.headDim, a.qkNorm),
+                postAttnNorm: try v("post_attention_norm.weight", c.dim, a.postNorms),
+                ffnNorm: try vector(gguf, TensorName.block(l, "ffn_norm.weight"), count: c.dim),
+                gate: try m("ffn_gate.weight", c.ffnDim, c.dim),
+                up: try m("ffn_up.weight", c.ffnDim, c.dim),
+                down: try m("ffn_down.weight", c.dim, c.ffnDim),
+                postFfnNorm: try v("post_ffw_norm.weight", c.dim, a.postNorms)))
+        }
+        self.layers = layers
+        outputNorm = try vector(gguf, TensorName.outputNorm, count: c.dim)
+        output = gguf.tensor(TensorName.output) != nil
+            ? try WeightMatrix(gguf, TensorName.output, rows: c.vocabSize, cols: c.dim)
+            : embedding
+    }
+
+    /// Bytes of weights streamed per decoded token (all matrices, the output head, one embedding row).
+    public var bytesPerToken: Int {
+        var total = output.rows * output.rowBytes + embedding.rowBytes
+        for l in layers {
+            for w in [l.wq, l.wk, l.wv, l.wo, l.gate, l.up, l.down] { total += w.rows * w.rowBytes }
+        }
+        return total
+    }
+}

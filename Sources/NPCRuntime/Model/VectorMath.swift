@@ -1,0 +1,74 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Small float loops of the forward pass. SIMD8 lowers to AVX2 + FMA in release builds.
+
+@inline(__always)
+func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+    var i = 0
+    while i + 16 <= n {
+        acc0.addProduct(UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self),
+                        UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self))
+        acc1.addProduct(UnsafeRawPointer(a + i + 8).loadUnaligned(as: SIMD8<Float>.self),
+                        UnsafeRawPointer(b + i + 8).loadUnaligned(as: SIMD8<Float>.self))
+        i += 16
+    }
+    var sum = (acc0 + acc1).sum()
+    while i < n { sum += a[i] * b[i]; i += 1 }
+    return sum
+}
+
+/// y += a·x
+@inline(__always)
+func axpy(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ a: Float, _ n: Int) {
+    var i = 0
+    let av = SIMD8<Float>(repeating: a)
+    while i + 8 <= n {
+        var yv = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
+        yv.addProduct(av, UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
+        UnsafeMutableRawPointer(y + i).storeBytes(of: yv, as: SIMD8<Float>.self)
+        i += 8
+    }
+    while i < n { y[i] += a * x[i]; i += 1 }
+}
+
+/// out = x / sqrt(mean(x²) + eps) * w   (out may alias x)
+func rmsNorm(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: [Float], _ n: Int, _ eps: Float) {
+    let ss = dot(x, x, n) / Float(n)
+    let inv = 1 / (ss + eps).squareRoot()
+    w.withUnsafeBufferPointer { wp in
+        for i in 0..<n { out[i] = x[i] * inv * wp[i] }
+    }
+}
+
+func scale(_ x: UnsafeMutablePointer<Float>, _ n: Int, _ a: Float) {
+    for i in 0..<n { x[i] *= a }
+}
+
+/// y += x (vector of bias or residual)
+func add(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) {
+    for i in 0..<n { y[i] += x[i] }
+}
+
+func add(_ y: UnsafeMutablePointer<Float>, _ x: [Float]) {
+    x.withUnsafeBufferPointer { xp in
+        guard let base = xp.baseAddress else { return }
+        add(y, base, xp.count)
+    }
+}
+
+/// gate = act(gate) * up, elementwise.
+func gatedActivation(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int, _ act: Architecture.Activation) {
+    switch act {
+    case .silu:
+        for i in 0..<n { let g = gate[i]; gate[i] = g / (1 + expf(-g)) * up[i] }
+    case .geluTanh:
+        let c: Float = 0.797_884_56  // sqrt(2/pi)
+        for i in 0..<n {
+            let g = gate[i]
+            gate[i] = 0.5 * g * (1 + tanhf(c * (g + 0.044_715 * g * g * g))) * up[i]
+        }
+    }
+}

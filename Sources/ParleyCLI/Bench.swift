@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import NPCRuntime
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmarks (medians over several runs).",
+        subcommands: [BenchLLM.self])
+}
+
+struct BenchLLM: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "llm",
+        abstract: "Prefill and decode tokens/s of a GGUF model, with the memory-bandwidth bound.")
+
+    @Option(name: .shortAndLong, help: "GGUF file (path or bare name)") var model: String
+    @Option(name: .short, help: "Threads") var t: Int = 2
+    @Option(name: .short, help: "Prompt tokens") var p: Int = 128
+    @Option(name: .short, help: "Generated tokens") var n: Int = 64
+    @Option(help: "Runs (median reported)") var runs: Int = 3
+    @Flag(help: "Print one JSON object") var json = false
+
+    func run() throws {
+        let gguf = try GGUFFile(path: resolveModel(model))
+        let transformer = try Transformer(gguf: gguf, threads: t, maxContext: p + n + 1)
+        var rng = SplitMix64(seed: 1)
+        let vocab = transformer.config.vocabSize
+        let prompt = (0..<p).map { _ in Int32(truncatingIfNeeded: rng.next() % UInt64(vocab)) }
+        var prefill: [Double] = [], decode: [Double] = []
+        for _ in 0..<max(1, runs) {
+            let cache = KVCache(config: transformer.config, capacity: p + n + 1)
+            let t0 = monotonicMs()
+            _ = try transformer.forward(prompt, cache: cache)
+            let t1 = monotonicMs()
+            for i in 0..<n { _ = try transformer.forward([prompt[i % p]], cache: cache) }
+            let t2 = monotonicMs()
+            prefill.append(Double(p) / ((t1 - t0) / 1000))
+            decode.append(Double(n) / ((t2 - t1) / 1000))
+        }
+        let bytes = transformer.weights.bytesPerToken
+        let bandwidth = measureReadBandwidth(pool: transformer.pool)
+        let bound = bandwidth / Double(bytes)
+        let pre = median(prefill), dec = median(decode)
+        if json {
+            print(#"{"model":"\#(model)","threads":\#(t),"prompt":\#(p),"gen":\#(n),"prefill_tok_s":\#(round1(pre)),"decode_tok_s":\#(round1(dec)),"bytes_per_token":\#(bytes),"bandwidth_gb_s":\#(round1(bandwidth / 1e9)),"decode_bound_tok_s":\#(round1(bound))}"#)
+        } else {
+            print("model \(model), \(t) threads")
+            print("prefill \(p) tokens: \(round1(pre)) tok/s   (runs: \(prefill.map(round1)))")
+            print("decode  \(n) tokens: \(round1(dec)) tok/s   (runs: \(decode.map(round1)))")
+            print("weights read per token: \(String(format: "%.1f", Double(bytes) / 1e6)) MB; memory read bandwidth \(round1(bandwidth / 1e9)) GB/s → decode bound \(round1(bound)) tok/s (\(Int(100 * dec / bound))% of it)")
+        }
+    }
+}
+
+func median(_ v: [Double]) -> Double {
+    let s = v.sorted()
+    return s.isEmpty ? 0 : s[s.count / 2]
+}
+
+func round1(_ v: Double) -> Double { (v * 10).rounded() / 10 }
+
+/// Read bandwidth with all pool threads summing disjoint parts of a 512 MB buffer (best of 3).
+func measureReadBandwidth(pool: ThreadPool) -> Double {
+    let count = 128 << 20  // floats
+    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+    defer { buffer.deallocate() }
+    buffer.initialize(repeating: 1, count: count)
+    var best = 0.0
+    for _ in 0..<3 {
+        let t0 = monotonicMs()
+        pool.parallelFor(count / 64) { range in
+            var acc = SIMD16<Float>()
+            let raw = UnsafeRawPointer(buffer)
+            for block in range {
+                let base = block * 64 * 4
+                acc += raw.load(fromByteOffset: base, as: SIMD16<Float>.self)
+                acc += raw.load(fromByteOffset: base + 64, as: SIMD16<Float>.self)
+                acc += raw.load(fromByteOffset: base + 128, as: SIMD16<Float>.self)
+                acc += raw.load(fromByteOffset: base + 192, as: SIMD16<Float>.self)
+            }
+            if acc.sum() == -1 { print("") }  // keeps the loads alive
+        }
+        let seconds = (monotonicMs() - t0) / 1000
+        best = max(best, Double(count * 4) / seconds)
+    }
+    return best
+}
