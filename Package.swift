@@ -42,8 +42,10 @@ let package = Package(
                        providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // Quantized integer dot products in C (AVX-512 VNNI / AVX2 / scalar, chosen by CPUID).
+        // -ffp-contract=off: no implicit multiply-add fusion, so every level computes the
+        // same float operations and results are bit-identical across CPUs.
         .target(name: "Kernels", path: "Sources/Kernels",
-                cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
+                cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-ffp-contract=off"])]),
         // The public C header, imported by the Swift C-ABI layer so both agree on layouts.
         .target(name: "ParleyABI", path: "Sources/ParleyABI"),
 
@@ -56,11 +58,11 @@ let package = Package(
                 linkerSettings: soLinkerFlags),
 
         .executableTarget(name: "ParleyCLI",
-                          dependencies: ["NPCRuntime", "ComputeRouter",
+                          dependencies: ["NPCRuntime", "ComputeRouter", "Kernels",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: engineSwiftFlags),
 
-        .testTarget(name: "NPCRuntimeTests", dependencies: ["NPCRuntime"]),
+        .testTarget(name: "NPCRuntimeTests", dependencies: ["NPCRuntime", "Kernels"]),
         .testTarget(name: "ComputeRouterTests", dependencies: ["ComputeRouter"]),
     ]
 )

@@ -1,5 +1,11 @@
 // Hot loops Swift cannot express fast (integer SIMD): quantized dot products.
 // No allocation, no state beyond the CPU feature choice made once at load.
+//
+// Results are bit-identical on every CPU level (scalar, AVX2, AVX-512 VNNI) for the
+// quantized types: each level computes the same exact integer block sums and then the
+// same float operations in the same order (see "Canonical arithmetic" in dot_scalar.c).
+// Float weight types (F32, F16, BF16) agree between AVX2 and AVX-512 bit for bit; the
+// scalar level (no FMA) differs from them by float rounding only.
 #ifndef PARLEY_KERNELS_H
 #define PARLEY_KERNELS_H
 #include <stddef.h>
@@ -16,6 +22,61 @@ int pk_cpu_level(void);
 // Force a level (tests compare paths); a level the CPU lacks is clamped down.
 void pk_set_cpu_level(int level);
 const char *pk_cpu_level_name(int level);
+
+// ---- Activation blocks (our own layouts, not ggml's) ----
+// x ≈ d*qs; s = d*Σqs (used by weight types with a min term).
+typedef struct { float d; float s; int8_t qs[32]; } pk_q8_32;
+// bsums[j] = Σ qs[16j..16j+15].
+typedef struct { float d; int16_t bsums[16]; int8_t qs[256]; } pk_q8_256;
+
+enum pk_act_format { PK_ACT_F32 = 0, PK_ACT_Q8_32 = 1, PK_ACT_Q8_256 = 2 };
+
+// GGML type numbers handled here: F32=0 F16=1 Q4_0=2 Q4_1=3 Q5_0=6 Q5_1=7 Q8_0=8
+// Q2_K=10 Q3_K=11 Q4_K=12 Q5_K=13 Q6_K=14 BF16=30.
+enum pk_ggml_type {
+    PK_F32 = 0, PK_F16 = 1, PK_Q4_0 = 2, PK_Q4_1 = 3, PK_Q5_0 = 6, PK_Q5_1 = 7, PK_Q8_0 = 8,
+    PK_Q2_K = 10, PK_Q3_K = 11, PK_Q4_K = 12, PK_Q5_K = 13, PK_Q6_K = 14, PK_BF16 = 30
+};
+
+// 1 if the kernels below handle this weight type, else 0.
+int pk_type_supported(int ggml_type);
+// Elements per block of the weight type (1 for float types); 0 if unsupported.
+int pk_block_elems(int ggml_type);
+// Bytes of one row of n elements of the weight type; 0 if unsupported or n is not a
+// whole number of blocks.
+size_t pk_row_bytes(int ggml_type, int n);
+
+// The activation format pk_matvec needs for this weight type
+// (F32/F16/BF16 → PK_ACT_F32; Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 → PK_ACT_Q8_32; K-quants → PK_ACT_Q8_256).
+int pk_act_format(int ggml_type);
+// Bytes of the activation buffer for n inputs (n a multiple of the block size: 32 / 256).
+size_t pk_act_bytes(int ggml_type, int n);
+// Writes x (n floats) in the format pk_act_format says into out (pk_act_bytes bytes).
+// Per block: d = max|x|/127, qs = round-half-even(x/d) clamped to ±127; NaN becomes -127.
+void pk_quantize_act(int ggml_type, const float *x, void *out, int n);
+
+// y[r] for r in [row_begin, row_end) = dot(row r of W, x). Row r of W starts at
+// w + r*row_bytes and holds n elements of ggml_type. xq is the quantized activation
+// buffer from pk_quantize_act (for PK_ACT_F32 types: the float x itself).
+// An unsupported type writes NaN to y[row_begin..row_end).
+void pk_matvec(int ggml_type, const void *w, size_t row_bytes, int n, int row_begin, int row_end,
+               const void *xq, float *y);
+
+// pk_matvec for n_vec activation vectors (prefill): vector j at xq + j*xq_stride bytes,
+// result y[j*y_stride + r]. Bit-identical to calling pk_matvec once per vector; each
+// weight block is unpacked once and reused across up to four vectors.
+void pk_matmat(int ggml_type, const void *w, size_t row_bytes, int n, int row_begin, int row_end,
+               const void *xq, size_t xq_stride, int n_vec, float *y, size_t y_stride);
+
+// dst[0..n) = the row's values, exactly as ggml dequantizes them; n a multiple of the
+// block size. Unsupported types write NaN.
+void pk_dequantize_row(int ggml_type, const void *src, float *dst, int n);
+
+// IEEE half <-> float (round to nearest even; NaN stays NaN).
+float pk_fp16_to_fp32(uint16_t h);
+uint16_t pk_fp32_to_fp16(float f);
+// bfloat16 -> float (exact).
+float pk_bf16_to_fp32(uint16_t h);
 
 #ifdef __cplusplus
 }

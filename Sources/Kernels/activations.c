@@ -1,0 +1,62 @@
+// Activation quantization: float x -> int8 blocks with one float scale (pk_q8_32, pk_q8_256).
+// Pure IEEE float steps (max, divide, multiply, round-half-even), so every CPU gets the same bytes.
+#include "quants.h"
+
+// Largest |x| of a block; NaN is skipped.
+static float block_amax(const float *x, int n) {
+    float amax = 0.0f;
+    for (int i = 0; i < n; i++) {
+        const float a = __builtin_fabsf(x[i]);
+        amax = a > amax ? a : amax;
+    }
+    return amax;
+}
+
+// round-half-even(x*id) clamped to ±127 (NaN -> -127): adding 1.5*2^23 rounds to an integer.
+static inline int8_t quantize_one(float x, float id) {
+    float t = x * id;
+    t = t >= -127.0f ? t : -127.0f;
+    t = t <= 127.0f ? t : 127.0f;
+    const float r = t + 12582912.0f;
+    uint32_t bits;
+    memcpy(&bits, &r, 4);
+    return (int8_t)((int32_t)(bits & 0x7fffffu) - 0x400000);
+}
+
+static float quantize_block(const float *x, int8_t *qs, int n) {
+    const float d = block_amax(x, n) / 127.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    for (int i = 0; i < n; i++) qs[i] = quantize_one(x[i], id);
+    return d;
+}
+
+static void quantize_q8_32(const float *x, pk_q8_32 *out, int nb) {
+    for (int b = 0; b < nb; b++, x += 32) {
+        const float d = quantize_block(x, out[b].qs, 32);
+        int sum = 0;
+        for (int i = 0; i < 32; i++) sum += out[b].qs[i];
+        out[b].d = d;
+        out[b].s = d * (float)sum;
+    }
+}
+
+static void quantize_q8_256(const float *x, pk_q8_256 *out, int nb) {
+    for (int b = 0; b < nb; b++, x += 256) {
+        out[b].d = quantize_block(x, out[b].qs, 256);
+        for (int j = 0; j < 16; j++) {
+            int sum = 0;
+            for (int i = 0; i < 16; i++) sum += out[b].qs[16 * j + i];
+            out[b].bsums[j] = (int16_t)sum;
+        }
+    }
+}
+
+void pk_quantize_act(int type, const float *x, void *out, int n) {
+    if (n <= 0) return;
+    switch (pk_act_format(type)) {
+    case PK_ACT_Q8_32: quantize_q8_32(x, out, n / 32); break;
+    case PK_ACT_Q8_256: quantize_q8_256(x, out, n / 256); break;
+    case PK_ACT_F32: memcpy(out, x, (size_t)n * 4); break;
+    default: break;  // unsupported type: pk_act_bytes was 0
+    }
+}

@@ -1,0 +1,361 @@
+// AVX-512 VNNI kernels: the canonical arithmetic of dot_scalar.c, 64 bytes at a time.
+// 32-element blocks go two to a register (even block in the low half, odd block in the
+// high half: exactly the canonical acc[0..7] / acc[8..15]); dpbusd gives the 8 partial
+// sums per block. K-quants use maddubs + dpwssd (int16 pairs times the group scales).
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#include "quants.h"
+
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
+#define INLINE static inline __attribute__((always_inline))
+
+// The canonical 16-lane reduction by halving.
+INLINE AVX512 float reduce16(__m512 a) {
+    const __m256 t = _mm256_add_ps(_mm512_castps512_ps256(a), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a), 1)));
+    __m128 x = _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
+    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+    x = _mm_add_ss(x, _mm_movehdup_ps(x));
+    return _mm_cvtss_f32(x);
+}
+
+INLINE AVX512 int hsum_i32_256(__m256i v) {
+    __m128i x = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, _MM_SHUFFLE(1, 0, 3, 2)));
+    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtsi128_si32(x);
+}
+
+INLINE AVX512 int hsum_i32_512(__m512i v) {
+    return hsum_i32_256(_mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1)));
+}
+
+INLINE AVX512 float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
+
+INLINE AVX512 __m512i join256(__m256i lo, __m256i hi) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+
+INLINE AVX512 __m512i bytes512(int v) { return _mm512_set1_epi8((char)v); }
+
+// ---- 32-element blocks ----
+
+// Two blocks' packed nibbles -> 64 bytes: block a's low then high nibbles, then block b's.
+INLINE AVX512 __m512i unpack_nibbles_pair(const uint8_t *qa, const uint8_t *qb) {
+    const __m256i q = _mm256_set_m128i(_mm_loadu_si128((const __m128i *)qb), _mm_loadu_si128((const __m128i *)qa));
+    const __m512i z = join256(q, _mm256_srli_epi16(q, 4));                     // a, b, a>>4, b>>4
+    return _mm512_and_si512(_mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0)), bytes512(0x0f));  // a, a>>4, b, b>>4
+}
+
+INLINE AVX512 __m256i unpack_nibbles16(const uint8_t *qs) {
+    const __m128i q = _mm_loadu_si128((const __m128i *)qs);
+    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f));
+}
+
+INLINE AVX512 uint32_t load32(const uint8_t *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+// Weights of blocks a and b (64 bytes; signed for Q4_0/Q5_0/Q8_0, unsigned for Q4_1/Q5_1), their d and m.
+INLINE AVX512 __m512i pair_weights(int type, const uint8_t *a, const uint8_t *b, float d[2], float m[2]) {
+    switch (type) {
+    case PK_Q4_0: {
+        const blk_q4_0 *x = (const blk_q4_0 *)a, *y = (const blk_q4_0 *)b;
+        d[0] = half_to_float(x->d); d[1] = half_to_float(y->d);
+        return _mm512_sub_epi8(unpack_nibbles_pair(x->qs, y->qs), bytes512(8));
+    }
+    case PK_Q4_1: {
+        const blk_q4_1 *x = (const blk_q4_1 *)a, *y = (const blk_q4_1 *)b;
+        d[0] = half_to_float(x->d); d[1] = half_to_float(y->d);
+        m[0] = half_to_float(x->m); m[1] = half_to_float(y->m);
+        return unpack_nibbles_pair(x->qs, y->qs);
+    }
+    case PK_Q5_0: {
+        const blk_q5_0 *x = (const blk_q5_0 *)a, *y = (const blk_q5_0 *)b;
+        d[0] = half_to_float(x->d); d[1] = half_to_float(y->d);
+        const __mmask64 set = (__mmask64)load32(x->qh) | ((__mmask64)load32(y->qh) << 32);
+        const __m512i nib = unpack_nibbles_pair(x->qs, y->qs);
+        return _mm512_mask_sub_epi8(nib, ~set, nib, bytes512(16));
+    }
+    case PK_Q5_1: {
+        const blk_q5_1 *x = (const blk_q5_1 *)a, *y = (const blk_q5_1 *)b;
+        d[0] = half_to_float(x->d); d[1] = half_to_float(y->d);
+        m[0] = half_to_float(x->m); m[1] = half_to_float(y->m);
+        const __mmask64 set = (__mmask64)load32(x->qh) | ((__mmask64)load32(y->qh) << 32);
+        const __m512i nib = unpack_nibbles_pair(x->qs, y->qs);
+        return _mm512_mask_add_epi8(nib, set, nib, bytes512(16));
+    }
+    default: {
+        const blk_q8_0 *x = (const blk_q8_0 *)a, *y = (const blk_q8_0 *)b;
+        d[0] = half_to_float(x->d); d[1] = half_to_float(y->d);
+        return join256(_mm256_loadu_si256((const __m256i *)x->qs), _mm256_loadu_si256((const __m256i *)y->qs));
+    }
+    }
+}
+
+// Weights of one block (the odd last block of a row).
+INLINE AVX512 __m256i single_weights(int type, const uint8_t *a, float *d, float *m) {
+    switch (type) {
+    case PK_Q4_0: {
+        const blk_q4_0 *x = (const blk_q4_0 *)a;
+        *d = half_to_float(x->d);
+        return _mm256_sub_epi8(unpack_nibbles16(x->qs), _mm256_set1_epi8(8));
+    }
+    case PK_Q4_1: {
+        const blk_q4_1 *x = (const blk_q4_1 *)a;
+        *d = half_to_float(x->d);
+        *m = half_to_float(x->m);
+        return unpack_nibbles16(x->qs);
+    }
+    case PK_Q5_0: {
+        const blk_q5_0 *x = (const blk_q5_0 *)a;
+        *d = half_to_float(x->d);
+        const __m256i nib = unpack_nibbles16(x->qs);
+        return _mm256_mask_sub_epi8(nib, ~(__mmask32)load32(x->qh), nib, _mm256_set1_epi8(16));
+    }
+    case PK_Q5_1: {
+        const blk_q5_1 *x = (const blk_q5_1 *)a;
+        *d = half_to_float(x->d);
+        *m = half_to_float(x->m);
+        const __m256i nib = unpack_nibbles16(x->qs);
+        return _mm256_mask_add_epi8(nib, (__mmask32)load32(x->qh), nib, _mm256_set1_epi8(16));
+    }
+    default: {
+        const blk_q8_0 *x = (const blk_q8_0 *)a;
+        *d = half_to_float(x->d);
+        return _mm256_loadu_si256((const __m256i *)x->qs);
+    }
+    }
+}
+
+INLINE AVX512 void dot_block32(int type, size_t bb, int has_min, int is_signed, const uint8_t *row, int nb,
+                               const uint8_t *xb, size_t xs, const int NV, float *out) {
+    __m512 acc[PK_MAX_NV];
+    float accm[PK_MAX_NV];
+    for (int v = 0; v < NV; v++) { acc[v] = _mm512_setzero_ps(); accm[v] = 0.0f; }
+    int b = 0;
+    for (; b + 1 < nb; b += 2) {
+        float d[2], m[2] = {0.0f, 0.0f};
+        const __m512i w = pair_weights(type, row + (size_t)b * bb, row + (size_t)(b + 1) * bb, d, m);
+        const __m512i uw = is_signed ? _mm512_abs_epi8(w) : w;
+        const __mmask64 neg = is_signed ? _mm512_movepi8_mask(w) : 0;
+        for (int v = 0; v < NV; v++) {
+            const pk_q8_32 *x = (const pk_q8_32 *)(xb + (size_t)v * xs) + b;
+            __m512i xv = join256(_mm256_loadu_si256((const __m256i *)x[0].qs), _mm256_loadu_si256((const __m256i *)x[1].qs));
+            if (is_signed) xv = _mm512_mask_sub_epi8(xv, neg, _mm512_setzero_si512(), xv);
+            const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), uw, xv);
+            const __m512 D = _mm512_mask_blend_ps(0xff00, _mm512_set1_ps(d[0] * x[0].d), _mm512_set1_ps(d[1] * x[1].d));
+            acc[v] = _mm512_add_ps(acc[v], _mm512_mul_ps(D, _mm512_cvtepi32_ps(p)));
+            if (has_min) {
+                accm[v] = accm[v] + m[0] * x[0].s;
+                accm[v] = accm[v] + m[1] * x[1].s;
+            }
+        }
+    }
+    if (b < nb) {
+        float d, m = 0.0f;
+        const __m256i w = single_weights(type, row + (size_t)b * bb, &d, &m);
+        const __m256i uw = is_signed ? _mm256_abs_epi8(w) : w;
+        for (int v = 0; v < NV; v++) {
+            const pk_q8_32 *x = (const pk_q8_32 *)(xb + (size_t)v * xs) + b;
+            __m256i xv = _mm256_loadu_si256((const __m256i *)x->qs);
+            if (is_signed) xv = _mm256_sign_epi8(xv, w);
+            const __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), uw, xv);
+            const __m256 t = _mm256_mul_ps(_mm256_set1_ps(d * x->d), _mm256_cvtepi32_ps(p));
+            acc[v] = _mm512_mask_add_ps(acc[v], 0x00ff, acc[v], _mm512_zextps256_ps512(t));  // even-block lanes only
+            if (has_min) accm[v] = accm[v] + m * x->s;
+        }
+    }
+    for (int v = 0; v < NV; v++) {
+        const float r = reduce16(acc[v]);
+        out[v] = has_min ? r + accm[v] : r;
+    }
+}
+
+// One entry point per type; NV = 1..4 instantiated so the vector loop unrolls and the
+// accumulators stay in registers.
+#define DEFINE_BLOCK32(name, type, bytes, has_min, is_signed)                                            \
+    AVX512 static void name(const uint8_t *row, int n, const uint8_t *x, size_t xs, int nv, float *out) { \
+        switch (nv) {                                                                                     \
+        case 1: dot_block32(type, bytes, has_min, is_signed, row, n / 32, x, xs, 1, out); break;          \
+        case 2: dot_block32(type, bytes, has_min, is_signed, row, n / 32, x, xs, 2, out); break;          \
+        case 3: dot_block32(type, bytes, has_min, is_signed, row, n / 32, x, xs, 3, out); break;          \
+        default: dot_block32(type, bytes, has_min, is_signed, row, n / 32, x, xs, 4, out); break;         \
+        }                                                                                                 \
+    }
+DEFINE_BLOCK32(dot_q4_0, PK_Q4_0, 18, 0, 1)
+DEFINE_BLOCK32(dot_q4_1, PK_Q4_1, 20, 1, 0)
+DEFINE_BLOCK32(dot_q5_0, PK_Q5_0, 22, 0, 1)
+DEFINE_BLOCK32(dot_q5_1, PK_Q5_1, 24, 1, 0)
+DEFINE_BLOCK32(dot_q8_0, PK_Q8_0, 34, 0, 1)
+
+// ---- 256-element super-blocks ----
+
+INLINE AVX512 __m512i bits512(__m512i v, int shift, int mask) {
+    return _mm512_and_si512(_mm512_srli_epi16(v, shift), bytes512(mask));
+}
+
+INLINE AVX512 __m512i bits_pair(__m256i v, int shift0, int shift1, int mask) {
+    return _mm512_and_si512(join256(_mm256_srli_epi16(v, shift0), _mm256_srli_epi16(v, shift1)), bytes512(mask));
+}
+
+// Chunk c (elements 64c..64c+63) against NV vectors: iacc += Σ pairs (u*x) * group scale.
+INLINE AVX512 void super_chunk(__m512i u, int c, __m512i scales, const uint8_t *xb, size_t xs, int b,
+                               const int NV, __m512i *iacc) {
+    // int16 lane i covers elements 2i, 2i+1 of the chunk: group 4c + i/8
+    const __m512i group = _mm512_set_epi16(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2,
+                                           1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m512i scale = _mm512_permutexvar_epi16(_mm512_add_epi16(group, _mm512_set1_epi16((short)(4 * c))), scales);
+    for (int v = 0; v < NV; v++) {
+        const pk_q8_256 *x = (const pk_q8_256 *)(xb + (size_t)v * xs) + b;
+        const __m512i xv = _mm512_loadu_si512((const void *)(x->qs + 64 * c));
+        iacc[v] = _mm512_dpwssd_epi32(iacc[v], _mm512_maddubs_epi16(u, xv), scale);
+    }
+}
+
+INLINE AVX512 void super_chunks(int type, const uint8_t *blk, __m512i scales, const uint8_t *xb, size_t xs, int b,
+                                const int NV, __m512i *iacc) {
+    switch (type) {
+    case PK_Q2_K: {
+        const blk_q2_K *q = (const blk_q2_K *)blk;
+        for (int half = 0; half < 2; half++) {
+            const __m512i low = bits_pair(_mm256_loadu_si256((const __m256i *)(q->qs + 32 * half)), 0, 2, 0xff);
+            super_chunk(bits512(low, 0, 3), 2 * half, scales, xb, xs, b, NV, iacc);
+            super_chunk(bits512(low, 4, 3), 2 * half + 1, scales, xb, xs, b, NV, iacc);
+        }
+        break;
+    }
+    case PK_Q3_K: {
+        const blk_q3_K *q = (const blk_q3_K *)blk;
+        const __m256i hmask = _mm256_loadu_si256((const __m256i *)q->hmask);
+        for (int half = 0; half < 2; half++) {
+            const __m512i low = bits_pair(_mm256_loadu_si256((const __m256i *)(q->qs + 32 * half)), 0, 2, 0xff);
+            const __m512i high = bits_pair(hmask, 4 * half, 4 * half + 1, 0xff);
+            const __m512i u0 = _mm512_or_si512(bits512(low, 0, 3), _mm512_slli_epi16(bits512(high, 0, 1), 2));
+            const __m512i u1 = _mm512_or_si512(bits512(low, 4, 3), _mm512_slli_epi16(bits512(high, 2, 1), 2));
+            super_chunk(u0, 2 * half, scales, xb, xs, b, NV, iacc);
+            super_chunk(u1, 2 * half + 1, scales, xb, xs, b, NV, iacc);
+        }
+        break;
+    }
+    case PK_Q4_K: {
+        const blk_q4_K *q = (const blk_q4_K *)blk;
+        for (int c = 0; c < 4; c++)
+            super_chunk(bits_pair(_mm256_loadu_si256((const __m256i *)(q->qs + 32 * c)), 0, 4, 0xf), c, scales, xb, xs, b, NV, iacc);
+        break;
+    }
+    case PK_Q5_K: {
+        const blk_q5_K *q = (const blk_q5_K *)blk;
+        const __m256i qh = _mm256_loadu_si256((const __m256i *)q->qh);
+        for (int c = 0; c < 4; c++) {
+            const __m512i low = bits_pair(_mm256_loadu_si256((const __m256i *)(q->qs + 32 * c)), 0, 4, 0xf);
+            const __m512i high = _mm512_slli_epi16(bits_pair(qh, 2 * c, 2 * c + 1, 1), 4);
+            super_chunk(_mm512_or_si512(low, high), c, scales, xb, xs, b, NV, iacc);
+        }
+        break;
+    }
+    default: {
+        const blk_q6_K *q = (const blk_q6_K *)blk;
+        for (int half = 0; half < 2; half++) {
+            const __m512i ql = _mm512_loadu_si512((const void *)(q->ql + 64 * half));
+            const __m512i qh = bits_pair(_mm256_loadu_si256((const __m256i *)(q->qh + 32 * half)), 0, 2, 0xff);
+            const __m512i u0 = _mm512_or_si512(bits512(ql, 0, 0xf), _mm512_slli_epi16(bits512(qh, 0, 3), 4));
+            const __m512i u1 = _mm512_or_si512(bits512(ql, 4, 0xf), _mm512_slli_epi16(bits512(qh, 4, 3), 4));
+            super_chunk(u0, 2 * half, scales, xb, xs, b, NV, iacc);
+            super_chunk(u1, 2 * half + 1, scales, xb, xs, b, NV, iacc);
+        }
+        break;
+    }
+    }
+}
+
+INLINE AVX512 void dot_super(int type, size_t bb, int has_min, const uint8_t *row, int nb, const uint8_t *xb,
+                             size_t xs, const int NV, float *out) {
+    float sum[PK_MAX_NV];
+    for (int v = 0; v < NV; v++) sum[v] = 0.0f;
+    for (int b = 0; b < nb; b++) {
+        const uint8_t *blk = row + (size_t)b * bb;
+        pk_super_scales s;
+        pk_super_scales_of(type, blk, &s);
+        const __m256i sc = _mm256_loadu_si256((const __m256i *)s.sc), mn = _mm256_loadu_si256((const __m256i *)s.mn);
+        __m512i iacc[PK_MAX_NV];
+        for (int v = 0; v < NV; v++) iacc[v] = _mm512_setzero_si512();
+        super_chunks(type, blk, _mm512_castsi256_si512(sc), xb, xs, b, NV, iacc);
+        for (int v = 0; v < NV; v++) {
+            const pk_q8_256 *x = (const pk_q8_256 *)(xb + (size_t)v * xs) + b;
+            const __m256i bsums = _mm256_loadu_si256((const __m256i *)x->bsums);
+            int isum = hsum_i32_512(iacc[v]);
+            if (s.offset) isum -= s.offset * hsum_i32_256(_mm256_madd_epi16(bsums, sc));
+            sum[v] = sum[v] + (x->d * s.d) * (float)isum;
+            if (has_min) sum[v] = sum[v] - (x->d * s.dmin) * (float)hsum_i32_256(_mm256_madd_epi16(bsums, mn));
+        }
+    }
+    for (int v = 0; v < NV; v++) out[v] = sum[v];
+}
+
+#define DEFINE_SUPER(name, type, bytes, has_min)                                                          \
+    AVX512 static void name(const uint8_t *row, int n, const uint8_t *x, size_t xs, int nv, float *out) { \
+        switch (nv) {                                                                                     \
+        case 1: dot_super(type, bytes, has_min, row, n / 256, x, xs, 1, out); break;                      \
+        case 2: dot_super(type, bytes, has_min, row, n / 256, x, xs, 2, out); break;                      \
+        case 3: dot_super(type, bytes, has_min, row, n / 256, x, xs, 3, out); break;                      \
+        default: dot_super(type, bytes, has_min, row, n / 256, x, xs, 4, out); break;                     \
+        }                                                                                                 \
+    }
+DEFINE_SUPER(dot_q2_K, PK_Q2_K, 84, 1)
+DEFINE_SUPER(dot_q3_K, PK_Q3_K, 110, 0)
+DEFINE_SUPER(dot_q4_K, PK_Q4_K, 144, 1)
+DEFINE_SUPER(dot_q5_K, PK_Q5_K, 176, 1)
+DEFINE_SUPER(dot_q6_K, PK_Q6_K, 210, 0)
+
+// ---- float weights ----
+
+// Elements 16k..16k+15 of a 32-element chunk as floats.
+INLINE AVX512 __m512 float_weights16(int type, const uint8_t *p, int k) {
+    switch (type) {
+    case PK_F16: return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(p + 32 * k)));
+    case PK_BF16:
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(p + 32 * k))), 16));
+    default: return _mm512_loadu_ps((const float *)(p + 64 * k));
+    }
+}
+
+INLINE AVX512 void float_chunk(int type, const uint8_t *w, const float *x, __m512 acc[2]) {
+    for (int k = 0; k < 2; k++)
+        acc[k] = _mm512_add_ps(acc[k], _mm512_mul_ps(float_weights16(type, w, k), _mm512_loadu_ps(x + 16 * k)));
+}
+
+INLINE AVX512 float dot_float(int type, int esize, const uint8_t *row, int n, const float *x) {
+    __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+    int i = 0;
+    for (; i + 32 <= n; i += 32) float_chunk(type, row + (size_t)i * esize, x + i, acc);
+    if (i < n) {
+        // zero-padded tail: 0*0 leaves the accumulators unchanged
+        uint8_t wt[128] = {0};
+        float xt[32] = {0};
+        memcpy(wt, row + (size_t)i * esize, (size_t)(n - i) * esize);
+        memcpy(xt, x + i, (size_t)(n - i) * 4);
+        float_chunk(type, wt, xt, acc);
+    }
+    return reduce16(_mm512_add_ps(acc[0], acc[1]));  // halving over 32 lanes
+}
+
+#define DEFINE_FLOAT(name, type, esize)                                                                   \
+    AVX512 static void name(const uint8_t *row, int n, const uint8_t *x, size_t xs, int nv, float *out) { \
+        for (int v = 0; v < nv; v++) out[v] = dot_float(type, esize, row, n, (const float *)(x + (size_t)v * xs)); \
+    }
+DEFINE_FLOAT(dot_f32, PK_F32, 4)
+DEFINE_FLOAT(dot_f16, PK_F16, 2)
+DEFINE_FLOAT(dot_bf16, PK_BF16, 2)
+
+const pk_dot_fn pk_dot_avx512[PK_TYPE_COUNT] = {
+    [PK_F32] = dot_f32,   [PK_F16] = dot_f16,   [PK_BF16] = dot_bf16, [PK_Q4_0] = dot_q4_0,
+    [PK_Q4_1] = dot_q4_1, [PK_Q5_0] = dot_q5_0, [PK_Q5_1] = dot_q5_1, [PK_Q8_0] = dot_q8_0,
+    [PK_Q2_K] = dot_q2_K, [PK_Q3_K] = dot_q3_K, [PK_Q4_K] = dot_q4_K, [PK_Q5_K] = dot_q5_K,
+    [PK_Q6_K] = dot_q6_K,
+};
+#else
+#include "quants.h"
+const pk_dot_fn pk_dot_avx512[PK_TYPE_COUNT] = {0};
+#endif

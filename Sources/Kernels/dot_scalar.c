@@ -1,0 +1,209 @@
+// Portable dot-product kernels. They also define the arithmetic every SIMD level repeats
+// exactly, so results do not depend on the CPU:
+//
+// Canonical arithmetic
+// - 32-element blocks (Q4_0 … Q8_0 against pk_q8_32): the block's integer products are
+//   summed exactly in 8 partial sums p[k] = Σ_{i<4} w[4k+i]*x[4k+i] (the lanes of
+//   maddubs+madd and of dpbusd). With D = d_w*d_x, even blocks add D*p[k] into acc[k],
+//   odd blocks into acc[8+k] (two 8-lane accumulators, or the two halves of one 16-lane
+//   register). Types with a min term add m_w*s_x to a scalar accumulator block by block.
+//   The 16 lanes are reduced by halving: acc[k]+acc[k+8], then +4, +2, +1.
+// - 256-element super-blocks (K-quants against pk_q8_256): the whole super-block is one
+//   exact integer isum = Σ_e sc(e)*u(e)*x(e) - offset*Σ_j sc(j)*bsums(j) (u the unsigned
+//   quant, sc the scale of its 16-element group) and msum = Σ_j min(j)*bsums(j); then
+//   sum += (d_x*d)*isum and, for types with mins, sum -= (d_x*dmin)*msum, in order.
+// - Float weights (F32, F16, BF16): element i adds w[i]*x[i] (multiply, then add; never
+//   fused) into acc[i % 32]; the 32 lanes are reduced by halving.
+// Float expressions are never contracted (-ffp-contract=off on this target).
+#include "quants.h"
+
+static float reduce_halving(float *acc, int lanes) {
+    for (int width = lanes / 2; width >= 1; width /= 2)
+        for (int k = 0; k < width; k++) acc[k] = acc[k] + acc[k + width];
+    return acc[0];
+}
+
+// ---- 32-element blocks ----
+
+// Signed (or, for min types, unsigned) weight values of one block, with its d and m.
+static inline void unpack_block32(int type, const uint8_t *blk, int8_t w[32], float *d, float *m) {
+    switch (type) {
+    case PK_Q4_0: {
+        const blk_q4_0 *b = (const blk_q4_0 *)blk;
+        for (int j = 0; j < 16; j++) { w[j] = (int8_t)((b->qs[j] & 0xf) - 8); w[j + 16] = (int8_t)((b->qs[j] >> 4) - 8); }
+        *d = pk_half(b->d);
+        break;
+    }
+    case PK_Q4_1: {
+        const blk_q4_1 *b = (const blk_q4_1 *)blk;
+        for (int j = 0; j < 16; j++) { w[j] = (int8_t)(b->qs[j] & 0xf); w[j + 16] = (int8_t)(b->qs[j] >> 4); }
+        *d = pk_half(b->d);
+        *m = pk_half(b->m);
+        break;
+    }
+    case PK_Q5_0: {
+        const blk_q5_0 *b = (const blk_q5_0 *)blk;
+        uint32_t qh;
+        memcpy(&qh, b->qh, 4);
+        for (int j = 0; j < 16; j++) {
+            w[j] = (int8_t)(((b->qs[j] & 0xf) | (((qh >> j) & 1) << 4)) - 16);
+            w[j + 16] = (int8_t)(((b->qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - 16);
+        }
+        *d = pk_half(b->d);
+        break;
+    }
+    case PK_Q5_1: {
+        const blk_q5_1 *b = (const blk_q5_1 *)blk;
+        uint32_t qh;
+        memcpy(&qh, b->qh, 4);
+        for (int j = 0; j < 16; j++) {
+            w[j] = (int8_t)((b->qs[j] & 0xf) | (((qh >> j) & 1) << 4));
+            w[j + 16] = (int8_t)((b->qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4));
+        }
+        *d = pk_half(b->d);
+        *m = pk_half(b->m);
+        break;
+    }
+    default: {
+        const blk_q8_0 *b = (const blk_q8_0 *)blk;
+        memcpy(w, b->qs, 32);
+        *d = pk_half(b->d);
+        break;
+    }
+    }
+}
+
+static inline float dot_block32(int type, size_t block_bytes, int has_min, const uint8_t *row, int nb,
+                                const pk_q8_32 *x) {
+    float acc[16] = {0}, accm = 0.0f;
+    for (int b = 0; b < nb; b++) {
+        int8_t w[32];
+        float d, m = 0.0f;
+        unpack_block32(type, row + (size_t)b * block_bytes, w, &d, &m);
+        const float D = d * x[b].d;
+        float *a = acc + (b & 1) * 8;
+        for (int k = 0; k < 8; k++) {
+            int p = 0;
+            for (int i = 4 * k; i < 4 * k + 4; i++) p += w[i] * x[b].qs[i];
+            a[k] = a[k] + D * (float)p;
+        }
+        if (has_min) accm = accm + m * x[b].s;
+    }
+    const float r = reduce_halving(acc, 16);
+    return has_min ? r + accm : r;
+}
+
+#define DEFINE_BLOCK32(name, type, bytes, has_min)                                                        \
+    static void name(const uint8_t *row, int n, const uint8_t *x, size_t xs, int nv, float *out) {         \
+        for (int v = 0; v < nv; v++)                                                                       \
+            out[v] = dot_block32(type, bytes, has_min, row, n / 32, (const pk_q8_32 *)(x + (size_t)v * xs)); \
+    }
+DEFINE_BLOCK32(dot_q4_0, PK_Q4_0, 18, 0)
+DEFINE_BLOCK32(dot_q4_1, PK_Q4_1, 20, 1)
+DEFINE_BLOCK32(dot_q5_0, PK_Q5_0, 22, 0)
+DEFINE_BLOCK32(dot_q5_1, PK_Q5_1, 24, 1)
+DEFINE_BLOCK32(dot_q8_0, PK_Q8_0, 34, 0)
+
+// ---- 256-element super-blocks ----
+
+// One super-block's unsigned quants u[256] (the quant plus the type's offset).
+static inline void unpack_superblock(int type, const uint8_t *blk, uint8_t u[256]) {
+    for (int e = 0; e < 256; e++) {
+        const int half = e / 128, g = (e % 128) / 32, l = e % 32;
+        switch (type) {
+        case PK_Q2_K: u[e] = (((const blk_q2_K *)blk)->qs[32 * half + l] >> (2 * g)) & 3; break;
+        case PK_Q3_K: {
+            const blk_q3_K *b = (const blk_q3_K *)blk;
+            const int low = (b->qs[32 * half + l] >> (2 * g)) & 3, high = (b->hmask[l] >> (4 * half + g)) & 1;
+            u[e] = (uint8_t)(low | (high << 2));
+            break;
+        }
+        case PK_Q4_K:
+        case PK_Q5_K: {
+            // chunk c of 64: low nibbles of qs[32c..32c+31], then their high nibbles
+            const int c = e / 64, hi = (e % 64) / 32;
+            const uint8_t *qs = type == PK_Q4_K ? ((const blk_q4_K *)blk)->qs : ((const blk_q5_K *)blk)->qs;
+            int q = hi ? qs[32 * c + l] >> 4 : qs[32 * c + l] & 0xf;
+            if (type == PK_Q5_K) q |= ((((const blk_q5_K *)blk)->qh[l] >> (2 * c + hi)) & 1) << 4;
+            u[e] = (uint8_t)q;
+            break;
+        }
+        default: {
+            // each half: groups g = 0..3 take the low/high nibbles of ql[0..31] / ql[32..63]
+            const blk_q6_K *b = (const blk_q6_K *)blk;
+            const uint8_t *ql = b->ql + 64 * half, *qh = b->qh + 32 * half;
+            const int low = (g & 1) ? ql[l + 32] : ql[l];
+            const int nib = g < 2 ? (low & 0xf) : (low >> 4);
+            u[e] = (uint8_t)(nib | (((qh[l] >> (2 * g)) & 3) << 4));
+            break;
+        }
+        }
+    }
+}
+
+static inline float dot_superblocks(int type, size_t block_bytes, int has_min, const uint8_t *row, int nb,
+                                    const pk_q8_256 *x) {
+    float sum = 0.0f;
+    for (int b = 0; b < nb; b++) {
+        const uint8_t *blk = row + (size_t)b * block_bytes;
+        uint8_t u[256];
+        pk_super_scales s;
+        unpack_superblock(type, blk, u);
+        pk_super_scales_of(type, blk, &s);
+        int isum = 0, corr = 0, msum = 0;
+        for (int j = 0; j < 16; j++) {
+            int g = 0;
+            for (int l = 16 * j; l < 16 * j + 16; l++) g += u[l] * x[b].qs[l];
+            isum += s.sc[j] * g;
+            corr += s.sc[j] * x[b].bsums[j];
+            msum += s.mn[j] * x[b].bsums[j];
+        }
+        isum -= s.offset * corr;
+        sum = sum + (x[b].d * s.d) * (float)isum;
+        if (has_min) sum = sum - (x[b].d * s.dmin) * (float)msum;
+    }
+    return sum;
+}
+
+#define DEFINE_SUPER(name, type, bytes, has_min)                                                              \
+    static void name(const uint8_t *row, int n, const uint8_t *x, size_t xs, int nv, float *out) {             \
+        for (int v = 0; v < nv; v++)                                                                           \
+            out[v] = dot_superblocks(type, bytes, has_min, row, n / 256, (const pk_q8_256 *)(x + (size_t)v * xs)); \
+    }
+DEFINE_SUPER(dot_q2_K, PK_Q2_K, 84, 1)
+DEFINE_SUPER(dot_q3_K, PK_Q3_K, 110, 0)
+DEFINE_SUPER(dot_q4_K, PK_Q4_K, 144, 1)
+DEFINE_SUPER(dot_q5_K, PK_Q5_K, 176, 1)
+DEFINE_SUPER(dot_q6_K, PK_Q6_K, 210, 0)
+
+// ---- float weights ----
+
+static inline float weight_value(int type, const uint8_t *row, int i) {
+    uint16_t h;
+    switch (type) {
+    case PK_F16: memcpy(&h, row + 2 * (size_t)i, 2); return pk_half(h);
+    case PK_BF16: memcpy(&h, row + 2 * (size_t)i, 2); return pk_bf16_to_fp32(h);
+    default: { float f; memcpy(&f, row + 4 * (size_t)i, 4); return f; }
+    }
+}
+
+static inline float dot_float(int type, const uint8_t *row, int n, const float *x) {
+    float acc[32] = {0};
+    for (int i = 0; i < n; i++) acc[i % 32] = acc[i % 32] + weight_value(type, row, i) * x[i];
+    return reduce_halving(acc, 32);
+}
+
+#define DEFINE_FLOAT(name, type)                                                                 \
+    static void name(const uint8_t *row, int n, const uint8_t *x, size_t xs, int nv, float *out) { \
+        for (int v = 0; v < nv; v++) out[v] = dot_float(type, row, n, (const float *)(x + (size_t)v * xs)); \
+    }
+DEFINE_FLOAT(dot_f32, PK_F32)
+DEFINE_FLOAT(dot_f16, PK_F16)
+DEFINE_FLOAT(dot_bf16, PK_BF16)
+
+const pk_dot_fn pk_dot_scalar[PK_TYPE_COUNT] = {
+    [PK_F32] = dot_f32,   [PK_F16] = dot_f16,   [PK_BF16] = dot_bf16, [PK_Q4_0] = dot_q4_0,
+    [PK_Q4_1] = dot_q4_1, [PK_Q5_0] = dot_q5_0, [PK_Q5_1] = dot_q5_1, [PK_Q8_0] = dot_q8_0,
+    [PK_Q2_K] = dot_q2_K, [PK_Q3_K] = dot_q3_K, [PK_Q4_K] = dot_q4_K, [PK_Q5_K] = dot_q5_K,
+    [PK_Q6_K] = dot_q6_K,
+};

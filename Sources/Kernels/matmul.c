@@ -1,0 +1,67 @@
+// Type facts and the run-time choice of kernel family for pk_matvec / pk_matmat.
+#include <math.h>
+#include "quants.h"
+
+static const struct { uint16_t elems, bytes; int8_t act; } type_info[PK_TYPE_COUNT] = {
+    [PK_F32] = {1, 4, PK_ACT_F32},      [PK_F16] = {1, 2, PK_ACT_F32},       [PK_BF16] = {1, 2, PK_ACT_F32},
+    [PK_Q4_0] = {32, 18, PK_ACT_Q8_32}, [PK_Q4_1] = {32, 20, PK_ACT_Q8_32},  [PK_Q5_0] = {32, 22, PK_ACT_Q8_32},
+    [PK_Q5_1] = {32, 24, PK_ACT_Q8_32}, [PK_Q8_0] = {32, 34, PK_ACT_Q8_32},
+    [PK_Q2_K] = {256, 84, PK_ACT_Q8_256},  [PK_Q3_K] = {256, 110, PK_ACT_Q8_256},
+    [PK_Q4_K] = {256, 144, PK_ACT_Q8_256}, [PK_Q5_K] = {256, 176, PK_ACT_Q8_256},
+    [PK_Q6_K] = {256, 210, PK_ACT_Q8_256},
+};
+
+int pk_type_supported(int type) { return type >= 0 && type < PK_TYPE_COUNT && type_info[type].elems != 0; }
+
+int pk_block_elems(int type) { return pk_type_supported(type) ? type_info[type].elems : 0; }
+
+size_t pk_row_bytes(int type, int n) {
+    const int be = pk_block_elems(type);
+    if (be == 0 || n < 0 || n % be != 0) return 0;
+    return (size_t)(n / be) * type_info[type].bytes;
+}
+
+int pk_act_format(int type) { return pk_type_supported(type) ? type_info[type].act : -1; }
+
+size_t pk_act_bytes(int type, int n) {
+    if (n < 0) return 0;
+    switch (pk_act_format(type)) {
+    case PK_ACT_F32: return (size_t)n * sizeof(float);
+    case PK_ACT_Q8_32: return (size_t)(n / 32) * sizeof(pk_q8_32);
+    case PK_ACT_Q8_256: return (size_t)(n / 256) * sizeof(pk_q8_256);
+    default: return 0;
+    }
+}
+
+static pk_dot_fn kernel_for(int type) {
+    if (!pk_type_supported(type)) return NULL;
+    switch (pk_cpu_level()) {
+    case PK_CPU_AVX512VNNI: return pk_dot_avx512[type];
+    case PK_CPU_AVX2: return pk_dot_avx2[type];
+    default: return pk_dot_scalar[type];
+    }
+}
+
+void pk_matvec(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end,
+               const void *xq, float *y) {
+    const pk_dot_fn dot = kernel_for(type);
+    for (int r = row_begin; r < row_end; r++) {
+        if (dot) dot((const uint8_t *)w + (size_t)r * row_bytes, n, xq, 0, 1, &y[r]);
+        else y[r] = NAN;
+    }
+}
+
+void pk_matmat(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end,
+               const void *xq, size_t xq_stride, int n_vec, float *y, size_t y_stride) {
+    const pk_dot_fn dot = kernel_for(type);
+    // Row-major order: a weight row stays in L1 while every vector passes over it.
+    for (int r = row_begin; r < row_end; r++) {
+        const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;
+        for (int v = 0; v < n_vec; v += PK_MAX_NV) {
+            const int nv = n_vec - v < PK_MAX_NV ? n_vec - v : PK_MAX_NV;
+            float out[PK_MAX_NV];
+            if (dot) dot(row, n, (const uint8_t *)xq + (size_t)v * xq_stride, xq_stride, nv, out);
+            for (int j = 0; j < nv; j++) y[(size_t)(v + j) * y_stride + r] = dot ? out[j] : NAN;
+        }
+    }
+}
