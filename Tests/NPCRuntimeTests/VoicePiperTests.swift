@@ -79,4 +79,91 @@ struct VoicePiperTests {
         }
         #expect(seen.count == stages.count - 1, "stages compared: \(seen.keys.sorted())")  // w_ceil is checked as frames
     }
+
+    @Test("argument checks: ids out of range, empty ids, bad scales, unknown speaker are errors",
+          .enabled(if: TestPaths.hasModel(voiceName)))
+    func argumentChecks() throws {
+        let voice = try Self.loaded.get()
+        #expect(voice.phonemeCount == 256)
+        #expect(voice.speakerCount == 1)
+        let cases: [(ids: [Int], length: Float, speaker: Int?)] = [
+            ([1, 0, 256, 0, 2], 1, nil), ([1, -1, 2], 1, nil), ([], 1, nil),
+            ([1, 0, 2], 0, nil), ([1, 0, 2], .nan, nil), ([1, 0, 2], 1, 3),
+        ]
+        for c in cases {
+            #expect(throws: RuntimeError.self, "\(c)") {
+                try voice.synthesize(ids: c.ids, noiseScale: 0, lengthScale: c.length, noiseW: 0, speaker: c.speaker)
+            }
+        }
+        do {
+            _ = try voice.synthesize(ids: [1, 0, 300, 2], noiseScale: 0, lengthScale: 1, noiseW: 0)
+        } catch {
+            #expect(error.kind == .invalidArgument)
+            #expect(error.message.contains("300"))
+        }
+        // An absurd length scale asks for more audio than one call may produce.
+        #expect(throws: RuntimeError.self) { try voice.synthesize(ids: [1, 0, 2], noiseScale: 0, lengthScale: 1e6, noiseW: 0) }
+    }
+
+    @Test("noise is seeded: same seed same audio, other seed other audio; length scale stretches",
+          .enabled(if: TestPaths.hasModel(voiceName)))
+    func seededNoise() throws {
+        let voice = try Self.loaded.get()
+        let ids = [1, 0, 35, 0, 120, 0, 61, 0, 24, 0, 10, 0, 2]  // "wˈɛl."
+        let a = try voice.synthesize(ids: ids, noiseScale: 0.667, lengthScale: 1, noiseW: 0.8, seed: 7)
+        let b = try voice.synthesize(ids: ids, noiseScale: 0.667, lengthScale: 1, noiseW: 0.8, seed: 7)
+        let c = try voice.synthesize(ids: ids, noiseScale: 0.667, lengthScale: 1, noiseW: 0.8, seed: 8)
+        #expect(a.samples == b.samples && a.framesPerID == b.framesPerID)
+        #expect(a.samples != c.samples)
+        for out in [a, c] {
+            #expect(out.samples.count == out.framesPerID.reduce(0, +) * voice.hopLength)
+            #expect(out.samples.allSatisfy { $0.isFinite && abs($0) <= 1 })
+        }
+        let slow = try voice.synthesize(ids: ids, noiseScale: 0, lengthScale: 2, noiseW: 0)
+        let normal = try voice.synthesize(ids: ids, noiseScale: 0, lengthScale: 1, noiseW: 0)
+        let ratio = Double(slow.samples.count) / Double(normal.samples.count)
+        #expect(ratio > 1.7 && ratio < 2.3, "length scale 2 gave \(ratio)× the samples")
+    }
+
+    @Test("damaged voice files are errors, never crashes: truncated, random bytes, flipped bits",
+          .enabled(if: TestPaths.hasModel(voiceName)))
+    func damagedFiles() throws {
+        let path = try #require(TestPaths.model(Self.voiceName))
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        func load(_ b: [UInt8]) throws { _ = try PiperVoice(graph: try ONNXGraph(bytes: b), sampleRate: 22050) }
+
+        for n in [0, 1, 16, 1000, 100_000, bytes.count / 2, bytes.count - 1] {
+            #expect(throws: ONNXError.self, "prefix of \(n) bytes") { try load(Array(bytes.prefix(n))) }
+        }
+
+        var rng = SplitMix64(seed: 42)
+        let noise = (0..<4096).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("parley-random-\(getpid()).onnx")
+        try Data(noise).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        #expect(throws: RuntimeError.self) { try PiperVoice(onnxPath: file.path) }
+
+        // Flip bits in the graph's structure (nodes and tensor headers, before the first weight
+        // payload); a voice that still loads must still synthesize without crashing.
+        let graph = try ONNXGraph(bytes: bytes)
+        let structureEnd = graph.initializers.values.compactMap { $0.rawData?.lowerBound }.min() ?? bytes.count
+        var loaded = 0, rejected = 0
+        var damaged = bytes
+        for _ in 0..<30 {
+            let at = Int(rng.next() % UInt64(structureEnd))
+            let bit = UInt8(1 << (rng.next() % 8))
+            damaged[at] ^= bit
+            defer { damaged[at] ^= bit }
+            do {
+                let voice = try PiperVoice(graph: try ONNXGraph(bytes: damaged), sampleRate: 22050)
+                let out = try? voice.synthesize(ids: [1, 0, 35, 0, 2], noiseScale: 0, lengthScale: 1, noiseW: 0)
+                if let out { #expect(out.samples.count == out.framesPerID.reduce(0, +) * voice.hopLength) }
+                loaded += 1
+            } catch {
+                rejected += 1
+            }
+        }
+        print("voice bit flips: \(loaded) still load, \(rejected) rejected")
+        #expect(loaded + rejected == 30)
+    }
 }
