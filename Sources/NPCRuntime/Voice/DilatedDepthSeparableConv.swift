@@ -1,0 +1,24 @@
+/// VITS's DDSConv: layers of depthwise dilated conv → LayerNorm → GELU →
+/// 1×1 conv → LayerNorm → GELU, each added back to the input.
+struct DilatedDepthSeparableConv {
+    struct Layer {
+        let depthwise: Conv1d
+        let norm1: ChannelLayerNorm
+        let pointwise: Conv1d
+        let norm2: ChannelLayerNorm
+    }
+    let layers: [Layer]
+
+    /// In place on x (channels, T); `a` and `b` are (channels, T) scratch, `stats` 2·T floats.
+    func forward(_ x: FeatureMap, a: FeatureMap, b: FeatureMap, stats: UnsafeMutablePointer<Float>, workspace: VoiceWorkspace) {
+        for layer in layers {
+            layer.depthwise.forward(x, into: a, workspace: workspace)
+            layer.norm1.apply(a, stats: stats)
+            VectorMath.gelu(a.data, count: a.count)
+            layer.pointwise.forward(a, into: b, workspace: workspace)
+            layer.norm2.apply(b, stats: stats)
+            VectorMath.gelu(b.data, count: b.count)
+            x.add(b)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// HiFi-GAN decoder: conv_pre, then per stage leaky ReLU → transposed-conv
+/// upsampling → mean of the multi-receptive-field residual blocks; finally
+/// leaky ReLU → conv_post → tanh.
+struct HiFiGANGenerator {
+    let pre: Conv1d
+    let upsamplers: [ConvTranspose1d]
+    /// `kernelsPerStage` blocks per upsampler, in order.
+    let resBlocks: [HiFiGANResBlock]
+    let kernelsPerStage: Int
+    let post: Conv1d
+    /// Speaker conditioning, gin → pre.outChannels, for multi-speaker voices.
+    let speakerCondition: Conv1d?
+    let upsampleSlope: Float
+    let finalSlope: Float
+
+    /// Samples per latent frame: the product of the upsampling strides.
+    var hopLength: Int { upsamplers.reduce(1) { $0 * $1.stride } }
+
+    /// Output length for `frames` latent frames.
+    func outputLength(frames: Int) -> Int {
+        upsamplers.reduce(frames) { $1.outputLength($0) }
+    }
+
+    /// z (latent, frames) → waveform samples.
+    func forward(_ z: FeatureMap, speaker: FeatureMap?, workspace: VoiceWorkspace,
+                 observer: VITSModel.Observer? = nil) -> [Float] {
+        var x = workspace.map(pre.outChannels, z.length)
+        pre.forward(z, into: x, workspace: workspace)
+        if let speakerCondition, let speaker {
+            let g = workspace.map(pre.outChannels, 1)
+            speakerCondition.forward(speaker, into: g, workspace: workspace)
+            for c in 0..<x.channels { let row = x.row(c); for j in 0..<x.length { row[j] += g.data[c] } }
+        }
+        observer?("dec_conv_pre", x)
+        for (stage, up) in upsamplers.enumerated() {
+            VectorMath.leakyReLU(x.data, into: x.data, count: x.count, slope: upsampleSlope)
+            let t = up.outputLength(x.length), c = up.outChannels
+            let u = workspace.map(c, t), sum = workspace.map(c, t), r = workspace.map(c, t)
+            let a = workspace.map(c, t), b = workspace.map(c, t)
+            up.forward(x, into: u, workspace: workspace)
+            observer?("dec_ups\(stage)", u)
+            // sum = Σ_j resblock_j(u), then / kernels
+            for j in 0..<kernelsPerStage {
+                r.copy(from: u)
+                resBlocks[stage * kernelsPerStage + j].forward(r, a: a, b: b, workspace: workspace)
+                if j == 0 { sum.copy(from: r) } else { sum.add(r) }
+            }
+            VectorMath.divide(sum.data, count: sum.count, by: Float(kernelsPerStage))
+            x = sum
+        }
+        VectorMath.leakyReLU(x.data, into: x.data, count: x.count, slope: finalSlope)
+        var samples = [Float](repeating: 0, count: x.length)
+        samples.withUnsafeMutableBufferPointer { out in
+            // Safe: the array has x.length > 0 elements (frames ≥ 1).
+            let y = FeatureMap(data: out.baseAddress!, channels: 1, length: x.length)
+            post.forward(x, into: y, workspace: workspace)
+            for i in 0..<y.length { y.data[i] = tanhf(y.data[i]) }
+        }
+        return samples
+    }
+}

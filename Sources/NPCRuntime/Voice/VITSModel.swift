@@ -1,0 +1,129 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A VITS voice's inference path, phoneme ids → waveform:
+/// text encoder → stochastic durations → alignment → prior sample → reversed
+/// flow → HiFi-GAN. Immutable after loading, so one model serves many threads.
+struct VITSModel: Sendable {
+    let encoder: TextEncoder
+    let durationPredictor: StochasticDurationPredictor
+    let flow: ResidualCouplingFlow
+    let decoder: HiFiGANGenerator
+    /// (speakers, speakerChannels), nil for single-speaker voices
+    let speakerEmbedding: WeightBuffer?
+    let speakerCount: Int
+    let speakerChannels: Int
+
+    /// Longest phoneme sequence per call (attention is quadratic in it).
+    static let maxPhonemes = 4096
+    /// Longest output per call in latent frames (~95 s at 22.05 kHz, hop 256).
+    static let maxFrames = 8192
+
+    struct Scales {
+        let noise: Float
+        let length: Float
+        let noiseW: Float
+    }
+
+    /// Stage outputs for debugging and tests, named as in the reference's stages.json.
+    typealias Observer = (String, FeatureMap) -> Void
+
+    /// Everything is validated before any work: ids in range, finite scales, a known speaker.
+    func synthesize(ids: [Int], scales: Scales, speaker: Int?, seed: UInt64,
+                    observer: Observer? = nil) throws(RuntimeError) -> (samples: [Float], framesPerID: [Int]) {
+        guard !ids.isEmpty else { throw RuntimeError(.invalidArgument, "no phoneme ids to speak") }
+        guard ids.count <= Self.maxPhonemes else {
+            throw RuntimeError(.invalidArgument, "\(ids.count) phoneme ids, at most \(Self.maxPhonemes) per call")
+        }
+        if let i = ids.firstIndex(where: { $0 < 0 || $0 >= encoder.symbols }) {
+            throw RuntimeError(.invalidArgument, "phoneme id \(ids[i]) at position \(i) is outside the voice's 0..<\(encoder.symbols)")
+        }
+        guard scales.noise.isFinite, scales.noiseW.isFinite, scales.length.isFinite, scales.length > 0 else {
+            throw RuntimeError(.invalidArgument, "scales must be finite and length_scale positive")
+        }
+        let speakerRow: Int?
+        if speakerEmbedding != nil {
+            let s = speaker ?? 0
+            guard s >= 0, s < speakerCount else { throw RuntimeError(.invalidArgument, "speaker \(s) is outside 0..<\(speakerCount)") }
+            speakerRow = s
+        } else {
+            guard speaker == nil || speaker == 0 else { throw RuntimeError(.invalidArgument, "this voice has a single speaker") }
+            speakerRow = nil
+        }
+
+        let workspace = VoiceWorkspace()
+        var noise = GaussianNoise(seed: seed)
+        let t = ids.count
+
+        // g (speakerChannels, 1)
+        var speakerVector: FeatureMap?
+        if let speakerEmbedding, let row = speakerRow {
+            let g = workspace.map(speakerChannels, 1)
+            g.data.update(from: speakerEmbedding.base + row * speakerChannels, count: speakerChannels)
+            speakerVector = g
+        }
+
+        // text encoder: hidden (H, T), m_p and logs_p (latent, T)
+        let text = encoder.forward(ids, workspace: workspace)
+        observer?("encoder_hidden", text.hidden)
+        observer?("m_p", text.mean)
+        observer?("logs_p", text.logStd)
+
+        // log-durations from noise (2, T) · noise_w pushed back through the predictor's flows
+        let dpNoise = workspace.map(2, t)
+        if scales.noiseW != 0 { noise.fill(dpNoise.data, count: dpNoise.count, scale: scales.noiseW) }
+        let logw = durationPredictor.logDurations(hidden: text.hidden, speaker: speakerVector, noise: dpNoise, workspace: workspace)
+        if let observer {
+            let m = workspace.map(1, t)
+            for i in 0..<t { m.data[i] = logw[i] }
+            observer("logw", m)
+        }
+
+        // frames = ceil(exp(logw) · length_scale)
+        var frames = [Int](repeating: 0, count: t)
+        var total = 0
+        for i in 0..<t {
+            let w = (expf(logw[i]) * scales.length).rounded(.up)
+            guard w.isFinite, w <= Float(Self.maxFrames) else {
+                throw RuntimeError(.voice, "phoneme \(i) would last \(w) frames; at most \(Self.maxFrames) per call")
+            }
+            frames[i] = Int(w)
+            total += frames[i]
+        }
+        guard total <= Self.maxFrames else {
+            throw RuntimeError(.voice, "\(total) frames of audio requested; at most \(Self.maxFrames) per call (shorten the sentence or the length scale)")
+        }
+        // The graph clamps the output to at least one frame; such a frame has no phoneme.
+        let frameCount = max(1, total)
+
+        // z_p (latent, frames) = m_p[:, owner] + ε · exp(logs_p[:, owner]) · noise_scale
+        var owner = [Int](repeating: -1, count: frameCount)
+        var y = 0
+        for (i, n) in frames.enumerated() {
+            for k in 0..<n { owner[y + k] = i }
+            y += n
+        }
+        let latent = encoder.latentChannels
+        let z = workspace.map(latent, frameCount)
+        for c in 0..<latent {
+            let row = z.row(c), mean = text.mean.row(c), logStd = text.logStd.row(c)
+            for f in 0..<frameCount {
+                let i = owner[f]
+                row[f] = i >= 0 ? mean[i] : 0
+                if scales.noise != 0 { row[f] += noise.next() * expf(i >= 0 ? logStd[i] : 0) * scales.noise }
+            }
+        }
+        observer?("z_p_expanded", z)
+
+        // reversed flow: z_p → z (latent, frames)
+        flow.reverse(z, speaker: speakerVector, workspace: workspace)
+        observer?("z_flow", z)
+
+        // HiFi-GAN: z → samples (frames · hop)
+        let samples = decoder.forward(z, speaker: speakerVector, workspace: workspace, observer: observer)
+        return (samples, frames)
+    }
+}

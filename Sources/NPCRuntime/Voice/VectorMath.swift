@@ -1,0 +1,77 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Elementwise kernels over raw float buffers, SIMD8 with a scalar tail.
+enum VectorMath {
+    static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int) {
+        var i = 0
+        while i + 8 <= n {
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+                + UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(y + i).storeBytes(of: v, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n { y[i] += x[i]; i += 1 }
+    }
+
+    /// y = leaky_relu(x, slope); x and y may be the same buffer.
+    static func leakyReLU(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int, slope: Float) {
+        var i = 0
+        let s = SIMD8<Float>(repeating: slope)
+        while i + 8 <= n {
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            let r = v.replacing(with: v * s, where: v .< 0)
+            UnsafeMutableRawPointer(y + i).storeBytes(of: r, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n { let v = x[i]; y[i] = v < 0 ? v * slope : v; i += 1 }
+    }
+
+    static func relu(_ x: UnsafeMutablePointer<Float>, count n: Int) {
+        leakyReLU(x, into: x, count: n, slope: 0)
+    }
+
+    /// y *= s.
+    static func scale(_ y: UnsafeMutablePointer<Float>, count n: Int, by s: Float) {
+        var i = 0
+        let v = SIMD8<Float>(repeating: s)
+        while i + 8 <= n {
+            let r = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self) * v
+            UnsafeMutableRawPointer(y + i).storeBytes(of: r, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n { y[i] *= s; i += 1 }
+    }
+
+    /// y /= d (a true division, as the exported graph does it).
+    static func divide(_ y: UnsafeMutablePointer<Float>, count n: Int, by d: Float) {
+        for i in 0..<n { y[i] /= d }
+    }
+
+    /// Exact GELU, 0.5·x·(1 + erf(x/√2)), in place.
+    static func gelu(_ y: UnsafeMutablePointer<Float>, count n: Int) {
+        for i in 0..<n {
+            let v = y[i]
+            y[i] = 0.5 * v * (1 + erff(v * Float(0.5).squareRoot()))
+        }
+    }
+
+    /// log(1 + exp(x)) without overflow for large x.
+    static func softplus(_ x: Float) -> Float {
+        x > 20 ? x : log1pf(expf(x))
+    }
+
+    /// In-place softmax of `n` values.
+    static func softmax(_ x: UnsafeMutablePointer<Float>, count n: Int) {
+        guard n > 0 else { return }
+        var m = x[0]
+        for i in 1..<n { m = max(m, x[i]) }
+        var sum: Float = 0
+        for i in 0..<n { x[i] = expf(x[i] - m); sum += x[i] }
+        let inv = 1 / sum
+        for i in 0..<n { x[i] *= inv }
+    }
+}
