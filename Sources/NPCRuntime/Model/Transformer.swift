@@ -52,7 +52,7 @@ public final class Transformer: @unchecked Sendable {
         // token embeddings (× sqrt(dim) for gemma)
         for (i, t) in tokens.enumerated() {
             weights.embedding.dequantizeRow(Int(t), into: s.x + i * dim)
-            if c.architecture.scaleEmbedding { scale(s.x + i * dim, dim, Float(dim).squareRoot()) }
+            if c.architecture.scaleEmbedding { VectorMath.scale(s.x + i * dim, count: dim, by: Float(dim).squareRoot()) }
         }
         s.prepareRope(config: c, pos0: pos0, count: b)
 
@@ -88,7 +88,7 @@ public final class Transformer: @unchecked Sendable {
             matmuls(input: s.att, count: b, [(w.wo, s.xb)])
             for i in 0..<b {
                 if let pn = w.postAttnNorm { rmsNorm(s.xb + i * dim, s.xb + i * dim, pn, dim, c.normEps) }
-                add(s.x + i * dim, s.xb + i * dim, dim)
+                VectorMath.add(s.xb + i * dim, into: s.x + i * dim, count: dim)
             }
             // ffn rmsnorm
             for i in 0..<b { rmsNorm(s.xb + i * dim, s.x + i * dim, w.ffnNorm, dim, c.normEps) }
@@ -98,7 +98,7 @@ public final class Transformer: @unchecked Sendable {
             matmuls(input: s.hb, count: b, [(w.down, s.xb)])
             for i in 0..<b {
                 if let pn = w.postFfnNorm { rmsNorm(s.xb + i * dim, s.xb + i * dim, pn, dim, c.normEps) }
-                add(s.x + i * dim, s.xb + i * dim, dim)
+                VectorMath.add(s.xb + i * dim, into: s.x + i * dim, count: dim)
             }
         }
         cache.count = pos0 + b

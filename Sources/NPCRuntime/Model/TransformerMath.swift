@@ -2,7 +2,8 @@
 import Glibc
 #endif
 
-// Small float loops of the forward pass. SIMD8 lowers to AVX2 + FMA in release builds.
+// Float loops of the transformer's forward pass (elementwise helpers shared with
+// the voice are in Support/VectorMath.swift). SIMD8 lowers to AVX2 + FMA in release.
 
 @inline(__always)
 func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
@@ -20,20 +21,6 @@ func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Floa
     return sum
 }
 
-/// y += a·x
-@inline(__always)
-func axpy(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ a: Float, _ n: Int) {
-    var i = 0
-    let av = SIMD8<Float>(repeating: a)
-    while i + 8 <= n {
-        var yv = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
-        yv.addProduct(av, UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
-        UnsafeMutableRawPointer(y + i).storeBytes(of: yv, as: SIMD8<Float>.self)
-        i += 8
-    }
-    while i < n { y[i] += a * x[i]; i += 1 }
-}
-
 /// out = x / sqrt(mean(x²) + eps) * w   (out may alias x)
 func rmsNorm(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: [Float], _ n: Int, _ eps: Float) {
     let ss = dot(x, x, n) / Float(n)
@@ -43,19 +30,11 @@ func rmsNorm(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w:
     }
 }
 
-func scale(_ x: UnsafeMutablePointer<Float>, _ n: Int, _ a: Float) {
-    for i in 0..<n { x[i] *= a }
-}
-
-/// y += x (vector of bias or residual)
-func add(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) {
-    for i in 0..<n { y[i] += x[i] }
-}
-
+/// y += x for a bias vector.
 func add(_ y: UnsafeMutablePointer<Float>, _ x: [Float]) {
     x.withUnsafeBufferPointer { xp in
         guard let base = xp.baseAddress else { return }
-        add(y, base, xp.count)
+        VectorMath.add(base, into: y, count: xp.count)
     }
 }
 
