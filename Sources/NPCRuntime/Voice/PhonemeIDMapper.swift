@@ -1,11 +1,8 @@
-// The standard library's canonical decomposition (the same SPI swift-foundation
-// uses for NFD) spares the library its own copy of the Unicode tables.
-@_spi(_Unicode) import Swift
-
 /// Piper's phoneme → id mapping: `^`, `_`, then each phoneme's ids followed by
-/// `_`, then `$`. Phonemes are single Unicode scalars after canonical
-/// decomposition (so a combining accent is its own phoneme), exactly as Piper
-/// splits them; a phoneme the voice does not know is skipped and counted.
+/// `_`, then `$`. A phoneme is one Unicode scalar (the phonemizer stage has
+/// already decomposed espeak's output, so a combining accent is its own
+/// phoneme, as in Piper); a phoneme the voice does not know is skipped and
+/// counted.
 public struct PhonemeIDMapper: Sendable {
     public static let pad = "_"
     public static let bos = "^"
@@ -51,13 +48,12 @@ public struct PhonemeIDMapper: Sendable {
     /// True when the voice has an id for this phoneme.
     public func knows(_ phoneme: Unicode.Scalar) -> Bool { map[phoneme] != nil }
 
-    /// Ids of one sentence's phonemes (IPA, already decomposed or not: it is
-    /// decomposed here).
+    /// Ids of one sentence's phonemes, one id group per Unicode scalar.
     public func ids(for phonemes: String) -> Result {
         var ids = bosIDs
         ids.append(contentsOf: padIDs)
         var missing: [Unicode.Scalar] = []
-        for scalar in phonemes._nfd {
+        for scalar in phonemes.unicodeScalars {
             guard let mapped = map[scalar] else {
                 missing.append(scalar)
                 continue
