@@ -82,10 +82,11 @@ final class EspeakLibrary: @unchecked Sendable {
         currentVoice = voice
     }
 
-    private static func load(dataPath: String?) throws(RuntimeError) -> EspeakLibrary {
+    /// Opens and initialises the first of `names` that loads. Callers hold `lock`.
+    static func load(dataPath: String?, names: [String] = candidateNames) throws(RuntimeError) -> EspeakLibrary {
         var handle: UnsafeMutableRawPointer?
         var reasons: [String] = []
-        for name in candidateNames {
+        for name in names {
             handle = dlopen(name, RTLD_NOW | RTLD_LOCAL)
             if handle != nil { break }
             reasons.append(dlerror().map { String(cString: $0) } ?? name)

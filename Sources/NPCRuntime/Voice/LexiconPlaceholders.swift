@@ -74,14 +74,17 @@ struct LexiconPlaceholders: Sendable {
                     if Self.hasPrefix(bare, other) { return nil }
                     continue
                 }
-                // Keep what follows the stand-in inside the token (a possessive, a compound).
+                // Keep what follows the stand-in inside the token (a compound); a
+                // possessive is said after the real word's last sound, not the stand-in's.
                 var consumed = 0
                 var cut = 0
                 while cut < token.count && consumed < form.count {
                     if !Self.isStress(token[cut]) { consumed += 1 }
                     cut += 1
                 }
-                tokens[t] = matches[next].ipa + String(String.UnicodeScalarView(token[cut...]))
+                let rest = matches[next].possessive ? Self.possessiveEnding(after: matches[next].ipa)
+                    : String(String.UnicodeScalarView(token[cut...]))
+                tokens[t] = matches[next].ipa + rest
                 next += 1
             }
             restored[c].phonemes = tokens.joined(separator: " ")
@@ -116,6 +119,15 @@ struct LexiconPlaceholders: Sendable {
             }
         }
         return String(out)
+    }
+
+    /// English "'s": "ᵻz" after a sibilant, "s" after another voiceless sound, else "z".
+    static func possessiveEnding(after ipa: String) -> String {
+        let sounds = ipa.unicodeScalars.filter { !isStress($0) && !$0.properties.isWhitespace && $0 != "ː" }
+        guard let last = sounds.last else { return "z" }
+        if "szʃʒ".unicodeScalars.contains(last) { return "ᵻz" }
+        if "ptkfθ".unicodeScalars.contains(last) { return "s" }
+        return "z"
     }
 
     static func isStress(_ c: Unicode.Scalar) -> Bool { c == "\u{2C8}" || c == "\u{2CC}" }

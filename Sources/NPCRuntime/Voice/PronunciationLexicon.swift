@@ -65,6 +65,8 @@ public struct PronunciationLexicon: Sendable {
         public var range: Range<Int>
         public var word: String
         public var ipa: String
+        /// The word was followed by a possessive "'s".
+        public var possessive: Bool
     }
 
     /// The lexicon's words in `scalars`, in order.
@@ -77,13 +79,15 @@ public struct PronunciationLexicon: Sendable {
             let end = Self.wordEnd(in: scalars, from: i)
             var word = String(String.UnicodeScalarView(scalars[i..<end]))
             var wordEnd = end
+            var possessive = false
             if entries[word.lowercased()] == nil, end - i > 2, scalars[end - 1] == "s" || scalars[end - 1] == "S",
                Self.isApostrophe(scalars[end - 2]) {
                 word = String(String.UnicodeScalarView(scalars[i..<(end - 2)]))
                 wordEnd = end - 2
+                possessive = true
             }
             if let ipa = entries[word.lowercased()] {
-                found.append(Match(range: i..<wordEnd, word: word, ipa: ipa))
+                found.append(Match(range: i..<wordEnd, word: word, ipa: ipa, possessive: possessive))
             }
             i = end
         }
