@@ -51,6 +51,9 @@ import Testing
         let bare = try espeak.phonemize("Hello there")
         #expect(bare == [PhonemeClause(phonemes: "həlˈoʊ ðˈɛɹ", terminator: .none, endsSentence: true, text: "Hello there")])
         #expect(try espeak.phonemize("   ").isEmpty)
+        // Windows line ends are one line break, not a paragraph.
+        #expect(try espeak.phonemize("Hello there\r\nfriend").count == 1)
+        #expect(try espeak.phonemize("Hello there\n\nfriend").count == 2)
     }
 
     @Test func sentencesSplitAsInPiper() throws {

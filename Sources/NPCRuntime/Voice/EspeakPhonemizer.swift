@@ -25,14 +25,15 @@ public struct EspeakPhonemizer: Phonemizer {
     }
 
     public func phonemize(_ text: String) throws(RuntimeError) -> [PhonemeClause] {
-        // espeak reads up to a NUL and treats control characters as commands.
+        // espeak reads up to a NUL and treats control characters as commands;
+        // a carriage return is dropped so "\r\n" stays one line break.
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count + 1)
         for scalar in text.unicodeScalars {
             let v = scalar.value
-            if v < 0x20 && v != 0x0A && v != 0x09 { bytes.append(v == 0x0D ? 0x0A : 0x20); continue }
-            if v == 0x7F { continue }
-            bytes.append(contentsOf: String(scalar).utf8)
+            if v == 0x0D || v == 0x7F { continue }
+            if v < 0x20 && v != 0x0A && v != 0x09 { bytes.append(0x20); continue }
+            UTF8.encode(scalar) { bytes.append($0) }
         }
         guard bytes.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x09 }) else { return [] }
         bytes.append(0)

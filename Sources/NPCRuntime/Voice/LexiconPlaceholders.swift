@@ -103,7 +103,10 @@ struct LexiconPlaceholders: Sendable {
             if PronunciationLexicon.isWordCharacter(scalars[i]) {
                 let end = PronunciationLexicon.wordEnd(in: scalars, from: i)
                 var wordEnd = end
-                if end - i > 2, scalars[end - 1] == "s" || scalars[end - 1] == "S", PronunciationLexicon.isApostrophe(scalars[end - 2]) { wordEnd = end - 2 }
+                if end - i > 2, scalars[end - 1] == "s" || scalars[end - 1] == "S",
+                   PronunciationLexicon.isApostrophe(scalars[end - 2]) {
+                    wordEnd = end - 2
+                }
                 let word = String(String.UnicodeScalarView(scalars[i..<wordEnd])).lowercased()
                 if word == Self.consonantWord || word == Self.vowelWord, used < matches.count {
                     out.append(contentsOf: matches[used].word.unicodeScalars)
