@@ -17,6 +17,13 @@ import Testing
         #expect(mapper.ids(for: "xa").ids == [1, 0, 7, 8, 0, 14, 0, 2])
     }
 
+    @Test func spansCoverEachPhonemesIdsAndPad() throws {
+        let mapper = try PhonemeIDMapper(phonemeIDMap: Self.map)
+        let r = mapper.ids(for: "xqa")
+        #expect(r.spans == [.init(phoneme: "x", ids: 2..<5), .init(phoneme: "a", ids: 5..<7)])
+        #expect(r.ids[r.spans[1].ids] == [14, 0])
+    }
+
     @Test func unknownPhonemesAreSkippedAndCounted() throws {
         let mapper = try PhonemeIDMapper(phonemeIDMap: Self.map)
         let r = mapper.ids(for: "aqbq")

@@ -85,6 +85,10 @@ enum Espeak {
             guard c.sentence < sentences.count else { continue }
             let ours = sentences[c.sentence]
             #expect(ours.missingPhonemes.isEmpty)
+            // The phoneme spans tile the ids between "^ _" and "$".
+            #expect(ours.spans.count == ours.phonemes.unicodeScalars.count)
+            #expect(ours.spans.first?.ids.lowerBound == 2 && ours.spans.last?.ids.upperBound == ours.ids.count - 1)
+            #expect(zip(ours.spans, ours.spans.dropFirst()).allSatisfy { $0.ids.upperBound == $1.ids.lowerBound })
             if ours.phonemes == c.phonemes {
                 #expect(ours.ids == c.ids, "\(c.label)")
                 exact.append(c.label)

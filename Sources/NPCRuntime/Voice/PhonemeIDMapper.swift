@@ -8,13 +8,28 @@ public struct PhonemeIDMapper: Sendable {
     public static let bos = "^"
     public static let eos = "$"
 
+    /// Which id positions one phoneme produced: its own ids and the pad after
+    /// it (Piper's alignment unit), so per-id durations become a phoneme timeline.
+    public struct Span: Sendable, Equatable {
+        public var phoneme: Unicode.Scalar
+        public var ids: Range<Int>
+        public init(phoneme: Unicode.Scalar, ids: Range<Int>) {
+            self.phoneme = phoneme
+            self.ids = ids
+        }
+    }
+
     /// The ids of one phoneme string and what was dropped on the way.
     public struct Result: Sendable, Equatable {
         public var ids: [Int]
+        /// One span per mapped phoneme, in order; `^ _` before the first and `$`
+        /// after the last belong to no phoneme.
+        public var spans: [Span]
         /// Phonemes absent from the voice's map, in order of appearance (skipped).
         public var missing: [Unicode.Scalar]
-        public init(ids: [Int], missing: [Unicode.Scalar]) {
+        public init(ids: [Int], spans: [Span], missing: [Unicode.Scalar]) {
             self.ids = ids
+            self.spans = spans
             self.missing = missing
         }
     }
@@ -52,16 +67,19 @@ public struct PhonemeIDMapper: Sendable {
     public func ids(for phonemes: String) -> Result {
         var ids = bosIDs
         ids.append(contentsOf: padIDs)
+        var spans: [Span] = []
         var missing: [Unicode.Scalar] = []
         for scalar in phonemes.unicodeScalars {
             guard let mapped = map[scalar] else {
                 missing.append(scalar)
                 continue
             }
+            let start = ids.count
             ids.append(contentsOf: mapped)
             ids.append(contentsOf: padIDs)
+            spans.append(Span(phoneme: scalar, ids: start..<ids.count))
         }
         ids.append(contentsOf: eosIDs)
-        return Result(ids: ids, missing: missing)
+        return Result(ids: ids, spans: spans, missing: missing)
     }
 }

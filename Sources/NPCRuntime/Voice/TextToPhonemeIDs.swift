@@ -6,13 +6,18 @@ public struct PhonemizedSentence: Sendable, Equatable {
     public var phonemes: String
     /// `^ _ p1 _ p2 _ … $`: the model's input.
     public var ids: [Int]
+    /// For each phoneme with an id, the id positions it produced (for lip sync:
+    /// the model's per-id durations summed over a span give that phoneme's length).
+    public var spans: [PhonemeIDMapper.Span]
     /// Phonemes the voice has no id for (skipped, as Piper skips them).
     public var missingPhonemes: [Unicode.Scalar]
 
-    public init(text: String, phonemes: String, ids: [Int], missingPhonemes: [Unicode.Scalar] = []) {
+    public init(text: String, phonemes: String, ids: [Int], spans: [PhonemeIDMapper.Span] = [],
+                missingPhonemes: [Unicode.Scalar] = []) {
         self.text = text
         self.phonemes = phonemes
         self.ids = ids
+        self.spans = spans
         self.missingPhonemes = missingPhonemes
     }
 }
@@ -96,8 +101,8 @@ public struct TextToPhonemeIDs: Sendable {
         }
         return assembler.finish().map { sentence in
             let mapped = mapper.ids(for: sentence.phonemes)
-            return PhonemizedSentence(text: sentence.text, phonemes: sentence.phonemes,
-                                      ids: mapped.ids, missingPhonemes: mapped.missing)
+            return PhonemizedSentence(text: sentence.text, phonemes: sentence.phonemes, ids: mapped.ids,
+                                      spans: mapped.spans, missingPhonemes: mapped.missing)
         }
     }
 
