@@ -35,8 +35,10 @@ static void quantize_q8_32(const float *x, pk_q8_32 *out, int nb) {
         const float d = quantize_block(x, out[b].qs, 32);
         int sum = 0;
         for (int i = 0; i < 32; i++) sum += out[b].qs[i];
-        out[b].d = d;
-        out[b].s = d * (float)sum;
+        // Scales rounded through fp16 as ggml stores q8_0/q8_1 activations: the
+        // same rounding as the peer (the int8 values use the exact scale).
+        out[b].d = pk_fp16_to_fp32(pk_fp32_to_fp16(d));
+        out[b].s = pk_fp16_to_fp32(pk_fp32_to_fp16(d * (float)sum));
     }
 }
 

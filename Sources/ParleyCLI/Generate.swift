@@ -20,10 +20,18 @@ struct Generate: ParsableCommand {
     @Option(help: "Threads (0: all cores, at most 4)") var threads: Int = 0
     @Option(help: "Context length") var ctx: Int = 2048
     @Flag(help: "Print JSON") var json = false
+    @Flag(help: "Print sum/head of each intermediate tensor (llama.cpp's names) to stderr") var traceTensors = false
 
     func run() throws {
         let gguf = try GGUFFile(path: resolveModel(model))
         let transformer = try Transformer(gguf: gguf, threads: defaultThreads(threads), maxContext: ctx)
+        if traceTensors {
+            transformer.tracer = { name, values in
+                let sum = values.reduce(0, +)
+                let head = values.prefix(3).map { String(format: "%.4f", $0) }.joined(separator: ", ")
+                FileHandle.standardError.write("\(name) sum=\(String(format: "%.4f", sum)) head=[\(head)]\n".data(using: .utf8)!)
+            }
+        }
         let prompt = try parseIDs(promptIds)
         var config = SamplerConfig()
         if !greedy && temp > 0 {

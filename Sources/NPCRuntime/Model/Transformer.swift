@@ -13,6 +13,9 @@ public final class Transformer: @unchecked Sendable {
     /// Tokens processed per batched step of a prefill.
     public let maxBatch: Int
     private let s: Scratch
+    /// Called with intermediate tensors (llama.cpp's names, e.g. "attn_norm-3"; values
+    /// (tokens, width)) for finding the first op that departs from a reference. nil: no cost.
+    public var tracer: ((String, UnsafeBufferPointer<Float>) -> Void)?
 
     public init(gguf: GGUFFile, threads: Int, maxBatch: Int = 64, maxContext: Int = 4096) throws(RuntimeError) {
         config = try ModelConfig(gguf: gguf)
@@ -45,6 +48,10 @@ public final class Transformer: @unchecked Sendable {
 
     /// One batch of `b` tokens through every layer. Shapes: x, xb (b, dim); q, att (b, qDim);
     /// k, v (b, kvDim); hb, hb2 (b, ffn).
+    @inline(__always) private func trace(_ name: String, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
+        tracer?(name, UnsafeBufferPointer(start: p, count: count))
+    }
+
     private func step(_ tokens: ArraySlice<Int32>, cache: KVCache, isLast: Bool) {
         let c = config, b = tokens.count, pos0 = cache.count
         let dim = c.dim
@@ -54,12 +61,14 @@ public final class Transformer: @unchecked Sendable {
             weights.embedding.dequantizeRow(Int(t), into: s.x + i * dim)
             if c.architecture.scaleEmbedding { VectorMath.scale(s.x + i * dim, count: dim, by: Float(dim).squareRoot()) }
         }
+        trace("inp_scaled", s.x, b * dim)
         s.prepareRope(config: c, pos0: pos0, count: b)
 
         for (l, w) in weights.layers.enumerated() {
             // attention rmsnorm
             for i in 0..<b { rmsNorm(s.xb + i * dim, s.x + i * dim, w.attnNorm, dim, c.normEps) }
             // q, k, v projections (+ bias)
+            trace("attn_norm-\(l)", s.xb, b * dim)
             matmuls(input: s.xb, count: b, [(w.wq, s.q), (w.wk, s.k), (w.wv, s.v)])
             if let bq = w.bq, let bk = w.bk, let bv = w.bv {
                 for i in 0..<b {
@@ -77,6 +86,9 @@ public final class Transformer: @unchecked Sendable {
                 s.rotate(s.q + i * c.qDim, heads: c.headCount, token: i, local: local, config: c)
                 s.rotate(s.k + i * c.kvDim, heads: c.kvHeadCount, token: i, local: local, config: c)
             }
+            trace("Qcur-\(l)", s.q, b * c.qDim)
+            trace("Kcur-\(l)", s.k, b * c.kvDim)
+            trace("Vcur-\(l)", s.v, b * c.kvDim)
             // append k, v to the cache
             for i in 0..<b {
                 pk_f32_to_f16_row(s.k + i * c.kvDim, cache.key(layer: l, pos: pos0 + i), Int32(c.kvDim))
@@ -85,6 +97,7 @@ public final class Transformer: @unchecked Sendable {
             // causal self-attention over the cache (sliding window on local layers)
             attention(layer: l, cache: cache, pos0: pos0, count: b, window: local ? c.slidingWindow : 0)
             // output projection, post-norm (gemma3), residual
+            trace("kqv_out-\(l)", s.att, b * c.qDim)
             matmuls(input: s.att, count: b, [(w.wo, s.xb)])
             for i in 0..<b {
                 if let pn = w.postAttnNorm { rmsNorm(s.xb + i * dim, s.xb + i * dim, pn, dim, c.normEps) }
@@ -94,12 +107,15 @@ public final class Transformer: @unchecked Sendable {
             for i in 0..<b { rmsNorm(s.xb + i * dim, s.x + i * dim, w.ffnNorm, dim, c.normEps) }
             // gated ffn: down(act(gate(x)) * up(x))
             matmuls(input: s.xb, count: b, [(w.gate, s.hb), (w.up, s.hb2)])
+            trace("ffn_norm-\(l)", s.xb, b * dim)
             gatedActivation(s.hb, s.hb2, b * c.ffnDim, c.architecture.activation)
+            trace("ffn_act-\(l)", s.hb, b * c.ffnDim)
             matmuls(input: s.hb, count: b, [(w.down, s.xb)])
             for i in 0..<b {
                 if let pn = w.postFfnNorm { rmsNorm(s.xb + i * dim, s.xb + i * dim, pn, dim, c.normEps) }
                 VectorMath.add(s.xb + i * dim, into: s.x + i * dim, count: dim)
             }
+            trace("l_out-\(l)", s.x, b * dim)
         }
         cache.count = pos0 + b
         cache.tokens.append(contentsOf: tokens)
@@ -107,7 +123,9 @@ public final class Transformer: @unchecked Sendable {
         guard isLast else { return }
         // final rmsnorm of the last token, then the output head
         rmsNorm(s.xb, s.x + (b - 1) * dim, weights.outputNorm, dim, c.normEps)
+        trace("result_norm", s.xb, dim)
         matmuls(input: s.xb, count: 1, [(weights.output, s.logits)])
+        trace("result_output", s.logits, c.vocabSize)
     }
 
     /// out_j = input_j · Wᵀ for each (W, out) pair; inputs (count, W.cols), outputs (count, W.rows).

@@ -21,10 +21,13 @@ func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Floa
     return sum
 }
 
-/// out = x / sqrt(mean(x²) + eps) * w   (out may alias x)
+/// out = x / sqrt(mean(x²) + eps) * w   (out may alias x). The sum of squares is
+/// accumulated in double, as ggml does, so the scale rounds the same way.
 func rmsNorm(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: [Float], _ n: Int, _ eps: Float) {
-    let ss = dot(x, x, n) / Float(n)
-    let inv = 1 / (ss + eps).squareRoot()
+    var ss: Double = 0
+    for i in 0..<n { ss += Double(x[i] * x[i]) }
+    let mean = Float(ss / Double(n))
+    let inv = 1 / (mean + eps).squareRoot()
     w.withUnsafeBufferPointer { wp in
         for i in 0..<n { out[i] = x[i] * inv * wp[i] }
     }
@@ -44,10 +47,17 @@ func gatedActivation(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Fl
     case .silu:
         for i in 0..<n { let g = gate[i]; gate[i] = g / (1 + expf(-g)) * up[i] }
     case .geluTanh:
+        // As ggml's GELU table: evaluated at the fp16-rounded input, the result rounded
+        // to fp16, identity/zero beyond ±10 (keeps us within the peer's rounding).
         let c: Float = 0.797_884_56  // sqrt(2/pi)
         for i in 0..<n {
             let g = gate[i]
-            gate[i] = 0.5 * g * (1 + tanhf(c * (g + 0.044_715 * g * g * g))) * up[i]
+            let gelu: Float
+            if g <= -10 { gelu = 0 } else if g >= 10 { gelu = g } else {
+                let h = Float(Float16(g))
+                gelu = Float(Float16(0.5 * h * (1 + tanhf(c * (h + 0.044_715 * h * h * h)))))
+            }
+            gate[i] = gelu * up[i]
         }
     }
 }
