@@ -6,8 +6,9 @@
 //   summed exactly in 8 partial sums p[k] = Σ_{i<4} w[4k+i]*x[4k+i] (the lanes of
 //   maddubs+madd and of dpbusd). With D = d_w*d_x, even blocks add D*p[k] into acc[k],
 //   odd blocks into acc[8+k] (two 8-lane accumulators, or the two halves of one 16-lane
-//   register). Types with a min term add m_w*s_x to a scalar accumulator block by block.
-//   The 16 lanes are reduced by halving: acc[k]+acc[k+8], then +4, +2, +1.
+//   register). The 16 lanes are reduced by halving: acc[k]+acc[k+8], then +4, +2, +1.
+//   Types with a min term also add m_w*s_x into accm[b % 2] and then add accm[0]+accm[1]
+//   to the result (two chains, so the adds do not serialize the loop).
 // - 256-element super-blocks (K-quants against pk_q8_256): the whole super-block is one
 //   exact integer isum = Σ_e sc(e)*u(e)*x(e) - offset*Σ_j sc(j)*bsums(j) (u the unsigned
 //   quant, sc the scale of its 16-element group) and msum = Σ_j min(j)*bsums(j); then
@@ -75,7 +76,7 @@ static inline void unpack_block32(int type, const uint8_t *blk, int8_t w[32], fl
 
 static inline float dot_block32(int type, size_t block_bytes, int has_min, const uint8_t *row, int nb,
                                 const pk_q8_32 *x) {
-    float acc[16] = {0}, accm = 0.0f;
+    float acc[16] = {0}, accm[2] = {0};
     for (int b = 0; b < nb; b++) {
         int8_t w[32];
         float d, m = 0.0f;
@@ -87,10 +88,10 @@ static inline float dot_block32(int type, size_t block_bytes, int has_min, const
             for (int i = 4 * k; i < 4 * k + 4; i++) p += w[i] * x[b].qs[i];
             a[k] = a[k] + D * (float)p;
         }
-        if (has_min) accm = accm + m * x[b].s;
+        if (has_min) accm[b & 1] = accm[b & 1] + m * x[b].s;
     }
     const float r = reduce_halving(acc, 16);
-    return has_min ? r + accm : r;
+    return has_min ? r + (accm[0] + accm[1]) : r;
 }
 
 #define DEFINE_BLOCK32(name, type, bytes, has_min)                                                        \
