@@ -1,11 +1,9 @@
 // Hot loops Swift cannot express fast (integer SIMD): quantized dot products.
 // No allocation, no state beyond the CPU feature choice made once at load.
 //
-// Results are bit-identical on every CPU level (scalar, AVX2, AVX-512 VNNI) for the
-// quantized types: each level computes the same exact integer block sums and then the
-// same float operations in the same order (see "Canonical arithmetic" in dot_scalar.c).
-// Float weight types (F32, F16, BF16) agree between AVX2 and AVX-512 bit for bit; the
-// scalar level (no FMA) differs from them by float rounding only.
+// Results are bit-identical on every CPU level (scalar, AVX2, AVX-512 VNNI) and for every
+// type: each level computes the same exact integer block sums and then the same float
+// operations in the same order, never fused (see "Canonical arithmetic" in dot_scalar.c).
 #ifndef PARLEY_KERNELS_H
 #define PARLEY_KERNELS_H
 #include <stddef.h>
@@ -19,7 +17,8 @@ enum pk_cpu_level { PK_CPU_SCALAR = 0, PK_CPU_AVX2 = 1, PK_CPU_AVX512VNNI = 2 };
 
 // The instruction set the kernels use on this CPU (decided once, by CPUID).
 int pk_cpu_level(void);
-// Force a level (tests compare paths); a level the CPU lacks is clamped down.
+// Force a level (tests and benchmarks compare paths); a level the CPU lacks is clamped
+// down, a negative level returns to the detected one. Results do not depend on it.
 void pk_set_cpu_level(int level);
 const char *pk_cpu_level_name(int level);
 
