@@ -211,24 +211,43 @@ INLINE AVX2 void super_chunks(int type, const uint8_t *blk, __m256i sc16, const 
 
 INLINE AVX2 void dot_super(int type, size_t bb, int has_min, const uint8_t *row, int nb, const uint8_t *xb,
                            size_t xs, const int NV, float *out) {
-    float sum[PK_MAX_NV];
-    for (int v = 0; v < NV; v++) sum[v] = 0.0f;
+    float sum[4] = {0, 0, 0, 0};
+    __m128 sum4 = _mm_setzero_ps();
     for (int b = 0; b < nb; b++) {
         const uint8_t *blk = row + (size_t)b * bb;
         const pk_simd_scales s = pk_simd_scales_of(type, blk);
         __m256i iacc[PK_MAX_NV];
         for (int v = 0; v < NV; v++) iacc[v] = _mm256_setzero_si256();
         super_chunks(type, blk, s.sc, xb, xs, b, NV, iacc);
-        for (int v = 0; v < NV; v++) {
-            const pk_q8_256 *x = (const pk_q8_256 *)(xb + (size_t)v * xs) + b;
+        if (NV == 1) {
+            const pk_q8_256 *x = (const pk_q8_256 *)xb + b;
             const __m256i bsums = _mm256_loadu_si256((const __m256i *)x->bsums), zero = _mm256_setzero_si256();
             const __m256i corr = pk_super_offset(type) ? _mm256_madd_epi16(bsums, s.sc) : zero;
             const __m256i msum = has_min ? _mm256_madd_epi16(bsums, s.mn) : zero;
-            const __m128i t = pk_simd_hsum4_i32(iacc[v], corr, msum, zero);
-            sum[v] = pk_simd_super_sum(sum[v], type, has_min, _mm_cvtsi128_si32(t), _mm_extract_epi32(t, 1),
+            const __m128i t = pk_simd_hsum4_i32(iacc[0], corr, msum, zero);
+            sum[0] = pk_simd_super_sum(sum[0], type, has_min, _mm_cvtsi128_si32(t), _mm_extract_epi32(t, 1),
                                        _mm_extract_epi32(t, 2), x->d, &s);
+        } else {
+            // several vectors: reduce and scale them side by side, one per lane
+            __m256i raw[4], corr[4], msum[4];
+            float dx[4] = {0, 0, 0, 0};
+            for (int v = 0; v < 4; v++) raw[v] = corr[v] = msum[v] = _mm256_setzero_si256();
+            for (int v = 0; v < NV; v++) {
+                const pk_q8_256 *x = (const pk_q8_256 *)(xb + (size_t)v * xs) + b;
+                const __m256i bsums = _mm256_loadu_si256((const __m256i *)x->bsums);
+                raw[v] = iacc[v];
+                if (pk_super_offset(type)) corr[v] = _mm256_madd_epi16(bsums, s.sc);
+                if (has_min) msum[v] = _mm256_madd_epi16(bsums, s.mn);
+                dx[v] = x->d;
+            }
+            const __m128i zero = _mm_setzero_si128();
+            sum4 = pk_simd_super_sum4(sum4, type, has_min, pk_simd_hsum4_i32(raw[0], raw[1], raw[2], raw[3]),
+                                      pk_super_offset(type) ? pk_simd_hsum4_i32(corr[0], corr[1], corr[2], corr[3]) : zero,
+                                      has_min ? pk_simd_hsum4_i32(msum[0], msum[1], msum[2], msum[3]) : zero,
+                                      _mm_setr_ps(dx[0], dx[1], dx[2], dx[3]), &s);
         }
     }
+    if (NV > 1) _mm_storeu_ps(sum, sum4);
     for (int v = 0; v < NV; v++) out[v] = sum[v];
 }
 

@@ -135,4 +135,14 @@ PK_SIMD_INLINE float pk_simd_super_sum(float sum, int type, int has_min, int raw
     return sum;
 }
 
+// pk_simd_super_sum for four vectors at once, one per lane (lanes past the real vectors
+// hold zeros and are ignored): the same float operations, lane-wise.
+PK_SIMD_INLINE __m128 pk_simd_super_sum4(__m128 sum, int type, int has_min, __m128i raw, __m128i corr, __m128i msum,
+                                         __m128 dx, const pk_simd_scales *s) {
+    const __m128i isum = _mm_sub_epi32(raw, _mm_mullo_epi32(_mm_set1_epi32(pk_super_offset(type)), corr));
+    sum = _mm_add_ps(sum, _mm_mul_ps(_mm_mul_ps(dx, _mm_set1_ps(s->d)), _mm_cvtepi32_ps(isum)));
+    if (has_min) sum = _mm_sub_ps(sum, _mm_mul_ps(_mm_mul_ps(dx, _mm_set1_ps(s->dmin)), _mm_cvtepi32_ps(msum)));
+    return sum;
+}
+
 #endif
