@@ -199,7 +199,12 @@ enum ReferenceActivations {
             w.withUnsafeBytes { pk_matvec(unsupported, $0.baseAddress, 512, 256, 0, 2, $0.baseAddress, &y) }
             #expect(y.allSatisfy { $0.isNaN })
         }
-        #expect(pk_row_bytes(PK_Q4_K.rawValue.asInt32, 100) == 0)  // not a whole number of blocks
+        // not a whole number of blocks
+        #expect(pk_row_bytes(PK_Q4_K.rawValue.asInt32, 100) == 0)
+        var y: [Float] = [1]
+        let w = [UInt8](repeating: 0, count: 1024)
+        w.withUnsafeBytes { pk_matvec(PK_Q4_0.rawValue.asInt32, $0.baseAddress, 18, 40, 0, 1, $0.baseAddress, &y) }
+        #expect(y[0].isNaN)
     }
 
     @Test func halfConversions() {

@@ -50,14 +50,16 @@ size_t pk_row_bytes(int ggml_type, int n);
 int pk_act_format(int ggml_type);
 // Bytes of the activation buffer for n inputs (n a multiple of the block size: 32 / 256).
 size_t pk_act_bytes(int ggml_type, int n);
-// Writes x (n floats) in the format pk_act_format says into out (pk_act_bytes bytes).
+// Writes x (n floats) in the format pk_act_format says into out (pk_act_bytes bytes);
+// for quantized formats n must be a multiple of 32 / 256 (a partial block is ignored).
 // Per block: d = max|x|/127, qs = round-half-even(x/d) clamped to ±127; NaN becomes -127.
 void pk_quantize_act(int ggml_type, const float *x, void *out, int n);
 
 // y[r] for r in [row_begin, row_end) = dot(row r of W, x). Row r of W starts at
 // w + r*row_bytes and holds n elements of ggml_type. xq is the quantized activation
-// buffer from pk_quantize_act (for PK_ACT_F32 types: the float x itself).
-// An unsupported type writes NaN to y[row_begin..row_end).
+// buffer from pk_quantize_act (for PK_ACT_F32 types: the float x itself). No alignment is
+// required; calls on disjoint row ranges may run on several threads at once.
+// An unsupported type, or n not a whole number of blocks, writes NaN to y[row_begin..row_end).
 void pk_matvec(int ggml_type, const void *w, size_t row_bytes, int n, int row_begin, int row_end,
                const void *xq, float *y);
 
