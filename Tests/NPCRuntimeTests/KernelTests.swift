@@ -262,6 +262,24 @@ enum ReferenceActivations {
         }
     }
 
+    /// The quantized activations are the same bytes at every CPU level.
+    @Test func activationQuantizationAgreesAcrossLevels() {
+        var rng = SplitMix64(seed: 12)
+        var x = randomActivations(4096, &rng)
+        x[5] = .nan
+        x[700] = .infinity
+        for type in [PK_Q4_0, PK_Q6_K] {
+            let t = type.rawValue.asInt32
+            var outputs: [[UInt8]] = []
+            atEachLevel { _ in
+                var out = [UInt8](repeating: 0, count: pk_act_bytes(t, 4096))
+                out.withUnsafeMutableBytes { pk_quantize_act(t, x, $0.baseAddress, 4096) }
+                outputs.append(out)
+            }
+            for out in outputs { #expect(out == outputs[0]) }
+        }
+    }
+
     /// (a) pk_dequantize_row equals the reference dequantizer bit for bit.
     @Test(arguments: KernelType.all) func dequantizeMatchesReference(_ t: KernelType) {
         var rng = SplitMix64(seed: 100 + UInt64(t.type.rawValue))
