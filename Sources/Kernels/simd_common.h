@@ -16,14 +16,6 @@ PK_SIMD_INLINE float pk_simd_half(uint16_t h) {
     return _mm_cvtss_f32(_mm_cvtph_ps(v));
 }
 
-// Sum of 8 int32 lanes.
-PK_SIMD_INLINE int pk_simd_hsum_i32(__m256i v) {
-    __m128i x = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, _MM_SHUFFLE(1, 0, 3, 2)));
-    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, _MM_SHUFFLE(2, 3, 0, 1)));
-    return _mm_cvtsi128_si32(x);
-}
-
 // The sums of four int32 vectors' lanes, one per lane of the result.
 PK_SIMD_INLINE __m128i pk_simd_hsum4_i32(__m256i a, __m256i b, __m256i c, __m256i d) {
     const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(a, b), _mm256_hadd_epi32(c, d));
@@ -121,9 +113,6 @@ PK_SIMD_INLINE pk_simd_scales pk_simd_scales_of(int type, const uint8_t *blk) {
     }
     return s;
 }
-
-// Offset subtracted from the unsigned quants of each K-quant type.
-static inline int pk_super_offset(int type) { return type == PK_Q3_K ? 4 : type == PK_Q6_K ? 32 : 0; }
 
 // The canonical end of a super-block: integer totals to float, in the scalar path's order.
 // raw = Σ sc*u*x, corr = Σ sc*bsums, msum = Σ mn*bsums.
