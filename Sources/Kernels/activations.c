@@ -1,19 +1,30 @@
 // Activation quantization: float x -> int8 blocks with one float scale (pk_q8_32, pk_q8_256).
-// Pure IEEE float steps (max, divide, multiply, round-half-even), so every CPU gets the same bytes.
+// Pure IEEE float steps (max, divide, multiply, round-half-even), so every CPU gets the same
+// bytes. One source, compiled twice: for the baseline and, where the CPU has it, for AVX2
+// (the loops are written so the compiler vectorizes them; the results do not change).
 #include "quants.h"
 
-// Largest |x| of a block; NaN is skipped.
-static float block_amax(const float *x, int n) {
-    float amax = 0.0f;
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+// Largest |x| of a block; NaN is skipped. Non-negative floats order like their bit patterns.
+ALWAYS_INLINE float block_amax(const float *x, int n) {
+    uint32_t amax = 0;
+    // vectorize even for a 32-element block (full unrolling would leave scalar code)
+#pragma clang loop vectorize(enable) unroll(disable)
     for (int i = 0; i < n; i++) {
-        const float a = __builtin_fabsf(x[i]);
-        amax = a > amax ? a : amax;
+        uint32_t bits;
+        memcpy(&bits, &x[i], 4);
+        bits &= 0x7fffffffu;
+        bits = bits > 0x7f800000u ? 0 : bits;
+        amax = bits > amax ? bits : amax;
     }
-    return amax;
+    float f;
+    memcpy(&f, &amax, 4);
+    return f;
 }
 
 // round-half-even(x*id) clamped to ±127 (NaN -> -127): adding 1.5*2^23 rounds to an integer.
-static inline int8_t quantize_one(float x, float id) {
+ALWAYS_INLINE int8_t quantize_one(float x, float id) {
     float t = x * id;
     t = t >= -127.0f ? t : -127.0f;
     t = t <= 127.0f ? t : 127.0f;
@@ -23,17 +34,18 @@ static inline int8_t quantize_one(float x, float id) {
     return (int8_t)((int32_t)(bits & 0x7fffffu) - 0x400000);
 }
 
-static float quantize_block(const float *x, int8_t *qs, int n) {
+ALWAYS_INLINE float quantize_block(const float *x, int8_t *qs, int n) {
     const float d = block_amax(x, n) / 127.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     for (int i = 0; i < n; i++) qs[i] = quantize_one(x[i], id);
     return d;
 }
 
-static void quantize_q8_32(const float *x, pk_q8_32 *out, int nb) {
+ALWAYS_INLINE void quantize_q8_32(const float *x, pk_q8_32 *out, int nb) {
     for (int b = 0; b < nb; b++, x += 32) {
         const float d = quantize_block(x, out[b].qs, 32);
         int sum = 0;
+#pragma clang loop vectorize(enable) unroll(disable)
         for (int i = 0; i < 32; i++) sum += out[b].qs[i];
         // Scales rounded through fp16 as ggml stores q8_0/q8_1 activations: the
         // same rounding as the peer (the int8 values use the exact scale).
@@ -42,7 +54,7 @@ static void quantize_q8_32(const float *x, pk_q8_32 *out, int nb) {
     }
 }
 
-static void quantize_q8_256(const float *x, pk_q8_256 *out, int nb) {
+ALWAYS_INLINE void quantize_q8_256(const float *x, pk_q8_256 *out, int nb) {
     for (int b = 0; b < nb; b++, x += 256) {
         out[b].d = quantize_block(x, out[b].qs, 256);
         for (int j = 0; j < 16; j++) {
@@ -53,12 +65,33 @@ static void quantize_q8_256(const float *x, pk_q8_256 *out, int nb) {
     }
 }
 
+static void quantize_baseline(int format, const float *x, void *out, int n) {
+    if (format == PK_ACT_Q8_32) quantize_q8_32(x, out, n / 32);
+    else quantize_q8_256(x, out, n / 256);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2,fma,f16c"))) static void quantize_avx2(int format, const float *x, void *out, int n) {
+    if (format == PK_ACT_Q8_32) quantize_q8_32(x, out, n / 32);
+    else quantize_q8_256(x, out, n / 256);
+}
+#endif
+
 void pk_quantize_act(int type, const float *x, void *out, int n) {
     if (n <= 0) return;
-    switch (pk_act_format(type)) {
-    case PK_ACT_Q8_32: quantize_q8_32(x, out, n / 32); break;
-    case PK_ACT_Q8_256: quantize_q8_256(x, out, n / 256); break;
+    const int format = pk_act_format(type);
+    switch (format) {
     case PK_ACT_F32: memcpy(out, x, (size_t)n * 4); break;
+    case PK_ACT_Q8_32:
+    case PK_ACT_Q8_256:
+#if defined(__x86_64__) || defined(__i386__)
+        if (pk_cpu_level() >= PK_CPU_AVX2) {
+            quantize_avx2(format, x, out, n);
+            break;
+        }
+#endif
+        quantize_baseline(format, x, out, n);
+        break;
     default: break;  // unsupported type: pk_act_bytes was 0
     }
 }

@@ -1,9 +1,9 @@
 // AVX2 (+FMA, F16C) kernels: the canonical arithmetic of dot_scalar.c, 32 bytes at a time.
 // maddubs (u8 x s8 pairs -> s16) + madd (pairs -> s32) gives exactly the scalar path's
-// 8 partial sums per 32-element block; signed weights use the abs/sign trick.
+// 8 partial sums per 32-element block. Q8_0's signed weights use the abs/sign trick;
+// Q4_0/Q5_0 multiply their unsigned quants and subtract offset*Σx in the same lanes.
 #if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#include "quants.h"
+#include "simd_common.h"
 
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
 #define INLINE static inline __attribute__((always_inline))
@@ -16,15 +16,6 @@ INLINE AVX2 float reduce16(__m256 a0, __m256 a1) {
     x = _mm_add_ss(x, _mm_movehdup_ps(x));
     return _mm_cvtss_f32(x);
 }
-
-INLINE AVX2 int hsum_i32(__m256i v) {
-    __m128i x = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, _MM_SHUFFLE(1, 0, 3, 2)));
-    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, _MM_SHUFFLE(2, 3, 0, 1)));
-    return _mm_cvtsi128_si32(x);
-}
-
-INLINE AVX2 float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
 
 // 16 bytes of packed nibbles -> 32 bytes: low nibbles (elements 0-15), then high nibbles.
 INLINE AVX2 __m256i unpack_nibbles16(const uint8_t *qs) {
@@ -45,72 +36,76 @@ INLINE AVX2 __m256i expand_bits32(const uint8_t *qh) {
 
 // ---- 32-element blocks ----
 
-// The block's weights as bytes (signed for Q4_0/Q5_0/Q8_0, unsigned for Q4_1/Q5_1), d and m.
-INLINE AVX2 __m256i block32_weights(int type, const uint8_t *blk, float *d, float *m) {
+// The block's weights as bytes: signed for Q8_0, else unsigned (Q4_0 and Q5_0 before
+// their offset of 8 and 16, which block32_partials subtracts as offset*Σx).
+INLINE AVX2 __m256i block32_weights(int type, const uint8_t *blk) {
     switch (type) {
-    case PK_Q4_0: {
-        const blk_q4_0 *b = (const blk_q4_0 *)blk;
-        *d = half_to_float(b->d);
-        return _mm256_sub_epi8(unpack_nibbles16(b->qs), _mm256_set1_epi8(8));
-    }
-    case PK_Q4_1: {
-        const blk_q4_1 *b = (const blk_q4_1 *)blk;
-        *d = half_to_float(b->d);
-        *m = half_to_float(b->m);
-        return unpack_nibbles16(b->qs);
-    }
+    case PK_Q4_0: return unpack_nibbles16(((const blk_q4_0 *)blk)->qs);
+    case PK_Q4_1: return unpack_nibbles16(((const blk_q4_1 *)blk)->qs);
     case PK_Q5_0: {
-        // (nib | 16*bit) - 16 == nib | 0xf0 (as int8) where the bit is clear
         const blk_q5_0 *b = (const blk_q5_0 *)blk;
-        *d = half_to_float(b->d);
-        return _mm256_or_si256(unpack_nibbles16(b->qs), _mm256_andnot_si256(expand_bits32(b->qh), _mm256_set1_epi8((char)0xf0)));
+        return _mm256_or_si256(unpack_nibbles16(b->qs), _mm256_and_si256(expand_bits32(b->qh), _mm256_set1_epi8(0x10)));
     }
     case PK_Q5_1: {
         const blk_q5_1 *b = (const blk_q5_1 *)blk;
-        *d = half_to_float(b->d);
-        *m = half_to_float(b->m);
         return _mm256_or_si256(unpack_nibbles16(b->qs), _mm256_and_si256(expand_bits32(b->qh), _mm256_set1_epi8(0x10)));
     }
-    default: {
-        const blk_q8_0 *b = (const blk_q8_0 *)blk;
-        *d = half_to_float(b->d);
-        return _mm256_loadu_si256((const __m256i *)b->qs);
-    }
+    default: return _mm256_loadu_si256((const __m256i *)((const blk_q8_0 *)blk)->qs);
     }
 }
 
-// One block against NV vectors; `half` selects the even/odd-block accumulator.
-INLINE AVX2 void block32_step(int type, size_t bb, int has_min, int is_signed, const uint8_t *row, int b,
-                              const uint8_t *xb, size_t xs, const int NV, const int half,
-                              __m256 acc[][2], float *accm) {
-    float d, m = 0.0f;
-    const __m256i w = block32_weights(type, row + (size_t)b * bb, &d, &m);
-    const __m256i uw = is_signed ? _mm256_abs_epi8(w) : w;
-    for (int v = 0; v < NV; v++) {
-        const pk_q8_32 *x = (const pk_q8_32 *)(xb + (size_t)v * xs) + b;
-        __m256i xv = _mm256_loadu_si256((const __m256i *)x->qs);
-        if (is_signed) xv = _mm256_sign_epi8(xv, w);
-        const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(uw, xv), _mm256_set1_epi16(1));
-        const __m256 t = _mm256_mul_ps(_mm256_set1_ps(d * x->d), _mm256_cvtepi32_ps(p));
-        acc[v][half] = _mm256_add_ps(acc[v][half], t);
-        if (has_min) accm[v] = accm[v] + m * x->s;
-    }
+// The 8 partial sums of one block against one activation block, as floats.
+INLINE AVX2 __m256 block32_partials(int is_signed, int offset, __m256i w, __m256i uw, const pk_q8_32 *x) {
+    __m256i xv = _mm256_loadu_si256((const __m256i *)x->qs);
+    if (is_signed) xv = _mm256_sign_epi8(xv, w);
+    __m256i p = _mm256_maddubs_epi16(uw, xv);
+    if (offset) p = _mm256_sub_epi16(p, _mm256_maddubs_epi16(_mm256_set1_epi8((char)offset), xv));
+    return _mm256_cvtepi32_ps(_mm256_madd_epi16(p, _mm256_set1_epi16(1)));
 }
 
 INLINE AVX2 void dot_block32(int type, size_t bb, int has_min, int is_signed, const uint8_t *row, int nb,
                              const uint8_t *xb, size_t xs, const int NV, float *out) {
+    const int offset = type == PK_Q4_0 ? 8 : type == PK_Q5_0 ? 16 : 0;
     __m256 acc[PK_MAX_NV][2];
-    float accm[PK_MAX_NV];
-    for (int v = 0; v < NV; v++) { acc[v][0] = acc[v][1] = _mm256_setzero_ps(); accm[v] = 0.0f; }
+    __m128 accm[PK_MAX_NV];  // lanes 1 and 3: the even and odd blocks' min terms
+    for (int v = 0; v < NV; v++) { acc[v][0] = acc[v][1] = _mm256_setzero_ps(); accm[v] = _mm_setzero_ps(); }
     int b = 0;
     for (; b + 1 < nb; b += 2) {
-        block32_step(type, bb, has_min, is_signed, row, b, xb, xs, NV, 0, acc, accm);
-        block32_step(type, bb, has_min, is_signed, row, b + 1, xb, xs, NV, 1, acc, accm);
+        const uint8_t *ba = row + (size_t)b * bb, *bb1 = ba + bb;
+        const __m128 dm = pk_simd_pair_dm(has_min, ba, bb1);
+        const __m256i wa = block32_weights(type, ba), wb = block32_weights(type, bb1);
+        const __m256i ua = is_signed ? _mm256_abs_epi8(wa) : wa, ub = is_signed ? _mm256_abs_epi8(wb) : wb;
+        for (int v = 0; v < NV; v++) {
+            const pk_q8_32 *x = (const pk_q8_32 *)(xb + (size_t)v * xs) + b;
+            const __m128 scales = _mm_mul_ps(dm, pk_simd_pair_ds(&x[0], &x[1]));
+            const __m256 da = _mm256_broadcastss_ps(scales);
+            const __m256 db = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(scales), _mm256_set1_epi32(2));
+            acc[v][0] = _mm256_add_ps(acc[v][0], _mm256_mul_ps(da, block32_partials(is_signed, offset, wa, ua, &x[0])));
+            acc[v][1] = _mm256_add_ps(acc[v][1], _mm256_mul_ps(db, block32_partials(is_signed, offset, wb, ub, &x[1])));
+            if (has_min) accm[v] = _mm_add_ps(accm[v], scales);
+        }
     }
-    if (b < nb) block32_step(type, bb, has_min, is_signed, row, b, xb, xs, NV, 0, acc, accm);
+    float tail_m = 0.0f, tail_d = 0.0f;
+    __m256i tail_w = _mm256_setzero_si256();
+    if (b < nb) {
+        const uint8_t *ba = row + (size_t)b * bb;
+        tail_w = block32_weights(type, ba);
+        uint16_t h[2];
+        memcpy(h, ba, has_min ? 4 : 2);
+        tail_d = pk_simd_half(h[0]);
+        if (has_min) tail_m = pk_simd_half(h[1]);
+    }
     for (int v = 0; v < NV; v++) {
+        float m0 = _mm_cvtss_f32(_mm_movehdup_ps(accm[v])), m1 = _mm_cvtss_f32(_mm_shuffle_ps(accm[v], accm[v], 3));
+        if (b < nb) {
+            const pk_q8_32 *x = (const pk_q8_32 *)(xb + (size_t)v * xs) + b;
+            const __m256i uw = is_signed ? _mm256_abs_epi8(tail_w) : tail_w;
+            const __m256 t = _mm256_mul_ps(_mm256_set1_ps(tail_d * x->d), block32_partials(is_signed, offset, tail_w, uw, x));
+            acc[v][0] = _mm256_add_ps(acc[v][0], t);
+            if (has_min) m0 = m0 + tail_m * x->s;
+        }
         const float r = reduce16(acc[v][0], acc[v][1]);
-        out[v] = has_min ? r + accm[v] : r;
+        out[v] = has_min ? r + (m0 + m1) : r;
     }
 }
 
@@ -125,9 +120,9 @@ INLINE AVX2 void dot_block32(int type, size_t bb, int has_min, int is_signed, co
         default: dot_block32(type, bytes, has_min, is_signed, row, n / 32, x, xs, 4, out); break;       \
         }                                                                                               \
     }
-DEFINE_BLOCK32(dot_q4_0, PK_Q4_0, 18, 0, 1)
+DEFINE_BLOCK32(dot_q4_0, PK_Q4_0, 18, 0, 0)
 DEFINE_BLOCK32(dot_q4_1, PK_Q4_1, 20, 1, 0)
-DEFINE_BLOCK32(dot_q5_0, PK_Q5_0, 22, 0, 1)
+DEFINE_BLOCK32(dot_q5_0, PK_Q5_0, 22, 0, 0)
 DEFINE_BLOCK32(dot_q5_1, PK_Q5_1, 24, 1, 0)
 DEFINE_BLOCK32(dot_q8_0, PK_Q8_0, 34, 0, 1)
 
@@ -135,9 +130,12 @@ DEFINE_BLOCK32(dot_q8_0, PK_Q8_0, 34, 0, 1)
 
 // Chunk c (elements 32c..32c+31) of unsigned quants against NV vectors:
 // iacc += Σ pairs (u*x) * scale of the pair's 16-element group.
-INLINE AVX2 void super_chunk(__m256i u, int c, const pk_super_scales *s, const uint8_t *xb, size_t xs, int b,
-                             const int NV, __m256i *iacc) {
-    const __m256i scale = _mm256_set_m128i(_mm_set1_epi16(s->sc[2 * c + 1]), _mm_set1_epi16(s->sc[2 * c]));
+INLINE AVX2 void super_chunk(__m256i u, int c, __m256i sc16, const uint8_t *xb, size_t xs, int b, const int NV,
+                             __m256i *iacc) {
+    // groups 2c and 2c+1: broadcast the dword holding both, then each word over its half
+    const __m256i pair = _mm256_permutevar8x32_epi32(sc16, _mm256_set1_epi32(c));
+    const __m256i scale = _mm256_shuffle_epi8(pair, _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
+                                                                     2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3));
     for (int v = 0; v < NV; v++) {
         const pk_q8_256 *x = (const pk_q8_256 *)(xb + (size_t)v * xs) + b;
         const __m256i xv = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * c));
@@ -150,14 +148,14 @@ INLINE AVX2 __m256i low_bits(__m256i v, int shift, int mask) {
 }
 
 // Every chunk of super-block b, in element order.
-INLINE AVX2 void super_chunks(int type, const uint8_t *blk, const pk_super_scales *s, const uint8_t *xb,
-                              size_t xs, int b, const int NV, __m256i *iacc) {
+INLINE AVX2 void super_chunks(int type, const uint8_t *blk, __m256i sc16, const uint8_t *xb, size_t xs, int b,
+                              const int NV, __m256i *iacc) {
     switch (type) {
     case PK_Q2_K: {
         const blk_q2_K *q = (const blk_q2_K *)blk;
         for (int half = 0; half < 2; half++) {
             const __m256i bits = _mm256_loadu_si256((const __m256i *)(q->qs + 32 * half));
-            for (int g = 0; g < 4; g++) super_chunk(low_bits(bits, 2 * g, 3), 4 * half + g, s, xb, xs, b, NV, iacc);
+            for (int g = 0; g < 4; g++) super_chunk(low_bits(bits, 2 * g, 3), 4 * half + g, sc16, xb, xs, b, NV, iacc);
         }
         break;
     }
@@ -168,7 +166,7 @@ INLINE AVX2 void super_chunks(int type, const uint8_t *blk, const pk_super_scale
             const __m256i bits = _mm256_loadu_si256((const __m256i *)(q->qs + 32 * half));
             for (int g = 0; g < 4; g++) {
                 const __m256i high = _mm256_slli_epi16(low_bits(hmask, 4 * half + g, 1), 2);
-                super_chunk(_mm256_or_si256(low_bits(bits, 2 * g, 3), high), 4 * half + g, s, xb, xs, b, NV, iacc);
+                super_chunk(_mm256_or_si256(low_bits(bits, 2 * g, 3), high), 4 * half + g, sc16, xb, xs, b, NV, iacc);
             }
         }
         break;
@@ -177,8 +175,8 @@ INLINE AVX2 void super_chunks(int type, const uint8_t *blk, const pk_super_scale
         const blk_q4_K *q = (const blk_q4_K *)blk;
         for (int c = 0; c < 4; c++) {
             const __m256i bits = _mm256_loadu_si256((const __m256i *)(q->qs + 32 * c));
-            super_chunk(low_bits(bits, 0, 0xf), 2 * c, s, xb, xs, b, NV, iacc);
-            super_chunk(low_bits(bits, 4, 0xf), 2 * c + 1, s, xb, xs, b, NV, iacc);
+            super_chunk(low_bits(bits, 0, 0xf), 2 * c, sc16, xb, xs, b, NV, iacc);
+            super_chunk(low_bits(bits, 4, 0xf), 2 * c + 1, sc16, xb, xs, b, NV, iacc);
         }
         break;
     }
@@ -189,8 +187,8 @@ INLINE AVX2 void super_chunks(int type, const uint8_t *blk, const pk_super_scale
             const __m256i bits = _mm256_loadu_si256((const __m256i *)(q->qs + 32 * c));
             const __m256i h0 = _mm256_slli_epi16(low_bits(qh, 2 * c, 1), 4);
             const __m256i h1 = _mm256_slli_epi16(low_bits(qh, 2 * c + 1, 1), 4);
-            super_chunk(_mm256_or_si256(low_bits(bits, 0, 0xf), h0), 2 * c, s, xb, xs, b, NV, iacc);
-            super_chunk(_mm256_or_si256(low_bits(bits, 4, 0xf), h1), 2 * c + 1, s, xb, xs, b, NV, iacc);
+            super_chunk(_mm256_or_si256(low_bits(bits, 0, 0xf), h0), 2 * c, sc16, xb, xs, b, NV, iacc);
+            super_chunk(_mm256_or_si256(low_bits(bits, 4, 0xf), h1), 2 * c + 1, sc16, xb, xs, b, NV, iacc);
         }
         break;
     }
@@ -203,7 +201,7 @@ INLINE AVX2 void super_chunks(int type, const uint8_t *blk, const pk_super_scale
             for (int g = 0; g < 4; g++) {
                 const __m256i low = low_bits(g & 1 ? l1 : l0, g < 2 ? 0 : 4, 0xf);
                 const __m256i high = _mm256_slli_epi16(low_bits(qh, 2 * g, 3), 4);
-                super_chunk(_mm256_or_si256(low, high), 4 * half + g, s, xb, xs, b, NV, iacc);
+                super_chunk(_mm256_or_si256(low, high), 4 * half + g, sc16, xb, xs, b, NV, iacc);
             }
         }
         break;
@@ -213,25 +211,43 @@ INLINE AVX2 void super_chunks(int type, const uint8_t *blk, const pk_super_scale
 
 INLINE AVX2 void dot_super(int type, size_t bb, int has_min, const uint8_t *row, int nb, const uint8_t *xb,
                            size_t xs, const int NV, float *out) {
-    float sum[PK_MAX_NV];
-    for (int v = 0; v < NV; v++) sum[v] = 0.0f;
+    float sum[4] = {0, 0, 0, 0};
+    __m128 sum4 = _mm_setzero_ps();
     for (int b = 0; b < nb; b++) {
         const uint8_t *blk = row + (size_t)b * bb;
-        pk_super_scales s;
-        pk_super_scales_of(type, blk, &s);
+        const pk_simd_scales s = pk_simd_scales_of(type, blk);
         __m256i iacc[PK_MAX_NV];
         for (int v = 0; v < NV; v++) iacc[v] = _mm256_setzero_si256();
-        super_chunks(type, blk, &s, xb, xs, b, NV, iacc);
-        const __m256i sc = _mm256_loadu_si256((const __m256i *)s.sc), mn = _mm256_loadu_si256((const __m256i *)s.mn);
-        for (int v = 0; v < NV; v++) {
-            const pk_q8_256 *x = (const pk_q8_256 *)(xb + (size_t)v * xs) + b;
-            const __m256i bsums = _mm256_loadu_si256((const __m256i *)x->bsums);
-            int isum = hsum_i32(iacc[v]);
-            if (s.offset) isum -= s.offset * hsum_i32(_mm256_madd_epi16(bsums, sc));
-            sum[v] = sum[v] + (x->d * s.d) * (float)isum;
-            if (has_min) sum[v] = sum[v] - (x->d * s.dmin) * (float)hsum_i32(_mm256_madd_epi16(bsums, mn));
+        super_chunks(type, blk, s.sc, xb, xs, b, NV, iacc);
+        if (NV == 1) {
+            const pk_q8_256 *x = (const pk_q8_256 *)xb + b;
+            const __m256i bsums = _mm256_loadu_si256((const __m256i *)x->bsums), zero = _mm256_setzero_si256();
+            const __m256i corr = pk_super_offset(type) ? _mm256_madd_epi16(bsums, s.sc) : zero;
+            const __m256i msum = has_min ? _mm256_madd_epi16(bsums, s.mn) : zero;
+            const __m128i t = pk_simd_hsum4_i32(iacc[0], corr, msum, zero);
+            sum[0] = pk_simd_super_sum(sum[0], type, has_min, _mm_cvtsi128_si32(t), _mm_extract_epi32(t, 1),
+                                       _mm_extract_epi32(t, 2), x->d, &s);
+        } else {
+            // several vectors: reduce and scale them side by side, one per lane
+            __m256i raw[4], corr[4], msum[4];
+            float dx[4] = {0, 0, 0, 0};
+            for (int v = 0; v < 4; v++) raw[v] = corr[v] = msum[v] = _mm256_setzero_si256();
+            for (int v = 0; v < NV; v++) {
+                const pk_q8_256 *x = (const pk_q8_256 *)(xb + (size_t)v * xs) + b;
+                const __m256i bsums = _mm256_loadu_si256((const __m256i *)x->bsums);
+                raw[v] = iacc[v];
+                if (pk_super_offset(type)) corr[v] = _mm256_madd_epi16(bsums, s.sc);
+                if (has_min) msum[v] = _mm256_madd_epi16(bsums, s.mn);
+                dx[v] = x->d;
+            }
+            const __m128i zero = _mm_setzero_si128();
+            sum4 = pk_simd_super_sum4(sum4, type, has_min, pk_simd_hsum4_i32(raw[0], raw[1], raw[2], raw[3]),
+                                      pk_super_offset(type) ? pk_simd_hsum4_i32(corr[0], corr[1], corr[2], corr[3]) : zero,
+                                      has_min ? pk_simd_hsum4_i32(msum[0], msum[1], msum[2], msum[3]) : zero,
+                                      _mm_setr_ps(dx[0], dx[1], dx[2], dx[3]), &s);
         }
     }
+    if (NV > 1) _mm_storeu_ps(sum, sum4);
     for (int v = 0; v < NV; v++) out[v] = sum[v];
 }
 

@@ -1,10 +1,10 @@
 // AVX-512 VNNI kernels: the canonical arithmetic of dot_scalar.c, 64 bytes at a time.
 // 32-element blocks go two to a register (even block in the low half, odd block in the
 // high half: exactly the canonical acc[0..7] / acc[8..15]); dpbusd gives the 8 partial
-// sums per block. K-quants use maddubs + dpwssd (int16 pairs times the group scales).
+// sums per block (Q8_0 through masked negation of x; Q4_0/Q5_0 as unsigned quants minus
+// offset*Σx). K-quants use maddubs + dpwssd (int16 pairs times the group scales).
 #if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#include "quants.h"
+#include "simd_common.h"
 
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
 #define INLINE static inline __attribute__((always_inline))
@@ -17,19 +17,6 @@ INLINE AVX512 float reduce16(__m512 a) {
     x = _mm_add_ss(x, _mm_movehdup_ps(x));
     return _mm_cvtss_f32(x);
 }
-
-INLINE AVX512 int hsum_i32_256(__m256i v) {
-    __m128i x = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, _MM_SHUFFLE(1, 0, 3, 2)));
-    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, _MM_SHUFFLE(2, 3, 0, 1)));
-    return _mm_cvtsi128_si32(x);
-}
-
-INLINE AVX512 int hsum_i32_512(__m512i v) {
-    return hsum_i32_256(_mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1)));
-}
-
-INLINE AVX512 float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
 
 INLINE AVX512 __m512i join256(__m256i lo, __m256i hi) {
     return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
@@ -57,119 +44,103 @@ INLINE AVX512 uint32_t load32(const uint8_t *p) {
     return v;
 }
 
-// Weights of blocks a and b (64 bytes; signed for Q4_0/Q5_0/Q8_0, unsigned for Q4_1/Q5_1), their d and m.
-INLINE AVX512 __m512i pair_weights(int type, const uint8_t *a, const uint8_t *b, float d[2], float m[2]) {
+INLINE AVX512 __mmask64 high_bits_pair(const uint8_t *qa, const uint8_t *qb) {
+    return (__mmask64)load32(qa) | ((__mmask64)load32(qb) << 32);
+}
+
+// Weights of blocks a and b (64 bytes): signed for Q8_0, else unsigned (Q4_0 and Q5_0
+// before their offset of 8 and 16, subtracted as offset*Σx).
+INLINE AVX512 __m512i pair_weights(int type, const uint8_t *a, const uint8_t *b) {
     switch (type) {
-    case PK_Q4_0: {
-        const blk_q4_0 *x = (const blk_q4_0 *)a, *y = (const blk_q4_0 *)b;
-        d[0] = half_to_float(x->d); d[1] = half_to_float(y->d);
-        return _mm512_sub_epi8(unpack_nibbles_pair(x->qs, y->qs), bytes512(8));
-    }
-    case PK_Q4_1: {
-        const blk_q4_1 *x = (const blk_q4_1 *)a, *y = (const blk_q4_1 *)b;
-        d[0] = half_to_float(x->d); d[1] = half_to_float(y->d);
-        m[0] = half_to_float(x->m); m[1] = half_to_float(y->m);
-        return unpack_nibbles_pair(x->qs, y->qs);
-    }
+    case PK_Q4_0: return unpack_nibbles_pair(((const blk_q4_0 *)a)->qs, ((const blk_q4_0 *)b)->qs);
+    case PK_Q4_1: return unpack_nibbles_pair(((const blk_q4_1 *)a)->qs, ((const blk_q4_1 *)b)->qs);
     case PK_Q5_0: {
         const blk_q5_0 *x = (const blk_q5_0 *)a, *y = (const blk_q5_0 *)b;
-        d[0] = half_to_float(x->d); d[1] = half_to_float(y->d);
-        const __mmask64 set = (__mmask64)load32(x->qh) | ((__mmask64)load32(y->qh) << 32);
         const __m512i nib = unpack_nibbles_pair(x->qs, y->qs);
-        return _mm512_mask_sub_epi8(nib, ~set, nib, bytes512(16));
+        return _mm512_mask_add_epi8(nib, high_bits_pair(x->qh, y->qh), nib, bytes512(16));
     }
     case PK_Q5_1: {
         const blk_q5_1 *x = (const blk_q5_1 *)a, *y = (const blk_q5_1 *)b;
-        d[0] = half_to_float(x->d); d[1] = half_to_float(y->d);
-        m[0] = half_to_float(x->m); m[1] = half_to_float(y->m);
-        const __mmask64 set = (__mmask64)load32(x->qh) | ((__mmask64)load32(y->qh) << 32);
         const __m512i nib = unpack_nibbles_pair(x->qs, y->qs);
-        return _mm512_mask_add_epi8(nib, set, nib, bytes512(16));
+        return _mm512_mask_add_epi8(nib, high_bits_pair(x->qh, y->qh), nib, bytes512(16));
     }
-    default: {
-        const blk_q8_0 *x = (const blk_q8_0 *)a, *y = (const blk_q8_0 *)b;
-        d[0] = half_to_float(x->d); d[1] = half_to_float(y->d);
-        return join256(_mm256_loadu_si256((const __m256i *)x->qs), _mm256_loadu_si256((const __m256i *)y->qs));
-    }
+    default:
+        return join256(_mm256_loadu_si256((const __m256i *)((const blk_q8_0 *)a)->qs),
+                       _mm256_loadu_si256((const __m256i *)((const blk_q8_0 *)b)->qs));
     }
 }
 
 // Weights of one block (the odd last block of a row).
-INLINE AVX512 __m256i single_weights(int type, const uint8_t *a, float *d, float *m) {
+INLINE AVX512 __m256i single_weights(int type, const uint8_t *a) {
     switch (type) {
-    case PK_Q4_0: {
-        const blk_q4_0 *x = (const blk_q4_0 *)a;
-        *d = half_to_float(x->d);
-        return _mm256_sub_epi8(unpack_nibbles16(x->qs), _mm256_set1_epi8(8));
-    }
-    case PK_Q4_1: {
-        const blk_q4_1 *x = (const blk_q4_1 *)a;
-        *d = half_to_float(x->d);
-        *m = half_to_float(x->m);
-        return unpack_nibbles16(x->qs);
-    }
+    case PK_Q4_0: return unpack_nibbles16(((const blk_q4_0 *)a)->qs);
+    case PK_Q4_1: return unpack_nibbles16(((const blk_q4_1 *)a)->qs);
     case PK_Q5_0: {
         const blk_q5_0 *x = (const blk_q5_0 *)a;
-        *d = half_to_float(x->d);
-        const __m256i nib = unpack_nibbles16(x->qs);
-        return _mm256_mask_sub_epi8(nib, ~(__mmask32)load32(x->qh), nib, _mm256_set1_epi8(16));
-    }
-    case PK_Q5_1: {
-        const blk_q5_1 *x = (const blk_q5_1 *)a;
-        *d = half_to_float(x->d);
-        *m = half_to_float(x->m);
         const __m256i nib = unpack_nibbles16(x->qs);
         return _mm256_mask_add_epi8(nib, (__mmask32)load32(x->qh), nib, _mm256_set1_epi8(16));
     }
-    default: {
-        const blk_q8_0 *x = (const blk_q8_0 *)a;
-        *d = half_to_float(x->d);
-        return _mm256_loadu_si256((const __m256i *)x->qs);
+    case PK_Q5_1: {
+        const blk_q5_1 *x = (const blk_q5_1 *)a;
+        const __m256i nib = unpack_nibbles16(x->qs);
+        return _mm256_mask_add_epi8(nib, (__mmask32)load32(x->qh), nib, _mm256_set1_epi8(16));
     }
+    default: return _mm256_loadu_si256((const __m256i *)((const blk_q8_0 *)a)->qs);
     }
 }
 
 INLINE AVX512 void dot_block32(int type, size_t bb, int has_min, int is_signed, const uint8_t *row, int nb,
                                const uint8_t *xb, size_t xs, const int NV, float *out) {
+    // lanes 0-7 take the even block's scale (lane 0 of the pair scales), lanes 8-15 the odd block's (lane 2)
+    const __m512i spread = _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0);
+    const int offset = type == PK_Q4_0 ? 8 : type == PK_Q5_0 ? 16 : 0;
     __m512 acc[PK_MAX_NV];
-    float accm[PK_MAX_NV];
-    for (int v = 0; v < NV; v++) { acc[v] = _mm512_setzero_ps(); accm[v] = 0.0f; }
+    __m128 accm[PK_MAX_NV];  // lanes 1 and 3: the even and odd blocks' min terms
+    for (int v = 0; v < NV; v++) { acc[v] = _mm512_setzero_ps(); accm[v] = _mm_setzero_ps(); }
     int b = 0;
     for (; b + 1 < nb; b += 2) {
-        float d[2], m[2] = {0.0f, 0.0f};
-        const __m512i w = pair_weights(type, row + (size_t)b * bb, row + (size_t)(b + 1) * bb, d, m);
+        const uint8_t *ba = row + (size_t)b * bb, *bb1 = ba + bb;
+        const __m128 dm = pk_simd_pair_dm(has_min, ba, bb1);
+        const __m512i w = pair_weights(type, ba, bb1);
         const __m512i uw = is_signed ? _mm512_abs_epi8(w) : w;
         const __mmask64 neg = is_signed ? _mm512_movepi8_mask(w) : 0;
         for (int v = 0; v < NV; v++) {
             const pk_q8_32 *x = (const pk_q8_32 *)(xb + (size_t)v * xs) + b;
             __m512i xv = join256(_mm256_loadu_si256((const __m256i *)x[0].qs), _mm256_loadu_si256((const __m256i *)x[1].qs));
             if (is_signed) xv = _mm512_mask_sub_epi8(xv, neg, _mm512_setzero_si512(), xv);
-            const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), uw, xv);
-            const __m512 D = _mm512_mask_blend_ps(0xff00, _mm512_set1_ps(d[0] * x[0].d), _mm512_set1_ps(d[1] * x[1].d));
+            __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), uw, xv);
+            if (offset) p = _mm512_sub_epi32(p, _mm512_dpbusd_epi32(_mm512_setzero_si512(), bytes512(offset), xv));
+            const __m128 scales = _mm_mul_ps(dm, pk_simd_pair_ds(&x[0], &x[1]));
+            const __m512 D = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(scales));
             acc[v] = _mm512_add_ps(acc[v], _mm512_mul_ps(D, _mm512_cvtepi32_ps(p)));
-            if (has_min) {
-                accm[v] = accm[v] + m[0] * x[0].s;
-                accm[v] = accm[v] + m[1] * x[1].s;
-            }
+            if (has_min) accm[v] = _mm_add_ps(accm[v], scales);
         }
     }
+    float tail_m = 0.0f, tail_d = 0.0f;
+    __m256i tail_w = _mm256_setzero_si256();
     if (b < nb) {
-        float d, m = 0.0f;
-        const __m256i w = single_weights(type, row + (size_t)b * bb, &d, &m);
-        const __m256i uw = is_signed ? _mm256_abs_epi8(w) : w;
-        for (int v = 0; v < NV; v++) {
-            const pk_q8_32 *x = (const pk_q8_32 *)(xb + (size_t)v * xs) + b;
-            __m256i xv = _mm256_loadu_si256((const __m256i *)x->qs);
-            if (is_signed) xv = _mm256_sign_epi8(xv, w);
-            const __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), uw, xv);
-            const __m256 t = _mm256_mul_ps(_mm256_set1_ps(d * x->d), _mm256_cvtepi32_ps(p));
-            acc[v] = _mm512_mask_add_ps(acc[v], 0x00ff, acc[v], _mm512_zextps256_ps512(t));  // even-block lanes only
-            if (has_min) accm[v] = accm[v] + m * x->s;
-        }
+        const uint8_t *ba = row + (size_t)b * bb;
+        tail_w = single_weights(type, ba);
+        uint16_t h[2];
+        memcpy(h, ba, has_min ? 4 : 2);
+        tail_d = pk_simd_half(h[0]);
+        if (has_min) tail_m = pk_simd_half(h[1]);
     }
     for (int v = 0; v < NV; v++) {
+        float m0 = _mm_cvtss_f32(_mm_movehdup_ps(accm[v])), m1 = _mm_cvtss_f32(_mm_shuffle_ps(accm[v], accm[v], 3));
+        if (b < nb) {
+            const pk_q8_32 *x = (const pk_q8_32 *)(xb + (size_t)v * xs) + b;
+            __m256i xv = _mm256_loadu_si256((const __m256i *)x->qs);
+            if (is_signed) xv = _mm256_sign_epi8(xv, tail_w);
+            const __m256i uw = is_signed ? _mm256_abs_epi8(tail_w) : tail_w;
+            __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), uw, xv);
+            if (offset) p = _mm256_sub_epi32(p, _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8((char)offset), xv));
+            const __m256 t = _mm256_mul_ps(_mm256_set1_ps(tail_d * x->d), _mm256_cvtepi32_ps(p));
+            acc[v] = _mm512_mask_add_ps(acc[v], 0x00ff, acc[v], _mm512_zextps256_ps512(t));  // even-block lanes only
+            if (has_min) m0 = m0 + tail_m * x->s;
+        }
         const float r = reduce16(acc[v]);
-        out[v] = has_min ? r + accm[v] : r;
+        out[v] = has_min ? r + (m0 + m1) : r;
     }
 }
 
@@ -184,9 +155,9 @@ INLINE AVX512 void dot_block32(int type, size_t bb, int has_min, int is_signed, 
         default: dot_block32(type, bytes, has_min, is_signed, row, n / 32, x, xs, 4, out); break;         \
         }                                                                                                 \
     }
-DEFINE_BLOCK32(dot_q4_0, PK_Q4_0, 18, 0, 1)
+DEFINE_BLOCK32(dot_q4_0, PK_Q4_0, 18, 0, 0)
 DEFINE_BLOCK32(dot_q4_1, PK_Q4_1, 20, 1, 0)
-DEFINE_BLOCK32(dot_q5_0, PK_Q5_0, 22, 0, 1)
+DEFINE_BLOCK32(dot_q5_0, PK_Q5_0, 22, 0, 0)
 DEFINE_BLOCK32(dot_q5_1, PK_Q5_1, 24, 1, 0)
 DEFINE_BLOCK32(dot_q8_0, PK_Q8_0, 34, 0, 1)
 
@@ -272,25 +243,43 @@ INLINE AVX512 void super_chunks(int type, const uint8_t *blk, __m512i scales, co
 
 INLINE AVX512 void dot_super(int type, size_t bb, int has_min, const uint8_t *row, int nb, const uint8_t *xb,
                              size_t xs, const int NV, float *out) {
-    float sum[PK_MAX_NV];
-    for (int v = 0; v < NV; v++) sum[v] = 0.0f;
+    float sum[4] = {0, 0, 0, 0};
+    __m128 sum4 = _mm_setzero_ps();
     for (int b = 0; b < nb; b++) {
         const uint8_t *blk = row + (size_t)b * bb;
-        pk_super_scales s;
-        pk_super_scales_of(type, blk, &s);
-        const __m256i sc = _mm256_loadu_si256((const __m256i *)s.sc), mn = _mm256_loadu_si256((const __m256i *)s.mn);
+        const pk_simd_scales s = pk_simd_scales_of(type, blk);
         __m512i iacc[PK_MAX_NV];
         for (int v = 0; v < NV; v++) iacc[v] = _mm512_setzero_si512();
-        super_chunks(type, blk, _mm512_castsi256_si512(sc), xb, xs, b, NV, iacc);
-        for (int v = 0; v < NV; v++) {
-            const pk_q8_256 *x = (const pk_q8_256 *)(xb + (size_t)v * xs) + b;
-            const __m256i bsums = _mm256_loadu_si256((const __m256i *)x->bsums);
-            int isum = hsum_i32_512(iacc[v]);
-            if (s.offset) isum -= s.offset * hsum_i32_256(_mm256_madd_epi16(bsums, sc));
-            sum[v] = sum[v] + (x->d * s.d) * (float)isum;
-            if (has_min) sum[v] = sum[v] - (x->d * s.dmin) * (float)hsum_i32_256(_mm256_madd_epi16(bsums, mn));
+        super_chunks(type, blk, _mm512_castsi256_si512(s.sc), xb, xs, b, NV, iacc);
+        if (NV == 1) {
+            const pk_q8_256 *x = (const pk_q8_256 *)xb + b;
+            const __m256i bsums = _mm256_loadu_si256((const __m256i *)x->bsums), zero = _mm256_setzero_si256();
+            const __m256i corr = pk_super_offset(type) ? _mm256_madd_epi16(bsums, s.sc) : zero;
+            const __m256i msum = has_min ? _mm256_madd_epi16(bsums, s.mn) : zero;
+            const __m128i t = pk_simd_hsum4_i32(_mm256_add_epi32(_mm512_castsi512_si256(iacc[0]), _mm512_extracti64x4_epi64(iacc[0], 1)), corr, msum, zero);
+            sum[0] = pk_simd_super_sum(sum[0], type, has_min, _mm_cvtsi128_si32(t), _mm_extract_epi32(t, 1),
+                                       _mm_extract_epi32(t, 2), x->d, &s);
+        } else {
+            // several vectors: reduce and scale them side by side, one per lane
+            __m256i raw[4], corr[4], msum[4];
+            float dx[4] = {0, 0, 0, 0};
+            for (int v = 0; v < 4; v++) raw[v] = corr[v] = msum[v] = _mm256_setzero_si256();
+            for (int v = 0; v < NV; v++) {
+                const pk_q8_256 *x = (const pk_q8_256 *)(xb + (size_t)v * xs) + b;
+                const __m256i bsums = _mm256_loadu_si256((const __m256i *)x->bsums);
+                raw[v] = _mm256_add_epi32(_mm512_castsi512_si256(iacc[v]), _mm512_extracti64x4_epi64(iacc[v], 1));
+                if (pk_super_offset(type)) corr[v] = _mm256_madd_epi16(bsums, s.sc);
+                if (has_min) msum[v] = _mm256_madd_epi16(bsums, s.mn);
+                dx[v] = x->d;
+            }
+            const __m128i zero = _mm_setzero_si128();
+            sum4 = pk_simd_super_sum4(sum4, type, has_min, pk_simd_hsum4_i32(raw[0], raw[1], raw[2], raw[3]),
+                                      pk_super_offset(type) ? pk_simd_hsum4_i32(corr[0], corr[1], corr[2], corr[3]) : zero,
+                                      has_min ? pk_simd_hsum4_i32(msum[0], msum[1], msum[2], msum[3]) : zero,
+                                      _mm_setr_ps(dx[0], dx[1], dx[2], dx[3]), &s);
         }
     }
+    if (NV > 1) _mm_storeu_ps(sum, sum4);
     for (int v = 0; v < NV; v++) out[v] = sum[v];
 }
 

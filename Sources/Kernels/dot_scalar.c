@@ -6,8 +6,9 @@
 //   summed exactly in 8 partial sums p[k] = Σ_{i<4} w[4k+i]*x[4k+i] (the lanes of
 //   maddubs+madd and of dpbusd). With D = d_w*d_x, even blocks add D*p[k] into acc[k],
 //   odd blocks into acc[8+k] (two 8-lane accumulators, or the two halves of one 16-lane
-//   register). Types with a min term add m_w*s_x to a scalar accumulator block by block.
-//   The 16 lanes are reduced by halving: acc[k]+acc[k+8], then +4, +2, +1.
+//   register). The 16 lanes are reduced by halving: acc[k]+acc[k+8], then +4, +2, +1.
+//   Types with a min term also add m_w*s_x into accm[b % 2] and then add accm[0]+accm[1]
+//   to the result (two chains, so the adds do not serialize the loop).
 // - 256-element super-blocks (K-quants against pk_q8_256): the whole super-block is one
 //   exact integer isum = Σ_e sc(e)*u(e)*x(e) - offset*Σ_j sc(j)*bsums(j) (u the unsigned
 //   quant, sc the scale of its 16-element group) and msum = Σ_j min(j)*bsums(j); then
@@ -75,7 +76,7 @@ static inline void unpack_block32(int type, const uint8_t *blk, int8_t w[32], fl
 
 static inline float dot_block32(int type, size_t block_bytes, int has_min, const uint8_t *row, int nb,
                                 const pk_q8_32 *x) {
-    float acc[16] = {0}, accm = 0.0f;
+    float acc[16] = {0}, accm[2] = {0};
     for (int b = 0; b < nb; b++) {
         int8_t w[32];
         float d, m = 0.0f;
@@ -87,10 +88,10 @@ static inline float dot_block32(int type, size_t block_bytes, int has_min, const
             for (int i = 4 * k; i < 4 * k + 4; i++) p += w[i] * x[b].qs[i];
             a[k] = a[k] + D * (float)p;
         }
-        if (has_min) accm = accm + m * x[b].s;
+        if (has_min) accm[b & 1] = accm[b & 1] + m * x[b].s;
     }
     const float r = reduce_halving(acc, 16);
-    return has_min ? r + accm : r;
+    return has_min ? r + (accm[0] + accm[1]) : r;
 }
 
 #define DEFINE_BLOCK32(name, type, bytes, has_min)                                                        \
@@ -106,38 +107,57 @@ DEFINE_BLOCK32(dot_q8_0, PK_Q8_0, 34, 0)
 
 // ---- 256-element super-blocks ----
 
-// One super-block's unsigned quants u[256] (the quant plus the type's offset).
+// One super-block's unsigned quants u[256] (the quant plus the type's offset). Loops run
+// over 32 consecutive bytes with constant shifts so the compiler vectorizes them.
 static inline void unpack_superblock(int type, const uint8_t *blk, uint8_t u[256]) {
-    for (int e = 0; e < 256; e++) {
-        const int half = e / 128, g = (e % 128) / 32, l = e % 32;
-        switch (type) {
-        case PK_Q2_K: u[e] = (((const blk_q2_K *)blk)->qs[32 * half + l] >> (2 * g)) & 3; break;
-        case PK_Q3_K: {
-            const blk_q3_K *b = (const blk_q3_K *)blk;
-            const int low = (b->qs[32 * half + l] >> (2 * g)) & 3, high = (b->hmask[l] >> (4 * half + g)) & 1;
-            u[e] = (uint8_t)(low | (high << 2));
-            break;
-        }
-        case PK_Q4_K:
-        case PK_Q5_K: {
-            // chunk c of 64: low nibbles of qs[32c..32c+31], then their high nibbles
-            const int c = e / 64, hi = (e % 64) / 32;
-            const uint8_t *qs = type == PK_Q4_K ? ((const blk_q4_K *)blk)->qs : ((const blk_q5_K *)blk)->qs;
-            int q = hi ? qs[32 * c + l] >> 4 : qs[32 * c + l] & 0xf;
-            if (type == PK_Q5_K) q |= ((((const blk_q5_K *)blk)->qh[l] >> (2 * c + hi)) & 1) << 4;
-            u[e] = (uint8_t)q;
-            break;
-        }
-        default: {
-            // each half: groups g = 0..3 take the low/high nibbles of ql[0..31] / ql[32..63]
-            const blk_q6_K *b = (const blk_q6_K *)blk;
+    switch (type) {
+    case PK_Q2_K:
+    case PK_Q3_K: {
+        // each half: group g takes bits 2g..2g+1 of qs[32*half + l]; Q3_K adds 4 when the hmask bit 4*half+g is set
+        const uint8_t *qs = type == PK_Q2_K ? ((const blk_q2_K *)blk)->qs : ((const blk_q3_K *)blk)->qs;
+        const uint8_t *hmask = ((const blk_q3_K *)blk)->hmask;
+        for (int half = 0; half < 2; half++)
+            for (int g = 0; g < 4; g++)
+                for (int l = 0; l < 32; l++) {
+                    uint8_t q = (qs[32 * half + l] >> (2 * g)) & 3;
+                    if (type == PK_Q3_K) q |= ((hmask[l] >> (4 * half + g)) & 1) << 2;
+                    u[128 * half + 32 * g + l] = q;
+                }
+        break;
+    }
+    case PK_Q4_K:
+    case PK_Q5_K: {
+        // chunk c of 64: low nibbles of qs[32c..32c+31], then their high nibbles; Q5_K adds bit 2c / 2c+1 of qh[l] as 16
+        const uint8_t *qs = type == PK_Q4_K ? ((const blk_q4_K *)blk)->qs : ((const blk_q5_K *)blk)->qs;
+        const uint8_t *qh = ((const blk_q5_K *)blk)->qh;
+        for (int c = 0; c < 4; c++)
+            for (int l = 0; l < 32; l++) {
+                uint8_t lo = qs[32 * c + l] & 0xf, hi = qs[32 * c + l] >> 4;
+                if (type == PK_Q5_K) {
+                    lo |= ((qh[l] >> (2 * c)) & 1) << 4;
+                    hi |= ((qh[l] >> (2 * c + 1)) & 1) << 4;
+                }
+                u[64 * c + l] = lo;
+                u[64 * c + 32 + l] = hi;
+            }
+        break;
+    }
+    default: {
+        // each half: groups 0-3 take the low nibbles of ql[0..31], ql[32..63], then their high
+        // nibbles, with bits 2g..2g+1 of qh[32*half + l] on top
+        const blk_q6_K *b = (const blk_q6_K *)blk;
+        for (int half = 0; half < 2; half++) {
             const uint8_t *ql = b->ql + 64 * half, *qh = b->qh + 32 * half;
-            const int low = (g & 1) ? ql[l + 32] : ql[l];
-            const int nib = g < 2 ? (low & 0xf) : (low >> 4);
-            u[e] = (uint8_t)(nib | (((qh[l] >> (2 * g)) & 3) << 4));
-            break;
+            uint8_t *o = u + 128 * half;
+            for (int l = 0; l < 32; l++) {
+                o[l] = (uint8_t)((ql[l] & 0xf) | ((qh[l] & 3) << 4));
+                o[32 + l] = (uint8_t)((ql[32 + l] & 0xf) | (((qh[l] >> 2) & 3) << 4));
+                o[64 + l] = (uint8_t)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4));
+                o[96 + l] = (uint8_t)((ql[32 + l] >> 4) | (((qh[l] >> 6) & 3) << 4));
+            }
         }
-        }
+        break;
+    }
     }
 }
 

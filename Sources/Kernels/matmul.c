@@ -33,8 +33,10 @@ size_t pk_act_bytes(int type, int n) {
     }
 }
 
-static pk_dot_fn kernel_for(int type) {
-    if (!pk_type_supported(type)) return NULL;
+// The kernel for this type and CPU, or NULL (callers then write NaN) when the type is
+// unsupported or n is not a whole, non-negative number of its blocks.
+static pk_dot_fn kernel_for(int type, int n) {
+    if (!pk_type_supported(type) || n < 0 || n % type_info[type].elems != 0) return NULL;
     switch (pk_cpu_level()) {
     case PK_CPU_AVX512VNNI: return pk_dot_avx512[type];
     case PK_CPU_AVX2: return pk_dot_avx2[type];
@@ -44,24 +46,34 @@ static pk_dot_fn kernel_for(int type) {
 
 void pk_matvec(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end,
                const void *xq, float *y) {
-    const pk_dot_fn dot = kernel_for(type);
+    const pk_dot_fn dot = kernel_for(type, n);
     for (int r = row_begin; r < row_end; r++) {
         if (dot) dot((const uint8_t *)w + (size_t)r * row_bytes, n, xq, 0, 1, &y[r]);
         else y[r] = NAN;
     }
 }
 
+// Rows per tile of pk_matmat: the tile's weights (about 16 KB) stay in L1 while each
+// group of vectors passes over them, so activations stream from L2 once per tile, not per row.
+static int rows_per_tile(size_t row_bytes) {
+    const size_t rows = row_bytes ? (16 * 1024) / row_bytes : 1;
+    return rows < 1 ? 1 : rows > 16 ? 16 : (int)rows;
+}
+
 void pk_matmat(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end,
                const void *xq, size_t xq_stride, int n_vec, float *y, size_t y_stride) {
-    const pk_dot_fn dot = kernel_for(type);
-    // Row-major order: a weight row stays in L1 while every vector passes over it.
-    for (int r = row_begin; r < row_end; r++) {
-        const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;
+    const pk_dot_fn dot = kernel_for(type, n);
+    const int tile = rows_per_tile(row_bytes);
+    for (int r0 = row_begin; r0 < row_end; r0 += tile) {
+        const int r1 = row_end - r0 < tile ? row_end : r0 + tile;
         for (int v = 0; v < n_vec; v += PK_MAX_NV) {
             const int nv = n_vec - v < PK_MAX_NV ? n_vec - v : PK_MAX_NV;
-            float out[PK_MAX_NV];
-            if (dot) dot(row, n, (const uint8_t *)xq + (size_t)v * xq_stride, xq_stride, nv, out);
-            for (int j = 0; j < nv; j++) y[(size_t)(v + j) * y_stride + r] = dot ? out[j] : NAN;
+            const uint8_t *x = (const uint8_t *)xq + (size_t)v * xq_stride;
+            for (int r = r0; r < r1; r++) {
+                float out[PK_MAX_NV];
+                if (dot) dot((const uint8_t *)w + (size_t)r * row_bytes, n, x, xq_stride, nv, out);
+                for (int j = 0; j < nv; j++) y[(size_t)(v + j) * y_stride + r] = dot ? out[j] : NAN;
+            }
         }
     }
 }

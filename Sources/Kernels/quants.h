@@ -65,12 +65,16 @@ static inline void pk_unpack_q3_scales(const uint8_t q[12], int8_t sc[16]) {
     }
 }
 
+// Offset subtracted from the unsigned quants of each K-quant type.
+static inline int pk_super_offset(int type) { return type == PK_Q3_K ? 4 : type == PK_Q6_K ? 32 : 0; }
+
 // A K-quant super-block's scales as one int16 per 16-element group (sc), its mins (mn, zero
 // for types without), the offset subtracted from its unsigned quants (Q3_K 4, Q6_K 32), d, dmin.
 typedef struct { int16_t sc[16], mn[16]; int offset; float d, dmin; } pk_super_scales;
 
 static inline void pk_super_scales_of(int type, const uint8_t *blk, pk_super_scales *s) {
     memset(s, 0, sizeof *s);
+    s->offset = pk_super_offset(type);
     switch (type) {
     case PK_Q2_K: {
         const blk_q2_K *b = (const blk_q2_K *)blk;
@@ -84,7 +88,6 @@ static inline void pk_super_scales_of(int type, const uint8_t *blk, pk_super_sca
         int8_t sc[16];
         pk_unpack_q3_scales(b->scales, sc);
         for (int j = 0; j < 16; j++) s->sc[j] = sc[j];
-        s->offset = 4;
         s->d = pk_half(b->d);
         break;
     }
@@ -101,7 +104,6 @@ static inline void pk_super_scales_of(int type, const uint8_t *blk, pk_super_sca
     default: {
         const blk_q6_K *b = (const blk_q6_K *)blk;
         for (int j = 0; j < 16; j++) s->sc[j] = b->scales[j];
-        s->offset = 32;
         s->d = pk_half(b->d);
         break;
     }

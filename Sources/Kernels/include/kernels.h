@@ -1,11 +1,9 @@
 // Hot loops Swift cannot express fast (integer SIMD): quantized dot products.
 // No allocation, no state beyond the CPU feature choice made once at load.
 //
-// Results are bit-identical on every CPU level (scalar, AVX2, AVX-512 VNNI) for the
-// quantized types: each level computes the same exact integer block sums and then the
-// same float operations in the same order (see "Canonical arithmetic" in dot_scalar.c).
-// Float weight types (F32, F16, BF16) agree between AVX2 and AVX-512 bit for bit; the
-// scalar level (no FMA) differs from them by float rounding only.
+// Results are bit-identical on every CPU level (scalar, AVX2, AVX-512 VNNI) and for every
+// type: each level computes the same exact integer block sums and then the same float
+// operations in the same order, never fused (see "Canonical arithmetic" in dot_scalar.c).
 #ifndef PARLEY_KERNELS_H
 #define PARLEY_KERNELS_H
 #include <stddef.h>
@@ -19,7 +17,8 @@ enum pk_cpu_level { PK_CPU_SCALAR = 0, PK_CPU_AVX2 = 1, PK_CPU_AVX512VNNI = 2 };
 
 // The instruction set the kernels use on this CPU (decided once, by CPUID).
 int pk_cpu_level(void);
-// Force a level (tests compare paths); a level the CPU lacks is clamped down.
+// Force a level (tests and benchmarks compare paths); a level the CPU lacks is clamped
+// down, a negative level returns to the detected one. Results do not depend on it.
 void pk_set_cpu_level(int level);
 const char *pk_cpu_level_name(int level);
 
@@ -51,14 +50,16 @@ size_t pk_row_bytes(int ggml_type, int n);
 int pk_act_format(int ggml_type);
 // Bytes of the activation buffer for n inputs (n a multiple of the block size: 32 / 256).
 size_t pk_act_bytes(int ggml_type, int n);
-// Writes x (n floats) in the format pk_act_format says into out (pk_act_bytes bytes).
+// Writes x (n floats) in the format pk_act_format says into out (pk_act_bytes bytes);
+// for quantized formats n must be a multiple of 32 / 256 (a partial block is ignored).
 // Per block: d = max|x|/127, qs = round-half-even(x/d) clamped to ±127; NaN becomes -127.
 void pk_quantize_act(int ggml_type, const float *x, void *out, int n);
 
 // y[r] for r in [row_begin, row_end) = dot(row r of W, x). Row r of W starts at
 // w + r*row_bytes and holds n elements of ggml_type. xq is the quantized activation
-// buffer from pk_quantize_act (for PK_ACT_F32 types: the float x itself).
-// An unsupported type writes NaN to y[row_begin..row_end).
+// buffer from pk_quantize_act (for PK_ACT_F32 types: the float x itself). No alignment is
+// required; calls on disjoint row ranges may run on several threads at once.
+// An unsupported type, or n not a whole number of blocks, writes NaN to y[row_begin..row_end).
 void pk_matvec(int ggml_type, const void *w, size_t row_bytes, int n, int row_begin, int row_end,
                const void *xq, float *y);
 

@@ -1,0 +1,137 @@
+// Helpers shared by the AVX2 and AVX-512 kernels (AVX2 instructions only, so they inline
+// into either). Private to the Kernels target.
+#ifndef PARLEY_KERNELS_SIMD_COMMON_H
+#define PARLEY_KERNELS_SIMD_COMMON_H
+#include <immintrin.h>
+#include "quants.h"
+
+#define PK_SIMD_INLINE static inline __attribute__((always_inline, target("avx2,fma,f16c")))
+
+// vmovd from a general register, then vcvtph2ps. Written as asm because the compiler
+// otherwise folds the load into a vpinsrw that merges into whatever register is free
+// (often an accumulator), chaining every block to the previous block's result.
+PK_SIMD_INLINE float pk_simd_half(uint16_t h) {
+    __m128i v;
+    __asm__("vmovd %1, %0" : "=x"(v) : "r"((uint32_t)h));
+    return _mm_cvtss_f32(_mm_cvtph_ps(v));
+}
+
+// The sums of four int32 vectors' lanes, one per lane of the result.
+PK_SIMD_INLINE __m128i pk_simd_hsum4_i32(__m256i a, __m256i b, __m256i c, __m256i d) {
+    const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(a, b), _mm256_hadd_epi32(c, d));
+    return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+}
+
+// 16 bytes from two 64-bit halves. vmovq defines the whole register first: building the
+// vector lane by lane lets the compiler merge into a stale register (a false dependency).
+PK_SIMD_INLINE __m128i pk_simd_bytes16(uint64_t lo, uint64_t hi) {
+    return _mm_insert_epi64(_mm_cvtsi64_si128((long long)lo), (long long)hi, 1);
+}
+
+// Two 32-element blocks' scales as [d_a, m_a, d_b, m_b] (m = 0 for types without a min):
+// d and m are a block's first two halves, so one conversion covers the pair.
+PK_SIMD_INLINE __m128 pk_simd_pair_dm(int has_min, const uint8_t *a, const uint8_t *b) {
+    uint64_t bits;
+    if (has_min) {
+        uint32_t x, y;
+        memcpy(&x, a, 4);
+        memcpy(&y, b, 4);
+        bits = x | (uint64_t)y << 32;
+    } else {
+        uint16_t x, y;
+        memcpy(&x, a, 2);
+        memcpy(&y, b, 2);
+        bits = x | (uint64_t)y << 32;
+    }
+    return _mm_cvtph_ps(_mm_cvtsi64_si128((long long)bits));
+}
+
+// Two activation blocks' [d_a, s_a, d_b, s_b]. Times pk_simd_pair_dm this is
+// [D_a, m_a*s_a, D_b, m_b*s_b]: the canonical block scales and min terms, lane-wise.
+PK_SIMD_INLINE __m128 pk_simd_pair_ds(const pk_q8_32 *a, const pk_q8_32 *b) {
+    const __m128d lo = _mm_castsi128_pd(_mm_loadl_epi64((const __m128i *)a));
+    return _mm_castpd_ps(_mm_loadh_pd(lo, (const double *)b));
+}
+
+// A K-quant super-block's scales as vectors of 16 int16 (one per 16-element group):
+// the same values as pk_super_scales_of, decoded without a trip through memory.
+typedef struct { __m256i sc, mn; float d, dmin; } pk_simd_scales;
+
+PK_SIMD_INLINE pk_simd_scales pk_simd_scales_of(int type, const uint8_t *blk) {
+    pk_simd_scales s;
+    switch (type) {
+    case PK_Q2_K: {
+        const blk_q2_K *b = (const blk_q2_K *)blk;
+        const __m128i v = _mm_loadu_si128((const __m128i *)b->scales);
+        s.sc = _mm256_cvtepu8_epi16(_mm_and_si128(v, _mm_set1_epi8(0x0f)));
+        s.mn = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(v, 4), _mm_set1_epi8(0x0f)));
+        s.d = pk_simd_half(b->d);
+        s.dmin = pk_simd_half(b->dmin);
+        break;
+    }
+    case PK_Q3_K: {
+        const blk_q3_K *b = (const blk_q3_K *)blk;
+        uint32_t u[3];
+        memcpy(u, b->scales, 12);
+        // low nibbles from bytes 0-7, the two high bits from bytes 8-11 (see pk_unpack_q3_scales)
+        const uint32_t s0 = (u[0] & 0x0f0f0f0fu) | ((u[2] & 0x03030303u) << 4);
+        const uint32_t s1 = (u[1] & 0x0f0f0f0fu) | (((u[2] >> 2) & 0x03030303u) << 4);
+        const uint32_t s2 = ((u[0] >> 4) & 0x0f0f0f0fu) | (((u[2] >> 4) & 0x03030303u) << 4);
+        const uint32_t s3 = ((u[1] >> 4) & 0x0f0f0f0fu) | (((u[2] >> 6) & 0x03030303u) << 4);
+        const __m128i v = pk_simd_bytes16((uint64_t)s0 | (uint64_t)s1 << 32, (uint64_t)s2 | (uint64_t)s3 << 32);
+        s.sc = _mm256_sub_epi16(_mm256_cvtepu8_epi16(v), _mm256_set1_epi16(32));
+        s.mn = _mm256_setzero_si256();
+        s.d = pk_simd_half(b->d);
+        s.dmin = 0.0f;
+        break;
+    }
+    case PK_Q4_K:
+    case PK_Q5_K: {
+        const blk_q4_K *b = (const blk_q4_K *)blk;  // d, dmin, scales: same place in Q5_K
+        uint32_t u[3];
+        memcpy(u, b->scales, 12);
+        // see pk_unpack_k4_scales: 6-bit values, high 2 bits of the last four in bytes 0-7
+        const uint32_t sc_lo = u[0] & 0x3f3f3f3fu, mn_lo = u[1] & 0x3f3f3f3fu;
+        const uint32_t sc_hi = (u[2] & 0x0f0f0f0fu) | ((u[0] >> 2) & 0x30303030u);
+        const uint32_t mn_hi = ((u[2] >> 4) & 0x0f0f0f0fu) | ((u[1] >> 2) & 0x30303030u);
+        const __m128i v = pk_simd_bytes16((uint64_t)sc_lo | (uint64_t)sc_hi << 32, (uint64_t)mn_lo | (uint64_t)mn_hi << 32);
+        // each 32-element sub-block scale covers two 16-element groups
+        s.sc = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(v, v));
+        s.mn = _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(v, v));
+        s.d = pk_simd_half(b->d);
+        s.dmin = pk_simd_half(b->dmin);
+        break;
+    }
+    default: {
+        const blk_q6_K *b = (const blk_q6_K *)blk;
+        s.sc = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
+        s.mn = _mm256_setzero_si256();
+        s.d = pk_simd_half(b->d);
+        s.dmin = 0.0f;
+        break;
+    }
+    }
+    return s;
+}
+
+// The canonical end of a super-block: integer totals to float, in the scalar path's order.
+// raw = Σ sc*u*x, corr = Σ sc*bsums, msum = Σ mn*bsums.
+PK_SIMD_INLINE float pk_simd_super_sum(float sum, int type, int has_min, int raw, int corr, int msum, float dx,
+                                       const pk_simd_scales *s) {
+    const int isum = raw - pk_super_offset(type) * corr;
+    sum = sum + (dx * s->d) * (float)isum;
+    if (has_min) sum = sum - (dx * s->dmin) * (float)msum;
+    return sum;
+}
+
+// pk_simd_super_sum for four vectors at once, one per lane (lanes past the real vectors
+// hold zeros and are ignored): the same float operations, lane-wise.
+PK_SIMD_INLINE __m128 pk_simd_super_sum4(__m128 sum, int type, int has_min, __m128i raw, __m128i corr, __m128i msum,
+                                         __m128 dx, const pk_simd_scales *s) {
+    const __m128i isum = _mm_sub_epi32(raw, _mm_mullo_epi32(_mm_set1_epi32(pk_super_offset(type)), corr));
+    sum = _mm_add_ps(sum, _mm_mul_ps(_mm_mul_ps(dx, _mm_set1_ps(s->d)), _mm_cvtepi32_ps(isum)));
+    if (has_min) sum = _mm_sub_ps(sum, _mm_mul_ps(_mm_mul_ps(dx, _mm_set1_ps(s->dmin)), _mm_cvtepi32_ps(msum)));
+    return sum;
+}
+
+#endif
