@@ -19,8 +19,9 @@ struct VITSModel: Sendable {
 
     /// Longest phoneme sequence per call (attention is quadratic in it).
     static let maxPhonemes = 4096
-    /// Longest output per call in latent frames (~95 s at 22.05 kHz, hop 256).
-    static let maxFrames = 8192
+    /// Longest output per call in latent frames (~47 s at 22.05 kHz, hop 256). The decoder
+    /// holds about four (32, samples) maps at its last stage, ~0.6 GB at this limit.
+    static let maxFrames = 4096
 
     struct Scales {
         let noise: Float
