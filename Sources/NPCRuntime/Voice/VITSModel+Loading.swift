@@ -169,7 +169,7 @@ extension VITSModel {
             layers.append(ResidualCouplingLayer(pre: pre, wavenet: WaveNet(layers: wn, speakerCondition: cond, hidden: h), post: post))
         }
         guard !layers.isEmpty else { throw .unsupported("no coupling layers under /flow") }
-        return ResidualCouplingFlow(layers: layers, channels: latent)
+        return ResidualCouplingFlow(layers: layers)
     }
 
     // MARK: Decoder
