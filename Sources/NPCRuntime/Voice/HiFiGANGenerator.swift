@@ -24,9 +24,15 @@ struct HiFiGANGenerator {
     /// Samples per latent frame: the product of the upsampling strides.
     var hopLength: Int { upsamplers.reduce(1) { $0 * $1.stride } }
 
-    /// Output length for `frames` latent frames.
-    func outputLength(frames: Int) -> Int {
-        upsamplers.reduce(frames) { $1.outputLength($0) }
+    /// Floats of scratch `forward` takes for `frames` latent frames (the stages' maps).
+    func scratchFloats(frames: Int) -> Int {
+        var total = pre.outChannels * frames, t = frames
+        let maps = needsPairScratch ? 5 : 4
+        for up in upsamplers {
+            t *= up.stride
+            total += maps * up.outChannels * t
+        }
+        return total
     }
 
     /// z (latent, frames) → waveform samples.

@@ -22,6 +22,8 @@ struct VITSModel: Sendable {
     /// Longest output per call in latent frames (~47 s at 22.05 kHz, hop 256). The decoder
     /// holds about four (32, samples) maps at its last stage, ~0.6 GB at this limit.
     static let maxFrames = 4096
+    /// Cap on the decoder's scratch, in floats (1 GiB), against models with outsized layers.
+    static let maxDecoderScratch = 1 << 28
 
     struct Scales {
         let noise: Float
@@ -85,6 +87,11 @@ struct VITSModel: Sendable {
 
         // frames = ceil(exp(logw) · length_scale)
         let frames = try Self.frames(logw, lengthScale: scales.length)
+
+        let decoderScratch = decoder.scratchFloats(frames: max(1, frames.reduce(0, +)))
+        guard decoderScratch <= Self.maxDecoderScratch else {
+            throw RuntimeError(.voice, "\(frames.reduce(0, +)) frames need \(decoderScratch / (1 << 18)) MiB of decoder scratch; shorten the sentence")
+        }
 
         // z_p (latent, frames) = m_p and logs_p expanded along the alignment, plus noise
         let z = samplePrior(text, frames: frames, noiseScale: scales.noise, noise: &noise, workspace: workspace)
