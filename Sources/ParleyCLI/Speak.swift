@@ -77,10 +77,15 @@ struct Speak: ParsableCommand {
         var samples: [Float] = []
         var report: [String] = []
         let start = Date()
-        for ids in sentences {
+        for (n, ids) in sentences.enumerated() {
             do {
+                let sentenceStart = Date()
                 let out = try piper.synthesize(ids: ids, noiseScale: noiseScale, lengthScale: lengthScale,
                                                noiseW: noiseW, speaker: speaker, seed: seed)
+                if timing {
+                    let s = Date().timeIntervalSince(sentenceStart), audio = Double(out.samples.count) / Double(piper.sampleRate)
+                    log(String(format: "sentence %d: %.3f s for %.3f s of audio: real-time factor %.3f", n + 1, s, audio, s / audio))
+                }
                 samples += out.samples
                 report.append("{\"ids\":\(list(ids)),\"frames_per_id\":\(list(out.framesPerID)),\"n_samples\":\(out.samples.count)}")
             } catch {
@@ -99,11 +104,12 @@ struct Speak: ParsableCommand {
         }
         if timing {
             let audio = Double(samples.count) / Double(piper.sampleRate)
-            FileHandle.standardError.write(Data(String(
-                format: "load %.3f s, synthesis %.3f s for %.3f s of audio: real-time factor %.3f\n",
-                loadSeconds, seconds, audio, audio > 0 ? seconds / audio : 0).utf8))
+            log(String(format: "load %.3f s, synthesis %.3f s for %.3f s of audio: real-time factor %.3f",
+                       loadSeconds, seconds, audio, audio > 0 ? seconds / audio : 0))
         }
     }
+
+    func log(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
 
     func list(_ values: [Int]) -> String { "[" + values.map(String.init).joined(separator: ",") + "]" }
 
