@@ -61,6 +61,8 @@ struct Speak: ParsableCommand {
         }
     }
 
+    func validate() throws { _ = try sentences() }
+
     func run() throws {
         let sentences = try sentences()
         let loadStart = Date()
@@ -73,14 +75,19 @@ struct Speak: ParsableCommand {
         let loadSeconds = Date().timeIntervalSince(loadStart)
 
         var samples: [Float] = []
-        var report: [[String: Any]] = []
+        var report: [String] = []
         let start = Date()
-        for ids in sentences {
+        for (n, ids) in sentences.enumerated() {
             do {
+                let sentenceStart = Date()
                 let out = try piper.synthesize(ids: ids, noiseScale: noiseScale, lengthScale: lengthScale,
                                                noiseW: noiseW, speaker: speaker, seed: seed)
+                if timing {
+                    let s = Date().timeIntervalSince(sentenceStart), audio = Double(out.samples.count) / Double(piper.sampleRate)
+                    log(String(format: "sentence %d: %.3f s for %.3f s of audio: real-time factor %.3f", n + 1, s, audio, s / audio))
+                }
                 samples += out.samples
-                report.append(["ids": ids, "frames_per_id": out.framesPerID, "n_samples": out.samples.count])
+                report.append("{\"ids\":\(list(ids)),\"frames_per_id\":\(list(out.framesPerID)),\"n_samples\":\(out.samples.count)}")
             } catch {
                 throw CLIFailure(error.message)
             }
@@ -93,17 +100,18 @@ struct Speak: ParsableCommand {
             try data.write(to: URL(fileURLWithPath: raw))
         }
         if json {
-            let object: [String: Any] = ["sample_rate": piper.sampleRate, "sentences": report]
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            print("{\"sample_rate\":\(piper.sampleRate),\"sentences\":[\(report.joined(separator: ","))]}")
         }
         if timing {
             let audio = Double(samples.count) / Double(piper.sampleRate)
-            FileHandle.standardError.write(Data(String(
-                format: "load %.3f s, synthesis %.3f s for %.3f s of audio: real-time factor %.3f\n",
-                loadSeconds, seconds, audio, audio > 0 ? seconds / audio : 0).utf8))
+            log(String(format: "load %.3f s, synthesis %.3f s for %.3f s of audio: real-time factor %.3f",
+                       loadSeconds, seconds, audio, audio > 0 ? seconds / audio : 0))
         }
     }
+
+    func log(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+
+    func list(_ values: [Int]) -> String { "[" + values.map(String.init).joined(separator: ",") + "]" }
 
     /// 16-bit PCM mono WAV; samples are clipped to [−1, 1] and scaled by 32767 (as Piper does).
     func writeWAV(_ samples: [Float], sampleRate: Int, to path: String) throws {

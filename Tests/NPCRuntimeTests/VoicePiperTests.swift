@@ -166,4 +166,73 @@ struct VoicePiperTests {
         print("voice bit flips: \(loaded) still load, \(rejected) rejected")
         #expect(loaded + rejected == 30)
     }
+
+    /// The joe graph grown into a multi-speaker one: a `sid` input, a speaker table and the
+    /// speaker-conditioning convolutions VITS adds (dp.cond, each flow's WN cond_layer, dec.cond),
+    /// with weights from `weight(i)` (i counts values across all added tensors).
+    static func multiSpeakerModel(_ bytes: [UInt8], speakers: Int, gin: Int, weight: (Int) -> Float) throws -> [UInt8] {
+        var counter = 0
+        func tensor(_ g: inout ProtobufWriter, _ name: String, _ dims: [Int64]) {
+            let n = dims.reduce(1, *)
+            let values = (0..<Int(n)).map { _ in defer { counter += 1 }; return weight(counter) }
+            g.message(5) { t in t.packedInts(1, dims); t.int(2, 1); t.string(8, name); t.data(9, ProtobufWriter.floatBytes(values)) }
+        }
+        func conv(_ g: inout ProtobufWriter, _ scope: String, out: Int64) {
+            tensor(&g, scope + ".w", [out, Int64(gin), 1])
+            tensor(&g, scope + ".b", [out])
+            g.message(1) { n in
+                n.string(1, "g"); n.string(1, scope + ".w"); n.string(1, scope + ".b"); n.string(2, scope + ".out")
+                n.string(3, scope + "/Conv"); n.string(4, "Conv")
+            }
+        }
+        var extra = ProtobufWriter()
+        tensor(&extra, "emb_g.weight", [Int64(speakers), Int64(gin)])
+        extra.message(1) { n in n.string(1, "emb_g.weight"); n.string(1, "sid"); n.string(2, "g"); n.string(3, "/emb_g/Gather"); n.string(4, "Gather") }
+        conv(&extra, "/dp/cond", out: 192)
+        for f in [0, 2, 4, 6] { conv(&extra, "/flow/flows.\(f)/enc/cond_layer", out: 2 * 192 * 4) }
+        conv(&extra, "/dec/cond", out: 256)
+        extra.message(11) { v in v.string(1, "sid"); v.message(2) { ty in ty.message(1) { tt in tt.int(1, 7) } } }
+
+        // Re-emit the model with the graph (field 7) extended; repeated fields may be appended.
+        var model = ProtobufWriter()
+        try bytes.withUnsafeBytes { raw in
+            var r = try ProtobufReader(raw, range: 0..<raw.count)
+            while let f = try r.next() {
+                guard case let .bytes(range) = f.value else { continue }
+                var payload = Array(raw[range])
+                if f.number == 7 { payload += extra.bytes }
+                model.data(f.number, payload)
+            }
+        }
+        return model.bytes
+    }
+
+    @Test("multi-speaker wiring: zero conditioning reproduces the single-speaker voice, real conditioning varies by speaker",
+          .enabled(if: TestPaths.hasModel(voiceName)))
+    func multiSpeaker() throws {
+        let voice = try Self.loaded.get()
+        let path = try #require(TestPaths.model(Self.voiceName))
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let ids = [1, 0, 35, 0, 120, 0, 61, 0, 24, 0, 10, 0, 2]
+        let single = try voice.synthesize(ids: ids, noiseScale: 0, lengthScale: 1, noiseW: 0)
+
+        let silent = try PiperVoice(graph: ONNXGraph(bytes: Self.multiSpeakerModel(bytes, speakers: 3, gin: 4) { _ in 0 }), sampleRate: 22050)
+        #expect(silent.speakerCount == 3)
+        let zero = try silent.synthesize(ids: ids, noiseScale: 0, lengthScale: 1, noiseW: 0, speaker: 2)
+        #expect(zero.framesPerID == single.framesPerID)
+        #expect(zero.samples == single.samples)
+        #expect(throws: RuntimeError.self) { try silent.synthesize(ids: ids, noiseScale: 0, lengthScale: 1, noiseW: 0, speaker: 3) }
+
+        var rng = SplitMix64(seed: 3)
+        let table = (0..<100_000).map { _ in (rng.nextFloat() - 0.5) * 0.2 }
+        let varied = try PiperVoice(graph: ONNXGraph(bytes: Self.multiSpeakerModel(bytes, speakers: 3, gin: 4) { table[$0 % table.count] }), sampleRate: 22050)
+        let a = try varied.synthesize(ids: ids, noiseScale: 0, lengthScale: 1, noiseW: 0, speaker: 0)
+        let b = try varied.synthesize(ids: ids, noiseScale: 0, lengthScale: 1, noiseW: 0, speaker: 1)
+        #expect(a.samples != b.samples)
+        #expect(a.samples != single.samples)
+        for out in [a, b] {
+            #expect(out.samples.count == out.framesPerID.reduce(0, +) * varied.hopLength)
+            #expect(out.samples.allSatisfy { $0.isFinite && abs($0) <= 1 })
+        }
+    }
 }

@@ -19,12 +19,20 @@ struct HiFiGANGenerator {
     let upsampleSlope: Float
     let finalSlope: Float
 
+    var needsPairScratch: Bool { resBlocks.contains { $0.units.contains { $0.count > 1 } } }
+
     /// Samples per latent frame: the product of the upsampling strides.
     var hopLength: Int { upsamplers.reduce(1) { $0 * $1.stride } }
 
-    /// Output length for `frames` latent frames.
-    func outputLength(frames: Int) -> Int {
-        upsamplers.reduce(frames) { $1.outputLength($0) }
+    /// Floats of scratch `forward` takes for `frames` latent frames (the stages' maps).
+    func scratchFloats(frames: Int) -> Int {
+        var total = pre.outChannels * frames, t = frames
+        let maps = needsPairScratch ? 5 : 4
+        for up in upsamplers {
+            t *= up.stride
+            total += maps * up.outChannels * t
+        }
+        return total
     }
 
     /// z (latent, frames) → waveform samples.
@@ -41,15 +49,17 @@ struct HiFiGANGenerator {
         for (stage, up) in upsamplers.enumerated() {
             VectorMath.leakyReLU(x.data, into: x.data, count: x.count, slope: upsampleSlope)
             let t = up.outputLength(x.length), c = up.outChannels
-            let u = workspace.map(c, t), sum = workspace.map(c, t), r = workspace.map(c, t)
-            let a = workspace.map(c, t), b = workspace.map(c, t)
+            let u = workspace.map(c, t), sum = workspace.map(c, t), r = workspace.map(c, t), a = workspace.map(c, t)
+            // Only ResBlock1's two-conv units need a second scratch map.
+            let b = needsPairScratch ? workspace.map(c, t) : a
             up.forward(x, into: u, workspace: workspace)
             observer?("dec_ups\(stage)", u)
             // sum = Σ_j resblock_j(u), then / kernels
             for j in 0..<kernelsPerStage {
-                r.copy(from: u)
-                resBlocks[stage * kernelsPerStage + j].forward(r, a: a, b: b, workspace: workspace)
-                if j == 0 { sum.copy(from: r) } else { sum.add(r) }
+                let target = j == 0 ? sum : r
+                target.copy(from: u)
+                resBlocks[stage * kernelsPerStage + j].forward(target, a: a, b: b, workspace: workspace)
+                if j > 0 { sum.add(r) }
             }
             VectorMath.divide(sum.data, count: sum.count, by: Float(kernelsPerStage))
             x = sum

@@ -5,7 +5,7 @@ struct HiFiGANResBlock {
     let units: [[Conv1d]]
     let slope: Float
 
-    /// x (channels, T) in place; `a`, `b` are (channels, T) scratch.
+    /// x (channels, T) in place; `a`, `b` are (channels, T) scratch (`b` is only used by two-conv units).
     func forward(_ x: FeatureMap, a: FeatureMap, b: FeatureMap, workspace: VoiceWorkspace) {
         for unit in units {
             var source = x

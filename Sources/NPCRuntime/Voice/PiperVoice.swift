@@ -29,10 +29,6 @@ public final class PiperVoice: Sendable {
         hopLength = model.decoder.hopLength
         phonemeCount = model.encoder.symbols
         speakerCount = model.speakerCount
-        guard model.decoder.outputLength(frames: 1) == hopLength,
-              model.decoder.outputLength(frames: 2) == 2 * hopLength else {
-            throw .unsupported("decoder upsampling does not give hop-length samples per frame")
-        }
     }
 
     /// Speaks one phoneme-id sequence (Piper's `^ … $` with `_` padding).

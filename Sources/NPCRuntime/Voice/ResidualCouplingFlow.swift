@@ -3,9 +3,8 @@
 struct ResidualCouplingFlow {
     /// In forward order (flows.0, flows.2, …).
     let layers: [ResidualCouplingLayer]
-    let channels: Int
 
-    /// z (channels, T) in place; `speaker` (gin, 1) for multi-speaker voices.
+    /// z (2·half, T) in place; `speaker` (gin, 1) for multi-speaker voices.
     func reverse(_ z: FeatureMap, speaker: FeatureMap?, workspace: VoiceWorkspace) {
         guard let first = layers.first else { return }
         let t = z.length, hidden = first.wavenet.hidden

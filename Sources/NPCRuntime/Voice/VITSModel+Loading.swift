@@ -8,6 +8,7 @@ import Darwin
 /// layer counts, kernels, dilations, strides) are all read from the graph.
 extension VITSModel {
     static let maxLayers = 64
+    static let maxHopLength = 4096
 
     init(graph: ONNXGraph) throws(ONNXError) {
         let g = VITSGraphIndex(graph)
@@ -169,7 +170,7 @@ extension VITSModel {
             layers.append(ResidualCouplingLayer(pre: pre, wavenet: WaveNet(layers: wn, speakerCondition: cond, hidden: h), post: post))
         }
         guard !layers.isEmpty else { throw .unsupported("no coupling layers under /flow") }
-        return ResidualCouplingFlow(layers: layers, channels: latent)
+        return ResidualCouplingFlow(layers: layers)
     }
 
     // MARK: Decoder
@@ -181,8 +182,15 @@ extension VITSModel {
         guard stages > 0 else { throw .unsupported("no upsampling layers under /dec") }
         var ups: [ConvTranspose1d] = []
         var channels = pre.outChannels
+        var hop = 1
         for i in 0..<stages {
             let up = try g.convTranspose("/dec/ups.\(i)/ConvTranspose", in: channels)
+            // Each stage must multiply the length exactly by its stride, so samples = frames · hop.
+            guard up.kernel - 2 * up.padding == up.stride else {
+                throw .unsupported("/dec/ups.\(i): kernel \(up.kernel), padding \(up.padding) and stride \(up.stride) do not upsample exactly")
+            }
+            hop *= up.stride
+            guard hop <= maxHopLength else { throw .unsupported("decoder hop length above \(maxHopLength)") }
             ups.append(up)
             channels = up.outChannels
         }

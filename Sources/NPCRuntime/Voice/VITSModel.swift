@@ -19,8 +19,11 @@ struct VITSModel: Sendable {
 
     /// Longest phoneme sequence per call (attention is quadratic in it).
     static let maxPhonemes = 4096
-    /// Longest output per call in latent frames (~95 s at 22.05 kHz, hop 256).
-    static let maxFrames = 8192
+    /// Longest output per call in latent frames (~47 s at 22.05 kHz, hop 256). The decoder
+    /// holds about four (32, samples) maps at its last stage, ~0.6 GB at this limit.
+    static let maxFrames = 4096
+    /// Cap on the decoder's scratch, in floats (1 GiB), against models with outsized layers.
+    static let maxDecoderScratch = 1 << 28
 
     struct Scales {
         let noise: Float
@@ -83,23 +86,50 @@ struct VITSModel: Sendable {
         }
 
         // frames = ceil(exp(logw) · length_scale)
-        var frames = [Int](repeating: 0, count: t)
+        let frames = try Self.frames(logw, lengthScale: scales.length)
+
+        let decoderScratch = decoder.scratchFloats(frames: max(1, frames.reduce(0, +)))
+        guard decoderScratch <= Self.maxDecoderScratch else {
+            throw RuntimeError(.voice, "\(frames.reduce(0, +)) frames need \(decoderScratch / (1 << 18)) MiB of decoder scratch; shorten the sentence")
+        }
+
+        // z_p (latent, frames) = m_p and logs_p expanded along the alignment, plus noise
+        let z = samplePrior(text, frames: frames, noiseScale: scales.noise, noise: &noise, workspace: workspace)
+        observer?("z_p_expanded", z)
+
+        // reversed flow: z_p → z (latent, frames)
+        flow.reverse(z, speaker: speakerVector, workspace: workspace)
+        observer?("z_flow", z)
+
+        // HiFi-GAN: z → samples (frames · hop)
+        let samples = decoder.forward(z, speaker: speakerVector, workspace: workspace, observer: observer)
+        return (samples, frames)
+    }
+
+    /// Durations in frames per phoneme, ceil(exp(logw) · lengthScale), bounded by `maxFrames` in total.
+    static func frames(_ logw: [Float], lengthScale: Float) throws(RuntimeError) -> [Int] {
+        var frames = [Int](repeating: 0, count: logw.count)
         var total = 0
-        for i in 0..<t {
-            let w = (expf(logw[i]) * scales.length).rounded(.up)
-            guard w.isFinite, w <= Float(Self.maxFrames) else {
-                throw RuntimeError(.voice, "phoneme \(i) would last \(w) frames; at most \(Self.maxFrames) per call")
+        for i in 0..<logw.count {
+            let w = (expf(logw[i]) * lengthScale).rounded(.up)
+            guard w.isFinite, w <= Float(maxFrames) else {
+                throw RuntimeError(.voice, "phoneme \(i) would last \(w) frames; at most \(maxFrames) per call")
             }
             frames[i] = Int(w)
             total += frames[i]
         }
-        guard total <= Self.maxFrames else {
-            throw RuntimeError(.voice, "\(total) frames of audio requested; at most \(Self.maxFrames) per call (shorten the sentence or the length scale)")
+        guard total <= maxFrames else {
+            throw RuntimeError(.voice, "\(total) frames of audio requested; at most \(maxFrames) per call (shorten the sentence or the length scale)")
         }
-        // The graph clamps the output to at least one frame; such a frame has no phoneme.
-        let frameCount = max(1, total)
+        return frames
+    }
 
-        // z_p (latent, frames) = m_p[:, owner] + ε · exp(logs_p[:, owner]) · noise_scale
+    /// z_p (latent, frames): frame f takes the mean of the phoneme whose span holds it,
+    /// plus ε · exp(logs_p) · noiseScale. The graph clamps the length to at least one
+    /// frame; a frame no phoneme covers has mean 0 and log-std 0.
+    func samplePrior(_ text: TextEncoder.Output, frames: [Int], noiseScale: Float, noise: inout GaussianNoise,
+                     workspace: VoiceWorkspace) -> FeatureMap {
+        let frameCount = max(1, frames.reduce(0, +))
         var owner = [Int](repeating: -1, count: frameCount)
         var y = 0
         for (i, n) in frames.enumerated() {
@@ -113,17 +143,9 @@ struct VITSModel: Sendable {
             for f in 0..<frameCount {
                 let i = owner[f]
                 row[f] = i >= 0 ? mean[i] : 0
-                if scales.noise != 0 { row[f] += noise.next() * expf(i >= 0 ? logStd[i] : 0) * scales.noise }
+                if noiseScale != 0 { row[f] += noise.next() * expf(i >= 0 ? logStd[i] : 0) * noiseScale }
             }
         }
-        observer?("z_p_expanded", z)
-
-        // reversed flow: z_p → z (latent, frames)
-        flow.reverse(z, speaker: speakerVector, workspace: workspace)
-        observer?("z_flow", z)
-
-        // HiFi-GAN: z → samples (frames · hop)
-        let samples = decoder.forward(z, speaker: speakerVector, workspace: workspace, observer: observer)
-        return (samples, frames)
+        return z
     }
 }
