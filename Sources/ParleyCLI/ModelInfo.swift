@@ -41,7 +41,7 @@ struct ModelInfo: ParsableCommand {
         }
         func special(_ id: Int32?) -> String {
             guard let id else { return "-" }
-            return "\(id) \(tokenizer.tokenText(id).map { "\"\($0)\"" } ?? "")"
+            return "\(id) \(tokenizer.tokenText(id)?.debugDescription ?? "")"
         }
         print("tokenizer: \(tokenizer.kind.rawValue) pre=\(tokenizer.preTokenizerName ?? "-") vocab=\(tokenizer.vocabSize)")
         print("  bos: \(special(tokenizer.bos))  eos: \(special(tokenizer.eos))  eot: \(special(tokenizer.eot))")

@@ -66,6 +66,18 @@ import Testing
         #expect(gguf.tensor("quant")?.fileOffset == gguf.dataOffset + 64)
     }
 
+    @Test func rejectsRepeatedKeys() throws {
+        var b = GGUFBuilder()
+        b.set("key.one", .uint32(1))
+        b.set("key.two", .uint32(2))
+        var bytes = b.build()
+        // Rename the second key to the first (same length).
+        let two = Array("key.two".utf8)
+        let at = try #require((0...(bytes.count - two.count)).first { Array(bytes[$0..<$0 + two.count]) == two })
+        bytes.replaceSubrange(at..<at + two.count, with: Array("key.one".utf8))
+        #expect(throws: GGUFError.invalid("duplicate metadata key key.one")) { try GGUFBuilder.parse(bytes) }
+    }
+
     // MARK: hostile input
 
     /// Parses `bytes`; a failure must be a GGUFError. When the file parses, its
@@ -89,7 +101,8 @@ import Testing
             _ = tokenizer.decode(ids + [-1, Int32.max])
             tokenizers += 1
         } catch {
-            #expect(error is TokenizerError)
+            // Typed throws: the only failure is a TokenizerError, with a message.
+            #expect(!error.message.isEmpty)
         }
         return true
     }
