@@ -33,7 +33,11 @@ import Testing
 
     func check(_ model: String) throws {
         let path = try #require(TestPaths.model("\(model).gguf"))
-        let tokenizer = try Tokenizer(gguf: GGUFFile(path: path))
+        let gguf = try GGUFFile(path: path)
+        var loaded: Tokenizer?
+        let loadTime = try ContinuousClock().measure { loaded = try Tokenizer(gguf: gguf) }
+        let tokenizer = try #require(loaded)
+        print("\(model): tokenizer built from GGUF metadata in \(loadTime)")
         let (cases, generations) = try Self.reference(model)
         #expect(cases.count >= 17)
         for c in cases {

@@ -54,6 +54,7 @@ import Testing
         // é is C3 A9: two byte-level characters, two tokens; ids 0…255 are the bytes themselves.
         #expect(t.encode("é", addSpecial: false, parseSpecial: true) == [0xC3, 0xA9])
         #expect(t.decode([0xC3, 0xA9]) == "é")
+        #expect(t.piece(0xC3) == [0xC3] && t.piece(0x20) == [0x20])
         #expect(t.tokenType(0xC3) == .normal)
     }
 

@@ -7,8 +7,6 @@ protocol HeapOrdered {
 struct BinaryHeap<Element: HeapOrdered> {
     private var items: [Element] = []
 
-    var isEmpty: Bool { items.isEmpty }
-
     mutating func removeAll() { items.removeAll(keepingCapacity: true) }
 
     mutating func push(_ element: Element) {

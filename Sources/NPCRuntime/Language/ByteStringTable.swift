@@ -21,8 +21,6 @@ struct ByteStringTable: Sendable {
         values.reserveCapacity(capacity)
     }
 
-    var count: Int { values.count }
-
     /// Adds `bytes` with `value` and returns the value the key had before, if any.
     /// On a repeated key, `replace` decides which value lookups find: the new one
     /// (the bytes are still stored as a new entry) or the first one (nothing is stored).

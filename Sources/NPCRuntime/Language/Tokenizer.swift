@@ -150,18 +150,14 @@ public struct Tokenizer: Sendable {
     /// The text of `ids`. Control tokens render as their text when `renderSpecial`
     /// (so `decode(encode(x, parseSpecial: true))` gives back `x`).
     public func decode(_ ids: [Int32], renderSpecial: Bool = true) -> String {
-        var bytes = decodeBytes(ids, renderSpecial: renderSpecial)
-        if cleanSpaces { PieceDecoder.cleanSpaces(&bytes) }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    func decodeBytes(_ ids: [Int32], renderSpecial: Bool) -> [UInt8] {
         var bytes: [UInt8] = []
         for (i, id) in ids.enumerated() {
+            // As llama.cpp: with a space prefix in use, the first piece loses its leading space.
             pieces.appendPiece(id, vocabulary: vocabulary, renderSpecial: renderSpecial,
                                stripLeadingSpace: i == 0 && addSpacePrefix, into: &bytes)
         }
-        return bytes
+        if cleanSpaces { PieceDecoder.cleanSpaces(&bytes) }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The bytes one token contributes to the output (a piece may end inside a UTF-8 character).
