@@ -21,7 +21,6 @@ struct Detokenize: ParsableCommand {
             }
             parsed.append(id)
         }
-        print(tokenizer.decode(parsed), terminator: "")
-        print()
+        print(tokenizer.decode(parsed))
     }
 }

@@ -27,7 +27,27 @@ struct ModelInfo: ParsableCommand {
         for (name, h) in histogram.sorted(by: { $0.value.bytes > $1.value.bytes }) {
             print("  \(name): \(h.count) tensors, \(h.bytes) bytes")
         }
-        print("tokenizer: \(gguf["tokenizer.ggml.model"]?.stringValue ?? "?") pre=\(gguf["tokenizer.ggml.pre"]?.stringValue ?? "-") vocab=\(gguf["tokenizer.ggml.tokens"]?.count ?? 0)")
+        printTokenizer(gguf)
+        print("chat template: \(ChatTemplateFamily(gguf: gguf).rawValue)")
+    }
+
+    func printTokenizer(_ gguf: GGUFFile) {
+        let tokenizer: Tokenizer
+        do {
+            tokenizer = try Tokenizer(gguf: gguf)
+        } catch {
+            print("tokenizer: unusable (\(error.message))")
+            return
+        }
+        func special(_ id: Int32?) -> String {
+            guard let id else { return "-" }
+            return "\(id) \(tokenizer.tokenText(id)?.debugDescription ?? "")"
+        }
+        print("tokenizer: \(tokenizer.kind.rawValue) pre=\(tokenizer.preTokenizerName ?? "-") vocab=\(tokenizer.vocabSize)")
+        print("  bos: \(special(tokenizer.bos))  eos: \(special(tokenizer.eos))  eot: \(special(tokenizer.eot))")
+        print("  unk: \(special(tokenizer.unknown))  pad: \(special(tokenizer.padding))")
+        print("  end of generation: \(tokenizer.endOfGeneration.map(special).joined(separator: ", "))")
+        print("  add_bos=\(tokenizer.addBOS) add_eos=\(tokenizer.addEOS) add_space_prefix=\(tokenizer.addSpacePrefix)")
     }
 
     func describe(_ v: GGUFValue) -> String {

@@ -20,7 +20,7 @@ struct BytePairModel: Sendable {
             // without one names no pair that a lookup could ever produce.
             let bytes = Array(merge.utf8)
             guard bytes.count > 1, bytes[1...].contains(0x20) else { continue }
-            ranks.insert(bytes, value: Int32(clamping: rank))
+            ranks.insert(bytes, value: Int32(clamping: rank), replace: false)
         }
         self.ranks = ranks
         self.preTokenizer = preTokenizer

@@ -21,30 +21,34 @@ struct ByteStringTable: Sendable {
         values.reserveCapacity(capacity)
     }
 
-    var count: Int { values.count }
-
-    /// Adds `bytes` with `value`; when the key is already present nothing changes
-    /// and the value stored first is returned.
+    /// Adds `bytes` with `value` and returns the value the key had before, if any.
+    /// On a repeated key, `replace` decides which value lookups find: the new one
+    /// (the bytes are still stored as a new entry) or the first one (nothing is stored).
     @discardableResult
-    mutating func insert<C: Collection<UInt8>>(_ bytes: C, value: Int32) -> Int32? {
+    mutating func insert<C: Collection<UInt8>>(_ bytes: C, value: Int32, replace: Bool) -> Int32? {
         if (values.count + 1) * 2 > slots.count { rehash(size: slots.count * 2) }
         let entry = values.count
         let start = arena.count
         arena.append(contentsOf: bytes)
         let end = arena.count
         var slot = slotIndex(start, end)
+        var previous: Int32?
         while slots[slot] >= 0 {
             let other = Int(slots[slot])
             if equalEntries(other, start, end) {
-                arena.removeSubrange(start..<end)
-                return values[other]
+                previous = values[other]
+                break
             }
             slot = (slot + 1) & mask
+        }
+        if previous != nil && !replace {
+            arena.removeSubrange(start..<end)
+            return previous
         }
         starts.append(end)
         slots[slot] = Int32(entry)
         values.append(value)
-        return nil
+        return previous
     }
 
     private func slotIndex(_ start: Int, _ end: Int) -> Int {
@@ -60,8 +64,10 @@ struct ByteStringTable: Sendable {
         mask = size - 1
         for entry in 0..<values.count {
             var slot = slotIndex(starts[entry], starts[entry + 1])
-            while slots[slot] >= 0 { slot = (slot + 1) & mask }
-            slots[slot] = Int32(entry)
+            while slots[slot] >= 0 && !equalEntries(Int(slots[slot]), starts[entry], starts[entry + 1]) {
+                slot = (slot + 1) & mask
+            }
+            slots[slot] = Int32(entry)  // a later entry with the same key takes over the slot
         }
     }
 

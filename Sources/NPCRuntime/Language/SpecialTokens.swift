@@ -108,8 +108,8 @@ enum EndOfGeneration {
             set.remove(end)
             vocabulary.attributes[Int(end)] = .userDefined
         }
-        // With <|tool_response> in the set, </s> is ordinary text.
-        if present("<|tool_response>") != nil, let s = present("</s>") {
+        // Gemma 4 and PLaMo use </s> as ordinary text (PaddleOCR ends with it).
+        if present("<|tool_response>") != nil || present("<|plamo:eos|>") != nil, let s = present("</s>") {
             set.remove(s)
             vocabulary.attributes[Int(s)] = .normal
         }

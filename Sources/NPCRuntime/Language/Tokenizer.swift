@@ -44,7 +44,8 @@ public struct Tokenizer: Sendable {
         }
         var vocabulary = try Vocabulary(gguf: gguf)
         var ids = SpecialIDs()
-        let pre: PreTokenizer.Entry?
+        var bytePair: BytePairModel?
+        let defaultAddBOS: Bool
         switch modelName {
         case "gpt2":
             kind = .bytePairEncoding
@@ -53,16 +54,18 @@ public struct Tokenizer: Sendable {
                 let known = PreTokenizer.table.flatMap(\.names).joined(separator: ", ")
                 throw .unsupported("pre-tokenizer \"\(name)\" (supported: \(known))")
             }
-            pre = entry
+            bytePair = try BytePairModel(gguf: gguf, preTokenizer: PreTokenizer(patterns: entry.patterns),
+                                         ignoreMerges: entry.ignoreMerges)
             preTokenizerName = name
+            defaultAddBOS = entry.addBOS
             ids.bos = 11
             ids.eos = 11
             addSpacePrefix = gguf["tokenizer.ggml.add_space_prefix"]?.boolValue ?? false
             cleanSpaces = entry.cleanSpaces
         case "llama":
             kind = .sentencePiece
-            pre = nil
             preTokenizerName = nil
+            defaultAddBOS = true
             ids.bos = 1
             ids.eos = 2
             ids.unknown = 0
@@ -73,7 +76,7 @@ public struct Tokenizer: Sendable {
         }
         ids.read(gguf, vocabularySize: vocabulary.count)
 
-        addBOS = gguf["tokenizer.ggml.add_bos_token"]?.boolValue ?? (pre?.addBOS ?? (kind == .sentencePiece))
+        addBOS = gguf["tokenizer.ggml.add_bos_token"]?.boolValue ?? defaultAddBOS
         addEOS = gguf["tokenizer.ggml.add_eos_token"]?.boolValue ?? false
         if addBOS && ids.bos == nil { throw .invalid("add_bos_token is set but there is no BOS token") }
         if addEOS && ids.eos == nil { throw .invalid("add_eos_token is set but there is no EOS token") }
@@ -86,14 +89,10 @@ public struct Tokenizer: Sendable {
         padding = ids.padding
         self.endOfGeneration = endOfGeneration
 
-        switch kind {
-        case .bytePairEncoding:
-            let entry = pre ?? PreTokenizer.table[0]
-            let bpe = try BytePairModel(gguf: gguf, preTokenizer: PreTokenizer(patterns: entry.patterns),
-                                        ignoreMerges: entry.ignoreMerges)
-            model = .bytePair(bpe)
-            pieces = PieceDecoder(style: .byteLevel(bpe.alphabet))
-        case .sentencePiece:
+        if let bytePair {
+            model = .bytePair(bytePair)
+            pieces = PieceDecoder(style: .byteLevel(bytePair.alphabet))
+        } else {
             model = .sentencePiece(SentencePieceModel(vocabulary: vocabulary, unknown: ids.unknown))
             pieces = PieceDecoder(style: .sentencePiece)
         }
@@ -150,18 +149,14 @@ public struct Tokenizer: Sendable {
     /// The text of `ids`. Control tokens render as their text when `renderSpecial`
     /// (so `decode(encode(x, parseSpecial: true))` gives back `x`).
     public func decode(_ ids: [Int32], renderSpecial: Bool = true) -> String {
-        var bytes = decodeBytes(ids, renderSpecial: renderSpecial)
-        if cleanSpaces { PieceDecoder.cleanSpaces(&bytes) }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    func decodeBytes(_ ids: [Int32], renderSpecial: Bool) -> [UInt8] {
         var bytes: [UInt8] = []
         for (i, id) in ids.enumerated() {
+            // As llama.cpp: with a space prefix in use, the first piece loses its leading space.
             pieces.appendPiece(id, vocabulary: vocabulary, renderSpecial: renderSpecial,
                                stripLeadingSpace: i == 0 && addSpacePrefix, into: &bytes)
         }
-        return bytes
+        if cleanSpaces { PieceDecoder.cleanSpaces(&bytes) }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The bytes one token contributes to the output (a piece may end inside a UTF-8 character).

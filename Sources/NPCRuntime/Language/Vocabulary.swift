@@ -38,9 +38,8 @@ struct Vocabulary: Sendable {
         for (i, token) in tokens.enumerated() {
             // As llama.cpp: an empty token would be unreachable and unprintable.
             let text = token.isEmpty ? "[EMPTY_\(i)]" : token
-            if let other = table.insert(text.utf8, value: Int32(i)) {
-                throw .invalid("duplicate token \"\(text)\" at ids \(other) and \(i)")
-            }
+            // A repeated text maps to its last id, as in llama.cpp; every id keeps its own text.
+            table.insert(text.utf8, value: Int32(i), replace: true)
         }
         self.table = table
         self.types = types

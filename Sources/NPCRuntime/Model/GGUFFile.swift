@@ -147,6 +147,8 @@ public final class GGUFFile: @unchecked Sendable {
             let rawType = try r.u32()
             guard let type = GGUFValueType(rawValue: rawType) else { throw .unknownValueType(rawType, key: key) }
             let value = try r.value(type, key: key, depth: 0)
+            // As ggml's reader: a repeated key makes the file ambiguous.
+            guard metadataIndex[key] == nil else { throw .invalid("duplicate metadata key \(key)") }
             metadataIndex[key] = metadata.count
             metadata.append((key, value))
         }
