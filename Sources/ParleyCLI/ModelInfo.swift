@@ -28,7 +28,10 @@ struct ModelInfo: ParsableCommand {
             print("  \(name): \(h.count) tensors, \(h.bytes) bytes")
         }
         printTokenizer(gguf)
-        print("chat template: \(ChatTemplateFamily(gguf: gguf).rawValue)")
+        let template = gguf["tokenizer.chat_template"]?.stringValue
+        let family = ChatTemplate.detect(template)?.rawValue
+            ?? (template == nil ? "none" : "unknown (falls back to \(ChatTemplate.fallback.rawValue))")
+        print("chat template: \(family)")
     }
 
     func printTokenizer(_ gguf: GGUFFile) {
