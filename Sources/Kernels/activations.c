@@ -1,6 +1,6 @@
-// Activation quantization: float x -> int8 blocks with one float scale (pk_q8_32, pk_q8_256).
-// Pure IEEE float steps (max, divide, multiply, round-half-even), so every CPU gets the same
-// bytes. One source, compiled twice: for the baseline and, where the CPU has it, for AVX2
+// Activation quantization: float x -> int8 blocks with one scale (pk_q8_32, pk_q8_256),
+// rounded the way ggml rounds them. Pure IEEE float steps (max, divide, multiply,
+// round-half-even), so every CPU gets the same bytes. One source, compiled twice: for the baseline and, where the CPU has it, for AVX2
 // (the loops are written so the compiler vectorizes them; the results do not change).
 #include "quants.h"
 
@@ -34,29 +34,42 @@ ALWAYS_INLINE int8_t quantize_one(float x, float id) {
     return (int8_t)((int32_t)(bits & 0x7fffffu) - 0x400000);
 }
 
-ALWAYS_INLINE float quantize_block(const float *x, int8_t *qs, int n) {
-    const float d = block_amax(x, n) / 127.0f;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    for (int i = 0; i < n; i++) qs[i] = quantize_one(x[i], id);
-    return d;
-}
-
+// q8_0/q8_1 as ggml's x86 path makes them: id = 127/amax (not 1/d), the scale
+// and the block sum stored through fp16. Matching the peer's rounding here keeps
+// our logits on its side of every rounding boundary.
 ALWAYS_INLINE void quantize_q8_32(const float *x, pk_q8_32 *out, int nb) {
     for (int b = 0; b < nb; b++, x += 32) {
-        const float d = quantize_block(x, out[b].qs, 32);
+        const float amax = block_amax(x, 32);
+        const float d = amax / 127.0f;
+        const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
         int sum = 0;
-#pragma clang loop vectorize(enable) unroll(disable)
-        for (int i = 0; i < 32; i++) sum += out[b].qs[i];
-        // Scales rounded through fp16 as ggml stores q8_0/q8_1 activations: the
-        // same rounding as the peer (the int8 values use the exact scale).
+        for (int i = 0; i < 32; i++) {
+            out[b].qs[i] = quantize_one(x[i], id);
+            sum += out[b].qs[i];
+        }
         out[b].d = pk_fp16_to_fp32(pk_fp32_to_fp16(d));
         out[b].s = pk_fp16_to_fp32(pk_fp32_to_fp16(d * (float)sum));
     }
 }
 
+// q8_K as ggml makes it: iscale = -127/max with max the first element of largest
+// magnitude (signed), d = 1/iscale.
 ALWAYS_INLINE void quantize_q8_256(const float *x, pk_q8_256 *out, int nb) {
     for (int b = 0; b < nb; b++, x += 256) {
-        out[b].d = quantize_block(x, out[b].qs, 256);
+        float amax = 0.0f, max = 0.0f;
+        for (int i = 0; i < 256; i++) {
+            const float a = __builtin_fabsf(x[i]);
+            if (a > amax) { amax = a; max = x[i]; }
+        }
+        if (amax == 0.0f) {
+            out[b].d = 0.0f;
+            memset(out[b].qs, 0, 256);
+            memset(out[b].bsums, 0, sizeof out[b].bsums);
+            continue;
+        }
+        const float iscale = -127.0f / max;
+        for (int i = 0; i < 256; i++) out[b].qs[i] = quantize_one(x[i], iscale);
+        out[b].d = 1.0f / iscale;
         for (int j = 0; j < 16; j++) {
             int sum = 0;
             for (int i = 0; i < 16; i++) sum += out[b].qs[16 * j + i];

@@ -160,28 +160,23 @@ public final class Transformer: @unchecked Sendable {
     }
 
     /// att (b, qDim): for token i and head h, softmax(q·Kᵀ / √headDim) · V over
-    /// positions max(0, p − window + 1)…p, p = pos0 + i. One (token, head) pair per task.
+    /// positions max(0, p − window + 1)…p, p = pos0 + i. One (token, head) pair per chunk.
     private func attention(layer l: Int, cache: KVCache, pos0: Int, count b: Int, window: Int) {
         let c = config
         let headDim = c.headDim, perKV = c.headCount / c.kvHeadCount
         let scaleQK = 1 / Float(headDim).squareRoot()
         let tasks = b * c.headCount
-        pool.run { participant in
-            let n = pool.activeCount
-            let scores = s.scores + participant * s.context
-            for task in stride(from: participant, to: tasks, by: n) {
-                let i = task / c.headCount, h = task % c.headCount
-                let p = pos0 + i
-                let lo = window > 0 ? max(0, p - window + 1) : 0
-                // q in fp16, as the peer converts it to the cache's type
-                let q = s.q16 + participant * headDim
-                pk_f32_to_f16_row(s.q + i * c.qDim + h * headDim, q, Int32(headDim))
-                let kvOffset = (h / perKV) * headDim
-                let kv = cache.key(layer: l, pos: lo) + kvOffset
-                pk_attention_f16(q, kv, cache.value(layer: l, pos: lo) + kvOffset, cache.kvDim, Int32(p - lo + 1),
-                                 Int32(headDim), scaleQK, s.acc16 + participant * headDim,
-                                 s.att + i * c.qDim + h * headDim)
-            }
+        pool.run(chunks: tasks) { task, thread in
+            let i = task / c.headCount, h = task % c.headCount
+            let p = pos0 + i
+            let lo = window > 0 ? max(0, p - window + 1) : 0
+            // q in fp16, as the peer converts it to the cache's type
+            let q = s.q16 + thread * headDim
+            pk_f32_to_f16_row(s.q + i * c.qDim + h * headDim, q, Int32(headDim))
+            let kvOffset = (h / perKV) * headDim
+            pk_attention_f16(q, cache.key(layer: l, pos: lo) + kvOffset, cache.value(layer: l, pos: lo) + kvOffset,
+                             cache.kvDim, Int32(p - lo + 1), Int32(headDim), scaleQK,
+                             s.acc16 + thread * headDim, s.att + i * c.qDim + h * headDim)
         }
     }
 }
@@ -189,8 +184,8 @@ public final class Transformer: @unchecked Sendable {
 /// Buffers allocated once per Transformer; nothing is allocated inside `forward`.
 final class Scratch {
     let batch: Int, context: Int
-    let x, xb, q, k, v, att, hb, hb2, logits, scores: UnsafeMutablePointer<Float>
-    /// One fp16 query head per participant.
+    let x, xb, q, k, v, att, hb, hb2, logits: UnsafeMutablePointer<Float>
+    /// One fp16 query head and value accumulator per pool thread.
     let q16, acc16: UnsafeMutablePointer<UInt16>
     /// cos/sin per (token, pair) for the global and the local RoPE base: (batch, ropeDim/2).
     let cosGlobal, sinGlobal, cosLocal, sinLocal: UnsafeMutablePointer<Float>
@@ -210,7 +205,6 @@ final class Scratch {
         k = alloc(batch * c.kvDim); v = alloc(batch * c.kvDim)
         hb = alloc(batch * c.ffnDim); hb2 = alloc(batch * c.ffnDim)
         logits = alloc(c.vocabSize)
-        scores = alloc(participants * context)
         q16 = .allocate(capacity: participants * c.headDim)
         q16.initialize(repeating: 0, count: participants * c.headDim)
         acc16 = .allocate(capacity: participants * c.headDim)
@@ -218,7 +212,7 @@ final class Scratch {
         let half = c.ropeDim / 2
         cosGlobal = alloc(batch * half); sinGlobal = alloc(batch * half)
         cosLocal = alloc(batch * half); sinLocal = alloc(batch * half)
-        all = [x, xb, q, k, v, att, hb, hb2, logits, scores, cosGlobal, sinGlobal, cosLocal, sinLocal]
+        all = [x, xb, q, k, v, att, hb, hb2, logits, cosGlobal, sinGlobal, cosLocal, sinLocal]
         // One buffer per activation format, sized for the widest input.
         let widest = Int32(max(c.dim, c.qDim, c.ffnDim))
         for type in [Int32(GGMLType.f32.rawValue), Int32(GGMLType.q8_0.rawValue), Int32(GGMLType.q4_K.rawValue)] {

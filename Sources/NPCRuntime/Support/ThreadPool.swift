@@ -4,117 +4,162 @@ import Synchronization
 import Glibc
 #endif
 
-/// A persistent pool: `run` hands one job to every participant (the caller is
-/// participant 0) and returns when all are done. Created once per runtime; no
-/// thread is created per token. Workers spin briefly for the next job (decode
-/// dispatches hundreds of jobs per token), then sleep so an idle game pays nothing.
+/// A persistent pool for the forward passes. `run(chunks:)` publishes a job of
+/// numbered chunks; the caller and any awake worker claim chunks until none are
+/// left. The caller never waits for a worker to *start*, only for chunks already
+/// claimed to finish — so a worker descheduled by the game's own threads costs
+/// nothing but its share of the parallelism. Workers spin briefly between jobs
+/// (decode issues hundreds per token), then sleep, so an idle game pays nothing.
+/// Results never depend on which thread ran a chunk.
 public final class ThreadPool: @unchecked Sendable {
+    /// Threads including the caller.
     public let count: Int
-    private let generation = Atomic<Int>(0)
-    private let remaining = Atomic<Int>(0)
-    private let stopping = Atomic<Bool>(false)
-    private let sleepers = Atomic<Int>(0)
-    private var job: ((Int) -> Void)?
+    private let core: Core
     private var threads: [pthread_t] = []
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    /// Spin iterations before a worker sleeps (~50–100 µs).
-    private let spinLimit = 20_000
 
-    /// - Parameter count: participants including the caller; at least 1.
     public init(count: Int) {
         self.count = max(1, count)
-        pthread_mutex_init(mutex, nil)
-        pthread_cond_init(wake, nil)
+        core = Core()
         for index in 1..<self.count {
-            let context = Unmanaged.passRetained(WorkerContext(pool: self, index: index)).toOpaque()
+            // The worker owns one reference to the core (not to the pool, so the
+            // pool's deinit can stop and join it).
+            let context = Unmanaged.passRetained(WorkerStart(core: core, index: index)).toOpaque()
             var thread = pthread_t()
-            if pthread_create(&thread, nil, { raw in
-                let ctx = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue()
-                ctx.pool.workerLoop(index: ctx.index)
+            let started = pthread_create(&thread, nil, { raw in
+                guard let raw else { return nil }
+                let start = Unmanaged<WorkerStart>.fromOpaque(raw).takeRetainedValue()
+                start.core.workerLoop(index: start.index)
                 return nil
-            }, context) == 0 {
-                threads.append(thread)
-            } else {
-                Unmanaged<WorkerContext>.fromOpaque(context).release()
-            }
+            }, context)
+            if started == 0 { threads.append(thread) } else { Unmanaged<WorkerStart>.fromOpaque(context).release() }
         }
     }
 
     deinit {
-        stopping.store(true, ordering: .sequentiallyConsistent)
-        pthread_mutex_lock(mutex)
-        generation.add(1, ordering: .sequentiallyConsistent)
-        pthread_cond_broadcast(wake)
-        pthread_mutex_unlock(mutex)
+        core.stop()
         for t in threads { pthread_join(t, nil) }
+    }
+
+    /// Threads that can work (the caller plus workers that started).
+    public var activeCount: Int { threads.count + 1 }
+
+    /// Runs `body(chunk, thread)` for every chunk in 0..<chunks; `thread` (0..<activeCount,
+    /// the caller is 0) indexes per-thread scratch. Returns when all chunks are done.
+    public func run(chunks: Int, _ body: (_ chunk: Int, _ thread: Int) -> Void) {
+        guard chunks > 0 else { return }
+        if threads.isEmpty || chunks == 1 {
+            for c in 0..<chunks { body(c, 0) }
+            return
+        }
+        core.run(chunks: chunks, body)
+    }
+
+    /// Splits 0..<total into contiguous ranges (a few per thread) and runs them in parallel.
+    public func parallelFor(_ total: Int, _ body: (Range<Int>) -> Void) {
+        guard total > 0 else { return }
+        let chunks = min(total, activeCount * 4)
+        run(chunks: chunks) { c, _ in
+            let lo = total * c / chunks, hi = total * (c + 1) / chunks
+            if lo < hi { body(lo..<hi) }
+        }
+    }
+}
+
+private final class WorkerStart {
+    let core: Core
+    let index: Int
+    init(core: Core, index: Int) { self.core = core; self.index = index }
+}
+
+/// The shared state workers loop on.
+private final class Core: @unchecked Sendable {
+    /// (generation << 32) | next unclaimed chunk: one word, so a late worker can
+    /// never claim a chunk of a job that has already ended.
+    private let claim = Atomic<UInt64>(0)
+    private let finished = Atomic<Int>(0)
+    private let sleepers = Atomic<Int>(0)
+    private let stopping = Atomic<Bool>(false)
+    private var chunkCount = 0
+    private var job: ((Int, Int) -> Void)?
+    private var generation: UInt64 = 0
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let spinLimit = 20_000  // ~50–100 µs of PAUSE before sleeping
+
+    init() {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(wake, nil)
+    }
+
+    deinit {
         pthread_cond_destroy(wake)
         pthread_mutex_destroy(mutex)
         wake.deallocate()
         mutex.deallocate()
     }
 
-    /// Number of participants actually running (threads that failed to start are absent).
-    public var activeCount: Int { threads.count + 1 }
+    func stop() {
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        pthread_mutex_lock(mutex)
+        claim.add(1 << 32, ordering: .sequentiallyConsistent)
+        pthread_cond_broadcast(wake)
+        pthread_mutex_unlock(mutex)
+    }
 
-    /// Runs `body(participant)` for participant in 0..<activeCount, in parallel; returns when all finish.
-    public func run(_ body: (Int) -> Void) {
-        let n = activeCount
-        if n == 1 { body(0); return }
+    func run(chunks: Int, _ body: (Int, Int) -> Void) {
         withoutActuallyEscaping(body) { escaping in
             job = escaping
-            remaining.store(n - 1, ordering: .sequentiallyConsistent)
-            generation.add(1, ordering: .sequentiallyConsistent)
+            chunkCount = chunks
+            finished.store(0, ordering: .relaxed)
+            generation &+= 1
+            let gen = generation & 0xFFFF_FFFF
+            claim.store(gen << 32, ordering: .sequentiallyConsistent)
             if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
                 pthread_mutex_lock(mutex)
                 pthread_cond_broadcast(wake)
                 pthread_mutex_unlock(mutex)
             }
-            escaping(0)
-            while remaining.load(ordering: .acquiring) > 0 { spinPause() }
+            work(generation: gen, thread: 0)
+            var spins = 0
+            while finished.load(ordering: .acquiring) < chunks {
+                spins += 1
+                if spins < spinLimit { pk_cpu_relax() } else { sched_yield() }
+            }
             job = nil
         }
     }
 
-    /// Splits 0..<total into contiguous chunks, one per participant; each index is
-    /// handled by exactly one thread, so results never depend on the thread count.
-    public func parallelFor(_ total: Int, _ body: (Range<Int>) -> Void) {
-        let n = min(activeCount, max(1, total))
-        if n == 1 { if total > 0 { body(0..<total) }; return }
-        run { p in
-            guard p < n else { return }
-            let lo = total * p / n, hi = total * (p + 1) / n
-            if lo < hi { body(lo..<hi) }
+    /// Claims and runs chunks of job `gen` until none are left (or the job changed).
+    private func work(generation gen: UInt64, thread: Int) {
+        while true {
+            let word = claim.load(ordering: .acquiring)
+            let next = Int(word & 0xFFFF_FFFF)
+            guard word >> 32 == gen, next < chunkCount else { return }
+            let (ok, _) = claim.compareExchange(expected: word, desired: word + 1, ordering: .acquiringAndReleasing)
+            guard ok else { continue }
+            job?(next, thread)
+            finished.add(1, ordering: .releasing)
         }
     }
 
-    private func workerLoop(index: Int) {
-        var seen = generation.load(ordering: .acquiring)
-        while true {
+    func workerLoop(index: Int) {
+        var seen = claim.load(ordering: .acquiring) >> 32
+        while !stopping.load(ordering: .relaxed) {
             var spins = 0
-            while generation.load(ordering: .acquiring) == seen {
+            while claim.load(ordering: .acquiring) >> 32 == seen {
                 spins += 1
-                if spins < spinLimit { spinPause(); continue }
+                if spins < spinLimit { pk_cpu_relax(); continue }
                 pthread_mutex_lock(mutex)
                 sleepers.add(1, ordering: .sequentiallyConsistent)
-                while generation.load(ordering: .sequentiallyConsistent) == seen {
+                while claim.load(ordering: .sequentiallyConsistent) >> 32 == seen {
                     pthread_cond_wait(wake, mutex)
                 }
                 sleepers.subtract(1, ordering: .sequentiallyConsistent)
                 pthread_mutex_unlock(mutex)
             }
-            seen = generation.load(ordering: .acquiring)
+            seen = claim.load(ordering: .acquiring) >> 32
             if stopping.load(ordering: .sequentiallyConsistent) { return }
-            job?(index)
-            remaining.subtract(1, ordering: .releasing)
+            work(generation: seen, thread: index)
         }
     }
-
-    @inline(__always) private func spinPause() { pk_cpu_relax() }
-}
-
-private final class WorkerContext {
-    let pool: ThreadPool
-    let index: Int
-    init(pool: ThreadPool, index: Int) { self.pool = pool; self.index = index }
 }
