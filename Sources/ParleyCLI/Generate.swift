@@ -7,7 +7,8 @@ struct Generate: ParsableCommand {
         abstract: "Generate text with a GGUF model (llama, qwen2, gemma3).")
 
     @Option(name: .shortAndLong, help: "GGUF file (path or bare name)") var model: String
-    @Option(help: "Prompt ids, comma-separated") var promptIds: String
+    @Option(help: "Prompt text (tokenized with special tokens added and parsed)") var prompt: String?
+    @Option(help: "Prompt ids, comma-separated") var promptIds: String?
     @Option(name: .short, help: "Tokens to generate") var n: Int = 32
     @Flag(help: "Greedy decoding (the default unless --temp is given)") var greedy = false
     @Option(help: "Temperature") var temp: Float = 0
@@ -32,7 +33,14 @@ struct Generate: ParsableCommand {
                 FileHandle.standardError.write("\(name) sum=\(String(format: "%.4f", sum)) head=[\(head)]\n".data(using: .utf8)!)
             }
         }
-        let prompt = try parseIDs(promptIds)
+        let tokenizer = try Tokenizer(gguf: gguf)
+        let promptTokens: [Int32]
+        switch (prompt, promptIds) {
+        case let (text?, nil): promptTokens = tokenizer.encode(text, addSpecial: true, parseSpecial: true)
+        case let (nil, ids?): promptTokens = try parseIDs(ids)
+        default: throw ValidationError("give exactly one of --prompt and --prompt-ids")
+        }
+        guard !promptTokens.isEmpty else { throw ValidationError("the prompt is empty") }
         var config = SamplerConfig()
         if !greedy && temp > 0 {
             config.temperature = temp; config.topK = topK; config.topP = topP; config.minP = minP
@@ -41,17 +49,18 @@ struct Generate: ParsableCommand {
         config.seed = seed
         var sampler = Sampler(config)
         let cache = KVCache(config: transformer.config, capacity: ctx)
-        var stop = Set<Int32>()
-        if let eos = gguf["tokenizer.ggml.eos_token_id"]?.intValue { stop.insert(Int32(eos)) }
-        let steps = try transformer.generate(prompt: prompt, cache: cache, maxTokens: n, sampler: &sampler,
+        let stop = Set(tokenizer.endOfGeneration)
+        let steps = try transformer.generate(prompt: promptTokens, cache: cache, maxTokens: n, sampler: &sampler,
                                              stopTokens: stop, topLogprobs: json ? max(topLogprobs, 1) : topLogprobs)
         if json {
             let stepsJSON = steps.map { s in
                 "{\"logprob\":\(s.logprob),\"top\":[" + s.top.map { "{\"id\":\($0.id),\"logprob\":\($0.logprob)}" }.joined(separator: ",") + "]}"
             }
-            print("{\"prompt_ids\":\(prompt),\"tokens\":\(steps.map { $0.token }),\"steps\":[\(stepsJSON.joined(separator: ","))]}")
+            var completion = ""
+            JSONValue.writeString(tokenizer.decode(steps.map { $0.token }, renderSpecial: false), to: &completion)
+            print("{\"prompt_ids\":\(promptTokens),\"tokens\":\(steps.map { $0.token }),\"steps\":[\(stepsJSON.joined(separator: ","))],\"completion\":\(completion)}")
         } else {
-            print(steps.map { String($0.token) }.joined(separator: " "))
+            print(tokenizer.decode(steps.map { $0.token }, renderSpecial: false))
         }
     }
 }
