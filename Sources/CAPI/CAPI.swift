@@ -23,6 +23,7 @@ public func parley_status_string(_ status: parley_status) -> UnsafePointer<CChar
     switch status {
     case PARLEY_OK: name = "PARLEY_OK"
     case PARLEY_NO_EVENT: name = "PARLEY_NO_EVENT"
+    case PARLEY_CANCELLED: name = "PARLEY_CANCELLED"
     case PARLEY_ERR_INVALID_ARGUMENT: name = "PARLEY_ERR_INVALID_ARGUMENT"
     case PARLEY_ERR_BUFFER_TOO_SMALL: name = "PARLEY_ERR_BUFFER_TOO_SMALL"
     case PARLEY_ERR_INVALID_STATE: name = "PARLEY_ERR_INVALID_STATE"
@@ -65,6 +66,7 @@ func status(for kind: ErrorKind) -> parley_status {
     case .toolRejected: return PARLEY_ERR_TOOL_REJECTED
     case .outOfMemory: return PARLEY_ERR_OUT_OF_MEMORY
     case .internalError: return PARLEY_ERR_INTERNAL
+    case .cancelled: return PARLEY_CANCELLED
     }
 }
 

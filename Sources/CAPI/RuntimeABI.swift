@@ -9,8 +9,15 @@ final class RuntimeHandle {
     let heldText = HeldBuffer<CChar>()
     let heldName = HeldBuffer<CChar>()
     let heldSamples = HeldBuffer<Float>()
+    /// NPC handles given out and not yet destroyed (freed with the runtime).
+    var npcs: [UInt64: Unmanaged<NPCHandle>] = [:]
 
     init(runtime: Runtime) { self.runtime = runtime }
+
+    deinit {
+        runtime.shutdown()
+        for h in npcs.values { h.release() }
+    }
 }
 
 /// Heap storage whose address a C caller may keep until it is replaced.

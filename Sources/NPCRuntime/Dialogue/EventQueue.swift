@@ -1,12 +1,12 @@
 /// A bounded multi-producer, single-consumer queue of events. Producers (worker
-/// threads) never block on the game: when the queue is full the oldest AUDIO
-/// payloads are not dropped silently — `push` reports overflow so the turn can
-/// end with an error instead.
+/// threads) never block on the game here: `push` reports a full queue, and the
+/// voice worker watches `queuedSamples` to wait before adding more audio.
 public final class EventQueue: @unchecked Sendable {
     public let capacity: Int
     private let lock = Lock()
     private var items: [RuntimeEvent] = []
     private var head = 0
+    private var samples = 0
     private let epochMs: Double
 
     public init(capacity: Int = 4096) {
@@ -25,6 +25,7 @@ public final class EventQueue: @unchecked Sendable {
         return lock.withLock {
             guard items.count - head < capacity else { return false }
             items.append(e)
+            samples += e.samples.count
             return true
         }
     }
@@ -35,6 +36,7 @@ public final class EventQueue: @unchecked Sendable {
             guard head < items.count else { return nil }
             let e = items[head]
             head += 1
+            samples -= e.samples.count
             if head == items.count { items.removeAll(keepingCapacity: true); head = 0 }
             else if head > 1024 && head * 2 > items.count { items.removeFirst(head); head = 0 }
             return e
@@ -43,5 +45,8 @@ public final class EventQueue: @unchecked Sendable {
 
     public var count: Int { lock.withLock { items.count - head } }
 
-    public func clear() { lock.withLock { items.removeAll(); head = 0 } }
+    /// Audio samples waiting in the queue.
+    public var queuedSamples: Int { lock.withLock { samples } }
+
+    public func clear() { lock.withLock { items.removeAll(); head = 0; samples = 0 } }
 }

@@ -16,6 +16,8 @@ public enum ErrorKind: Sendable, Equatable {
     case toolRejected
     case outOfMemory
     case internalError
+    /// Not a failure: a turn ended because it was cancelled (or barged in on).
+    case cancelled
 }
 
 public protocol ParleyErrorConvertible: Error {

@@ -50,6 +50,7 @@ extern "C" {
 typedef enum parley_status {
     PARLEY_OK                        = 0,
     PARLEY_NO_EVENT                  = 1,    /* parley_poll: the queue is empty right now */
+    PARLEY_CANCELLED                 = 2,    /* DONE: the turn was cancelled or barged in on */
 
     /* Caller errors (-1 … -99) */
     PARLEY_ERR_INVALID_ARGUMENT      = -1,   /* NULL where a value is required, out-of-range value */
@@ -141,11 +142,11 @@ PARLEY_API void parley_runtime_destroy(parley_runtime *rt);
 typedef enum parley_event_type {
     PARLEY_EVENT_NONE      = 0,
     PARLEY_EVENT_TEXT      = 1,  /* text: a UTF-8 delta of the reply (whole characters only) */
-    PARLEY_EVENT_AUDIO     = 2,  /* samples/n_samples/sample_rate: mono float PCM in [-1, 1] */
+    PARLEY_EVENT_AUDIO     = 2,  /* samples/n_samples/sample_rate: mono float PCM in [-1, 1]; text: the sentence */
     PARLEY_EVENT_VISEME    = 3,  /* name: viseme (OVR 15 set); start_sample/end_sample in the turn's audio */
     PARLEY_EVENT_TOOL_CALL = 4,  /* name: tool; text: JSON arguments (validated against its schema) */
     PARLEY_EVENT_ROUTE     = 5,  /* text: JSON {"route":…, "reasons":[…], "cost":…} */
-    PARLEY_EVENT_DONE      = 6,  /* the turn ended; status: PARLEY_OK or why it ended early */
+    PARLEY_EVENT_DONE      = 6,  /* the turn ended; status: PARLEY_OK, PARLEY_CANCELLED or the error; text: the whole reply */
     PARLEY_EVENT_ERROR     = 7,  /* status + text: message; the turn (if any) ends with DONE */
     PARLEY_EVENT_TYPE_FORCE_32BIT = 0x7fffffff
 } parley_event_type;
@@ -177,6 +178,107 @@ typedef struct parley_event {
  * Payloads stay valid until the next parley_poll() on `rt`.
  * Threads: call from one thread (the game thread); game hooks run inside it. */
 PARLEY_API parley_status parley_poll(parley_runtime *rt, parley_event *out);
+
+/* ------------------------------------------------------------------------ */
+/* NPCs                                                                      */
+/* ------------------------------------------------------------------------ */
+
+typedef struct parley_npc parley_npc;   /* opaque */
+
+typedef enum parley_route_policy {
+    PARLEY_ROUTE_AUTO   = 0,  /* the router decides per turn */
+    PARLEY_ROUTE_LOCAL  = 1,  /* always the local model */
+    PARLEY_ROUTE_REMOTE = 2,  /* the remote model when configured, else local */
+    PARLEY_ROUTE_FORCE_32BIT = 0x7fffffff
+} parley_route_policy;
+
+typedef struct parley_npc_params {
+    size_t        struct_size;     /* = sizeof(parley_npc_params); set by parley_npc_default_params() */
+    const char   *name;            /* required, UTF-8, 1…256 bytes; copied */
+    const char   *persona;         /* who they are, how they talk (≤ 16 KB); copied; NULL = "" */
+    const char *const *knowledge;  /* lore lines the NPC knows; copied; may be NULL when n_knowledge = 0 */
+    size_t        n_knowledge;     /* ≤ 512 */
+    float         voice_rate;      /* speaking rate, 1 = the voice's own (0.25…4) */
+    float         noise_scale;     /* < 0: the voice's default */
+    float         noise_w;         /* < 0: the voice's default */
+    int32_t       speaker;         /* multi-speaker voices; < 0: default */
+    float         position[3];     /* world position (for positioned audio) */
+    parley_route_policy policy;
+    int32_t       max_reply_tokens; /* 1…1024 */
+    float         temperature;     /* 0 = greedy */
+    uint64_t      seed;            /* added to the runtime's seed */
+} parley_npc_params;
+
+/* Defaults: voice_rate 1, voice defaults, policy AUTO, max_reply_tokens 96,
+ * temperature 0.7, seed 0; name and persona NULL (name must be set). Thread-safe. */
+PARLEY_API parley_npc_params parley_npc_default_params(void);
+
+/* Create an NPC sharing the runtime's model and voice, with its own history and KV cache.
+ *   rt      in: the runtime.
+ *   params  in: required (name must be set).
+ *   out     out: the new NPC, NULL on failure.
+ * Returns PARLEY_OK or PARLEY_ERR_INVALID_ARGUMENT / PARLEY_ERR_STRUCT_SIZE.
+ * Ownership: destroy with parley_npc_destroy() before parley_runtime_destroy(); the
+ * runtime frees NPCs that are left, after which their pointers must not be used.
+ * Threads: the thread that polls `rt`. */
+PARLEY_API parley_status parley_npc_create(parley_runtime *rt, const parley_npc_params *params, parley_npc **out);
+
+/* Cancel the NPC's turn and free it. NULL is a no-op. Events already queued for it
+ * still arrive (with its npc_id). Threads: the thread that polls the runtime. */
+PARLEY_API void parley_npc_destroy(parley_npc *npc);
+
+/* The NPC's id, as found in parley_event.npc_id (never 0). */
+PARLEY_API uint64_t parley_npc_id(const parley_npc *npc);
+
+/* Hand a player line to the NPC and return at once; the reply arrives through
+ * parley_poll(): ROUTE, TEXT deltas, AUDIO chunks (with the sentence as text), then
+ * DONE (ERROR before it on failure). A line to an NPC that is still answering
+ * cancels that turn first (its DONE has status PARLEY_CANCELLED).
+ *   text     in: UTF-8, 1…4096 bytes; copied. Player text is untrusted and treated as such.
+ *   turn_id  out, optional: the id carried by this turn's events.
+ * Returns PARLEY_OK; PARLEY_ERR_INVALID_STATE when no dialogue model is loaded or too
+ * many lines are waiting (4 per NPC); PARLEY_ERR_INVALID_ARGUMENT.
+ * Threads: the thread that polls the runtime. */
+PARLEY_API parley_status parley_npc_say(parley_npc *npc, const char *text, uint64_t *turn_id);
+
+/* End the NPC's current turn early; its DONE event carries PARLEY_CANCELLED.
+ * Nothing to cancel is not an error. Threads: the thread that polls the runtime. */
+PARLEY_API parley_status parley_npc_cancel(parley_npc *npc);
+
+/* Serialise the NPC (persona, settings, history, summary; versioned bytes) for the
+ * game's save file.
+ *   buf       out, optional: where to write; NULL to ask for the size.
+ *   capacity  in: bytes available at buf.
+ *   size      out: bytes needed (always set).
+ * Returns PARLEY_OK, or PARLEY_ERR_BUFFER_TOO_SMALL when capacity < *size (nothing written).
+ * A turn in progress is not included until it completes. Threads: the polling thread. */
+PARLEY_API parley_status parley_npc_save(parley_npc *npc, void *buf, size_t capacity, size_t *size);
+
+/* Recreate an NPC from parley_npc_save() bytes; it continues the conversation.
+ * Returns PARLEY_OK or PARLEY_ERR_INVALID_ARGUMENT (corrupt / unknown version),
+ * *out NULL on failure. Ownership as parley_npc_create(). Threads: the polling thread. */
+PARLEY_API parley_status parley_npc_load(parley_runtime *rt, const void *data, size_t size, parley_npc **out);
+
+typedef struct parley_stats {
+    size_t   struct_size;        /* in: sizeof(parley_stats) */
+    uint32_t npc_count;
+    uint64_t turns_completed;
+    uint64_t tokens_prefilled;   /* prompt tokens run through the model (cached prefixes excluded) */
+    uint64_t tokens_generated;
+    /* the most recent completed turn */
+    uint64_t last_turn_id;
+    uint32_t last_prompt_tokens;
+    uint32_t last_prefilled_tokens;
+    uint32_t last_generated_tokens;
+    double   last_prefill_ms;
+    double   last_generate_ms;
+    double   last_first_text_ms;  /* say → first TEXT; < 0 if none */
+    double   last_first_audio_ms; /* say → first AUDIO; < 0 if none (yet) */
+} parley_stats;
+
+/* Fill *out with counters. Returns PARLEY_OK or PARLEY_ERR_INVALID_ARGUMENT /
+ * PARLEY_ERR_STRUCT_SIZE. Threads: any. */
+PARLEY_API parley_status parley_runtime_stats(parley_runtime *rt, parley_stats *out);
 
 #ifdef __cplusplus
 }

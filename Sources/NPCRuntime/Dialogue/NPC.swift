@@ -1,0 +1,160 @@
+/// Where a turn's reply should come from (the router's input; `auto` lets it decide).
+public enum RoutingPolicy: String, Sendable { case local, remote, auto }
+
+/// What a designer writes about a character.
+public struct NPCConfig: Sendable, Equatable {
+    public var name: String
+    public var persona: String
+    public var knowledge: [String] = []
+    public var voice = VoiceStyle()
+    public var position: (x: Float, y: Float, z: Float) = (0, 0, 0)
+    public var policy: RoutingPolicy = .auto
+    /// Longest reply, in tokens.
+    public var maxReplyTokens = 96
+    public var sampler = SamplerConfig.npcDefault
+
+    public init(name: String, persona: String) {
+        self.name = name
+        self.persona = persona
+    }
+
+    public static func == (a: NPCConfig, b: NPCConfig) -> Bool {
+        a.name == b.name && a.persona == b.persona && a.knowledge == b.knowledge && a.voice == b.voice
+            && a.position == b.position && a.policy == b.policy && a.maxReplyTokens == b.maxReplyTokens
+    }
+
+    /// The system message: persona, lore, and what was summarised from dropped turns.
+    func systemPrompt(summary: String) -> String {
+        var text = "You are \(name). \(persona)"
+        if !knowledge.isEmpty {
+            text += "\nWhat you know:\n" + knowledge.map { "- " + $0 }.joined(separator: "\n")
+        }
+        if !summary.isEmpty { text += "\nEarlier in this conversation: " + summary }
+        text += "\nStay in character. Answer in one to three short spoken sentences."
+        return text
+    }
+}
+
+extension SamplerConfig {
+    /// Lively but coherent replies for characters.
+    public static var npcDefault: SamplerConfig {
+        var c = SamplerConfig()
+        c.temperature = 0.7
+        c.topK = 40
+        c.topP = 0.95
+        c.minP = 0.05
+        c.repeatPenalty = 1.1
+        return c
+    }
+}
+
+/// Per-turn measurements, for `parley_runtime_stats` and `parley bench turn`.
+public struct TurnStats: Sendable {
+    public var turnID: UInt64 = 0
+    public var promptTokens = 0
+    /// Tokens actually run through the model for the prompt (the rest came from the KV cache).
+    public var prefilledTokens = 0
+    public var generatedTokens = 0
+    public var prefillMs = 0.0
+    public var generateMs = 0.0
+    public var firstTextMs: Double?
+    public var firstAudioMs: Double?
+    public var audioSamples = 0
+    public init() {}
+}
+
+/// A character: its config, conversation and KV cache. The cache and the turn
+/// in progress belong to the model worker; history is guarded by `lock`.
+public final class NPC: @unchecked Sendable {
+    public let id: UInt64
+    public let lock = Lock()
+    private var _config: NPCConfig
+    private var _history: [ChatMessage] = []
+    private var _summary = ""
+    private var _lastStats = TurnStats()
+    /// Turns completed, also the seed offset of the next turn.
+    private var _turnCount: UInt64 = 0
+    var cache: KVCache?
+    /// The turn being generated or spoken, for cancellation.
+    var activeTurn: Turn?
+
+    public init(id: UInt64, config: NPCConfig) {
+        self.id = id
+        _config = config
+    }
+
+    public var config: NPCConfig {
+        get { lock.withLock { _config } }
+        set { lock.withLock { _config = newValue } }
+    }
+    public var history: [ChatMessage] { lock.withLock { _history } }
+    public var summary: String { lock.withLock { _summary } }
+    public var lastStats: TurnStats { lock.withLock { _lastStats } }
+    public var turnCount: UInt64 { lock.withLock { _turnCount } }
+
+    func record(user: String, reply: String, stats: TurnStats) {
+        lock.withLock {
+            _history.append(ChatMessage(.user, user))
+            _history.append(ChatMessage(.assistant, reply))
+            _lastStats = stats
+            _turnCount += 1
+        }
+    }
+
+    func updateStats(_ body: (inout TurnStats) -> Void) { lock.withLock { body(&_lastStats) } }
+
+    /// Drops the oldest exchange into the summary (an extractive one: what the player asked).
+    func dropOldestExchange() -> Bool {
+        lock.withLock {
+            guard _history.count >= 2 else { return false }
+            let user = _history.removeFirst()
+            _history.removeFirst()
+            let gist = user.content.count > 80 ? String(user.content.prefix(80)) + "…" : user.content
+            _summary = _summary.isEmpty ? "the player said \"\(gist)\"" : _summary + "; \"\(gist)\""
+            if _summary.count > 600 { _summary = "…" + String(_summary.suffix(600)) }
+            return true
+        }
+    }
+
+    func restore(history: [ChatMessage], summary: String, turnCount: UInt64) {
+        lock.withLock {
+            _history = history
+            _summary = summary
+            _turnCount = turnCount
+        }
+    }
+
+    /// The conversation to render for a new player line.
+    func messages(adding line: String) -> [ChatMessage] {
+        lock.withLock {
+            [ChatMessage(.system, _config.systemPrompt(summary: _summary))] + _history + [ChatMessage(.user, line)]
+        }
+    }
+}
+
+/// One player line and its reply in progress.
+final class Turn: @unchecked Sendable {
+    let id: UInt64
+    let npc: NPC
+    let line: String
+    let sayTimeMs: Double
+    private let flag = Lock()
+    private var _cancelled = false
+
+    init(id: UInt64, npc: NPC, line: String, sayTimeMs: Double) {
+        self.id = id
+        self.npc = npc
+        self.line = line
+        self.sayTimeMs = sayTimeMs
+    }
+
+    private var _firstAudioMs: Double?
+
+    var cancelled: Bool { flag.withLock { _cancelled } }
+    func cancel() { flag.withLock { _cancelled = true } }
+    /// ms from say() to the turn's first AUDIO event.
+    var firstAudioMs: Double? {
+        get { flag.withLock { _firstAudioMs } }
+        set { flag.withLock { _firstAudioMs = newValue } }
+    }
+}

@@ -1,0 +1,79 @@
+/// Splits a streaming reply into speakable pieces as the text arrives: whole
+/// sentences, and — for the first piece of a turn only — an early clause at a
+/// comma or dash once it is long enough, so the voice can start sooner.
+public struct SentenceChunker: Sendable {
+    /// Words before the first piece may end at a clause boundary.
+    public var firstClauseWords = 6
+    private var buffer = ""
+    private var emitted = 0
+
+    public init() {}
+
+    /// Adds a text delta; returns the pieces it completes.
+    public mutating func feed(_ delta: String) -> [String] {
+        buffer += delta
+        var out: [String] = []
+        while let piece = nextPiece() { out.append(piece) }
+        return out
+    }
+
+    /// The rest of the reply, if any speakable text is left.
+    public mutating func finish() -> String? {
+        let rest = trimmed(buffer)
+        buffer = ""
+        return rest.isEmpty ? nil : rest
+    }
+
+    private static let abbreviations: Set<String> = ["mr", "mrs", "ms", "dr", "st", "mt", "vs", "jr", "sr", "prof", "etc", "e.g", "i.e"]
+
+    private mutating func nextPiece() -> String? {
+        let chars = Array(buffer)
+        var words = 0
+        var i = 0
+        while i < chars.count {
+            let c = chars[i]
+            if c == " " { words += 1 }
+            if c == "\n" && i > 0 && chars[i - 1] == "\n" { return cut(at: i + 1, chars) }   // paragraph
+            let isEnd = c == "." || c == "!" || c == "?" || c == "…"
+            let isClause = emitted == 0 && words >= firstClauseWords && (c == "," || c == ";" || c == ":" || c == "—")
+            if isEnd || isClause {
+                // A boundary only when followed by whitespace we have already seen (the next
+                // delta could continue "3.5" or "...").
+                var j = i + 1
+                while j < chars.count && (chars[j] == "." || chars[j] == "!" || chars[j] == "?" || chars[j] == "\"" || chars[j] == "'" || chars[j] == ")") { j += 1 }
+                guard j < chars.count else { return nil }
+                if chars[j] == " " || chars[j] == "\n" {
+                    if c == "." && isAbbreviation(chars, before: i) { i = j; continue }
+                    return cut(at: j, chars)
+                }
+                i = j
+                continue
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    private func isAbbreviation(_ chars: [Character], before end: Int) -> Bool {
+        var start = end
+        while start > 0 && (chars[start - 1].isLetter || chars[start - 1] == ".") { start -= 1 }
+        let word = String(chars[start..<end]).lowercased()
+        if word.count == 1 && word.first?.isUppercase == false { return false }
+        return Self.abbreviations.contains(word) || (word.count == 1 && chars[start].isUppercase)
+    }
+
+    private mutating func cut(at index: Int, _ chars: [Character]) -> String? {
+        let piece = trimmed(String(chars[..<index]))
+        buffer = String(chars[index...])
+        guard !piece.isEmpty else { return nil }
+        emitted += 1
+        return piece
+    }
+
+    private func trimmed(_ s: String) -> String {
+        var scalars = Substring(s)
+        while let f = scalars.first, f.isWhitespace { scalars.removeFirst() }
+        while let l = scalars.last, l.isWhitespace { scalars.removeLast() }
+        return String(scalars)
+    }
+}
