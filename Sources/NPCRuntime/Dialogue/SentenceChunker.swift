@@ -35,7 +35,7 @@ public struct SentenceChunker: Sendable {
             if c == " " { words += 1 }
             if c == "\n" && i > 0 && chars[i - 1] == "\n" { return cut(at: i + 1, chars) }   // paragraph
             let isEnd = c == "." || c == "!" || c == "?" || c == "…"
-            let isClause = emitted == 0 && words >= firstClauseWords && (c == "," || c == ";" || c == ":" || c == "—")
+            let isClause = emitted == 0 && words + 1 >= firstClauseWords && (c == "," || c == ";" || c == ":" || c == "—")
             if isEnd || isClause {
                 // A boundary only when followed by whitespace we have already seen (the next
                 // delta could continue "3.5" or "...").

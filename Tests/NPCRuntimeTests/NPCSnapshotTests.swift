@@ -1,0 +1,47 @@
+import Testing
+import Foundation
+@testable import NPCRuntime
+
+@Suite struct NPCSnapshotTests {
+    func sampleNPC() -> NPC {
+        var c = NPCConfig(name: "Mara", persona: "Innkeeper; says \"aye\".\nWarm.")
+        c.knowledge = ["The lighthouse went dark forty years ago.", "Rooms: five silver."]
+        c.voice.rate = 1.25
+        c.voice.noiseW = 0.3
+        c.position = (2, 0, -3)
+        c.policy = .local
+        c.maxReplyTokens = 64
+        c.sampler.seed = 12345678901234
+        let npc = NPC(id: 7, config: c)
+        npc.restore(history: [ChatMessage(.user, "Hi, I'm Aldric."), ChatMessage(.assistant, "Welcome, Aldric!")],
+                    summary: "the player said \"hello\"", turnCount: 3)
+        return npc
+    }
+
+    @Test func roundTrips() throws {
+        let npc = sampleNPC()
+        let d = try NPCSnapshot.decode(NPCSnapshot.encode(npc))
+        #expect(d.config == npc.config)
+        #expect(d.config.sampler.seed == 12345678901234)
+        #expect(d.history == npc.history)
+        #expect(d.summary == npc.summary)
+        #expect(d.turns == 3)
+    }
+
+    @Test func rejectsDamagedData() {
+        let bytes = NPCSnapshot.encode(sampleNPC())
+        for cut in stride(from: 0, to: bytes.count, by: 7) {
+            #expect(throws: RuntimeError.self) { try NPCSnapshot.decode(Array(bytes[..<cut])) }
+        }
+        var wrongVersion = String(decoding: bytes, as: UTF8.self)
+        wrongVersion = wrongVersion.replacingOccurrences(of: "\"version\":1", with: "\"version\":99")
+        #expect(throws: RuntimeError.self) { try NPCSnapshot.decode(Array(wrongVersion.utf8)) }
+        #expect(throws: RuntimeError.self) { try NPCSnapshot.decode(Array("{\"format\":\"other\"}".utf8)) }
+        var rng = SplitMix64(seed: 5)
+        for _ in 0..<500 {
+            var mutated = bytes
+            for _ in 0..<3 { mutated[Int(rng.next() % UInt64(mutated.count))] = UInt8(truncatingIfNeeded: rng.next()) }
+            _ = try? NPCSnapshot.decode(mutated)  // must not crash; may or may not parse
+        }
+    }
+}
