@@ -4,10 +4,17 @@ import CLuaJIT
 import NPCRuntime
 
 let runtimeMetatable = "parley.runtime"
+let npcMetatable = "parley.npc"
 let moduleVersion = "parley 0.1.0"
 
 /// Userdata payload: a retained Runtime, or nil once released.
 struct RuntimeBox { var runtime: Unmanaged<Runtime>? }
+
+/// Userdata payload of an NPC: the NPC and its runtime (kept alive while the NPC is).
+struct NPCBox {
+    var npc: Unmanaged<NPC>?
+    var runtime: Unmanaged<Runtime>?
+}
 
 /// Pushes an error message and returns -1 so the C trampoline raises it.
 func raise(_ L: OpaquePointer, _ message: String) -> Int32 {
@@ -80,6 +87,16 @@ let luaPoll: parley_lua_impl = { L in
     lua_pushnumber(L, Double(event.turnID)); lua_setfield(L, -2, "turn")
     if let text = event.text { lua_pushstring(L, text); lua_setfield(L, -2, "text") }
     if let name = event.name { lua_pushstring(L, name); lua_setfield(L, -2, "name") }
+    if !event.samples.isEmpty {
+        // float32 little-endian PCM as a string: cheap to hand to LÖVE's SoundData or ffi.
+        event.samples.withUnsafeBytes { raw in
+            lua_pushlstring(L, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count)
+        }
+        lua_setfield(L, -2, "pcm")
+        lua_pushnumber(L, Double(event.samples.count)); lua_setfield(L, -2, "samples")
+        lua_pushnumber(L, Double(event.sampleRate)); lua_setfield(L, -2, "sample_rate")
+    }
+    if let kind = event.errorKind { lua_pushstring(L, "\(kind)"); lua_setfield(L, -2, "status") }
     lua_pushnumber(L, event.timeMs); lua_setfield(L, -2, "t_ms")
     return 1
 }
@@ -88,6 +105,141 @@ let luaToString: parley_lua_impl = { L in
     guard let L, let box = runtimeBox(L, 1) else { return 0 }
     lua_pushstring(L, box.pointee.runtime == nil ? "parley.runtime (released)" : "parley.runtime")
     return 1
+}
+
+func npcBox(_ L: OpaquePointer, _ index: Int32) -> UnsafeMutablePointer<NPCBox>? {
+    guard let raw = luaL_testudata(L, index, npcMetatable) else { return nil }
+    return raw.assumingMemoryBound(to: NPCBox.self)
+}
+
+func numberField(_ L: OpaquePointer, _ table: Int32, _ key: String) -> Double? {
+    lua_getfield(L, table, key)
+    defer { parley_lua_pop(L, 1) }
+    return lua_isnumber(L, -1) != 0 ? lua_tonumber(L, -1) : nil
+}
+
+/// runtime:npc{ name=, persona=, knowledge={…}, voice={ rate= }, position={x,y,z}, max_tokens=, temperature=, seed= }
+let luaNewNPC: parley_lua_impl = { L in
+    guard let L else { return 0 }
+    guard let box = runtimeBox(L, 1), let runtime = box.pointee.runtime else { return raise(L, "runtime:npc: not a live runtime") }
+    guard parley_lua_istable(L, 2) != 0 else { return raise(L, "runtime:npc: expected a table") }
+    guard let name = optionalStringField(L, 2, "name") else { return raise(L, "runtime:npc: name is required") }
+    var config = NPCConfig(name: name, persona: optionalStringField(L, 2, "persona") ?? "")
+    lua_getfield(L, 2, "knowledge")
+    if parley_lua_istable(L, -1) != 0 {
+        var i: Int32 = 1
+        while true {
+            lua_rawgeti(L, -1, i)
+            defer { parley_lua_pop(L, 1) }
+            guard lua_type(L, -1) == LUA_TSTRING, let s = parley_lua_tostring(L, -1) else { break }
+            config.knowledge.append(String(cString: s))
+            i += 1
+        }
+    }
+    parley_lua_pop(L, 1)
+    lua_getfield(L, 2, "voice")
+    if parley_lua_istable(L, -1) != 0 {
+        let t = lua_gettop(L)
+        if let r = numberField(L, t, "rate") { config.voice.rate = Float(r) }
+        if let v = numberField(L, t, "noise_scale") { config.voice.noiseScale = Float(v) }
+        if let v = numberField(L, t, "noise_w") { config.voice.noiseW = Float(v) }
+    }
+    parley_lua_pop(L, 1)
+    lua_getfield(L, 2, "position")
+    if parley_lua_istable(L, -1) != 0 {
+        var p: [Float] = []
+        for i: Int32 in 1...3 {
+            lua_rawgeti(L, -1, i)
+            p.append(Float(lua_tonumber(L, -1)))
+            parley_lua_pop(L, 1)
+        }
+        config.position = (p[0], p[1], p[2])
+    }
+    parley_lua_pop(L, 1)
+    if let n = numberField(L, 2, "max_tokens") { config.maxReplyTokens = Int(n) }
+    if let t = numberField(L, 2, "temperature") { config.sampler.temperature = Float(t) }
+    if let s = numberField(L, 2, "seed"), s >= 0, s < 1.8e19 { config.sampler.seed = UInt64(s) }
+    let npc: NPC
+    do { npc = try runtime.takeUnretainedValue().createNPC(config) } catch { return nilAndMessage(L, error.parleyMessage) }
+    return pushNPC(L, npc, runtime)
+}
+
+func pushNPC(_ L: OpaquePointer, _ npc: NPC, _ runtime: Unmanaged<Runtime>) -> Int32 {
+    guard let raw = lua_newuserdata(L, MemoryLayout<NPCBox>.size) else { return raise(L, "out of memory") }
+    _ = runtime.retain()
+    raw.bindMemory(to: NPCBox.self, capacity: 1).initialize(to: NPCBox(npc: .passRetained(npc), runtime: runtime))
+    parley_luaL_getmetatable(L, npcMetatable)
+    lua_setmetatable(L, -2)
+    return 1
+}
+
+/// Resolves `self` of an NPC method, or nil after release.
+func liveNPC(_ L: OpaquePointer) -> (NPC, Runtime)? {
+    guard let box = npcBox(L, 1), let npc = box.pointee.npc, let rt = box.pointee.runtime else { return nil }
+    return (npc.takeUnretainedValue(), rt.takeUnretainedValue())
+}
+
+/// npc:say(text) -> turn id | nil, message
+let luaSay: parley_lua_impl = { L in
+    guard let L else { return 0 }
+    guard let (npc, runtime) = liveNPC(L) else { return raise(L, "parley: npc used after release") }
+    guard lua_type(L, 2) == LUA_TSTRING, let text = parley_lua_tostring(L, 2) else { return raise(L, "npc:say: expected a string") }
+    do {
+        let turn = try runtime.say(npc, String(cString: text))
+        lua_pushnumber(L, Double(turn))
+        return 1
+    } catch {
+        return nilAndMessage(L, error.parleyMessage)
+    }
+}
+
+let luaCancel: parley_lua_impl = { L in
+    guard let L else { return 0 }
+    guard let (npc, runtime) = liveNPC(L) else { return raise(L, "parley: npc used after release") }
+    runtime.cancel(npc)
+    return 0
+}
+
+/// npc:save() -> string (the game stores it in its save file)
+let luaSave: parley_lua_impl = { L in
+    guard let L else { return 0 }
+    guard let (npc, _) = liveNPC(L) else { return raise(L, "parley: npc used after release") }
+    let bytes = NPCSnapshot.encode(npc)
+    bytes.withUnsafeBytes { lua_pushlstring(L, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) }
+    return 1
+}
+
+let luaNPCID: parley_lua_impl = { L in
+    guard let L else { return 0 }
+    guard let (npc, _) = liveNPC(L) else { return raise(L, "parley: npc used after release") }
+    lua_pushnumber(L, Double(npc.id))
+    return 1
+}
+
+/// npc:release() (also __gc): destroys the NPC.
+let luaNPCRelease: parley_lua_impl = { L in
+    guard let L, let box = npcBox(L, 1) else { return 0 }
+    if let npc = box.pointee.npc, let rt = box.pointee.runtime {
+        rt.takeUnretainedValue().destroyNPC(npc.takeUnretainedValue())
+        npc.release()
+        rt.release()
+    }
+    box.pointee = NPCBox(npc: nil, runtime: nil)
+    return 0
+}
+
+/// runtime:load_npc(bytes) -> npc | nil, message
+let luaLoadNPC: parley_lua_impl = { L in
+    guard let L else { return 0 }
+    guard let box = runtimeBox(L, 1), let runtime = box.pointee.runtime else { return raise(L, "runtime:load_npc: not a live runtime") }
+    var length = 0
+    guard lua_type(L, 2) == LUA_TSTRING, let data = lua_tolstring(L, 2, &length) else { return raise(L, "runtime:load_npc: expected a string") }
+    let bytes = Array(UnsafeRawBufferPointer(start: data, count: length))
+    do {
+        return pushNPC(L, try runtime.takeUnretainedValue().loadNPC(bytes), runtime)
+    } catch {
+        return nilAndMessage(L, error.parleyMessage)
+    }
 }
 
 func setFunction(_ L: OpaquePointer, _ name: String, _ impl: parley_lua_impl) {
@@ -101,10 +253,23 @@ public func luaopen_parley(_ L: OpaquePointer?) -> Int32 {
     if luaL_newmetatable(L, runtimeMetatable) != 0 {
         parley_lua_newtable(L)  // methods
         setFunction(L, "poll", luaPoll)
+        setFunction(L, "npc", luaNewNPC)
+        setFunction(L, "load_npc", luaLoadNPC)
         setFunction(L, "release", luaRelease)
         lua_setfield(L, -2, "__index")
         setFunction(L, "__gc", luaRelease)
         setFunction(L, "__tostring", luaToString)
+    }
+    parley_lua_pop(L, 1)
+    if luaL_newmetatable(L, npcMetatable) != 0 {
+        parley_lua_newtable(L)
+        setFunction(L, "say", luaSay)
+        setFunction(L, "cancel", luaCancel)
+        setFunction(L, "save", luaSave)
+        setFunction(L, "id", luaNPCID)
+        setFunction(L, "release", luaNPCRelease)
+        lua_setfield(L, -2, "__index")
+        setFunction(L, "__gc", luaNPCRelease)
     }
     parley_lua_pop(L, 1)
 
