@@ -149,9 +149,18 @@ final class Turn: @unchecked Sendable {
     }
 
     private var _firstAudioMs: Double?
+    private var _awaitingFirstAudio = false
+    /// Set by the model worker only.
+    var firstPieceQueued = false
 
     var cancelled: Bool { flag.withLock { _cancelled } }
     func cancel() { flag.withLock { _cancelled = true } }
+    /// True from when the first speakable piece is handed to the voice until its audio
+    /// is out: the model worker yields the CPU meanwhile, so the player hears the NPC sooner.
+    var awaitingFirstAudio: Bool {
+        get { flag.withLock { _awaitingFirstAudio } }
+        set { flag.withLock { _awaitingFirstAudio = newValue } }
+    }
     /// ms from say() to the turn's first AUDIO event.
     var firstAudioMs: Double? {
         get { flag.withLock { _firstAudioMs } }

@@ -198,6 +198,8 @@ public final class Runtime: @unchecked Sendable {
                 for piece in chunker.feed(text) { speak(piece, turn: turn) }
             }
             for _ in 0..<maxReply {
+                // audio first: on a small CPU the first sentence's synthesis must not share it
+                while turn.awaitingFirstAudio && !turn.cancelled { usleep(500) }
                 if turn.cancelled { break }
                 let token = sampler.sample(logits, history: cache.tokens)
                 if model.stopTokens.contains(token) { break }
@@ -263,6 +265,10 @@ public final class Runtime: @unchecked Sendable {
 
     private func speak(_ text: String, turn: Turn) {
         guard speech != nil else { return }
+        if turn.firstAudioMs == nil && !turn.firstPieceQueued {
+            turn.firstPieceQueued = true
+            turn.awaitingFirstAudio = true
+        }
         let queued = voiceWorker.submit { [self] in self.synthesize(text, turn: turn) }
         if !queued {
             events.push(RuntimeEvent(kind: .error, errorKind: .voice, npcID: turn.npc.id, turnID: turn.id,
@@ -271,6 +277,7 @@ public final class Runtime: @unchecked Sendable {
     }
 
     private func synthesize(_ text: String, turn: Turn) {
+        defer { turn.awaitingFirstAudio = false }
         guard let speech, !turn.cancelled else { return }
         let npc = turn.npc
         let style = npc.config.voice
@@ -288,6 +295,7 @@ public final class Runtime: @unchecked Sendable {
                 if turn.cancelled { return }
                 recordFirstAudio(turn)
                 events.push(e)
+                turn.awaitingFirstAudio = false
             }
         } catch {
             events.push(RuntimeEvent(kind: .error, errorKind: error.kind, npcID: npc.id, turnID: turn.id, text: error.message))
