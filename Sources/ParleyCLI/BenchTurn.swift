@@ -61,8 +61,9 @@ struct BenchTurn: ParsableCommand {
         } else {
             print("turn  prompt  prefilled  generated  prefill ms  decode tok/s  first TEXT ms  first AUDIO ms")
             for (i, r) in rows.enumerated() {
-                print(String(format: "%4d  %6.0f  %9.0f  %9.0f  %10.1f  %12.1f  %13.1f  %14.1f", i + 1, r["prompt_tokens"]!, r["prefilled_tokens"]!,
-                             r["generated_tokens"]!, r["prefill_ms"]!, r["decode_tok_s"]!, r["first_text_ms"]!, r["first_audio_ms"]!))
+                let v = { (key: String) in r[key] ?? 0 }
+                print(String(format: "%4d  %6.0f  %9.0f  %9.0f  %10.1f  %12.1f  %13.1f  %14.1f", i + 1, v("prompt_tokens"), v("prefilled_tokens"),
+                             v("generated_tokens"), v("prefill_ms"), v("decode_tok_s"), v("first_text_ms"), v("first_audio_ms")))
             }
             print(String(format: "median over turns 2–%d: first TEXT %.1f ms, first AUDIO %.1f ms", rows.count, medianFirstText, medianFirstAudio))
         }

@@ -110,6 +110,8 @@ public struct GGUFTensorInfo: Sendable {
 
 public final class GGUFFile: @unchecked Sendable {
     public let file: MappedFile
+    /// Start of the mapping (a valid GGUF is never empty).
+    private let base: UnsafeRawPointer
     public let version: UInt32
     public let alignment: Int
     public let dataOffset: Int
@@ -133,7 +135,8 @@ public final class GGUFFile: @unchecked Sendable {
     public init(file: MappedFile) throws(GGUFError) {
         self.file = file
         var r = ByteReader(file.bytes)
-        guard file.size >= 4, try r.u32() == 0x4655_4747 else { throw .badMagic }
+        guard let base = file.base, file.size >= 4, try r.u32() == 0x4655_4747 else { throw .badMagic }
+        self.base = base
         version = try r.u32()
         guard version == 2 || version == 3 else { throw .unsupportedVersion(version) }
         let tensorCount = try r.count("tensor count", minimumBytes: 8 + 4 + 8 + 4 + 8)
@@ -222,8 +225,8 @@ public final class GGUFFile: @unchecked Sendable {
 
     /// Raw bytes of a tensor, borrowed from the mapping (bounds checked at load).
     public func data(of tensor: GGUFTensorInfo) -> UnsafeRawPointer {
-        // Safe: fileOffset + byteCount <= file.size was checked in init, and size > 0 here.
-        file.base!.advanced(by: tensor.fileOffset)
+        // In bounds: fileOffset + byteCount <= file.size was checked in init.
+        base.advanced(by: tensor.fileOffset)
     }
 }
 
