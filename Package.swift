@@ -3,15 +3,17 @@ import PackageDescription
 
 // libparley.so: only the C-ABI target carries the linker flags (they follow a
 // target into every product that links it; see shared/BUILD-NOTES.md).
+// PARLEY_SANITIZER=1 (TSan/ASan runs of the Swift tests) drops `-z defs`: the
+// sanitizer runtime is not linked into shared libraries.
+let sanitizing = Context.environment["PARLEY_SANITIZER"] == "1"
 let soLinkerFlags: [LinkerSetting] = [
     .unsafeFlags([
         "-static-stdlib",
         "-use-ld=lld",
         "-Xlinker", "--version-script=\(Context.packageDirectory)/exports.map",
         "-Xlinker", "-soname=libparley.so",
-        "-Xlinker", "-z", "-Xlinker", "defs",
         "-Xlinker", "-z", "-Xlinker", "nodelete",
-    ]),
+    ] + (sanitizing ? [] : ["-Xlinker", "-z", "-Xlinker", "defs"])),
 ]
 
 // Hot float loops: let SIMD8/SIMD16<Float> lower to AVX2 + FMA in release builds.

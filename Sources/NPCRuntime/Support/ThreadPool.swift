@@ -51,7 +51,12 @@ public final class ThreadPool: @unchecked Sendable {
             for c in 0..<chunks { body(c, 0) }
             return
         }
-        core.run(chunks: chunks, body)
+        var start = 0
+        while start < chunks {  // more chunks than the claim word holds: run them in rounds
+            let n = min(Core.maxChunks - 1, chunks - start), base = start
+            core.run(chunks: n) { c, t in body(base + c, t) }
+            start += n
+        }
     }
 
     /// Splits 0..<total into contiguous ranges (a few per thread) and runs them in parallel.
@@ -73,13 +78,14 @@ private final class WorkerStart {
 
 /// The shared state workers loop on.
 private final class Core: @unchecked Sendable {
-    /// (generation << 32) | next unclaimed chunk: one word, so a late worker can
-    /// never claim a chunk of a job that has already ended.
+    /// generation (24 bits) | chunk count (20) | next unclaimed chunk (20): one word,
+    /// so a late worker can never claim a chunk of a job that has ended, nor read a
+    /// count that belongs to the next one.
     private let claim = Atomic<UInt64>(0)
+    static let maxChunks = 1 << 20
     private let finished = Atomic<Int>(0)
     private let sleepers = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
-    private var chunkCount = 0
     private var job: ((Int, Int) -> Void)?
     private var generation: UInt64 = 0
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
@@ -101,7 +107,7 @@ private final class Core: @unchecked Sendable {
     func stop() {
         stopping.store(true, ordering: .sequentiallyConsistent)
         pthread_mutex_lock(mutex)
-        claim.add(1 << 32, ordering: .sequentiallyConsistent)
+        claim.add(1 << 40, ordering: .sequentiallyConsistent)
         pthread_cond_broadcast(wake)
         pthread_mutex_unlock(mutex)
     }
@@ -109,11 +115,10 @@ private final class Core: @unchecked Sendable {
     func run(chunks: Int, _ body: (Int, Int) -> Void) {
         withoutActuallyEscaping(body) { escaping in
             job = escaping
-            chunkCount = chunks
             finished.store(0, ordering: .relaxed)
             generation &+= 1
-            let gen = generation & 0xFFFF_FFFF
-            claim.store(gen << 32, ordering: .sequentiallyConsistent)
+            let gen = generation & 0xFF_FFFF
+            claim.store(gen << 40 | UInt64(chunks) << 20, ordering: .sequentiallyConsistent)
             if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
                 pthread_mutex_lock(mutex)
                 pthread_cond_broadcast(wake)
@@ -133,8 +138,8 @@ private final class Core: @unchecked Sendable {
     private func work(generation gen: UInt64, thread: Int) {
         while true {
             let word = claim.load(ordering: .acquiring)
-            let next = Int(word & 0xFFFF_FFFF)
-            guard word >> 32 == gen, next < chunkCount else { return }
+            let next = Int(word & 0xF_FFFF), count = Int(word >> 20 & 0xF_FFFF)
+            guard word >> 40 == gen, next < count else { return }
             let (ok, _) = claim.compareExchange(expected: word, desired: word + 1, ordering: .acquiringAndReleasing)
             guard ok else { continue }
             job?(next, thread)
@@ -143,21 +148,21 @@ private final class Core: @unchecked Sendable {
     }
 
     func workerLoop(index: Int) {
-        var seen = claim.load(ordering: .acquiring) >> 32
+        var seen = claim.load(ordering: .acquiring) >> 40
         while !stopping.load(ordering: .relaxed) {
             var spins = 0
-            while claim.load(ordering: .acquiring) >> 32 == seen {
+            while claim.load(ordering: .acquiring) >> 40 == seen {
                 spins += 1
                 if spins < spinLimit { pk_cpu_relax(); continue }
                 pthread_mutex_lock(mutex)
                 sleepers.add(1, ordering: .sequentiallyConsistent)
-                while claim.load(ordering: .sequentiallyConsistent) >> 32 == seen {
+                while claim.load(ordering: .sequentiallyConsistent) >> 40 == seen {
                     pthread_cond_wait(wake, mutex)
                 }
                 sleepers.subtract(1, ordering: .sequentiallyConsistent)
                 pthread_mutex_unlock(mutex)
             }
-            seen = claim.load(ordering: .acquiring) >> 32
+            seen = claim.load(ordering: .acquiring) >> 40
             if stopping.load(ordering: .sequentiallyConsistent) { return }
             work(generation: seen, thread: index)
         }
