@@ -14,32 +14,58 @@ struct ConvTranspose1d {
     /// Output length for `t` input frames: (t − 1)·stride − 2·padding + kernel.
     func outputLength(_ t: Int) -> Int { (t - 1) * stride - 2 * padding + kernel }
 
+    /// The input frames that output columns `out` receive from: input frame i, tap k
+    /// lands on output i·stride + k − padding. Clipped to `0 ..< inputTotal`.
+    func inputColumns(for out: Range<Int>, inputTotal: Int) -> Range<Int> {
+        let lo = Self.ceilDiv(out.lowerBound + padding - kernel + 1, stride)
+        let hi = Self.ceilDiv(out.upperBound + padding, stride)
+        let a = max(0, min(inputTotal, lo))
+        return a ..< max(a, min(inputTotal, hi))
+    }
+
     /// x (inChannels, T) → y (outChannels, outputLength(T)).
     func forward(_ x: FeatureMap, into y: FeatureMap, workspace: VoiceWorkspace) {
-        let t = x.length, tOut = y.length
-        for co in 0..<outChannels { y.row(co).update(repeating: bias?[co] ?? 0, count: tOut) }
+        forward(SignalWindow(x), into: SignalWindow(y), columns: 0 ..< y.length, inputTotal: x.length, workspace: workspace)
+    }
+
+    /// y[:, out] = convTranspose(x)[:, out] in global columns; x (a signal `inputTotal`
+    /// frames long) must hold `inputColumns(for: out, inputTotal:)`.
+    func forward(_ x: SignalWindow, into y: SignalWindow, columns out: Range<Int>, inputTotal: Int,
+                 workspace: VoiceWorkspace) {
+        // Each part scatters only into its own output columns, so parts never race.
+        workspace.parallel(out, minimumPart: Conv1d.minimumColumnsPerThread) { part, thread in
+            forwardPart(x, into: y, columns: part, inputTotal: inputTotal, cols: workspace.columns(thread))
+        }
+    }
+
+    private func forwardPart(_ x: SignalWindow, into y: SignalWindow, columns out: Range<Int>, inputTotal: Int,
+                             cols: UnsafeMutablePointer<Float>) {
+        for co in 0..<outChannels { y.pointer(co, out.lowerBound).update(repeating: bias?[co] ?? 0, count: out.count) }
+        let frames = inputColumns(for: out, inputTotal: inputTotal)
         let rows = outChannels * kernel
-        let tile = max(1, min(t, VoiceWorkspace.columnCapacity / rows))
-        let cols = workspace.columns
-        var t0 = 0
-        while t0 < t {
-            let n = min(tile, t - t0)
+        let tile = max(1, min(frames.count, VoiceWorkspace.columnCapacity / rows))
+        var t0 = frames.lowerBound
+        while t0 < frames.upperBound {
+            let n = min(tile, frames.upperBound - t0)
             // cols (out·kernel, n) = Wᵀ (out·kernel, in) · x[:, t0 ..< t0 + n]
             BLAS.sgemm(transA: true, m: rows, n: n, k: inChannels, a: weight.base, lda: rows,
-                       b: x.data + t0, ldb: t, beta: 0, c: cols, ldc: n)
-            for co in 0..<outChannels {
-                let dst = y.row(co)
-                for k in 0..<kernel {
+                       b: x.pointer(0, t0), ldb: x.map.length, beta: 0, c: cols, ldc: n)
+            for k in 0..<kernel {
+                // Frame t0 + j lands on output (t0 + j)·stride + k − padding; keep those inside `out`.
+                let lo = max(0, Self.ceilDiv(out.lowerBound - k + padding, stride) - t0)
+                let hi = min(n, Self.ceilDiv(out.upperBound - k + padding, stride) - t0)
+                guard lo < hi else { continue }
+                let first = (t0 + lo) * stride + k - padding
+                for co in 0..<outChannels {
                     let src = cols + (co * kernel + k) * n
-                    // Input frame t0 + j lands on output (t0 + j)·stride + k − padding.
-                    let base = t0 * stride + k - padding
-                    let lo = base >= 0 ? 0 : (-base + stride - 1) / stride
-                    let hi = min(n, base >= tOut ? 0 : (tOut - 1 - base) / stride + 1)
-                    var j = lo
-                    while j < hi { dst[base + j * stride] += src[j]; j += 1 }
+                    let dst = y.pointer(co, first)
+                    for j in 0..<(hi - lo) { dst[j * stride] += src[lo + j] }
                 }
             }
             t0 += n
         }
     }
+
+    /// ⌈a / b⌉ for b > 0 and any sign of a.
+    static func ceilDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? (a + b - 1) / b : -((-a) / b) }
 }
