@@ -1,0 +1,92 @@
+/// One piece of a sentence's audio.
+public struct AudioChunk {
+    /// Mono float samples in −1 … 1. Borrowed from the stream: valid until its
+    /// next `next()` call or until the stream is released; copy to keep them.
+    public let samples: UnsafeBufferPointer<Float>
+    /// Index of the first sample within the sentence.
+    public let offset: Int
+    /// True for the sentence's final chunk.
+    public let isLast: Bool
+}
+
+/// How a sentence's audio is cut into chunks: a short first chunk so playback
+/// starts early, then chunks doubling up to `maxFrames` (each chunk costs a
+/// little extra for the decoder's context, so later chunks are longer).
+public struct StreamChunking: Sendable, Equatable {
+    /// Frames (hop-length samples each) in the first chunk.
+    public var firstFrames: Int
+    /// Largest chunk in frames; the stream's scratch is sized for it.
+    public var maxFrames: Int
+
+    public init(firstFrames: Int = 16, maxFrames: Int = 128) {
+        self.firstFrames = max(1, firstFrames)
+        self.maxFrames = max(self.firstFrames, maxFrames)
+    }
+}
+
+/// A sentence being synthesized, pulled chunk by chunk: the encoder, durations
+/// and flow have run when the stream is created; each `next()` decodes the
+/// next window of frames. Streamed audio equals whole-sentence audio (the
+/// decoder's receptive field is covered at every seam). All scratch is
+/// allocated up front; `next()` allocates nothing.
+///
+/// Not thread-safe: use a stream (and the pool it was started with) from one
+/// thread at a time.
+public final class SentenceStream {
+    public let sampleRate: Int
+    /// Each phoneme id's duration in frames (`hopLength` samples each).
+    public let framesPerID: [Int]
+    public let hopLength: Int
+    /// The sentence's length in samples: Σ framesPerID · hopLength.
+    public let sampleCount: Int
+    /// Lip-sync track covering the sentence's samples (silence throughout when
+    /// the stream was started from bare ids).
+    public let visemes: [VisemeSpan]
+    public let chunking: StreamChunking
+    /// Frames decoded so far.
+    public private(set) var framesDone = 0
+
+    private let model: VITSModel
+    /// Holds the prepared sentence (z, speaker bias) and the column buffers.
+    private let workspace: VoiceWorkspace
+    private let prepared: VITSModel.Prepared
+    private let scratch: HiFiGANGenerator.Scratch
+    /// (chunking.maxFrames · hopLength) samples handed out by `next()`.
+    private let output: UnsafeMutablePointer<Float>
+    private var nextChunkFrames: Int
+
+    init(model: VITSModel, prepared: VITSModel.Prepared, workspace: VoiceWorkspace, spans: [PhonemeIDMapper.Span],
+         sampleRate: Int, chunking: StreamChunking) throws(RuntimeError) {
+        self.model = model
+        self.prepared = prepared
+        self.workspace = workspace
+        self.sampleRate = sampleRate
+        self.chunking = chunking
+        framesPerID = prepared.framesPerID
+        hopLength = model.decoder.hopLength
+        let frames = prepared.z.length
+        sampleCount = frames * hopLength
+        let maxFrames = min(frames, chunking.maxFrames)
+        scratch = try model.decoderScratch(maxFrames: maxFrames, totalFrames: frames)
+        output = UnsafeMutablePointer<Float>.allocate(capacity: maxFrames * hopLength)
+        output.initialize(repeating: 0, count: maxFrames * hopLength)
+        nextChunkFrames = chunking.firstFrames
+        visemes = VisemeTimeline.spans(framesPerID: prepared.framesPerID, phonemes: spans, hopLength: hopLength)
+    }
+
+    deinit { output.deallocate() }
+
+    /// The next chunk, or nil once the sentence is done.
+    public func next() -> AudioChunk? {
+        let total = prepared.z.length
+        guard framesDone < total else { return nil }
+        let n = min(nextChunkFrames, chunking.maxFrames, total - framesDone)
+        model.decoder.decode(prepared.z, frames: framesDone ..< framesDone + n, speakerBias: prepared.speakerBias,
+                             scratch: scratch, workspace: workspace, into: output)
+        let chunk = AudioChunk(samples: UnsafeBufferPointer(start: output, count: n * hopLength),
+                               offset: framesDone * hopLength, isLast: framesDone + n == total)
+        framesDone += n
+        nextChunkFrames = min(chunking.maxFrames, 2 * nextChunkFrames)
+        return chunk
+    }
+}
