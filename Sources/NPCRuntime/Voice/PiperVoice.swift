@@ -25,6 +25,7 @@ public final class PiperVoice: Sendable {
     init(graph: ONNXGraph, sampleRate: Int) throws(ONNXError) {
         guard sampleRate > 0, sampleRate <= 384_000 else { throw .unsupported("sample rate \(sampleRate)") }
         model = try VITSModel(graph: graph)
+        BLAS.callerThreadOnly
         self.sampleRate = sampleRate
         hopLength = model.decoder.hopLength
         phonemeCount = model.encoder.symbols
