@@ -1,5 +1,8 @@
-/// A length-preserving 1-D convolution (PyTorch Conv1d, batch 1): dense via
-/// im2col + sgemm, or depthwise (groups == channels) as a direct loop.
+import VoiceKernels
+
+/// A length-preserving 1-D convolution (PyTorch Conv1d, batch 1): dense as a
+/// direct AVX-512 loop where the CPU has it, else im2col + sgemm; depthwise
+/// (groups == channels) as a direct loop.
 struct Conv1d {
     /// (outChannels, inChannels / groups, kernel)
     let weight: WeightBuffer
@@ -17,6 +20,9 @@ struct Conv1d {
 
     /// Output columns below this many per thread are not worth a thread.
     static let minimumColumnsPerThread = 256
+
+    /// The direct kernel (pv_conv1d) runs on this CPU.
+    static let directAvailable = pv_conv1d_available() == 1
 
     /// The input columns that output columns `out` read, within a signal `total` long.
     func inputColumns(for out: Range<Int>, total: Int) -> Range<Int> {
@@ -40,15 +46,25 @@ struct Conv1d {
             return
         }
         workspace.parallel(out, minimumPart: Self.minimumColumnsPerThread) { part, thread in
-            initialize(y, part, accumulate)
-            if kernel == 1 {
-                // (out, in) · (in, part)
-                BLAS.sgemm(m: outChannels, n: part.count, k: inChannels, a: weight.base, lda: inChannels,
-                           b: x.pointer(0, part.lowerBound), ldb: x.map.length, beta: 1,
-                           c: y.pointer(0, part.lowerBound), ldc: y.map.length)
+            if Self.directAvailable {
+                forwardDirect(x, into: y, columns: part, total: total, accumulate: accumulate)
             } else {
-                forwardIm2col(x, into: y, columns: part, total: total, cols: workspace.columns(thread))
+                forwardGEMM(x, into: y, columns: part, total: total, accumulate: accumulate, cols: workspace.columns(thread))
             }
+        }
+    }
+
+    /// y[:, out] (+)= b + W ⊛ x through sgemm: directly for 1×1, else by im2col tiles in `cols`.
+    func forwardGEMM(_ x: SignalWindow, into y: SignalWindow, columns out: Range<Int>, total: Int, accumulate: Bool,
+                     cols: UnsafeMutablePointer<Float>) {
+        initialize(y, out, accumulate)
+        if kernel == 1 {
+            // (out, in) · (in, part)
+            BLAS.sgemm(m: outChannels, n: out.count, k: inChannels, a: weight.base, lda: inChannels,
+                       b: x.pointer(0, out.lowerBound), ldb: x.map.length, beta: 1,
+                       c: y.pointer(0, out.lowerBound), ldc: y.map.length)
+        } else {
+            forwardIm2col(x, into: y, columns: out, total: total, cols: cols)
         }
     }
 
@@ -63,6 +79,15 @@ struct Conv1d {
                 row.update(repeating: b, count: out.count)
             }
         }
+    }
+
+    /// y[:, out] (+)= b + W ⊛ x straight from x's rows; columns of x outside [0, total) read as zero.
+    func forwardDirect(_ x: SignalWindow, into y: SignalWindow, columns out: Range<Int>, total: Int, accumulate: Bool) {
+        // Window-local input columns: output column t reads x0 + (t − out.lower) + j·dilation.
+        let x0 = out.lowerBound - padLeft - x.start
+        pv_conv1d(weight.base, bias?.base, Int32(outChannels), Int32(inChannels), Int32(kernel), Int32(dilation),
+                  x.map.data, x.map.length, x0, 0, min(x.map.length, total - x.start),
+                  y.pointer(0, out.lowerBound), y.map.length, out.count, accumulate ? 1 : 0)
     }
 
     /// Tiles of output columns: cols (in·kernel, tile) holds the shifted inputs, then

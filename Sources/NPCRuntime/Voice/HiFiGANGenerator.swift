@@ -94,14 +94,14 @@ struct HiFiGANGenerator {
         init(maxFrames: Int, capacity: Int, pairs: Bool) {
             self.maxFrames = maxFrames
             self.capacity = capacity
-            func buffer() -> UnsafeMutablePointer<Float> {
-                let p = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
-                p.initialize(repeating: 0, count: capacity)
-                return p
-            }
+            // Not zeroed: every column a layer reads was written first for the same window;
+            // stale columns are only loaded for lanes whose results are dropped.
+            func buffer() -> UnsafeMutablePointer<Float> { UnsafeMutablePointer<Float>.allocate(capacity: capacity) }
             x = buffer(); u = buffer(); t = buffer(); a = buffer()
             b = pairs ? buffer() : a
         }
+
+        var hasPairs: Bool { b != a }
 
         deinit {
             x.deallocate(); u.deallocate(); t.deallocate()

@@ -58,11 +58,19 @@ public final class PiperVoice: Sendable {
     public func startSentence(ids: [Int], spans: [PhonemeIDMapper.Span] = [], scales: VoiceScales,
                               speaker: Int? = nil, seed: UInt64 = 0, threads: ThreadPool? = nil,
                               chunking: StreamChunking = StreamChunking()) throws(RuntimeError) -> SentenceStream {
+        try startSentence(ids: ids, spans: spans, scales: scales, speaker: speaker, seed: seed, threads: threads,
+                          chunking: chunking, spare: nil)
+    }
+
+    /// - spare: decoder scratch of an earlier stream that is gone, reused when large enough.
+    func startSentence(ids: [Int], spans: [PhonemeIDMapper.Span], scales: VoiceScales, speaker: Int?, seed: UInt64,
+                       threads: ThreadPool?, chunking: StreamChunking,
+                       spare: HiFiGANGenerator.Scratch?) throws(RuntimeError) -> SentenceStream {
         let workspace = VoiceWorkspace(pool: threads)
         let prepared = try model.prepare(ids: ids, scales: .init(noise: scales.noise, length: scales.length, noiseW: scales.noiseW),
                                          speaker: speaker, seed: seed, workspace: workspace)
         return try SentenceStream(model: model, prepared: prepared, workspace: workspace, spans: spans,
-                                  sampleRate: sampleRate, chunking: chunking)
+                                  sampleRate: sampleRate, chunking: chunking, spare: spare)
     }
 }
 

@@ -50,13 +50,16 @@ public final class SentenceStream {
     /// Holds the prepared sentence (z, speaker bias) and the column buffers.
     private let workspace: VoiceWorkspace
     private let prepared: VITSModel.Prepared
-    private let scratch: HiFiGANGenerator.Scratch
     /// (chunking.maxFrames · hopLength) samples handed out by `next()`.
     private let output: UnsafeMutablePointer<Float>
     private var nextChunkFrames: Int
 
+    /// The decoder scratch, for the next sentence once this stream is gone.
+    let scratch: HiFiGANGenerator.Scratch
+
+    /// - spare: a previous stream's decoder scratch, used when it is large enough.
     init(model: VITSModel, prepared: VITSModel.Prepared, workspace: VoiceWorkspace, spans: [PhonemeIDMapper.Span],
-         sampleRate: Int, chunking: StreamChunking) throws(RuntimeError) {
+         sampleRate: Int, chunking: StreamChunking, spare: HiFiGANGenerator.Scratch? = nil) throws(RuntimeError) {
         self.model = model
         self.prepared = prepared
         self.workspace = workspace
@@ -67,7 +70,12 @@ public final class SentenceStream {
         let frames = prepared.z.length
         sampleCount = frames * hopLength
         let maxFrames = min(frames, chunking.maxFrames)
-        scratch = try model.decoderScratch(maxFrames: maxFrames, totalFrames: frames)
+        let capacity = model.decoder.scratchCapacity(maxFrames: maxFrames, totalFrames: frames)
+        if let spare, spare.capacity >= capacity, spare.hasPairs == model.decoder.needsPairScratch {
+            scratch = spare
+        } else {
+            scratch = try model.decoderScratch(maxFrames: maxFrames, totalFrames: frames)
+        }
         output = UnsafeMutablePointer<Float>.allocate(capacity: maxFrames * hopLength)
         output.initialize(repeating: 0, count: maxFrames * hopLength)
         nextChunkFrames = chunking.firstFrames

@@ -21,6 +21,8 @@ public final class SpeechSynthesizer {
     /// Threads the convolutions use, including the caller's.
     public let threads: Int
     private let pool: ThreadPool?
+    /// The last stream's decoder scratch, reused once no stream holds it.
+    private var spare: HiFiGANGenerator.Scratch?
 
     /// Loads a voice's `.onnx` and the `.onnx.json` beside it (sample rate, default
     /// scales, phoneme ids, espeak-ng voice). phonemizer nil: espeak-ng, loaded at run time.
@@ -56,8 +58,11 @@ public final class SpeechSynthesizer {
     /// Starts streaming one sentence; the stream carries its visemes.
     public func start(_ sentence: PhonemizedSentence, scales: VoiceScales? = nil, speaker: Int? = nil,
                       seed: UInt64 = 0) throws(RuntimeError) -> SentenceStream {
-        try voice.startSentence(ids: sentence.ids, spans: sentence.spans, scales: scales ?? self.scales,
-                                speaker: speaker, seed: seed, threads: pool, chunking: chunking)
+        let free = isKnownUniquelyReferenced(&spare) ? spare : nil
+        let stream = try voice.startSentence(ids: sentence.ids, spans: sentence.spans, scales: scales ?? self.scales,
+                                             speaker: speaker, seed: seed, threads: pool, chunking: chunking, spare: free)
+        spare = stream.scratch
+        return stream
     }
 
     /// One sentence's whole audio at once.

@@ -45,7 +45,7 @@ struct VITSModel: Sendable {
     }
 
     /// Output frames decoded per window by `synthesize` (bounds the decoder's scratch).
-    static let wholeSentenceWindow = 512
+    static let wholeSentenceWindow = 128
 
     /// Everything is validated before any work: ids in range, finite scales, a known speaker.
     func synthesize(ids: [Int], scales: Scales, speaker: Int?, seed: UInt64, pool: ThreadPool? = nil,

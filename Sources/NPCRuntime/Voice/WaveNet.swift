@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import VoiceKernels
 
 /// VITS's WN: gated dilated convolutions (tanh · sigmoid) with residual and skip
 /// outputs; the skips summed are the result.
@@ -42,8 +38,7 @@ struct WaveNet {
                 }
             }
             // acts = tanh(gates[:h]) · sigmoid(gates[h:])
-            let a = s.gates.row(0), b = s.gates.row(h)
-            for j in 0..<(h * t) { s.acts.data[j] = tanhf(a[j]) * (1 / (1 + expf(-b[j]))) }
+            pv_gate_tanh_sigmoid(s.gates.row(0), s.gates.row(h), s.acts.data, h * t)
             layer.residualSkip.forward(s.acts, into: s.residualSkip, workspace: workspace)
             if i < layers.count - 1 {
                 x.add(s.residualSkip.rows(0, h))
