@@ -89,6 +89,52 @@ import Testing
     }
 }
 
+/// The reversed flow run window by window equals it run whole, however the windows fall.
+@Suite struct FlowWindowTests {
+    static func flow() throws -> ResidualCouplingFlow {
+        var rng = SplitMix64(seed: 8)
+        let half = 3, hidden = 5
+        func layer() -> ResidualCouplingLayer {
+            let wn = WaveNet(layers: [
+                .init(input: HiFiGANWindowTests.conv(&rng, hidden, 2 * hidden, 5), residualSkip: HiFiGANWindowTests.conv(&rng, hidden, 2 * hidden, 1)),
+                .init(input: HiFiGANWindowTests.conv(&rng, hidden, 2 * hidden, 3, dilation: 2), residualSkip: HiFiGANWindowTests.conv(&rng, hidden, hidden, 1)),
+            ], speakerCondition: nil, hidden: hidden)
+            return ResidualCouplingLayer(pre: HiFiGANWindowTests.conv(&rng, half, hidden, 1), wavenet: wn, post: HiFiGANWindowTests.conv(&rng, hidden, half, 1))
+        }
+        return try ResidualCouplingFlow(layers: [layer(), layer(), layer(), layer()])
+    }
+
+    static func run(_ flow: ResidualCouplingFlow, _ prior: [Float], frames: Int, window: Int, steps: [Int]) -> [Float] {
+        let workspace = VoiceWorkspace()
+        let z = workspace.map(6, frames)
+        z.data.update(from: prior, count: prior.count)
+        let run = flow.start(z, window: window, speaker: nil, workspace: workspace)
+        var i = 0
+        while run.ready < frames {
+            flow.advance(run, to: min(frames, run.ready + steps[i % steps.count]), workspace: workspace)
+            i += 1
+        }
+        return Array(UnsafeBufferPointer(start: z.data, count: z.count))
+    }
+
+    @Test func windowsEqualTheWholeFlow() throws {
+        let flow = try Self.flow()
+        #expect(flow.stepContext == 4)  // k5 d1 (2) + k3 d2 (2)
+        #expect(throws: ONNXError.self) { try ResidualCouplingFlow(layers: Array(flow.steps.map(\.layer).prefix(3))) }
+        var rng = SplitMix64(seed: 2)
+        for frames in [1, 3, 17, 90] {
+            let prior = (0..<(6 * frames)).map { _ in rng.nextFloat() * 2 - 1 }
+            let whole = Self.run(flow, prior, frames: frames, window: frames, steps: [frames])
+            #expect(whole != prior)
+            for (window, steps) in [(1, [1]), (2, [3, 1]), (7, [5]), (16, [1, 16, 2]), (128, [40])] {
+                let parts = Self.run(flow, prior, frames: frames, window: window, steps: steps)
+                let worst = zip(parts, whole).map { abs($0 - $1) }.max() ?? 0
+                #expect(worst < 1e-5, "\(frames) frames, window \(window), steps \(steps): worst \(worst)")
+            }
+        }
+    }
+}
+
 /// Streaming the real voice: chunks equal the whole sentence on every reference case.
 @Suite("Voice: streaming vs whole sentence", .serialized)
 struct VoiceStreamTests {

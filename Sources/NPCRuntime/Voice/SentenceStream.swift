@@ -24,9 +24,9 @@ public struct StreamChunking: Sendable, Equatable {
     }
 }
 
-/// A sentence being synthesized, pulled chunk by chunk: the encoder, durations
-/// and flow have run when the stream is created; each `next()` decodes the
-/// next window of frames. Streamed audio equals whole-sentence audio (the
+/// A sentence being synthesized, pulled chunk by chunk: the encoder and
+/// durations have run when the stream is created; each `next()` runs the flow
+/// as far as the next window of frames needs, then decodes the window. Streamed audio equals whole-sentence audio (the
 /// decoder's receptive field is covered at every seam). All scratch is
 /// allocated up front; `next()` allocates nothing.
 ///
@@ -89,6 +89,14 @@ public final class SentenceStream {
         let total = prepared.z.length
         guard framesDone < total else { return nil }
         let n = min(nextChunkFrames, chunking.maxFrames, total - framesDone)
+        // The flow runs just ahead of the decoder: to the last latent frame this window reads,
+        // after the first chunk in steps of at least a flow window.
+        let frames = framesDone ..< framesDone + n
+        let needed = model.decoder.pre.inputColumns(for: model.decoder.preColumns(frames: frames, totalFrames: total), total: total).upperBound
+        let ready = prepared.flow.ready
+        if ready < needed {
+            model.flow.advance(prepared.flow, to: framesDone == 0 ? needed : max(needed, ready + VITSModel.flowWindow), workspace: workspace)
+        }
         model.decoder.decode(prepared.z, frames: framesDone ..< framesDone + n, speakerBias: prepared.speakerBias,
                              scratch: scratch, workspace: workspace, into: output)
         let chunk = AudioChunk(samples: UnsafeBufferPointer(start: output, count: n * hopLength),

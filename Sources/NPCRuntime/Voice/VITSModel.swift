@@ -37,8 +37,10 @@ struct VITSModel: Sendable {
 
     /// A sentence after the text encoder, durations and flow: the decoder's input.
     struct Prepared {
-        /// z (latent, frames), in the workspace
+        /// z (latent, frames), in the workspace: the prior sample, turned into the
+        /// decoder's input by `flow` up to `flow.ready`
         let z: FeatureMap
+        let flow: ResidualCouplingFlow.Run
         let framesPerID: [Int]
         /// (decoder.pre.outChannels), the speaker's conditioning after conv_pre, in the workspace
         let speakerBias: UnsafeMutablePointer<Float>?
@@ -46,6 +48,8 @@ struct VITSModel: Sendable {
 
     /// Output frames decoded per window by `synthesize` (bounds the decoder's scratch).
     static let wholeSentenceWindow = 128
+    /// Frames per window of the flow.
+    static let flowWindow = 128
 
     /// Everything is validated before any work: ids in range, finite scales, a known speaker.
     func synthesize(ids: [Int], scales: Scales, speaker: Int?, seed: UInt64, pool: ThreadPool? = nil,
@@ -53,6 +57,8 @@ struct VITSModel: Sendable {
         let workspace = VoiceWorkspace(pool: pool)
         let sentence = try prepare(ids: ids, scales: scales, speaker: speaker, seed: seed, workspace: workspace, observer: observer)
         let frames = sentence.z.length
+        flow.advance(sentence.flow, to: frames, workspace: workspace)
+        observer?("z_flow", sentence.z)
         let scratch = try decoderScratch(maxFrames: min(frames, Self.wholeSentenceWindow), totalFrames: frames)
         let hop = decoder.hopLength
         var samples = [Float](repeating: 0, count: frames * hop)
@@ -79,7 +85,8 @@ struct VITSModel: Sendable {
         return HiFiGANGenerator.Scratch(maxFrames: maxFrames, capacity: capacity, pairs: decoder.needsPairScratch)
     }
 
-    /// Text encoder → durations → prior → reversed flow, for the whole sentence.
+    /// Text encoder → durations → prior for the whole sentence; the reversed flow is
+    /// set up to run window by window (`flow.advance`).
     func prepare(ids: [Int], scales: Scales, speaker: Int?, seed: UInt64, workspace: VoiceWorkspace,
                  observer: Observer? = nil) throws(RuntimeError) -> Prepared {
         guard !ids.isEmpty else { throw RuntimeError(.invalidArgument, "no phoneme ids to speak") }
@@ -136,9 +143,8 @@ struct VITSModel: Sendable {
         let z = samplePrior(text, frames: frames, noiseScale: scales.noise, noise: &noise, workspace: workspace)
         observer?("z_p_expanded", z)
 
-        // reversed flow: z_p → z (latent, frames)
-        flow.reverse(z, speaker: speakerVector, workspace: workspace)
-        observer?("z_flow", z)
+        // reversed flow: z_p → z (latent, frames), as far as the decoder needs it
+        let flowRun = flow.start(z, window: Self.flowWindow, speaker: speakerVector, workspace: workspace)
 
         // the decoder's speaker conditioning, a per-channel offset after conv_pre
         var speakerBias: UnsafeMutablePointer<Float>?
@@ -147,7 +153,7 @@ struct VITSModel: Sendable {
             condition.forward(speakerVector, into: g, workspace: workspace)
             speakerBias = g.data
         }
-        return Prepared(z: z, framesPerID: frames, speakerBias: speakerBias)
+        return Prepared(z: z, flow: flowRun, framesPerID: frames, speakerBias: speakerBias)
     }
 
     /// Durations in frames per phoneme, ceil(exp(logw) · lengthScale), bounded by `maxFrames` in total.
