@@ -73,4 +73,39 @@ import VoiceKernels
             #expect(abs(Double(out[i]) - expected) < 1e-6, "a \(a[i]) b \(b[i]): \(out[i]) vs \(expected)")
         }
     }
+
+    @Test func transposedPhasesAndCol2imMatchAPlainLoop() {
+        var rng = SplitMix64(seed: 31)
+        let workspace = VoiceWorkspace()
+        for (cin, cout, k, stride) in [(3, 8, 16, 8), (5, 13, 8, 4), (4, 3, 4, 2), (2, 9, 3, 3), (6, 4, 2, 2)] {
+            let up = HiFiGANWindowTests.upsampler(&rng, cin, cout, kernel: k, stride: stride)
+            for (frames, out) in [(1, 0..<stride), (9, 0..<(9 * stride)), (40, 13..<200), (40, 3..<5), (40, (40 * stride - 7)..<(40 * stride))] {
+                let read = up.inputColumns(for: out, inputTotal: frames)
+                let x = SignalWindow(workspace.map(cin, max(1, read.count)), start: read.lowerBound)
+                for i in 0..<x.map.count { x.map.data[i] = rng.nextFloat() * 2 - 1 }
+                var expected = [Float](repeating: 0, count: cout * out.count)
+                for co in 0..<cout {
+                    for (i, o) in out.enumerated() {
+                        var sum = Double(up.bias?[co] ?? 0)
+                        for f in read { for ci in 0..<cin {
+                            let tap = o - f * stride + up.padding
+                            if tap >= 0 && tap < k { sum += Double(up.weight[(ci * cout + co) * k + tap]) * Double(x.pointer(ci, f).pointee) }
+                        } }
+                        expected[co * out.count + i] = Float(sum)
+                    }
+                }
+                for phases in up.phases.isEmpty ? [false] : [true, false] {
+                    let y = SignalWindow(workspace.map(cout, out.count), start: out.lowerBound)
+                    if phases {
+                        up.forwardPhases(x, into: y, columns: out, inputTotal: frames, cols: workspace.columns(0))
+                    } else {
+                        up.forwardPart(x, into: y, columns: out, inputTotal: frames, cols: workspace.columns(0))
+                    }
+                    let got = Array(UnsafeBufferPointer(start: y.map.data, count: y.map.count))
+                    let worst = zip(got, expected).map { abs($0 - $1) }.max() ?? 0
+                    #expect(worst < 1e-4, "\(phases ? "phases" : "col2im") \(cin)→\(cout) k\(k) s\(stride), \(frames) frames, out \(out): worst \(worst)")
+                }
+            }
+        }
+    }
 }

@@ -18,8 +18,11 @@ struct Conv1d {
 
     var padRight: Int { dilation * (kernel - 1) - padLeft }
 
-    /// Output columns below this many per thread are not worth a thread.
-    static let minimumColumnsPerThread = 256
+    /// Multiply-adds below this many per thread are not worth waking a thread (~10 µs of work).
+    static let minimumWorkPerThread = 1 << 20
+
+    /// Output columns per thread worth splitting off, for work of `perColumn` multiply-adds per column.
+    static func minimumColumns(perColumn: Int) -> Int { max(16, minimumWorkPerThread / max(1, perColumn)) }
 
     /// The direct kernel (pv_conv1d) runs on this CPU.
     static let directAvailable = pv_conv1d_available() == 1
@@ -45,7 +48,8 @@ struct Conv1d {
             forwardDepthwise(x, into: y, columns: out, total: total)
             return
         }
-        workspace.parallel(out, minimumPart: Self.minimumColumnsPerThread) { part, thread in
+        let perColumn = outChannels * inChannels * kernel
+        workspace.parallel(out, minimumPart: Self.minimumColumns(perColumn: perColumn)) { part, thread in
             if Self.directAvailable {
                 forwardDirect(x, into: y, columns: part, total: total, accumulate: accumulate)
             } else {

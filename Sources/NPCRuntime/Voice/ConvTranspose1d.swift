@@ -1,5 +1,10 @@
-/// A transposed 1-D convolution (HiFi-GAN's upsampler): cols = Wᵀ·x by sgemm,
-/// then each column is scattered onto the strided output (col2im).
+import VoiceKernels
+
+/// A transposed 1-D convolution (HiFi-GAN's upsampler). Where the direct
+/// kernel runs, as `stride` ordinary convolutions, one per output phase
+/// (output o = q·stride + r takes input q + m through tap r + padding − m·stride);
+/// elsewhere cols = Wᵀ·x by sgemm, each column scattered onto the strided
+/// output (col2im).
 struct ConvTranspose1d {
     /// (inChannels, outChannels, kernel)
     let weight: WeightBuffer
@@ -10,6 +15,39 @@ struct ConvTranspose1d {
     let kernel: Int
     let stride: Int
     let padding: Int
+    /// One per output phase r, for the direct kernel (empty without it).
+    let phases: [Phase]
+
+    /// Output phase r as a convolution: y[:, q·stride + r] = b + Σ_j W_r[:, :, j] · x[:, q + firstInput + j].
+    struct Phase {
+        /// (outChannels, inChannels, taps)
+        let weight: WeightBuffer
+        let taps: Int
+        let firstInput: Int
+    }
+
+    init(weight: WeightBuffer, bias: WeightBuffer?, inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int) {
+        self.weight = weight
+        self.bias = bias
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        guard Conv1d.directAvailable else { phases = []; return }
+        phases = (0..<stride).map { r in
+            // Taps k = r + padding − m·stride in [0, kernel), input offsets m ascending.
+            let first = Self.ceilDiv(r + padding - kernel + 1, stride)
+            let last = Self.floorDiv(r + padding, stride)
+            let taps = max(0, last - first + 1)
+            let w = WeightBuffer(count: outChannels * inChannels * taps) { i in
+                let co = i / (inChannels * taps), ci = (i / taps) % inChannels, j = i % taps
+                let k = r + padding - (first + j) * stride
+                return weight[(ci * outChannels + co) * kernel + k]
+            }
+            return Phase(weight: w, taps: taps, firstInput: first)
+        }
+    }
 
     /// Output length for `t` input frames: (t − 1)·stride − 2·padding + kernel.
     func outputLength(_ t: Int) -> Int { (t - 1) * stride - 2 * padding + kernel }
@@ -33,12 +71,45 @@ struct ConvTranspose1d {
     func forward(_ x: SignalWindow, into y: SignalWindow, columns out: Range<Int>, inputTotal: Int,
                  workspace: VoiceWorkspace) {
         // Each part scatters only into its own output columns, so parts never race.
-        workspace.parallel(out, minimumPart: Conv1d.minimumColumnsPerThread) { part, thread in
-            forwardPart(x, into: y, columns: part, inputTotal: inputTotal, cols: workspace.columns(thread))
+        // Per output column: inChannels · outChannels · kernel / stride multiply-adds.
+        let perColumn = inChannels * outChannels * kernel / max(1, stride)
+        workspace.parallel(out, minimumPart: Conv1d.minimumColumns(perColumn: perColumn)) { part, thread in
+            if phases.isEmpty {
+                forwardPart(x, into: y, columns: part, inputTotal: inputTotal, cols: workspace.columns(thread))
+            } else {
+                forwardPhases(x, into: y, columns: part, inputTotal: inputTotal, cols: workspace.columns(thread))
+            }
         }
     }
 
-    private func forwardPart(_ x: SignalWindow, into y: SignalWindow, columns out: Range<Int>, inputTotal: Int,
+    /// Each phase's outputs by the direct kernel into `cols` (outChannels, tile), then
+    /// interleaved into y.
+    func forwardPhases(_ x: SignalWindow, into y: SignalWindow, columns out: Range<Int>, inputTotal: Int,
+                       cols: UnsafeMutablePointer<Float>) {
+        let tile = max(1, VoiceWorkspace.columnCapacity / outChannels)
+        let valid = min(x.map.length, inputTotal - x.start)
+        for (r, phase) in phases.enumerated() {
+            // Output o = q·stride + r lies in `out` for q in [q0, q1).
+            let q0 = Self.ceilDiv(out.lowerBound - r, stride), q1 = Self.ceilDiv(out.upperBound - r, stride)
+            var q = q0
+            while q < q1 {
+                let n = min(tile, q1 - q)
+                if phase.taps > 0 {
+                    pv_conv1d(phase.weight.base, bias?.base, Int32(outChannels), Int32(inChannels), Int32(phase.taps), 1,
+                              x.map.data, x.map.length, q + phase.firstInput - x.start, 0, valid, cols, n, n, 0)
+                } else {
+                    for co in 0..<outChannels { (cols + co * n).update(repeating: bias?[co] ?? 0, count: n) }
+                }
+                for co in 0..<outChannels {
+                    let src = cols + co * n, dst = y.pointer(co, q * stride + r)
+                    for j in 0..<n { dst[j * stride] = src[j] }
+                }
+                q += n
+            }
+        }
+    }
+
+    func forwardPart(_ x: SignalWindow, into y: SignalWindow, columns out: Range<Int>, inputTotal: Int,
                              cols: UnsafeMutablePointer<Float>) {
         for co in 0..<outChannels { y.pointer(co, out.lowerBound).update(repeating: bias?[co] ?? 0, count: out.count) }
         let frames = inputColumns(for: out, inputTotal: inputTotal)
@@ -68,4 +139,7 @@ struct ConvTranspose1d {
 
     /// ⌈a / b⌉ for b > 0 and any sign of a.
     static func ceilDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? (a + b - 1) / b : -((-a) / b) }
+
+    /// ⌊a / b⌋ for b > 0 and any sign of a.
+    static func floorDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
 }
