@@ -47,6 +47,12 @@ struct Speak: ParsableCommand {
     @Option(name: .long, help: "Threads for the convolutions (including the caller)")
     var threads: Int = 1
 
+    @Option(name: .long, help: "Frames (256 samples for medium voices) in a sentence's first chunk")
+    var firstChunkFrames = StreamChunking().firstFrames
+
+    @Option(name: .long, help: "Frames in a sentence's largest chunks")
+    var maxChunkFrames = StreamChunking().maxFrames
+
     @Option(name: .shortAndLong, help: "Write a 16-bit PCM mono WAV file")
     var output: String?
 
@@ -84,6 +90,9 @@ struct Speak: ParsableCommand {
         guard (text == nil) != (phonemeIds == nil) else { throw ValidationError("give exactly one of --text and --phoneme-ids") }
         if let phonemeIds { _ = try idSentences(phonemeIds) }
         guard threads >= 1, threads <= 64 else { throw ValidationError("--threads must be in 1...64") }
+        guard firstChunkFrames >= 1, maxChunkFrames >= firstChunkFrames, maxChunkFrames <= 4096 else {
+            throw ValidationError("chunk frames: 1 ≤ --first-chunk-frames ≤ --max-chunk-frames ≤ 4096")
+        }
     }
 
     func run() throws {
@@ -126,7 +135,8 @@ struct Speak: ParsableCommand {
             let stream: SentenceStream
             do {
                 stream = try piper.startSentence(ids: sentence.ids, spans: sentence.spans, scales: scales, speaker: speaker,
-                                                 seed: seed, threads: pool)
+                                                 seed: seed, threads: pool,
+                                                 chunking: StreamChunking(firstFrames: firstChunkFrames, maxFrames: maxChunkFrames))
             } catch {
                 throw CLIFailure(error.message)
             }
