@@ -71,10 +71,12 @@ struct BenchVoice: ParsableCommand {
         }
 
         // The 15-word sentence: text in → first chunk out, and → last chunk out.
-        func speakSentence() throws(RuntimeError) -> (first: Double, whole: Double, prepare: Double, audio: Double) {
+        func speakSentence() throws(RuntimeError) -> (first: Double, whole: Double, phonemize: Double, prepare: Double, audio: Double) {
             let t0 = monotonicMs()
             var first = 0.0, samples = 0, prepare = 0.0
-            for s in try speech.sentences(for: sentence) {
+            let sentences = try speech.sentences(for: sentence)
+            let phonemize = monotonicMs() - t0
+            for s in sentences {
                 let stream = try speech.start(s)
                 prepare = monotonicMs() - t0
                 while let chunk = stream.next() {
@@ -82,10 +84,10 @@ struct BenchVoice: ParsableCommand {
                     samples += chunk.samples.count
                 }
             }
-            return (first, monotonicMs() - t0, prepare, Double(samples) / rate)
+            return (first, monotonicMs() - t0, phonemize, prepare, Double(samples) / rate)
         }
 
-        var streamed: [Double] = [], streamedCPU: [Double] = [], whole: [Double] = [], first: [Double] = [], sentenceMs: [Double] = [], prepare: [Double] = []
+        var streamed: [Double] = [], streamedCPU: [Double] = [], whole: [Double] = [], first: [Double] = [], sentenceMs: [Double] = [], phonemize: [Double] = [], prepare: [Double] = []
         var audio = 0.0, sentenceAudio = 0.0
         do {
             _ = try speakParagraph(streamed: true)  // warm-up: page in the weights, espeak-ng's data
@@ -100,6 +102,7 @@ struct BenchVoice: ParsableCommand {
                 first.append(one.first)
                 sentenceMs.append(one.whole)
                 prepare.append(one.prepare)
+                phonemize.append(one.phonemize)
                 sentenceAudio = one.audio
             }
         } catch {
@@ -108,11 +111,11 @@ struct BenchVoice: ParsableCommand {
         let words = sentence.split(separator: " ").count
         let r3 = { (v: Double) in (v * 1000).rounded() / 1000 }
         if json {
-            print(#"{"voice":\#(jsonString(voice)),"threads":\#(threads),"runs":\#(runs),"audio_s":\#(r3(audio)),"rtf":\#(r3(median(streamed))),"rtf_whole":\#(r3(median(whole))),"rtf_caller_cpu":\#(r3(median(streamedCPU))),"sentence_words":\#(words),"sentence_audio_s":\#(r3(sentenceAudio)),"first_chunk_ms":\#(round1(median(first))),"prepare_ms":\#(round1(median(prepare))),"sentence_ms":\#(round1(median(sentenceMs)))}"#)
+            print(#"{"voice":\#(jsonString(voice)),"threads":\#(threads),"runs":\#(runs),"audio_s":\#(r3(audio)),"rtf":\#(r3(median(streamed))),"rtf_whole":\#(r3(median(whole))),"rtf_caller_cpu":\#(r3(median(streamedCPU))),"sentence_words":\#(words),"sentence_audio_s":\#(r3(sentenceAudio)),"first_chunk_ms":\#(round1(median(first))),"phonemize_ms":\#(round1(median(phonemize))),"prepare_ms":\#(round1(median(prepare))),"sentence_ms":\#(round1(median(sentenceMs)))}"#)
         } else {
             print("voice \(voice), \(threads) thread\(threads == 1 ? "" : "s"), median of \(runs) runs")
             print("paragraph (\(String(format: "%.2f", audio)) s of audio): real-time factor \(r3(median(streamed))) streamed, \(r3(median(whole))) whole sentences (caller's CPU time: \(r3(median(streamedCPU))) streamed)")
-            print("\(words)-word sentence (\(String(format: "%.2f", sentenceAudio)) s): first chunk after \(round1(median(first))) ms (text → ids → encoder, durations, flow: \(round1(median(prepare))) ms), whole sentence \(round1(median(sentenceMs))) ms")
+            print("\(words)-word sentence (\(String(format: "%.2f", sentenceAudio)) s): first chunk after \(round1(median(first))) ms (text → ids \(round1(median(phonemize))) ms, + encoder and durations \(round1(median(prepare))) ms), whole sentence \(round1(median(sentenceMs))) ms")
         }
     }
 }

@@ -49,9 +49,6 @@ struct ConvTranspose1d {
         }
     }
 
-    /// Output length for `t` input frames: (t − 1)·stride − 2·padding + kernel.
-    func outputLength(_ t: Int) -> Int { (t - 1) * stride - 2 * padding + kernel }
-
     /// The input frames that output columns `out` receive from: input frame i, tap k
     /// lands on output i·stride + k − padding. Clipped to `0 ..< inputTotal`.
     func inputColumns(for out: Range<Int>, inputTotal: Int) -> Range<Int> {
@@ -59,11 +56,6 @@ struct ConvTranspose1d {
         let hi = Self.ceilDiv(out.upperBound + padding, stride)
         let a = max(0, min(inputTotal, lo))
         return a ..< max(a, min(inputTotal, hi))
-    }
-
-    /// x (inChannels, T) → y (outChannels, outputLength(T)).
-    func forward(_ x: FeatureMap, into y: FeatureMap, workspace: VoiceWorkspace) {
-        forward(SignalWindow(x), into: SignalWindow(y), columns: 0 ..< y.length, inputTotal: x.length, workspace: workspace)
     }
 
     /// y[:, out] = convTranspose(x)[:, out] in global columns; x (a signal `inputTotal`
