@@ -60,7 +60,7 @@ import VoiceKernels
         }
     }
 
-    @Test func gateMatchesLibm() {
+    @Test func gateAndTanhMatchLibm() {
         var rng = SplitMix64(seed: 4)
         var a = (0..<1003).map { _ in (rng.nextFloat() - 0.5) * 20 }
         var b = (0..<1003).map { _ in (rng.nextFloat() - 0.5) * 20 }
@@ -68,9 +68,12 @@ import VoiceKernels
         b += [0, -0.0, 1e-8, -1e-8, 30, -30, 100, -100, 1e30, -1e30]
         var out = [Float](repeating: .nan, count: a.count)
         pv_gate_tanh_sigmoid(a, b, &out, a.count)
+        var th = [Float](repeating: .nan, count: a.count)
+        pv_tanh(a, &th, a.count)
         for i in 0..<a.count {
             let expected = tanh(Double(a[i])) / (1 + exp(-Double(b[i])))
             #expect(abs(Double(out[i]) - expected) < 1e-6, "a \(a[i]) b \(b[i]): \(out[i]) vs \(expected)")
+            #expect(abs(Double(th[i]) - tanh(Double(a[i]))) < 1e-6, "tanh \(a[i]): \(th[i])")
         }
     }
 

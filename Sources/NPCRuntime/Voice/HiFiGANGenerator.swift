@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import VoiceKernels
 
 /// HiFi-GAN decoder: conv_pre, then per stage leaky ReLU → transposed-conv
 /// upsampling → mean of the multi-receptive-field residual blocks; finally
@@ -158,7 +154,7 @@ struct HiFiGANGenerator {
             let u = window(scratch.u), t = window(scratch.t), a = window(scratch.a), b = window(scratch.b)
 
             // u = up(lrelu(x))
-            for ch in 0..<x.map.channels {
+            workspace.forEachRow(x.map.channels, columns: xValid.count) { ch in
                 let row = x.pointer(ch, xValid.lowerBound)
                 VectorMath.leakyReLU(row, into: row, count: xValid.count, slope: upsampleSlope)
             }
@@ -173,32 +169,34 @@ struct HiFiGANGenerator {
                 let last = j == blocks.count - 1
                 let target = j == 0 ? x : last ? u : t
                 let input = block.inputColumns(for: output, total: total)
-                if !last { copy(u, into: target, columns: input) }
+                if !last {
+                    workspace.forEachRow(c, columns: input.count) { ch in
+                        target.pointer(ch, input.lowerBound).update(from: u.pointer(ch, input.lowerBound), count: input.count)
+                    }
+                }
                 block.forward(target, columns: output, total: total, a: a, b: b, workspace: workspace)
                 if j > 0 {
-                    for ch in 0..<c { VectorMath.add(target.pointer(ch, output.lowerBound), into: x.pointer(ch, output.lowerBound), count: output.count) }
+                    workspace.forEachRow(c, columns: output.count) { ch in
+                        VectorMath.add(target.pointer(ch, output.lowerBound), into: x.pointer(ch, output.lowerBound), count: output.count)
+                    }
                 }
             }
             let scale = Float(blocks.count)
-            for ch in 0..<c { VectorMath.divide(x.pointer(ch, output.lowerBound), count: output.count, by: scale) }
+            workspace.forEachRow(c, columns: output.count) { ch in
+                VectorMath.divide(x.pointer(ch, output.lowerBound), count: output.count, by: scale)
+            }
             xValid = output
         }
 
         // samples = tanh(post(lrelu(x)))
         let sampleColumns = frames.lowerBound * hopLength ..< frames.upperBound * hopLength
         let read = post.inputColumns(for: sampleColumns, total: totalFrames * hopLength)
-        for ch in 0..<x.map.channels {
+        workspace.forEachRow(x.map.channels, columns: read.count) { ch in
             let row = x.pointer(ch, read.lowerBound)
             VectorMath.leakyReLU(row, into: row, count: read.count, slope: finalSlope)
         }
         let y = SignalWindow(FeatureMap(data: samples, channels: 1, length: sampleColumns.count), start: sampleColumns.lowerBound)
         post.forward(x, into: y, columns: sampleColumns, total: totalFrames * hopLength, workspace: workspace)
-        for i in 0..<sampleColumns.count { samples[i] = tanhf(samples[i]) }
-    }
-
-    private func copy(_ from: SignalWindow, into to: SignalWindow, columns: Range<Int>) {
-        for ch in 0..<from.map.channels {
-            to.pointer(ch, columns.lowerBound).update(from: from.pointer(ch, columns.lowerBound), count: columns.count)
-        }
+        pv_tanh(samples, samples, sampleColumns.count)
     }
 }

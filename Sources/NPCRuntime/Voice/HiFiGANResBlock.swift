@@ -38,7 +38,7 @@ struct HiFiGANResBlock {
                 var written = produced
                 for later in unit[(i + 1)...].reversed() { written = later.inputColumns(for: written, total: total) }
                 let read = conv.inputColumns(for: written, total: total)
-                for c in 0..<input.map.channels {
+                workspace.forEachRow(input.map.channels, columns: read.count) { c in
                     VectorMath.leakyReLU(input.pointer(c, read.lowerBound), into: a.pointer(c, read.lowerBound),
                                          count: read.count, slope: slope)
                 }

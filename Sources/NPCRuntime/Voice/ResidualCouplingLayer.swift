@@ -31,7 +31,7 @@ struct ResidualCouplingLayer {
         pre.forward(x0, into: h, columns: read, total: total, workspace: workspace)
         wavenet.forward(h, output: skips, columns: out, total: total, speakerGates: speakerGates, scratch: wn, workspace: workspace)
         post.forward(skips, into: shift, columns: out, total: total, workspace: workspace)
-        for c in 0..<half {
+        workspace.forEachRow(half, columns: out.count) { c in
             let row = x1.pointer(c, out.lowerBound), m = shift.pointer(c, out.lowerBound)
             for j in 0..<out.count { row[j] -= m[j] }
         }

@@ -49,4 +49,14 @@ final class VoiceWorkspace {
             if a < b { body(a ..< b, thread) }
         }
     }
+
+    /// Elementwise work below this many floats per thread is not worth waking a thread.
+    static let minimumElementsPerThread = 1 << 15
+
+    /// Runs `body(row)` for every row in 0..<rows (each `columns` long), rows split across the pool.
+    func forEachRow(_ rows: Int, columns: Int, _ body: (Int) -> Void) {
+        parallel(0 ..< rows, minimumPart: max(1, Self.minimumElementsPerThread / max(1, columns))) { part, _ in
+            for r in part { body(r) }
+        }
+    }
 }

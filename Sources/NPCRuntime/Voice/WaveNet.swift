@@ -54,17 +54,19 @@ struct WaveNet {
             let r = layerColumns(i, for: out, total: total)
             layer.input.forward(x, into: gates, columns: r, total: total, workspace: workspace)
             if let g = speakerGates {
-                for c in 0..<(2 * h) {
+                workspace.forEachRow(2 * h, columns: r.count) { c in
                     let offset = g[i * 2 * h + c], row = gates.pointer(c, r.lowerBound)
                     for j in 0..<r.count { row[j] += offset }
                 }
             }
             // acts = tanh(gates[:h]) · sigmoid(gates[h:])
-            for c in 0..<h { pv_gate_tanh_sigmoid(gates.pointer(c, r.lowerBound), gates.pointer(h + c, r.lowerBound), acts.pointer(c, r.lowerBound), r.count) }
+            workspace.forEachRow(h, columns: r.count) { c in
+                pv_gate_tanh_sigmoid(gates.pointer(c, r.lowerBound), gates.pointer(h + c, r.lowerBound), acts.pointer(c, r.lowerBound), r.count)
+            }
             let rs = window(s.residualSkip, layer.residualSkip.outChannels)
             layer.residualSkip.forward(acts, into: rs, columns: r, total: total, workspace: workspace)
             let skipRow = i < layers.count - 1 ? h : 0
-            for c in 0..<h {
+            workspace.forEachRow(h, columns: r.count) { c in
                 if i < layers.count - 1 { VectorMath.add(rs.pointer(c, r.lowerBound), into: x.pointer(c, r.lowerBound), count: r.count) }
                 VectorMath.add(rs.pointer(skipRow + c, out.lowerBound), into: output.pointer(c, out.lowerBound), count: out.count)
             }
