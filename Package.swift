@@ -48,10 +48,12 @@ let package = Package(
         // same float operations and results are bit-identical across CPUs.
         .target(name: "Kernels", path: "Sources/Kernels",
                 cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-ffp-contract=off"])]),
+        // The voice's direct float convolution (AVX-512F, chosen by CPUID; im2col + OpenBLAS elsewhere).
+        .target(name: "VoiceKernels", path: "Sources/VoiceKernels", cSettings: [.unsafeFlags(["-O3"])]),
         // The public C header, imported by the Swift C-ABI layer so both agree on layouts.
         .target(name: "ParleyABI", path: "Sources/ParleyABI"),
 
-        .target(name: "NPCRuntime", dependencies: ["Kernels", "CBLAS", "CEspeakNG"],
+        .target(name: "NPCRuntime", dependencies: ["Kernels", "VoiceKernels", "CBLAS", "CEspeakNG"],
                 swiftSettings: engineSwiftFlags),
         // CCurl joins ComputeRouter with the remote client (the .so links only what it uses).
         .target(name: "ComputeRouter", dependencies: ["NPCRuntime"]),

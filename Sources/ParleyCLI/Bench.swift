@@ -5,7 +5,7 @@ import NPCRuntime
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (medians over several runs).",
-        subcommands: [BenchLLM.self, BenchKernels.self, BenchTurn.self])
+        subcommands: [BenchLLM.self, BenchKernels.self, BenchVoice.self, BenchTurn.self])
 }
 
 struct BenchLLM: ParsableCommand {

@@ -7,24 +7,33 @@ struct Speak: ParsableCommand {
         commandName: "speak",
         abstract: "Synthesize speech with a Piper (VITS) voice.",
         discussion: """
-            Input is phoneme ids (Piper's ^ … $ sequence with _ padding); separate \
-            sentences with ';'. Sentences are spoken one after another into one output.
+            Input is text (--text: normalized, phonemized with espeak-ng, split into sentences) \
+            or phoneme ids (--phoneme-ids: Piper's ^ … $ sequence with _ padding, ';' between \
+            sentences). The voice's .onnx.json beside the .onnx gives the sample rate, the \
+            phoneme ids and the default scales; the scale options override them. Each sentence \
+            is streamed chunk by chunk; all sentences go, in order, into one output.
             """)
 
     @Option(name: [.customShort("v"), .long], help: "Voice .onnx (path or bare name)")
     var voice: String
 
+    @Option(name: .long, help: "Text to speak")
+    var text: String?
+
     @Option(name: .long, help: "Phoneme ids, comma-separated; ';' between sentences")
-    var phonemeIds: String
+    var phonemeIds: String?
 
-    @Option(name: .long, help: "Prior noise (0 = deterministic)")
-    var noiseScale: Float = 0.667
+    @Option(name: .long, help: "Pronunciation lexicon: a JSON object of word → IPA")
+    var lexicon: String?
 
-    @Option(name: .long, help: "Duration noise (0 = deterministic)")
-    var noiseW: Float = 0.8
+    @Option(name: .long, help: "Prior noise (0 = deterministic; default: the voice's)")
+    var noiseScale: Float?
 
-    @Option(name: .long, help: "Duration multiplier (> 1 is slower)")
-    var lengthScale: Float = 1
+    @Option(name: .long, help: "Duration noise (0 = deterministic; default: the voice's)")
+    var noiseW: Float?
+
+    @Option(name: .long, help: "Duration multiplier, > 1 is slower (default: the voice's)")
+    var lengthScale: Float?
 
     @Option(name: .long, help: "Speaker id for multi-speaker voices")
     var speaker: Int?
@@ -32,8 +41,17 @@ struct Speak: ParsableCommand {
     @Option(name: .long, help: "Noise seed")
     var seed: UInt64 = 0
 
-    @Option(name: .long, help: "Output sample rate of the voice (its .onnx.json audio.sample_rate)")
+    @Option(name: .long, help: "Sample rate when the voice has no .onnx.json (--phoneme-ids only)")
     var sampleRate: Int = 22050
+
+    @Option(name: .long, help: "Threads for the convolutions (including the caller)")
+    var threads: Int = 1
+
+    @Option(name: .long, help: "Frames (256 samples for medium voices) in a sentence's first chunk")
+    var firstChunkFrames = StreamChunking().firstFrames
+
+    @Option(name: .long, help: "Frames in a sentence's largest chunks")
+    var maxChunkFrames = StreamChunking().maxFrames
 
     @Option(name: .shortAndLong, help: "Write a 16-bit PCM mono WAV file")
     var output: String?
@@ -41,56 +59,99 @@ struct Speak: ParsableCommand {
     @Option(name: .long, help: "Write raw little-endian float32 samples")
     var raw: String?
 
-    @Flag(name: .long, help: "Print sample rate and per-sentence ids, frames per id and sample counts as JSON")
+    @Flag(name: .long, help: "Print per-sentence text, phonemes, ids, frames per id, sample counts and visemes as JSON")
     var json = false
 
-    @Flag(name: .long, help: "Print load and synthesis times and the real-time factor to stderr")
+    @Flag(name: .long, help: "Print load, first-chunk and synthesis times and the real-time factor to stderr")
     var timing = false
 
-    /// The id sequences to speak, one per sentence.
-    func sentences() throws -> [[Int]] {
-        let parts = phonemeIds.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    /// One sentence to speak: its ids and, for text input, where they came from.
+    struct Sentence {
+        var text = ""
+        var phonemes = ""
+        var ids: [Int]
+        var spans: [PhonemeIDMapper.Span] = []
+    }
+
+    func idSentences(_ list: String) throws -> [Sentence] {
+        let parts = list.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         guard !parts.isEmpty else { throw ValidationError("--phoneme-ids is empty") }
         return try parts.map { part in
-            try part.split(separator: ",").map { item in
+            Sentence(ids: try part.split(separator: ",").map { item in
                 guard let id = Int(item.trimmingCharacters(in: .whitespaces)) else {
                     throw ValidationError("--phoneme-ids: '\(item)' is not an integer")
                 }
                 return id
-            }
+            })
         }
     }
 
-    func validate() throws { _ = try sentences() }
+    func validate() throws {
+        guard (text == nil) != (phonemeIds == nil) else { throw ValidationError("give exactly one of --text and --phoneme-ids") }
+        if let phonemeIds { _ = try idSentences(phonemeIds) }
+        guard threads >= 1, threads <= 64 else { throw ValidationError("--threads must be in 1...64") }
+        guard firstChunkFrames >= 1, maxChunkFrames >= firstChunkFrames, maxChunkFrames <= 4096 else {
+            throw ValidationError("chunk frames: 1 ≤ --first-chunk-frames ≤ --max-chunk-frames ≤ 4096")
+        }
+    }
 
     func run() throws {
-        let sentences = try sentences()
+        let path = try resolveModel(voice)
         let loadStart = Date()
         let piper: PiperVoice
+        let config: VoiceConfig?
+        var sentences: [Sentence]
         do {
-            piper = try PiperVoice(onnxPath: resolveModel(voice), sampleRate: sampleRate)
+            config = FileManager.default.fileExists(atPath: path + ".json") ? try VoiceConfig(path: path + ".json") : nil
+            piper = try PiperVoice(onnxPath: path, sampleRate: config?.sampleRate ?? sampleRate)
+            if let text {
+                guard let config else { throw CLIFailure("\(path).json not found: --text needs the voice's config") }
+                let words = try lexicon.map { file throws(RuntimeError) in try PronunciationLexicon(path: file) } ?? PronunciationLexicon()
+                let pipeline = try TextToPhonemeIDs(config: config, lexicon: words)
+                let phonemized = try pipeline.sentences(for: text)
+                for s in phonemized where !s.missingPhonemes.isEmpty {
+                    log("note: the voice has no id for \(s.missingPhonemes.map { "'\($0)'" }.joined(separator: " ")) (skipped)")
+                }
+                sentences = phonemized.map { Sentence(text: $0.text, phonemes: $0.phonemes, ids: $0.ids, spans: $0.spans) }
+            } else {
+                sentences = try idSentences(phonemeIds ?? "")
+            }
         } catch let error as RuntimeError {
             throw CLIFailure(error.message)
         }
         let loadSeconds = Date().timeIntervalSince(loadStart)
+        var scales = config.map { VoiceScales(config: $0) } ?? VoiceScales()
+        if let noiseScale { scales.noise = noiseScale }
+        if let lengthScale { scales.length = lengthScale }
+        if let noiseW { scales.noiseW = noiseW }
+        let pool = threads > 1 ? ThreadPool(count: threads) : nil
 
         var samples: [Float] = []
         var report: [String] = []
         let start = Date()
-        for (n, ids) in sentences.enumerated() {
+        for (n, sentence) in sentences.enumerated() {
+            let sentenceStart = Date()
+            var firstChunk: TimeInterval?
+            let stream: SentenceStream
             do {
-                let sentenceStart = Date()
-                let out = try piper.synthesize(ids: ids, noiseScale: noiseScale, lengthScale: lengthScale,
-                                               noiseW: noiseW, speaker: speaker, seed: seed)
-                if timing {
-                    let s = Date().timeIntervalSince(sentenceStart), audio = Double(out.samples.count) / Double(piper.sampleRate)
-                    log(String(format: "sentence %d: %.3f s for %.3f s of audio: real-time factor %.3f", n + 1, s, audio, s / audio))
-                }
-                samples += out.samples
-                report.append("{\"ids\":\(list(ids)),\"frames_per_id\":\(list(out.framesPerID)),\"n_samples\":\(out.samples.count)}")
+                stream = try piper.startSentence(ids: sentence.ids, spans: sentence.spans, scales: scales, speaker: speaker,
+                                                 seed: seed, threads: pool,
+                                                 chunking: StreamChunking(firstFrames: firstChunkFrames, maxFrames: maxChunkFrames))
             } catch {
                 throw CLIFailure(error.message)
             }
+            samples.reserveCapacity(samples.count + stream.sampleCount)
+            while let chunk = stream.next() {
+                if firstChunk == nil { firstChunk = Date().timeIntervalSince(sentenceStart) }
+                samples += chunk.samples
+            }
+            if timing {
+                let s = Date().timeIntervalSince(sentenceStart), audio = Double(stream.sampleCount) / Double(piper.sampleRate)
+                log(String(format: "sentence %d: first chunk after %.1f ms, whole %.1f ms for %.3f s of audio: real-time factor %.3f",
+                           n + 1, 1000 * (firstChunk ?? s), 1000 * s, audio, s / audio))
+            }
+            let visemes = stream.visemes.map { #"{"viseme":"\#($0.viseme.rawValue)","start":\#($0.start),"end":\#($0.end)}"# }
+            report.append(#"{"text":\#(jsonString(sentence.text)),"phonemes":\#(jsonString(sentence.phonemes)),"ids":\#(list(sentence.ids)),"frames_per_id":\#(list(stream.framesPerID)),"n_samples":\#(stream.sampleCount),"visemes":[\#(visemes.joined(separator: ","))]}"#)
         }
         let seconds = Date().timeIntervalSince(start)
 
@@ -104,8 +165,8 @@ struct Speak: ParsableCommand {
         }
         if timing {
             let audio = Double(samples.count) / Double(piper.sampleRate)
-            log(String(format: "load %.3f s, synthesis %.3f s for %.3f s of audio: real-time factor %.3f",
-                       loadSeconds, seconds, audio, audio > 0 ? seconds / audio : 0))
+            log(String(format: "load %.3f s, synthesis %.3f s for %.3f s of audio (%d sentences, %d threads): real-time factor %.3f",
+                       loadSeconds, seconds, audio, sentences.count, threads, audio > 0 ? seconds / audio : 0))
         }
     }
 
@@ -131,4 +192,21 @@ struct Speak: ParsableCommand {
         }
         try data.write(to: URL(fileURLWithPath: path))
     }
+}
+
+/// A JSON string literal: quotes, backslashes and control characters escaped.
+func jsonString(_ s: String) -> String {
+    var out = "\""
+    for u in s.unicodeScalars {
+        switch u {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        default:
+            if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+        }
+    }
+    return out + "\""
 }

@@ -12,4 +12,10 @@ enum BLAS {
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), blasint(k), 1, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
+
+    /// The voice splits its convolutions across its own thread pool (`VoiceWorkspace.parallel`);
+    /// OpenBLAS threads on top would oversubscribe the cores (measured: slower than one
+    /// thread whenever another process is busy), so each call runs on the calling thread.
+    /// Process-wide, set once when the first voice loads.
+    static let callerThreadOnly: Void = openblas_set_num_threads(1)
 }

@@ -1,5 +1,5 @@
 /// A (channels, length) activation, row-major (one contiguous row per channel,
-/// PyTorch's batch-1 Conv1d layout). Memory belongs to a `VoiceWorkspace`.
+/// PyTorch's batch-1 Conv1d layout). Memory belongs to a `VoiceWorkspace` or a decoder scratch.
 struct FeatureMap {
     let data: UnsafeMutablePointer<Float>
     let channels: Int
@@ -14,12 +14,6 @@ struct FeatureMap {
     func rows(_ start: Int, _ n: Int) -> FeatureMap {
         FeatureMap(data: data + start * length, channels: n, length: length)
     }
-
-    func copy(from other: FeatureMap) {
-        data.update(from: other.data, count: min(count, other.count))
-    }
-
-    func fill(_ value: Float) { data.update(repeating: value, count: count) }
 
     /// self += other (same shape).
     func add(_ other: FeatureMap) {

@@ -5,18 +5,49 @@ struct HiFiGANResBlock {
     let units: [[Conv1d]]
     let slope: Float
 
-    /// x (channels, T) in place; `a`, `b` are (channels, T) scratch (`b` is only used by two-conv units).
-    func forward(_ x: FeatureMap, a: FeatureMap, b: FeatureMap, workspace: VoiceWorkspace) {
-        for unit in units {
-            var source = x
+    /// The columns unit `u` must produce so that the block's output is exact on `out`.
+    func unitOutputColumns(_ u: Int, for out: Range<Int>, total: Int) -> Range<Int> {
+        var r = out
+        for later in units[(u + 1)...].reversed() { r = Self.inputColumns(of: later, for: r, total: total) }
+        return r
+    }
+
+    /// The input columns the block reads to produce `out`.
+    func inputColumns(for out: Range<Int>, total: Int) -> Range<Int> {
+        var r = out
+        for unit in units.reversed() { r = Self.inputColumns(of: unit, for: r, total: total) }
+        return r
+    }
+
+    private static func inputColumns(of unit: [Conv1d], for out: Range<Int>, total: Int) -> Range<Int> {
+        var r = out
+        for conv in unit.reversed() { r = conv.inputColumns(for: r, total: total) }
+        return r
+    }
+
+    /// x in place, exact on the columns `out` of a signal `total` long; x must hold
+    /// `inputColumns(for: out, total:)`. `a`, `b` are scratch with x's geometry
+    /// (`b` is only used by two-conv units).
+    func forward(_ x: SignalWindow, columns out: Range<Int>, total: Int, a: SignalWindow, b: SignalWindow,
+                 workspace: VoiceWorkspace) {
+        for (u, unit) in units.enumerated() {
+            let produced = unitOutputColumns(u, for: out, total: total)
+            var input = x
             for (i, conv) in unit.enumerated() {
-                VectorMath.leakyReLU(source.data, into: a.data, count: a.count, slope: slope)
+                // The columns this conv reads, then writes.
+                var written = produced
+                for later in unit[(i + 1)...].reversed() { written = later.inputColumns(for: written, total: total) }
+                let read = conv.inputColumns(for: written, total: total)
+                workspace.forEachRow(input.map.channels, columns: read.count) { c in
+                    VectorMath.leakyReLU(input.pointer(c, read.lowerBound), into: a.pointer(c, read.lowerBound),
+                                         count: read.count, slope: slope)
+                }
                 if i == unit.count - 1 {
                     // x += conv(lrelu(·))
-                    conv.forward(a, into: x, workspace: workspace, accumulate: true)
+                    conv.forward(a, into: x, columns: written, total: total, workspace: workspace, accumulate: true)
                 } else {
-                    conv.forward(a, into: b, workspace: workspace)
-                    source = b
+                    conv.forward(a, into: b, columns: written, total: total, workspace: workspace)
+                    input = b
                 }
             }
         }

@@ -25,6 +25,7 @@ public final class PiperVoice: Sendable {
     init(graph: ONNXGraph, sampleRate: Int) throws(ONNXError) {
         guard sampleRate > 0, sampleRate <= 384_000 else { throw .unsupported("sample rate \(sampleRate)") }
         model = try VITSModel(graph: graph)
+        BLAS.callerThreadOnly
         self.sampleRate = sampleRate
         hopLength = model.decoder.hopLength
         phonemeCount = model.encoder.symbols
@@ -37,11 +38,60 @@ public final class PiperVoice: Sendable {
     /// - noiseW: duration noise (Piper default 0.8); 0 is deterministic.
     /// - speaker: speaker row for multi-speaker voices (nil = 0).
     /// - seed: noise seed; the same seed gives the same audio.
+    /// - threads: a pool the convolutions split their work across (nil: the calling thread only).
     /// Returns the samples and each id's duration in frames (`hopLength` samples each):
     /// `samples.count == framesPerID.reduce(0, +) * hopLength` (at least one frame).
     public func synthesize(ids: [Int], noiseScale: Float, lengthScale: Float, noiseW: Float,
-                           speaker: Int? = nil, seed: UInt64 = 0) throws(RuntimeError) -> (samples: [Float], framesPerID: [Int]) {
+                           speaker: Int? = nil, seed: UInt64 = 0,
+                           threads: ThreadPool? = nil) throws(RuntimeError) -> (samples: [Float], framesPerID: [Int]) {
         try model.synthesize(ids: ids, scales: .init(noise: noiseScale, length: lengthScale, noiseW: noiseW),
-                             speaker: speaker, seed: seed)
+                             speaker: speaker, seed: seed, pool: threads)
+    }
+
+    /// Starts streaming one sentence: runs the text encoder, durations and flow
+    /// now, then each `next()` of the returned stream decodes one more chunk.
+    /// - ids: the sentence's phoneme ids; spans: which ids each phoneme produced
+    ///   (from `PhonemizedSentence`), for the stream's visemes (empty: all silence).
+    /// - threads: a pool the convolutions split their work across (nil: the
+    ///   calling thread only). The stream uses it on every `next()`, so the pool
+    ///   must not serve anything else at the same time.
+    public func startSentence(ids: [Int], spans: [PhonemeIDMapper.Span] = [], scales: VoiceScales,
+                              speaker: Int? = nil, seed: UInt64 = 0, threads: ThreadPool? = nil,
+                              chunking: StreamChunking = StreamChunking()) throws(RuntimeError) -> SentenceStream {
+        try startSentence(ids: ids, spans: spans, scales: scales, speaker: speaker, seed: seed, threads: threads,
+                          chunking: chunking, spare: nil)
+    }
+
+    /// - spare: decoder scratch of an earlier stream that is gone, reused when large enough.
+    func startSentence(ids: [Int], spans: [PhonemeIDMapper.Span], scales: VoiceScales, speaker: Int?, seed: UInt64,
+                       threads: ThreadPool?, chunking: StreamChunking,
+                       spare: HiFiGANGenerator.Scratch?) throws(RuntimeError) -> SentenceStream {
+        let workspace = VoiceWorkspace(pool: threads)
+        let prepared = try model.prepare(ids: ids, scales: .init(noise: scales.noise, length: scales.length, noiseW: scales.noiseW),
+                                         speaker: speaker, seed: seed, workspace: workspace)
+        return try SentenceStream(model: model, prepared: prepared, workspace: workspace, spans: spans,
+                                  sampleRate: sampleRate, chunking: chunking, spare: spare)
+    }
+}
+
+/// The three knobs of a VITS synthesis.
+public struct VoiceScales: Sendable, Equatable {
+    /// Prior noise (expressiveness); 0 is deterministic.
+    public var noise: Float
+    /// Duration multiplier, > 0; larger is slower.
+    public var length: Float
+    /// Duration noise (rhythm variation); 0 is deterministic.
+    public var noiseW: Float
+
+    public init(noise: Float = VoiceConfig.defaultNoiseScale, length: Float = VoiceConfig.defaultLengthScale,
+                noiseW: Float = VoiceConfig.defaultNoiseW) {
+        self.noise = noise
+        self.length = length
+        self.noiseW = noiseW
+    }
+
+    /// The defaults a voice's `.onnx.json` recommends.
+    public init(config: VoiceConfig) {
+        self.init(noise: config.noiseScale, length: config.lengthScale, noiseW: config.noiseW)
     }
 }

@@ -170,7 +170,7 @@ extension VITSModel {
             layers.append(ResidualCouplingLayer(pre: pre, wavenet: WaveNet(layers: wn, speakerCondition: cond, hidden: h), post: post))
         }
         guard !layers.isEmpty else { throw .unsupported("no coupling layers under /flow") }
-        return ResidualCouplingFlow(layers: layers)
+        return try ResidualCouplingFlow(layers: layers)
     }
 
     // MARK: Decoder

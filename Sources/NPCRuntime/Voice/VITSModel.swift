@@ -19,8 +19,9 @@ struct VITSModel: Sendable {
 
     /// Longest phoneme sequence per call (attention is quadratic in it).
     static let maxPhonemes = 4096
-    /// Longest output per call in latent frames (~47 s at 22.05 kHz, hop 256). The decoder
-    /// holds about four (32, samples) maps at its last stage, ~0.6 GB at this limit.
+    /// Longest output per call in latent frames (~47 s at 22.05 kHz, hop 256); the flow
+    /// holds a few (192, frames) maps. The decoder works on windows of at most
+    /// `wholeSentenceWindow` frames, so its scratch does not grow with the sentence.
     static let maxFrames = 4096
     /// Cap on the decoder's scratch, in floats (1 GiB), against models with outsized layers.
     static let maxDecoderScratch = 1 << 28
@@ -34,9 +35,60 @@ struct VITSModel: Sendable {
     /// Stage outputs for debugging and tests, named as in the reference's stages.json.
     typealias Observer = (String, FeatureMap) -> Void
 
+    /// A sentence after the text encoder, durations and flow: the decoder's input.
+    struct Prepared {
+        /// z (latent, frames), in the workspace: the prior sample, turned into the
+        /// decoder's input by `flow` up to `flow.ready`
+        let z: FeatureMap
+        let flow: ResidualCouplingFlow.Run
+        let framesPerID: [Int]
+        /// (decoder.pre.outChannels), the speaker's conditioning after conv_pre, in the workspace
+        let speakerBias: UnsafeMutablePointer<Float>?
+    }
+
+    /// Output frames decoded per window by `synthesize` (bounds the decoder's scratch).
+    static let wholeSentenceWindow = 128
+    /// Frames per window of the flow.
+    static let flowWindow = 128
+
     /// Everything is validated before any work: ids in range, finite scales, a known speaker.
-    func synthesize(ids: [Int], scales: Scales, speaker: Int?, seed: UInt64,
+    func synthesize(ids: [Int], scales: Scales, speaker: Int?, seed: UInt64, pool: ThreadPool? = nil,
                     observer: Observer? = nil) throws(RuntimeError) -> (samples: [Float], framesPerID: [Int]) {
+        let workspace = VoiceWorkspace(pool: pool)
+        let sentence = try prepare(ids: ids, scales: scales, speaker: speaker, seed: seed, workspace: workspace, observer: observer)
+        let frames = sentence.z.length
+        flow.advance(sentence.flow, to: frames, workspace: workspace)
+        observer?("z_flow", sentence.z)
+        let scratch = try decoderScratch(maxFrames: min(frames, Self.wholeSentenceWindow), totalFrames: frames)
+        let hop = decoder.hopLength
+        var samples = [Float](repeating: 0, count: frames * hop)
+        samples.withUnsafeMutableBufferPointer { out in
+            // Safe: the array has frames · hop > 0 elements (frames ≥ 1).
+            let base = out.baseAddress!
+            var f = 0
+            while f < frames {
+                let n = min(Self.wholeSentenceWindow, frames - f)
+                decoder.decode(sentence.z, frames: f ..< f + n, speakerBias: sentence.speakerBias, scratch: scratch,
+                               workspace: workspace, into: base + f * hop, observer: observer)
+                f += n
+            }
+        }
+        return (samples, sentence.framesPerID)
+    }
+
+    /// Decoder scratch for windows of up to `maxFrames` frames of a sentence `totalFrames` long.
+    func decoderScratch(maxFrames: Int, totalFrames: Int) throws(RuntimeError) -> HiFiGANGenerator.Scratch {
+        let capacity = decoder.scratchCapacity(maxFrames: maxFrames, totalFrames: totalFrames)
+        guard capacity <= Self.maxDecoderScratch / 5 else {
+            throw RuntimeError(.voice, "decoding \(maxFrames) frames at once needs \(5 * capacity / (1 << 18)) MiB of scratch")
+        }
+        return HiFiGANGenerator.Scratch(maxFrames: maxFrames, capacity: capacity, pairs: decoder.needsPairScratch)
+    }
+
+    /// Text encoder → durations → prior for the whole sentence; the reversed flow is
+    /// set up to run window by window (`flow.advance`).
+    func prepare(ids: [Int], scales: Scales, speaker: Int?, seed: UInt64, workspace: VoiceWorkspace,
+                 observer: Observer? = nil) throws(RuntimeError) -> Prepared {
         guard !ids.isEmpty else { throw RuntimeError(.invalidArgument, "no phoneme ids to speak") }
         guard ids.count <= Self.maxPhonemes else {
             throw RuntimeError(.invalidArgument, "\(ids.count) phoneme ids, at most \(Self.maxPhonemes) per call")
@@ -57,7 +109,6 @@ struct VITSModel: Sendable {
             speakerRow = nil
         }
 
-        let workspace = VoiceWorkspace()
         var noise = GaussianNoise(seed: seed)
         let t = ids.count
 
@@ -88,22 +139,21 @@ struct VITSModel: Sendable {
         // frames = ceil(exp(logw) · length_scale)
         let frames = try Self.frames(logw, lengthScale: scales.length)
 
-        let decoderScratch = decoder.scratchFloats(frames: max(1, frames.reduce(0, +)))
-        guard decoderScratch <= Self.maxDecoderScratch else {
-            throw RuntimeError(.voice, "\(frames.reduce(0, +)) frames need \(decoderScratch / (1 << 18)) MiB of decoder scratch; shorten the sentence")
-        }
-
         // z_p (latent, frames) = m_p and logs_p expanded along the alignment, plus noise
         let z = samplePrior(text, frames: frames, noiseScale: scales.noise, noise: &noise, workspace: workspace)
         observer?("z_p_expanded", z)
 
-        // reversed flow: z_p → z (latent, frames)
-        flow.reverse(z, speaker: speakerVector, workspace: workspace)
-        observer?("z_flow", z)
+        // reversed flow: z_p → z (latent, frames), as far as the decoder needs it
+        let flowRun = flow.start(z, window: Self.flowWindow, speaker: speakerVector, workspace: workspace)
 
-        // HiFi-GAN: z → samples (frames · hop)
-        let samples = decoder.forward(z, speaker: speakerVector, workspace: workspace, observer: observer)
-        return (samples, frames)
+        // the decoder's speaker conditioning, a per-channel offset after conv_pre
+        var speakerBias: UnsafeMutablePointer<Float>?
+        if let condition = decoder.speakerCondition, let speakerVector {
+            let g = workspace.map(condition.outChannels, 1)
+            condition.forward(speakerVector, into: g, workspace: workspace)
+            speakerBias = g.data
+        }
+        return Prepared(z: z, flow: flowRun, framesPerID: frames, speakerBias: speakerBias)
     }
 
     /// Durations in frames per phoneme, ceil(exp(logw) · lengthScale), bounded by `maxFrames` in total.

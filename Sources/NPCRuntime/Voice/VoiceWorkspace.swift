@@ -1,19 +1,27 @@
 /// Scratch for one synthesis: buffers are taken at the start of each stage and
-/// reused by all its layers, then freed together when the synthesis ends.
+/// reused by all its layers, then freed together when the workspace goes.
+/// With a pool, the convolutions split their columns across its threads;
+/// each thread has its own column buffer.
 final class VoiceWorkspace {
     private var blocks: [UnsafeMutablePointer<Float>] = []
-    /// Column buffer for im2col / col2im, shared by every convolution of the synthesis.
-    private(set) var columns: UnsafeMutablePointer<Float>
-    static let columnCapacity = 1 << 20
+    /// im2col / col2im buffers, one per pool thread.
+    private let columnBuffers: [UnsafeMutablePointer<Float>]
+    let pool: ThreadPool?
+    /// Floats per column buffer: 1 MiB, so a tile of columns stays in L2 between im2col and sgemm.
+    static let columnCapacity = 1 << 18
 
-    init() {
-        columns = UnsafeMutablePointer<Float>.allocate(capacity: Self.columnCapacity)
+    init(pool: ThreadPool? = nil) {
+        self.pool = pool
+        columnBuffers = (0..<(pool?.count ?? 1)).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: Self.columnCapacity) }
     }
 
     deinit {
-        columns.deallocate()
+        for c in columnBuffers { c.deallocate() }
         for b in blocks { b.deallocate() }
     }
+
+    /// The column buffer of pool thread `thread`.
+    func columns(_ thread: Int) -> UnsafeMutablePointer<Float> { columnBuffers[thread] }
 
     /// A zero-filled (channels, length) map.
     func map(_ channels: Int, _ length: Int) -> FeatureMap {
@@ -26,4 +34,29 @@ final class VoiceWorkspace {
 
     /// A zero-filled buffer of `count` floats.
     func floats(_ count: Int) -> UnsafeMutablePointer<Float> { map(1, count).data }
+
+    /// Runs `body(part, thread)` over `range` cut into one contiguous part per
+    /// pool thread (fewer when parts would be shorter than `minimumPart`).
+    func parallel(_ range: Range<Int>, minimumPart: Int, _ body: (Range<Int>, Int) -> Void) {
+        let parts = min(pool?.activeCount ?? 1, max(1, range.count / max(1, minimumPart)))
+        guard parts > 1, let pool else {
+            if !range.isEmpty { body(range, 0) }
+            return
+        }
+        let lo = range.lowerBound, n = range.count
+        pool.run(chunks: parts) { part, thread in
+            let a = lo + n * part / parts, b = lo + n * (part + 1) / parts
+            if a < b { body(a ..< b, thread) }
+        }
+    }
+
+    /// Elementwise work below this many floats per thread is not worth waking a thread.
+    static let minimumElementsPerThread = 1 << 15
+
+    /// Runs `body(row)` for every row in 0..<rows (each `columns` long), rows split across the pool.
+    func forEachRow(_ rows: Int, columns: Int, _ body: (Int) -> Void) {
+        parallel(0 ..< rows, minimumPart: max(1, Self.minimumElementsPerThread / max(1, columns))) { part, _ in
+            for r in part { body(r) }
+        }
+    }
 }

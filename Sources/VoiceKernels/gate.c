@@ -1,0 +1,76 @@
+// tanh and WaveNet's gate, out = tanh(a) · sigmoid(b), with a vector exp
+// (Cephes' polynomial: relative error below 2e-7) instead of one libm call per value.
+#include <math.h>
+#include "voice_kernels.h"
+
+static void gate_scalar(const float *a, const float *b, float *out, long n) {
+    for (long i = 0; i < n; i++) out[i] = tanhf(a[i]) * (1.0f / (1.0f + expf(-b[i])));
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define AVX2 __attribute__((target("avx2,fma")))
+
+// e^x for x in [-87.3, 88.3] (inputs are clamped to it).
+static inline __attribute__((always_inline)) AVX2 __m256 exp8(__m256 x) {
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f));
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    // r = x − n·ln2 in two steps, so r stays exact
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+static AVX2 void gate_avx2(const float *a, const float *b, float *out, long n) {
+    const __m256 one = _mm256_set1_ps(1.0f), two = _mm256_set1_ps(2.0f);
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 va = _mm256_loadu_ps(a + i), vb = _mm256_loadu_ps(b + i);
+        // tanh(a) = sign(a) · (1 − 2 / (e^{2|a|} + 1))
+        const __m256 abs = _mm256_andnot_ps(sign, va);
+        const __m256 t = _mm256_sub_ps(one, _mm256_div_ps(two, _mm256_add_ps(exp8(_mm256_add_ps(abs, abs)), one)));
+        const __m256 th = _mm256_or_ps(t, _mm256_and_ps(sign, va));
+        // sigmoid(b) = 1 / (1 + e^{−b})
+        const __m256 sg = _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_xor_ps(vb, sign))));
+        _mm256_storeu_ps(out + i, _mm256_mul_ps(th, sg));
+    }
+    gate_scalar(a + i, b + i, out + i, n - i);
+}
+
+static AVX2 void tanh_avx2(const float *x, float *out, long n) {
+    const __m256 one = _mm256_set1_ps(1.0f), two = _mm256_set1_ps(2.0f), sign = _mm256_set1_ps(-0.0f);
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_loadu_ps(x + i), abs = _mm256_andnot_ps(sign, v);
+        const __m256 t = _mm256_sub_ps(one, _mm256_div_ps(two, _mm256_add_ps(exp8(_mm256_add_ps(abs, abs)), one)));
+        _mm256_storeu_ps(out + i, _mm256_or_ps(t, _mm256_and_ps(sign, v)));
+    }
+    for (; i < n; i++) out[i] = tanhf(x[i]);
+}
+
+void pv_tanh(const float *x, float *out, long n) {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) tanh_avx2(x, out, n);
+    else for (long i = 0; i < n; i++) out[i] = tanhf(x[i]);
+}
+
+void pv_gate_tanh_sigmoid(const float *a, const float *b, float *out, long n) {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) gate_avx2(a, b, out, n);
+    else gate_scalar(a, b, out, n);
+}
+#else
+void pv_tanh(const float *x, float *out, long n) { for (long i = 0; i < n; i++) out[i] = tanhf(x[i]); }
+void pv_gate_tanh_sigmoid(const float *a, const float *b, float *out, long n) { gate_scalar(a, b, out, n); }
+#endif

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+import VoiceKernels
+@testable import NPCRuntime
+
+/// The dense convolution's paths (direct AVX-512 kernel, im2col + sgemm) against a plain loop,
+/// on windows of a longer signal, with the padding at the signal's ends.
+@Suite struct VoiceConvolutionTests {
+    static func naive(_ conv: Conv1d, _ x: SignalWindow, _ out: Range<Int>, total: Int, start y: [Float]?) -> [Float] {
+        var result = [Float](repeating: 0, count: conv.outChannels * out.count)
+        for co in 0..<conv.outChannels {
+            for (i, t) in out.enumerated() {
+                var s = Double(conv.bias?[co] ?? 0) + Double(y?[co * out.count + i] ?? 0)
+                for ci in 0..<conv.inChannels {
+                    for j in 0..<conv.kernel {
+                        let g = t + j * conv.dilation - conv.padLeft
+                        guard g >= 0, g < total else { continue }
+                        s += Double(conv.weight[(co * conv.inChannels + ci) * conv.kernel + j]) * Double(x.pointer(ci, g).pointee)
+                    }
+                }
+                result[co * out.count + i] = Float(s)
+            }
+        }
+        return result
+    }
+
+    @Test func directAndIm2colMatchAPlainLoop() {
+        var rng = SplitMix64(seed: 21)
+        let workspace = VoiceWorkspace()
+        let shapes: [(cin: Int, cout: Int, k: Int, d: Int, padLeft: Int?)] = [
+            (3, 8, 7, 1, nil), (5, 13, 3, 2, nil), (16, 1, 7, 1, nil), (7, 9, 1, 1, nil), (4, 17, 5, 6, nil), (6, 8, 4, 1, 1), (2, 3, 7, 12, nil),
+        ]
+        for shape in shapes {
+            let conv = HiFiGANWindowTests.conv(&rng, shape.cin, shape.cout, shape.k, dilation: shape.d, padLeft: shape.padLeft)
+            for (total, out) in [(5, 0..<5), (100, 0..<100), (300, 37..<251), (300, 250..<300), (70, 0..<1), (70, 69..<70), (500, 3..<500)] {
+                // x holds exactly the columns `out` reads.
+                let read = conv.inputColumns(for: out, total: total)
+                let x = SignalWindow(workspace.map(shape.cin, read.count), start: read.lowerBound)
+                for i in 0..<x.map.count { x.map.data[i] = rng.nextFloat() * 2 - 1 }
+                let previous = (0..<(shape.cout * out.count)).map { _ in rng.nextFloat() }
+                for accumulate in [false, true] {
+                    let expected = Self.naive(conv, x, out, total: total, start: accumulate ? previous : nil)
+                    var paths: [(String, [Float])] = []
+                    for direct in Conv1d.directAvailable ? [true, false] : [false] {
+                        let y = SignalWindow(workspace.map(shape.cout, out.count), start: out.lowerBound)
+                        for i in 0..<y.map.count { y.map.data[i] = accumulate ? previous[i] : .nan }
+                        if direct {
+                            conv.forwardDirect(x, into: y, columns: out, total: total, accumulate: accumulate)
+                        } else {
+                            conv.forwardGEMM(x, into: y, columns: out, total: total, accumulate: accumulate, cols: workspace.columns(0))
+                        }
+                        paths.append((direct ? "direct" : "im2col + sgemm", Array(UnsafeBufferPointer(start: y.map.data, count: y.map.count))))
+                    }
+                    for (name, got) in paths {
+                        let worst = zip(got, expected).map { abs($0 - $1) }.max() ?? 0
+                        #expect(worst < 1e-4, "\(name) \(shape) total \(total) out \(out) accumulate \(accumulate): worst \(worst)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func gateAndTanhMatchLibm() {
+        var rng = SplitMix64(seed: 4)
+        var a = (0..<1003).map { _ in (rng.nextFloat() - 0.5) * 20 }
+        var b = (0..<1003).map { _ in (rng.nextFloat() - 0.5) * 20 }
+        a += [0, -0.0, 1e-8, -1e-8, 30, -30, 100, -100, 1e30, -1e30]
+        b += [0, -0.0, 1e-8, -1e-8, 30, -30, 100, -100, 1e30, -1e30]
+        var out = [Float](repeating: .nan, count: a.count)
+        pv_gate_tanh_sigmoid(a, b, &out, a.count)
+        var th = [Float](repeating: .nan, count: a.count)
+        pv_tanh(a, &th, a.count)
+        for i in 0..<a.count {
+            let expected = tanh(Double(a[i])) / (1 + exp(-Double(b[i])))
+            #expect(abs(Double(out[i]) - expected) < 1e-6, "a \(a[i]) b \(b[i]): \(out[i]) vs \(expected)")
+            #expect(abs(Double(th[i]) - tanh(Double(a[i]))) < 1e-6, "tanh \(a[i]): \(th[i])")
+        }
+    }
+
+    @Test func transposedPhasesAndCol2imMatchAPlainLoop() {
+        var rng = SplitMix64(seed: 31)
+        let workspace = VoiceWorkspace()
+        for (cin, cout, k, stride) in [(3, 8, 16, 8), (5, 13, 8, 4), (4, 3, 4, 2), (2, 9, 3, 3), (6, 4, 2, 2)] {
+            let up = HiFiGANWindowTests.upsampler(&rng, cin, cout, kernel: k, stride: stride)
+            for (frames, out) in [(1, 0..<stride), (9, 0..<(9 * stride)), (40, 13..<200), (40, 3..<5), (40, (40 * stride - 7)..<(40 * stride))] {
+                let read = up.inputColumns(for: out, inputTotal: frames)
+                let x = SignalWindow(workspace.map(cin, max(1, read.count)), start: read.lowerBound)
+                for i in 0..<x.map.count { x.map.data[i] = rng.nextFloat() * 2 - 1 }
+                var expected = [Float](repeating: 0, count: cout * out.count)
+                for co in 0..<cout {
+                    for (i, o) in out.enumerated() {
+                        var sum = Double(up.bias?[co] ?? 0)
+                        for f in read { for ci in 0..<cin {
+                            let tap = o - f * stride + up.padding
+                            if tap >= 0 && tap < k { sum += Double(up.weight[(ci * cout + co) * k + tap]) * Double(x.pointer(ci, f).pointee) }
+                        } }
+                        expected[co * out.count + i] = Float(sum)
+                    }
+                }
+                for phases in up.phases.isEmpty ? [false] : [true, false] {
+                    let y = SignalWindow(workspace.map(cout, out.count), start: out.lowerBound)
+                    if phases {
+                        up.forwardPhases(x, into: y, columns: out, inputTotal: frames, cols: workspace.columns(0))
+                    } else {
+                        up.forwardPart(x, into: y, columns: out, inputTotal: frames, cols: workspace.columns(0))
+                    }
+                    let got = Array(UnsafeBufferPointer(start: y.map.data, count: y.map.count))
+                    let worst = zip(got, expected).map { abs($0 - $1) }.max() ?? 0
+                    #expect(worst < 1e-4, "\(phases ? "phases" : "col2im") \(cin)→\(cout) k\(k) s\(stride), \(frames) frames, out \(out): worst \(worst)")
+                }
+            }
+        }
+    }
+}

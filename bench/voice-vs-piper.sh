@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Parley's voice against Piper 1.8.0 (onnxruntime) in one run: same voice file,
+# same text, same scales, 1 and 2 threads. Piper's synthesis is timed in Python
+# around PiperVoice.synthesize (text → audio, model load excluded); Parley's by
+# `parley bench voice`. Prints both and the ratios (Parley / Piper).
+#
+#   PARLEY_MODELS=~/.cache/parley/models bench/voice-vs-piper.sh [VOICE] [RUNS]
+set -euo pipefail
+
+voice_name=${1:-en_US-joe-medium.onnx}
+runs=${2:-5}
+models=${PARLEY_MODELS:-$HOME/.cache/parley/models}
+voice="$models/$voice_name"
+venv=${PIPER_VENV:-$HOME/.cache/parley/piper-venv}
+root=$(cd "$(dirname "$0")/.." && pwd)
+[ -f "$voice" ] && [ -f "$voice.json" ] || { echo "voice not found: $voice(.json)" >&2; exit 1; }
+
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import piper' 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q piper-tts==1.8.0
+fi
+(cd "$root" && swift build -c release --product parley-cli >/dev/null)
+parley="$root/.build/release/parley-cli"
+
+sentence="The lighthouse keeper lit the lamp every night for forty years before the storm came."
+paragraph="$sentence Nobody in the village remembers what happened to him. Some say he sailed away; \
+others say the sea took him. If you find his journal, bring it to me, and I will pay you twelve silver coins."
+read -r noise length noise_w < <(python3 -c '
+import json, sys
+i = json.load(open(sys.argv[1])).get("inference", {})
+print(i.get("noise_scale", 0.667), i.get("length_scale", 1.0), i.get("noise_w", 0.8))' "$voice.json")
+
+piper_bench() {  # threads → one JSON line
+    "$venv/bin/python" - "$voice" "$1" "$runs" "$sentence" "$paragraph" "$noise" "$length" "$noise_w" <<'PY'
+import json, statistics, sys, time
+import onnxruntime
+from piper import PiperVoice, SynthesisConfig
+from piper.config import PiperConfig
+
+path, threads, runs, sentence, paragraph = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+noise, length, noise_w = map(float, sys.argv[6:9])
+options = onnxruntime.SessionOptions()
+options.intra_op_num_threads = threads
+options.inter_op_num_threads = 1
+options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+with open(path + ".json", encoding="utf-8") as f:
+    config = PiperConfig.from_dict(json.load(f))
+voice = PiperVoice(config=config, session=onnxruntime.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"]))
+syn = SynthesisConfig(noise_scale=noise, length_scale=length, noise_w_scale=noise_w)
+rate = config.sample_rate
+
+def paragraph_rtf():
+    t0 = time.perf_counter()
+    samples = sum(len(c.audio_float_array) for c in voice.synthesize(paragraph, syn))
+    return (time.perf_counter() - t0) / (samples / rate), samples / rate
+
+def first_sentence():
+    t0 = time.perf_counter()
+    chunk = next(iter(voice.synthesize(sentence, syn)))  # Piper's first audio is the whole sentence
+    return 1000 * (time.perf_counter() - t0), len(chunk.audio_float_array) / rate
+
+paragraph_rtf()  # warm-up
+rtf, audio, first, sentence_audio = [], 0, [], 0
+for _ in range(runs):
+    r, audio = paragraph_rtf()
+    rtf.append(r)
+    ms, sentence_audio = first_sentence()
+    first.append(ms)
+print(json.dumps({"threads": threads, "runs": runs, "audio_s": round(audio, 3), "rtf": round(statistics.median(rtf), 3),
+                  "sentence_audio_s": round(sentence_audio, 3), "sentence_ms": round(statistics.median(first), 1)}))
+PY
+}
+
+echo "voice: $voice_name; scales noise $noise, length $length, noise_w $noise_w; median of $runs runs"
+echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "sentence: $sentence"
+for threads in 1 2; do
+    piper=$(piper_bench "$threads")
+    ours=$("$parley" bench voice -v "$voice" --threads "$threads" --runs "$runs" --json \
+        --sentence "$sentence" --paragraph "$paragraph")
+    echo "piper  $piper"
+    echo "parley $ours"
+    python3 - "$piper" "$ours" <<'PY'
+import json, sys
+p, o = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+print(f"threads {o['threads']}: real-time factor parley {o['rtf']} vs piper {p['rtf']} (ratio {o['rtf'] / p['rtf']:.2f}); "
+      f"first audio of the {o['sentence_words']}-word sentence: parley {o['first_chunk_ms']} ms vs piper {p['sentence_ms']} ms "
+      f"(ratio {o['first_chunk_ms'] / p['sentence_ms']:.2f}); whole sentence parley {o['sentence_ms']} ms "
+      f"(ratio {o['sentence_ms'] / p['sentence_ms']:.2f})")
+PY
+done
