@@ -152,6 +152,8 @@ final class Turn: @unchecked Sendable {
     private var _awaitingFirstAudio = false
     /// Set by the model worker only.
     var firstPieceQueued = false
+    /// Samples of speech produced so far (voice worker only).
+    var audioSamples = 0
 
     var cancelled: Bool { flag.withLock { _cancelled } }
     func cancel() { flag.withLock { _cancelled = true } }

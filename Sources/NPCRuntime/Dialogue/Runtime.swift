@@ -31,7 +31,7 @@ public final class Runtime: @unchecked Sendable {
     public let config: RuntimeConfig
     public let events = EventQueue()
     public let model: LanguageModel?
-    public let speech: SpeechEngine?
+    public let speech: SpeechSynthesizer?
     /// Player lines waiting per NPC beyond the one being answered.
     public let maxPendingTurns = 4
     /// Audio the game may leave unpolled before the voice worker waits (seconds).
@@ -57,7 +57,7 @@ public final class Runtime: @unchecked Sendable {
             guard ModelLocator.exists(onnx + ".json") else {
                 throw RuntimeError(.fileNotFound, "\(onnx).json: voice config missing (Piper voices come as .onnx + .onnx.json)")
             }
-            return try SpeechEngine(onnxPath: onnx, phonemizer: config.phonemizer)
+            return try SpeechSynthesizer(voicePath: onnx, phonemizer: config.phonemizer, threads: threads)
         }
         if let model, !model.templateRecognised {
             events.push(RuntimeEvent(kind: .error, errorKind: .unsupportedModel,
@@ -276,26 +276,41 @@ public final class Runtime: @unchecked Sendable {
         }
     }
 
+    /// Streams one piece of the reply: per sentence, its VISEME track, then AUDIO
+    /// chunks as the decoder produces them (the first after a few tens of ms).
+    /// Sample positions count from the turn's first audio.
     private func synthesize(_ text: String, turn: Turn) {
         defer { turn.awaitingFirstAudio = false }
         guard let speech, !turn.cancelled else { return }
         let npc = turn.npc
         let style = npc.config.voice
+        let rate = Int32(speech.sampleRate)
         do {
-            for sentence in try speech.pipeline.sentences(for: text) where !sentence.ids.isEmpty {
+            for sentence in try speech.sentences(for: text) where !sentence.ids.isEmpty {
                 if turn.cancelled { return }
-                let (samples, _) = try speech.voice.synthesize(
-                    ids: sentence.ids, noiseScale: style.noiseScale ?? speech.config.noiseScale,
-                    lengthScale: speech.config.lengthScale / style.rate, noiseW: style.noiseW ?? speech.config.noiseW,
-                    speaker: style.speaker, seed: config.seed &+ turn.id)
-                var e = RuntimeEvent(kind: .audio, npcID: npc.id, turnID: turn.id, text: sentence.text)
-                e.samples = samples
-                e.sampleRate = Int32(speech.sampleRate)
-                waitForAudioRoom(turn)
-                if turn.cancelled { return }
-                recordFirstAudio(turn)
-                events.push(e)
-                turn.awaitingFirstAudio = false
+                let stream = try speech.start(sentence, scales: style.scales(over: speech.scales), speaker: style.speaker,
+                                              seed: config.seed &+ turn.id)
+                let base = Int64(turn.audioSamples)
+                for v in stream.visemes {
+                    var e = RuntimeEvent(kind: .viseme, npcID: npc.id, turnID: turn.id, name: v.viseme.rawValue)
+                    e.startSample = base + Int64(v.start)
+                    e.endSample = base + Int64(v.end)
+                    e.sampleRate = rate
+                    events.push(e)
+                }
+                while let chunk = stream.next() {
+                    waitForAudioRoom(turn)
+                    if turn.cancelled { return }
+                    var e = RuntimeEvent(kind: .audio, npcID: npc.id, turnID: turn.id, text: chunk.offset == 0 ? sentence.text : nil)
+                    e.samples = Array(chunk.samples)
+                    e.sampleRate = rate
+                    e.startSample = base + Int64(chunk.offset)
+                    e.endSample = e.startSample + Int64(chunk.samples.count)
+                    recordFirstAudio(turn)
+                    events.push(e)
+                    turn.awaitingFirstAudio = false
+                }
+                turn.audioSamples += stream.sampleCount
             }
         } catch {
             events.push(RuntimeEvent(kind: .error, errorKind: error.kind, npcID: npc.id, turnID: turn.id, text: error.message))

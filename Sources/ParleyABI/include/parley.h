@@ -142,8 +142,10 @@ PARLEY_API void parley_runtime_destroy(parley_runtime *rt);
 typedef enum parley_event_type {
     PARLEY_EVENT_NONE      = 0,
     PARLEY_EVENT_TEXT      = 1,  /* text: a UTF-8 delta of the reply (whole characters only) */
-    PARLEY_EVENT_AUDIO     = 2,  /* samples/n_samples/sample_rate: mono float PCM in [-1, 1]; text: the sentence */
-    PARLEY_EVENT_VISEME    = 3,  /* name: viseme (OVR 15 set); start_sample/end_sample in the turn's audio */
+    PARLEY_EVENT_AUDIO     = 2,  /* samples/n_samples/sample_rate: mono float PCM in [-1, 1]; start_sample/end_sample:
+                                    where the chunk sits in the turn's speech; text: the sentence (on its first chunk) */
+    PARLEY_EVENT_VISEME    = 3,  /* name: viseme (OVR 15: sil PP FF TH DD kk CH SS nn RR aa E ih oh ou);
+                                    start_sample/end_sample in the turn's speech; sent before the audio it shapes */
     PARLEY_EVENT_TOOL_CALL = 4,  /* name: tool; text: JSON arguments (validated against its schema) */
     PARLEY_EVENT_ROUTE     = 5,  /* text: JSON {"route":…, "reasons":[…], "cost":…} */
     PARLEY_EVENT_DONE      = 6,  /* the turn ended; status: PARLEY_OK, PARLEY_CANCELLED or the error; text: the whole reply */
@@ -165,7 +167,7 @@ typedef struct parley_event {
     const float      *samples;      /* AUDIO only, else NULL */
     size_t            n_samples;
     int32_t           sample_rate;
-    int64_t           start_sample; /* VISEME: [start, end) in samples since the turn's first audio */
+    int64_t           start_sample; /* AUDIO/VISEME: [start, end) in samples since the turn's first audio */
     int64_t           end_sample;
     double            t_ms;         /* when the event was produced, ms since the runtime was created */
 } parley_event;
