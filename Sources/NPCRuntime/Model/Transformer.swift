@@ -10,6 +10,8 @@ public final class Transformer: @unchecked Sendable {
     public let config: ModelConfig
     public let weights: ModelWeights
     public let pool: ThreadPool
+    /// The file whose mapping the weights point into (kept alive with the transformer).
+    public let gguf: GGUFFile
     /// Tokens processed per batched step of a prefill.
     public let maxBatch: Int
     private let s: Scratch
@@ -18,6 +20,7 @@ public final class Transformer: @unchecked Sendable {
     public var tracer: ((String, UnsafeBufferPointer<Float>) -> Void)?
 
     public init(gguf: GGUFFile, threads: Int, maxBatch: Int = 64, maxContext: Int = 4096) throws(RuntimeError) {
+        self.gguf = gguf
         config = try ModelConfig(gguf: gguf)
         weights = try ModelWeights(gguf: gguf, config: config)
         pool = ThreadPool(count: threads)
@@ -30,6 +33,11 @@ public final class Transformer: @unchecked Sendable {
     /// valid until the next call.
     public func forward(_ tokens: [Int32], cache: KVCache) throws(RuntimeError) -> UnsafeBufferPointer<Float> {
         guard !tokens.isEmpty else { throw RuntimeError(.invalidArgument, "forward: no tokens") }
+        guard cache.layerCount == config.layerCount, cache.kvDim == config.kvDim else {
+            throw RuntimeError(.invalidArgument,
+                               "forward: the cache was made for another model (\(cache.layerCount) layers × \(cache.kvDim), " +
+                               "this one has \(config.layerCount) × \(config.kvDim))")
+        }
         guard cache.count + tokens.count <= min(cache.capacity, s.context) else {
             throw RuntimeError(.invalidState,
                                "context full: \(cache.count) + \(tokens.count) tokens exceed \(min(cache.capacity, s.context))")
