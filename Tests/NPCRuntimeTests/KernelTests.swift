@@ -126,14 +126,27 @@ enum ReferenceDequantizer {
     }
 }
 
-/// Activation quantization written from its description: d = max|x|/127 per block,
-/// q = round-half-even(x/d) clamped to ±127.
+/// Activation quantization written from its description (ggml's x86 rounding).
 enum ReferenceActivations {
-    static func quantize(_ x: ArraySlice<Float>) -> (d: Float, q: [Int8]) {
+    /// q8_0/q8_1 blocks of 32: q = round-half-even(x·127/max|x|) clamped to ±127; the
+    /// scale d = max|x|/127 and the block sum d·Σq are stored through fp16.
+    static func quantize32(_ x: ArraySlice<Float>) -> (d: Float, s: Float, q: [Int8]) {
         let amax = x.reduce(Float(0)) { max($0, abs($1)) }
         let d = amax / 127
-        let id: Float = d != 0 ? 1 / d : 0
-        return (d, x.map { Int8(min(127, max(-127, ($0 * id).rounded(.toNearestOrEven)))) })
+        let id: Float = amax != 0 ? 127 / amax : 0
+        let q = x.map { Int8(min(127, max(-127, ($0 * id).rounded(.toNearestOrEven)))) }
+        let sum = Float(q.reduce(0) { $0 + Int($1) })
+        return (Float(Float16(d)), Float(Float16(d * sum)), q)
+    }
+
+    /// q8_K blocks of 256: the signed value of largest magnitude (the first one) sets
+    /// iscale = −127/max; q = round-half-even(x·iscale) clamped to ±127, d = 1/iscale.
+    static func quantize256(_ x: ArraySlice<Float>) -> (d: Float, q: [Int8]) {
+        var amax: Float = 0, maxValue: Float = 0
+        for v in x where abs(v) > amax { amax = abs(v); maxValue = v }
+        guard amax != 0 else { return (0, [Int8](repeating: 0, count: x.count)) }
+        let iscale = -127 / maxValue
+        return (1 / iscale, x.map { Int8(min(127, max(-127, ($0 * iscale).rounded(.toNearestOrEven)))) })
     }
 }
 
@@ -239,20 +252,21 @@ enum ReferenceActivations {
         for b in 0..<16 {
             var slice = x[32 * b..<32 * b + 32]
             if b == 0 { slice[3] = 0 }  // NaN does not count toward max|x|
-            let (d, q) = ReferenceActivations.quantize(slice)
-            var expected = q
-            if b == 0 { expected[3] = -127 }
+            var (d, sum, expected) = ReferenceActivations.quantize32(slice)
+            if b == 0 {
+                expected[3] = -127
+                sum = Float(Float16(slice.reduce(0) { max($0, abs($1)) } / 127 * Float(expected.reduce(0) { $0 + Int($1) })))
+            }
             #expect(q32[b].d == d)
             let qs = withUnsafeBytes(of: q32[b].qs) { Array($0.bindMemory(to: Int8.self)) }
             #expect(qs == expected, "block \(b)")
-            #expect(q32[b].s == d * Float(expected.reduce(0) { $0 + Int($1) }))
+            #expect(q32[b].s == sum)
         }
         #expect(q32[1].d == 0 && q32[1].s == 0)
         for b in 0..<2 {
             var slice = x[256 * b..<256 * b + 256]
             if b == 0 { slice[3] = 0 }
-            let (d, q) = ReferenceActivations.quantize(slice)
-            var expected = q
+            var (d, expected) = ReferenceActivations.quantize256(slice)
             if b == 0 { expected[3] = -127 }
             #expect(q256[b].d == d)
             let qs = withUnsafeBytes(of: q256[b].qs) { Array($0.bindMemory(to: Int8.self)) }

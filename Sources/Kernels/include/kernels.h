@@ -52,7 +52,10 @@ int pk_act_format(int ggml_type);
 size_t pk_act_bytes(int ggml_type, int n);
 // Writes x (n floats) in the format pk_act_format says into out (pk_act_bytes bytes);
 // for quantized formats n must be a multiple of 32 / 256 (a partial block is ignored).
-// Per block: d = max|x|/127, qs = round-half-even(x/d) clamped to ±127; NaN becomes -127.
+// As ggml's x86 path: blocks of 32: qs = round-half-even(x·127/max|x|) clamped to ±127,
+// d = max|x|/127 and s = d·Σqs stored through fp16; blocks of 256: iscale = −127/max with
+// max the first value of largest magnitude (signed), qs = round-half-even(x·iscale),
+// d = 1/iscale. NaN is skipped by the maximum and becomes -127.
 void pk_quantize_act(int ggml_type, const float *x, void *out, int n);
 
 // y[r] for r in [row_begin, row_end) = dot(row r of W, x). Row r of W starts at
