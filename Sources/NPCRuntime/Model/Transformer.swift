@@ -15,6 +15,8 @@ public final class Transformer: @unchecked Sendable {
     /// Tokens processed per batched step of a prefill.
     public let maxBatch: Int
     private let s: Scratch
+    private let plans: [LayerPlan]
+    private let head: FusedProjection
     /// Called with intermediate tensors (llama.cpp's names, e.g. "attn_norm-3"; values
     /// (tokens, width)) for finding the first op that departs from a reference. nil: no cost.
     public var tracer: ((String, UnsafeBufferPointer<Float>) -> Void)?
@@ -26,6 +28,8 @@ public final class Transformer: @unchecked Sendable {
         pool = ThreadPool(count: threads)
         self.maxBatch = max(1, maxBatch)
         s = Scratch(config: config, batch: self.maxBatch, context: maxContext, participants: pool.activeCount)
+        plans = weights.layers.map { [s, pool] in LayerPlan($0, s, threads: pool.activeCount) }
+        head = FusedProjection([.init(w: weights.output, out: s.logits)], target: pool.activeCount > 1 ? 8 * pool.activeCount : 1)
     }
 
     /// Runs `tokens` at positions cache.count…, appends their keys/values to the
@@ -60,9 +64,14 @@ public final class Transformer: @unchecked Sendable {
         tracer?(name, UnsafeBufferPointer(start: p, count: count))
     }
 
+    /// Runs body(i) for each token of a batch: on the pool for a prefill, inline for one token.
+    @inline(__always) private func eachToken(_ b: Int, _ body: (Int) -> Void) {
+        pool.run(chunks: b) { i, _ in body(i) }
+    }
+
     private func step(_ tokens: ArraySlice<Int32>, cache: KVCache, isLast: Bool) {
         let c = config, b = tokens.count, pos0 = cache.count
-        let dim = c.dim
+        let dim = c.dim, act = s.act, hidden = s.hiddenAct
 
         // token embeddings (× sqrt(dim) for gemma)
         for (i, t) in tokens.enumerated() {
@@ -73,55 +82,71 @@ public final class Transformer: @unchecked Sendable {
         s.prepareRope(config: c, pos0: pos0, count: b)
 
         for (l, w) in weights.layers.enumerated() {
-            // attention rmsnorm
-            for i in 0..<b { rmsNorm(s.xb + i * dim, s.x + i * dim, w.attnNorm, dim, c.normEps) }
-            // q, k, v projections (+ bias)
+            let plan = plans[l]
+            // attention rmsnorm, quantized once per activation format Q, K and V read
+            eachToken(b) { i in
+                rmsNorm(s.xb + i * dim, s.x + i * dim, w.attnNorm, dim, c.normEps)
+                act.quantize(s.xb + i * dim, vector: i, count: dim, formats: plan.qkv.formats)
+            }
             trace("attn_norm-\(l)", s.xb, b * dim)
-            matmuls(input: s.xb, count: b, [(w.wq, s.q), (w.wk, s.k), (w.wv, s.v)])
-            if let bq = w.bq, let bk = w.bk, let bv = w.bv {
-                for i in 0..<b {
-                    add(s.q + i * c.qDim, bq); add(s.k + i * c.kvDim, bk); add(s.v + i * c.kvDim, bv)
-                }
-            }
-            // per-head rmsnorm of q and k (gemma3)
-            if let qn = w.qNorm, let kn = w.kNorm {
-                for h in 0..<(b * c.headCount) { rmsNorm(s.q + h * c.headDim, s.q + h * c.headDim, qn, c.headDim, c.normEps) }
-                for h in 0..<(b * c.kvHeadCount) { rmsNorm(s.k + h * c.headDim, s.k + h * c.headDim, kn, c.headDim, c.normEps) }
-            }
-            // rotary position embedding
+            // q, k, v projections, one dispatch
+            pool.run(chunks: plan.qkv.chunks.count) { ch, _ in plan.qkv.run(chunk: ch, count: b, act, input: s.xb) }
+            // bias (qwen2), per-head rmsnorm of q and k (gemma3), rotary embedding; k, v into the cache
             let local = c.isLocal(layer: l)
-            for i in 0..<b {
-                s.rotate(s.q + i * c.qDim, heads: c.headCount, token: i, local: local, config: c)
-                s.rotate(s.k + i * c.kvDim, heads: c.kvHeadCount, token: i, local: local, config: c)
+            eachToken(b) { i in
+                let q = s.q + i * c.qDim, k = s.k + i * c.kvDim, v = s.v + i * c.kvDim
+                if let bq = w.bq, let bk = w.bk, let bv = w.bv { add(q, bq); add(k, bk); add(v, bv) }
+                if let qn = w.qNorm, let kn = w.kNorm {
+                    for h in 0..<c.headCount { rmsNorm(q + h * c.headDim, q + h * c.headDim, qn, c.headDim, c.normEps) }
+                    for h in 0..<c.kvHeadCount { rmsNorm(k + h * c.headDim, k + h * c.headDim, kn, c.headDim, c.normEps) }
+                }
+                s.rotate(q, heads: c.headCount, token: i, local: local, config: c)
+                s.rotate(k, heads: c.kvHeadCount, token: i, local: local, config: c)
+                pk_f32_to_f16_row(k, cache.key(layer: l, pos: pos0 + i), Int32(c.kvDim))
+                pk_f32_to_f16_row(v, cache.value(layer: l, pos: pos0 + i), Int32(c.kvDim))
             }
             trace("Qcur-\(l)", s.q, b * c.qDim)
             trace("Kcur-\(l)", s.k, b * c.kvDim)
             trace("Vcur-\(l)", s.v, b * c.kvDim)
-            // append k, v to the cache
-            for i in 0..<b {
-                pk_f32_to_f16_row(s.k + i * c.kvDim, cache.key(layer: l, pos: pos0 + i), Int32(c.kvDim))
-                pk_f32_to_f16_row(s.v + i * c.kvDim, cache.value(layer: l, pos: pos0 + i), Int32(c.kvDim))
-            }
             // causal self-attention over the cache (sliding window on local layers)
             attention(layer: l, cache: cache, pos0: pos0, count: b, window: local ? c.slidingWindow : 0)
-            // output projection, post-norm (gemma3), residual
             trace("kqv_out-\(l)", s.att, b * c.qDim)
-            matmuls(input: s.att, count: b, [(w.wo, s.xb)])
-            for i in 0..<b {
-                if let pn = w.postAttnNorm { rmsNorm(s.xb + i * dim, s.xb + i * dim, pn, dim, c.normEps) }
-                VectorMath.add(s.xb + i * dim, into: s.x + i * dim, count: dim)
+            // output projection
+            eachToken(b) { i in act.quantize(s.att + i * c.qDim, vector: i, count: c.qDim, formats: plan.wo.formats) }
+            pool.run(chunks: plan.wo.chunks.count) { ch, _ in plan.wo.run(chunk: ch, count: b, act, input: s.att) }
+            // post-norm (gemma3), residual, ffn rmsnorm
+            eachToken(b) { i in
+                let xb = s.xb + i * dim, x = s.x + i * dim
+                if let pn = w.postAttnNorm { rmsNorm(xb, xb, pn, dim, c.normEps) }
+                VectorMath.add(xb, into: x, count: dim)
+                rmsNorm(xb, x, w.ffnNorm, dim, c.normEps)
+                act.quantize(xb, vector: i, count: dim, formats: plan.gateUp.formats)
             }
-            // ffn rmsnorm
-            for i in 0..<b { rmsNorm(s.xb + i * dim, s.x + i * dim, w.ffnNorm, dim, c.normEps) }
-            // gated ffn: down(act(gate(x)) * up(x))
-            matmuls(input: s.xb, count: b, [(w.gate, s.hb), (w.up, s.hb2)])
             trace("ffn_norm-\(l)", s.xb, b * dim)
-            gatedActivation(s.hb, s.hb2, b * c.ffnDim, c.architecture.activation)
+            // gated ffn: down(act(gate(x)) * up(x)); one dispatch computes gate and up rows,
+            // the activation and its quantization for down, chunk by chunk
+            let gate = plan.gateUp.parts[0].w, up = plan.gateUp.parts[1].w
+            let (gateIn, gateStride) = act.input(for: gate, floats: s.xb)
+            let (upIn, upStride) = act.input(for: up, floats: s.xb)
+            pool.run(chunks: plan.gateUp.chunks.count) { ch, _ in
+                let r = plan.gateUp.chunks[ch]
+                pk_matmat(gate.kernelType, gate.base, gate.rowBytes, Int32(gate.cols), Int32(r.lo), Int32(r.hi),
+                          gateIn, gateStride, Int32(b), s.hb, gate.rows)
+                pk_matmat(up.kernelType, up.base, up.rowBytes, Int32(up.cols), Int32(r.lo), Int32(r.hi),
+                          upIn, upStride, Int32(b), s.hb2, up.rows)
+                for i in 0..<b {
+                    let h = s.hb + i * c.ffnDim
+                    gatedActivation(h + r.lo, s.hb2 + i * c.ffnDim + r.lo, r.hi - r.lo, c.architecture.activation)
+                    hidden.quantize(h, vector: i, range: r.lo, r.hi, for: w.down)
+                }
+            }
             trace("ffn_act-\(l)", s.hb, b * c.ffnDim)
-            matmuls(input: s.hb, count: b, [(w.down, s.xb)])
-            for i in 0..<b {
-                if let pn = w.postFfnNorm { rmsNorm(s.xb + i * dim, s.xb + i * dim, pn, dim, c.normEps) }
-                VectorMath.add(s.xb + i * dim, into: s.x + i * dim, count: dim)
+            pool.run(chunks: plan.down.chunks.count) { ch, _ in plan.down.run(chunk: ch, count: b, hidden, input: s.hb) }
+            // post-norm (gemma3), residual
+            eachToken(b) { i in
+                let xb = s.xb + i * dim
+                if let pn = w.postFfnNorm { rmsNorm(xb, xb, pn, dim, c.normEps) }
+                VectorMath.add(xb, into: s.x + i * dim, count: dim)
             }
             trace("l_out-\(l)", s.x, b * dim)
         }
@@ -132,39 +157,9 @@ public final class Transformer: @unchecked Sendable {
         // final rmsnorm of the last token, then the output head
         rmsNorm(s.xb, s.x + (b - 1) * dim, weights.outputNorm, dim, c.normEps)
         trace("result_norm", s.xb, dim)
-        matmuls(input: s.xb, count: 1, [(weights.output, s.logits)])
+        act.quantize(s.xb, vector: 0, count: dim, formats: head.formats)
+        pool.run(chunks: head.chunks.count) { ch, _ in head.run(chunk: ch, count: 1, act, input: s.xb) }
         trace("result_output", s.logits, c.vocabSize)
-    }
-
-    /// out_j = input_j · Wᵀ for each (W, out) pair; inputs (count, W.cols), outputs (count, W.rows).
-    /// The inputs are quantized once per activation format; rows are split across threads.
-    private func matmuls(input: UnsafeMutablePointer<Float>, count: Int, _ pairs: [(WeightMatrix, UnsafeMutablePointer<Float>)]) {
-        var quantized: [Int32: UnsafeMutableRawPointer] = [:]
-        for (w, out) in pairs {
-            let format = pk_act_format(w.kernelType)
-            let xq: UnsafeRawPointer
-            let stride: Int
-            if format == Int32(PK_ACT_F32.rawValue) {
-                xq = UnsafeRawPointer(input)
-                stride = w.cols * MemoryLayout<Float>.size
-            } else {
-                stride = pk_act_bytes(w.kernelType, Int32(w.cols))
-                if let q = quantized[format] {
-                    xq = UnsafeRawPointer(q)
-                } else {
-                    let q = s.activations(format: Int(format))
-                    for j in 0..<count {
-                        pk_quantize_act(w.kernelType, input + j * w.cols, q + j * stride, Int32(w.cols))
-                    }
-                    quantized[format] = q
-                    xq = UnsafeRawPointer(q)
-                }
-            }
-            pool.parallelFor(w.rows) { rows in
-                pk_matmat(w.kernelType, w.base, w.rowBytes, Int32(w.cols), Int32(rows.lowerBound), Int32(rows.upperBound),
-                          xq, stride, Int32(count), out, w.rows)
-            }
-        }
     }
 
     /// att (b, qDim): for token i and head h, softmax(q·Kᵀ / √headDim) · V over
@@ -189,6 +184,24 @@ public final class Transformer: @unchecked Sendable {
     }
 }
 
+/// How one layer's products are cut into pool chunks (fixed per model and thread count).
+struct LayerPlan {
+    let qkv, wo, gateUp, down: FusedProjection
+
+    init(_ w: LayerWeights, _ s: Scratch, threads: Int) {
+        let target = threads > 1 ? 4 * threads : 1
+        qkv = FusedProjection([.init(w: w.wq, out: s.q), .init(w: w.wk, out: s.k), .init(w: w.wv, out: s.v)], target: target)
+        wo = FusedProjection([.init(w: w.wo, out: s.xb)], target: target)
+        // gate and up: chunks of whole activation blocks of down's input (and of 16, the
+        // SwiGLU vector width), so each chunk can finish its part of the activation
+        let format = Int(pk_act_format(w.down.kernelType))
+        let block = format == Int(PK_ACT_Q8_256.rawValue) ? 256 : format == Int(PK_ACT_Q8_32.rawValue) ? 32 : 16
+        gateUp = FusedProjection(pairedRows: .init(w: w.gate, out: s.hb), .init(w: w.up, out: s.hb2),
+                                 target: target, rowMultiple: block)
+        down = FusedProjection([.init(w: w.down, out: s.xb)], target: target)
+    }
+}
+
 /// Buffers allocated once per Transformer; nothing is allocated inside `forward`.
 final class Scratch {
     let batch: Int, context: Int
@@ -197,7 +210,9 @@ final class Scratch {
     let q16, acc16: UnsafeMutablePointer<UInt16>
     /// cos/sin per (token, pair) for the global and the local RoPE base: (batch, ropeDim/2).
     let cosGlobal, sinGlobal, cosLocal, sinLocal: UnsafeMutablePointer<Float>
-    private var activationBuffers: [UnsafeMutableRawPointer] = []
+    /// Quantized inputs of the products; `hiddenAct` holds down's input, written while
+    /// gate and up still read `act`.
+    let act, hiddenAct: ActivationBuffers
     private var all: [UnsafeMutablePointer<Float>] = []
 
     init(config c: ModelConfig, batch: Int, context: Int, participants: Int) {
@@ -221,22 +236,17 @@ final class Scratch {
         cosGlobal = alloc(batch * half); sinGlobal = alloc(batch * half)
         cosLocal = alloc(batch * half); sinLocal = alloc(batch * half)
         all = [x, xb, q, k, v, att, hb, hb2, logits, cosGlobal, sinGlobal, cosLocal, sinLocal]
-        // One buffer per activation format, sized for the widest input.
-        let widest = Int32(max(c.dim, c.qDim, c.ffnDim))
-        for type in [Int32(GGMLType.f32.rawValue), Int32(GGMLType.q8_0.rawValue), Int32(GGMLType.q4_K.rawValue)] {
-            let bytes = batch * pk_act_bytes(type, widest + (256 - widest % 256) % 256)
-            activationBuffers.append(.allocate(byteCount: max(64, bytes), alignment: 64))
-        }
+        act = ActivationBuffers(batch: batch, widest: max(c.dim, c.qDim))
+        hiddenAct = ActivationBuffers(batch: batch, widest: c.ffnDim)
     }
 
     deinit {
         for p in all { p.deallocate() }
         q16.deallocate()
         acc16.deallocate()
-        for p in activationBuffers { p.deallocate() }
+        act.deallocate()
+        hiddenAct.deallocate()
     }
-
-    func activations(format: Int) -> UnsafeMutableRawPointer { activationBuffers[min(format, activationBuffers.count - 1)] }
 
     /// Fills the cos/sin tables for positions pos0…pos0+count−1:
     /// θ = pos · base^(−2i/ropeDim) for pair i.
