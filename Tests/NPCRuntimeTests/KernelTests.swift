@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Kernels
 import Testing
 @testable import NPCRuntime
@@ -363,6 +366,42 @@ enum ReferenceActivations {
     }
 
     /// (d) pk_matmat equals pk_matvec per vector, bit for bit, at every level.
+    /// Inputs for the gated activations: the range the FFN sees, the ±10 GELU cut-offs,
+    /// values past expf's range, and a length that is not a multiple of 16 (the SwiGLU tail).
+    static func gluInputs() -> (x: [Float], g: [Float]) {
+        var rng = SplitMix64(seed: 5)
+        var x = (0..<1003).map { _ in (rng.nextFloat() * 2 - 1) * 14 }
+        x[0..<8] = [-10, 10, -10.000001, 9.999999, -100, 100, 0, -0]
+        let g = (0..<x.count).map { _ in rng.nextFloat() * 4 - 2 }
+        return (x, g)
+    }
+
+    @Test func gatedActivationsMatchTheirDefinitionOnEveryLevel() {
+        let (x, g) = Self.gluInputs()
+        var silu = [Float](repeating: 0, count: x.count), gelu = silu
+        pk_swiglu(x, g, &silu, Int32(x.count))
+        pk_geglu(x, g, &gelu, Int32(x.count))
+        for i in 0..<x.count {
+            // ggml's vector expf is within 1.5 ulp of expf: a relative 1e-6 after the division
+            let exact = x[i] / (1 + expf(-x[i])) * g[i]
+            #expect(abs(silu[i] - exact) <= 1e-6 * max(abs(exact), 1e-30), "silu at \(x[i])")
+            let h = Float(Float16(x[i]))
+            let inner: Float = 0.797_884_56 * h * (1 + 0.044_715 * h * h)
+            let table = Float(Float16(0.5 * h * (1 + tanhf(inner))))
+            let expected: Float = x[i] <= -10 ? 0 : x[i] >= 10 ? x[i] * g[i] : table * g[i]
+            #expect(abs(gelu[i] - expected) <= abs(expected) * 1e-3, "gelu at \(x[i])")
+        }
+        // the last n % 16 values use libm's expf exactly, as ggml's scalar tail does
+        for i in x.count - x.count % 16..<x.count { #expect(silu[i] == x[i] / (1 + expf(-x[i])) * g[i]) }
+        atEachLevel { level in
+            var s = [Float](repeating: 0, count: x.count), e = s
+            pk_swiglu(x, g, &s, Int32(x.count))
+            pk_geglu(x, g, &e, Int32(x.count))
+            #expect(s.map(\.bitPattern) == silu.map(\.bitPattern), "swiglu level \(level)")
+            #expect(e.map(\.bitPattern) == gelu.map(\.bitPattern), "geglu level \(level)")
+        }
+    }
+
     @Test(arguments: KernelType.all) func matmatEqualsMatvec(_ t: KernelType) {
         var rng = SplitMix64(seed: 400 + UInt64(t.type.rawValue))
         let rows = 7, vectors = 9, rowBytes = t.type.byteCount(elements: t.n)!

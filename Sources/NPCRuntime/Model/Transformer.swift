@@ -73,13 +73,13 @@ public final class Transformer: @unchecked Sendable {
         let c = config, b = tokens.count, pos0 = cache.count
         let dim = c.dim, act = s.act, hidden = s.hiddenAct
 
-        // token embeddings (× sqrt(dim) for gemma)
-        for (i, t) in tokens.enumerated() {
-            weights.embedding.dequantizeRow(Int(t), into: s.x + i * dim)
+        // token embeddings (× sqrt(dim) for gemma), RoPE angles of each position
+        eachToken(b) { i in
+            weights.embedding.dequantizeRow(Int(tokens[tokens.startIndex + i]), into: s.x + i * dim)
             if c.architecture.scaleEmbedding { VectorMath.scale(s.x + i * dim, count: dim, by: Float(dim).squareRoot()) }
+            s.prepareRope(token: i, position: pos0 + i)
         }
         trace("inp_scaled", s.x, b * dim)
-        s.prepareRope(config: c, pos0: pos0, count: b)
 
         for (l, w) in weights.layers.enumerated() {
             let plan = plans[l]
@@ -210,6 +210,8 @@ final class Scratch {
     let q16, acc16: UnsafeMutablePointer<UInt16>
     /// cos/sin per (token, pair) for the global and the local RoPE base: (batch, ropeDim/2).
     let cosGlobal, sinGlobal, cosLocal, sinLocal: UnsafeMutablePointer<Float>
+    /// base^(−2p/ropeDim) per pair p for each base (empty when the model has no local base).
+    let inverseGlobal, inverseLocal: [Double]
     /// Quantized inputs of the products; `hiddenAct` holds down's input, written while
     /// gate and up still read `act`.
     let act, hiddenAct: ActivationBuffers
@@ -235,6 +237,11 @@ final class Scratch {
         let half = c.ropeDim / 2
         cosGlobal = alloc(batch * half); sinGlobal = alloc(batch * half)
         cosLocal = alloc(batch * half); sinLocal = alloc(batch * half)
+        func inverse(_ base: Float) -> [Double] {
+            base > 0 ? (0..<half).map { pow(Double(base), -2 * Double($0) / Double(c.ropeDim)) } : []
+        }
+        inverseGlobal = inverse(c.ropeBase)
+        inverseLocal = inverse(c.architecture.localRopeBase)
         all = [x, xb, q, k, v, att, hb, hb2, logits, cosGlobal, sinGlobal, cosLocal, sinLocal]
         act = ActivationBuffers(batch: batch, widest: max(c.dim, c.qDim))
         hiddenAct = ActivationBuffers(batch: batch, widest: c.ffnDim)
@@ -248,22 +255,18 @@ final class Scratch {
         hiddenAct.deallocate()
     }
 
-    /// Fills the cos/sin tables for positions pos0…pos0+count−1:
-    /// θ = pos · base^(−2i/ropeDim) for pair i.
-    func prepareRope(config c: ModelConfig, pos0: Int, count: Int) {
-        let half = c.ropeDim / 2
-        let bases: [(Float, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)] =
-            [(c.ropeBase, cosGlobal, sinGlobal), (c.architecture.localRopeBase, cosLocal, sinLocal)]
-        for (base, cosT, sinT) in bases where base > 0 {
-            for i in 0..<count {
-                let pos = Double(pos0 + i)
-                for p in 0..<half {
-                    let theta = pos * pow(Double(base), -2 * Double(p) / Double(c.ropeDim))
-                    cosT[i * half + p] = Float(cos(theta))
-                    sinT[i * half + p] = Float(sin(theta))
-                }
+    /// Fills token i's cos/sin tables for its position: θ = pos · base^(−2p/ropeDim) for pair p.
+    func prepareRope(token i: Int, position: Int) {
+        let pos = Double(position)
+        func fill(_ inverse: [Double], _ cosT: UnsafeMutablePointer<Float>, _ sinT: UnsafeMutablePointer<Float>) {
+            for (p, f) in inverse.enumerated() {
+                let theta = pos * f
+                cosT[i * inverse.count + p] = Float(cos(theta))
+                sinT[i * inverse.count + p] = Float(sin(theta))
             }
         }
+        fill(inverseGlobal, cosGlobal, sinGlobal)
+        fill(inverseLocal, cosLocal, sinLocal)
     }
 
     /// Rotates each head of one token's q or k in place (adjacent pairs or half split).
