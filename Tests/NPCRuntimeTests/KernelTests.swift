@@ -154,7 +154,7 @@ enum ReferenceActivations {
 }
 
 @Suite(.serialized) struct KernelTests {
-    static let levels = Array(0...Int32(pk_cpu_level()))
+    static let levels = Array(0...pk_detected_cpu_level())
 
     /// Runs body at every CPU level this machine has, then returns to the detected one.
     func atEachLevel(_ body: (Int32) -> Void) {
@@ -399,6 +399,43 @@ enum ReferenceActivations {
             pk_geglu(x, g, &e, Int32(x.count))
             #expect(s.map(\.bitPattern) == silu.map(\.bitPattern), "swiglu level \(level)")
             #expect(e.map(\.bitPattern) == gelu.map(\.bitPattern), "geglu level \(level)")
+        }
+    }
+
+    /// Head sizes: whole 16-lane steps (the real models' 64 and 256), a half step, an 8-lane tail.
+    @Test(arguments: [64, 256, 40, 20]) func attentionMatchesSoftmaxAndAgreesAcrossLevels(d: Int) {
+        var rng = SplitMix64(seed: UInt64(d))
+        let heads = 3, positions = 37, stride = d + 8
+        let q = (0..<heads * d).map { _ in (rng.nextFloat() * 2 - 1) * 2 }
+        let k = (0..<positions * stride).map { _ in Float16((rng.nextFloat() * 2 - 1) * 2).bitPattern }
+        let v = (0..<positions * stride).map { _ in Float16(rng.nextFloat() * 2 - 1).bitPattern }
+        let scale = 1 / Float(d).squareRoot()
+        var scratch = [Float](repeating: 0, count: Int(pk_attention_scratch_floats(Int32(positions))))
+        func run(_ n: Int, heads h: Int, first: Int) -> [Float] {
+            var out = [Float](repeating: .nan, count: h * d)
+            q.withUnsafeBufferPointer { qp in
+                pk_attention_f16(qp.baseAddress! + first * d, Int32(h), k, v, stride, Int32(n), Int32(d), scale, &scratch, &out)
+            }
+            return out
+        }
+        for n in [1, 2, 5, positions] {
+            let together = run(n, heads: heads, first: 0)
+            // one head at a time gives the same bits as heads interleaved
+            let alone = (0..<heads).flatMap { run(n, heads: 1, first: $0) }
+            #expect(together.map(\.bitPattern) == alone.map(\.bitPattern), "d \(d) n \(n)")
+            // a float softmax: fp16 q and accumulator leave about 1e-3 of the values' scale
+            for h in 0..<heads {
+                let qh = q[h * d..<(h + 1) * d].map { Float(Float16($0)) }
+                let scores = (0..<n).map { j in (0..<d).reduce(Float(0)) { $0 + qh[$1] * Float(Float16(bitPattern: k[j * stride + $1])) } * scale }
+                let m = scores.max()!, e = scores.map { expf($0 - m) }, sum = e.reduce(0, +)
+                for i in 0..<d {
+                    let expected = (0..<n).reduce(Float(0)) { $0 + e[$1] / sum * Float(Float16(bitPattern: v[$1 * stride + i])) }
+                    #expect(abs(together[h * d + i] - expected) <= 4e-3, "d \(d) n \(n) head \(h) lane \(i)")
+                }
+            }
+            atEachLevel { level in
+                #expect(run(n, heads: heads, first: 0).map(\.bitPattern) == together.map(\.bitPattern), "d \(d) n \(n) level \(level)")
+            }
         }
     }
 

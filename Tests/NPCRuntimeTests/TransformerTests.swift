@@ -79,7 +79,7 @@ import Testing
         let bits = { (runs: [[Float]]) in runs.map { $0.map(\.bitPattern) } }
         let detected = bits(try Self.run(m, threads: 2))
         defer { pk_set_cpu_level(-1) }
-        for level in 0..<pk_cpu_level() {
+        for level in 0..<pk_detected_cpu_level() {
             pk_set_cpu_level(level)
             let other = bits(try Self.run(m, threads: 2))
             #expect(other == detected, "\(m): level \(String(cString: pk_cpu_level_name(level)))")

@@ -17,6 +17,8 @@ enum pk_cpu_level { PK_CPU_SCALAR = 0, PK_CPU_AVX2 = 1, PK_CPU_AVX512VNNI = 2 };
 
 // The instruction set the kernels use on this CPU (decided once, by CPUID).
 int pk_cpu_level(void);
+// The level CPUID allows, whatever pk_set_cpu_level forced.
+int pk_detected_cpu_level(void);
 // Force a level (tests and benchmarks compare paths); a level the CPU lacks is clamped
 // down, a negative level returns to the detected one. Results do not depend on it.
 void pk_set_cpu_level(int level);

@@ -163,23 +163,24 @@ public final class Transformer: @unchecked Sendable {
     }
 
     /// att (b, qDim): for token i and head h, softmax(q·Kᵀ / √headDim) · V over
-    /// positions max(0, p − window + 1)…p, p = pos0 + i. One (token, head) pair per chunk.
+    /// positions max(0, p − window + 1)…p, p = pos0 + i. A chunk is one token and up to
+    /// two query heads that share a key/value head (the kernel interleaves them).
     private func attention(layer l: Int, cache: KVCache, pos0: Int, count b: Int, window: Int) {
         let c = config
         let headDim = c.headDim, perKV = c.headCount / c.kvHeadCount
+        let groupsPerKV = (perKV + 1) / 2
         let scaleQK = 1 / Float(headDim).squareRoot()
-        let tasks = b * c.headCount
-        pool.run(chunks: tasks) { task, thread in
-            let i = task / c.headCount, h = task % c.headCount
+        pool.run(chunks: b * c.kvHeadCount * groupsPerKV) { task, thread in
+            let i = task / (c.kvHeadCount * groupsPerKV), rest = task % (c.kvHeadCount * groupsPerKV)
+            let kv = rest / groupsPerKV, h = kv * perKV + 2 * (rest % groupsPerKV)
+            let heads = min(2, (kv + 1) * perKV - h)
             let p = pos0 + i
             let lo = window > 0 ? max(0, p - window + 1) : 0
-            // q in fp16, as the peer converts it to the cache's type
-            let q = s.q16 + thread * headDim
-            pk_f32_to_f16_row(s.q + i * c.qDim + h * headDim, q, Int32(headDim))
-            let kvOffset = (h / perKV) * headDim
-            pk_attention_f16(q, cache.key(layer: l, pos: lo) + kvOffset, cache.value(layer: l, pos: lo) + kvOffset,
+            let offset = kv * headDim
+            pk_attention_f16(s.q + i * c.qDim + h * headDim, Int32(heads),
+                             cache.key(layer: l, pos: lo) + offset, cache.value(layer: l, pos: lo) + offset,
                              cache.kvDim, Int32(p - lo + 1), Int32(headDim), scaleQK,
-                             s.acc16 + thread * headDim, s.att + i * c.qDim + h * headDim)
+                             s.attentionScratch + thread * s.attentionScratchStride, s.att + i * c.qDim + h * headDim)
         }
     }
 }
@@ -206,8 +207,9 @@ struct LayerPlan {
 final class Scratch {
     let batch: Int, context: Int
     let x, xb, q, k, v, att, hb, hb2, logits: UnsafeMutablePointer<Float>
-    /// One fp16 query head and value accumulator per pool thread.
-    let q16, acc16: UnsafeMutablePointer<UInt16>
+    /// Attention scratch per pool thread (scores and softmax factors for `context` positions).
+    let attentionScratch: UnsafeMutablePointer<Float>
+    let attentionScratchStride: Int
     /// cos/sin per (token, pair) for the global and the local RoPE base: (batch, ropeDim/2).
     let cosGlobal, sinGlobal, cosLocal, sinLocal: UnsafeMutablePointer<Float>
     /// base^(−2p/ropeDim) per pair p for each base (empty when the model has no local base).
@@ -230,10 +232,8 @@ final class Scratch {
         k = alloc(batch * c.kvDim); v = alloc(batch * c.kvDim)
         hb = alloc(batch * c.ffnDim); hb2 = alloc(batch * c.ffnDim)
         logits = alloc(c.vocabSize)
-        q16 = .allocate(capacity: participants * c.headDim)
-        q16.initialize(repeating: 0, count: participants * c.headDim)
-        acc16 = .allocate(capacity: participants * c.headDim)
-        acc16.initialize(repeating: 0, count: participants * c.headDim)
+        attentionScratchStride = Int(pk_attention_scratch_floats(Int32(context)))
+        attentionScratch = alloc(participants * attentionScratchStride)
         let half = c.ropeDim / 2
         cosGlobal = alloc(batch * half); sinGlobal = alloc(batch * half)
         cosLocal = alloc(batch * half); sinLocal = alloc(batch * half)
@@ -242,15 +242,13 @@ final class Scratch {
         }
         inverseGlobal = inverse(c.ropeBase)
         inverseLocal = inverse(c.architecture.localRopeBase)
-        all = [x, xb, q, k, v, att, hb, hb2, logits, cosGlobal, sinGlobal, cosLocal, sinLocal]
+        all = [x, xb, q, k, v, att, hb, hb2, logits, cosGlobal, sinGlobal, cosLocal, sinLocal, attentionScratch]
         act = ActivationBuffers(batch: batch, widest: max(c.dim, c.qDim))
         hiddenAct = ActivationBuffers(batch: batch, widest: c.ffnDim)
     }
 
     deinit {
         for p in all { p.deallocate() }
-        q16.deallocate()
-        acc16.deallocate()
         act.deallocate()
         hiddenAct.deallocate()
     }
