@@ -20,12 +20,17 @@ static int detect(void) {
     return PK_CPU_SCALAR;
 }
 
-int pk_cpu_level(void) {
+int pk_detected_cpu_level(void) {
     int d = atomic_load_explicit(&detected, memory_order_relaxed);
     if (d < 0) {
         d = detect();
         atomic_store_explicit(&detected, d, memory_order_relaxed);
     }
+    return d;
+}
+
+int pk_cpu_level(void) {
+    const int d = pk_detected_cpu_level();
     const int f = atomic_load_explicit(&forced, memory_order_relaxed);
     return f >= 0 && f < d ? f : d;
 }

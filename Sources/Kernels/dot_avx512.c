@@ -161,6 +161,158 @@ DEFINE_BLOCK32(dot_q5_0, PK_Q5_0, 22, 0, 0)
 DEFINE_BLOCK32(dot_q5_1, PK_Q5_1, 24, 1, 0)
 DEFINE_BLOCK32(dot_q8_0, PK_Q8_0, 34, 0, 1)
 
+// ---- 32-element blocks against many vectors (prefill) ----
+//
+// The same canonical arithmetic as dot_block32, reorganized for many activation vectors:
+// the per-vector work on each block pair shrinks to one dpbusd, one conversion and the
+// canonical multiplies and add. Everything that depends only on the activations is
+// expanded once per segment of block pairs and group of vectors: the pair's 64 quants
+// in one run, -offset·Σx per 4-lane group (the accumulator dpbusd starts from, so the
+// weights can stay unsigned: Q8_0 is shifted by 128 to u = w + 128), and the pair's two
+// scales spread over the lanes they multiply. Products and sums are the same exact
+// integers and the same float operations in the same order as the single-vector path.
+
+#define MM_VECTORS 8      // vectors per group (accumulators stay in registers)
+#define MM_PAIRS 16       // block pairs per expanded segment (24 KB: stays in L1)
+#define MM_ROWS 16        // rows per tile (their accumulators live on the stack between segments)
+
+typedef struct { int8_t qs[64]; int32_t negoff[16]; float dx[16]; } mm_pair;
+
+INLINE AVX512 void mm_expand(int offset, int has_min, const uint8_t *xq, size_t xs, int nv, int k0, int k1,
+                             mm_pair *e, __m128 *ds) {
+    for (int k = k0; k < k1; k++) {
+        for (int v = 0; v < nv; v++) {
+            const pk_q8_32 *x = (const pk_q8_32 *)(xq + (size_t)v * xs) + 2 * k;
+            mm_pair *m = &e[(k - k0) * MM_VECTORS + v];
+            const __m512i q = join256(_mm256_loadu_si256((const __m256i *)x[0].qs), _mm256_loadu_si256((const __m256i *)x[1].qs));
+            _mm512_store_si512((void *)m->qs, q);
+            if (offset)
+                _mm512_store_si512((void *)m->negoff, _mm512_sub_epi32(_mm512_setzero_si512(),
+                                                                       _mm512_dpbusd_epi32(_mm512_setzero_si512(), bytes512(offset), q)));
+            _mm512_store_ps(m->dx, _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_set1_ps(x[0].d)), _mm256_castps_pd(_mm256_set1_ps(x[1].d)), 1)));
+            if (has_min) ds[(k - k0) * MM_VECTORS + v] = pk_simd_pair_ds(&x[0], &x[1]);
+        }
+    }
+}
+
+// Rows r0..r1 of one tile against NV expanded vectors over pairs k0..k1.
+INLINE AVX512 void mm_rows(int type, size_t bb, int has_min, int offset, const uint8_t *w, size_t rb, int r0, int r1,
+                           int k0, int k1, const mm_pair *e, const __m128 *ds, __m512 (*acc)[MM_VECTORS],
+                           __m128 (*accm)[MM_VECTORS], const int NV) {
+    const __m512i spread = _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0);
+    for (int r = r0; r < r1; r++) {
+        const uint8_t *row = w + (size_t)r * rb;
+        __m512 a[MM_VECTORS];
+        __m128 am[MM_VECTORS];
+        for (int v = 0; v < NV; v++) { a[v] = acc[r - r0][v]; if (has_min) am[v] = accm[r - r0][v]; }
+        for (int k = k0; k < k1; k++) {
+            const uint8_t *ba = row + (size_t)(2 * k) * bb, *bb1 = ba + bb;
+            const __m128 dm = pk_simd_pair_dm(has_min, ba, bb1);
+            const __m512 dw = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(dm));
+            __m512i u = pair_weights(type, ba, bb1);
+            if (type == PK_Q8_0) u = _mm512_xor_si512(u, bytes512(0x80));
+            const mm_pair *m = &e[(k - k0) * MM_VECTORS];
+            for (int v = 0; v < NV; v++) {
+                const __m512i start = offset ? _mm512_load_si512((const void *)m[v].negoff) : _mm512_setzero_si512();
+                const __m512i p = _mm512_dpbusd_epi32(start, u, _mm512_load_si512((const void *)m[v].qs));
+                const __m512 D = _mm512_mul_ps(dw, _mm512_load_ps(m[v].dx));
+                a[v] = _mm512_add_ps(a[v], _mm512_mul_ps(D, _mm512_cvtepi32_ps(p)));
+                if (has_min) am[v] = _mm_add_ps(am[v], _mm_mul_ps(dm, ds[(k - k0) * MM_VECTORS + v]));
+            }
+        }
+        for (int v = 0; v < NV; v++) { acc[r - r0][v] = a[v]; if (has_min) accm[r - r0][v] = am[v]; }
+    }
+}
+
+INLINE AVX512 void matmat_block32(int type, size_t bb, int has_min, int offset, const uint8_t *w, size_t rb, int nb,
+                                  int r0, int r1, const uint8_t *xq, size_t xs, int n_vec, float *y, size_t ys) {
+    const int is_signed = type == PK_Q8_0, pairs = nb / 2;
+    mm_pair e[MM_PAIRS * MM_VECTORS] __attribute__((aligned(64)));
+    __m128 ds[MM_PAIRS * MM_VECTORS];
+    __m512 acc[MM_ROWS][MM_VECTORS];
+    __m128 accm[MM_ROWS][MM_VECTORS];
+    for (int t0 = r0; t0 < r1; t0 += MM_ROWS) {
+        const int t1 = r1 - t0 < MM_ROWS ? r1 : t0 + MM_ROWS;
+        for (int v0 = 0; v0 < n_vec; v0 += MM_VECTORS) {
+            const int nv = n_vec - v0 < MM_VECTORS ? n_vec - v0 : MM_VECTORS;
+            const uint8_t *x0 = xq + (size_t)v0 * xs;
+            for (int r = 0; r < t1 - t0; r++)
+                for (int v = 0; v < nv; v++) { acc[r][v] = _mm512_setzero_ps(); accm[r][v] = _mm_setzero_ps(); }
+            for (int k0 = 0; k0 < pairs; k0 += MM_PAIRS) {
+                const int k1 = pairs - k0 < MM_PAIRS ? pairs : k0 + MM_PAIRS;
+                mm_expand(offset, has_min, x0, xs, nv, k0, k1, e, ds);
+                switch (nv) {
+                case 1: mm_rows(type, bb, has_min, offset, w, rb, t0, t1, k0, k1, e, ds, acc, accm, 1); break;
+                case 2: mm_rows(type, bb, has_min, offset, w, rb, t0, t1, k0, k1, e, ds, acc, accm, 2); break;
+                case 3: mm_rows(type, bb, has_min, offset, w, rb, t0, t1, k0, k1, e, ds, acc, accm, 3); break;
+                case 4: mm_rows(type, bb, has_min, offset, w, rb, t0, t1, k0, k1, e, ds, acc, accm, 4); break;
+                case 5: mm_rows(type, bb, has_min, offset, w, rb, t0, t1, k0, k1, e, ds, acc, accm, 5); break;
+                case 6: mm_rows(type, bb, has_min, offset, w, rb, t0, t1, k0, k1, e, ds, acc, accm, 6); break;
+                case 7: mm_rows(type, bb, has_min, offset, w, rb, t0, t1, k0, k1, e, ds, acc, accm, 7); break;
+                default: mm_rows(type, bb, has_min, offset, w, rb, t0, t1, k0, k1, e, ds, acc, accm, 8); break;
+                }
+            }
+            // the odd last block and the canonical reduction, as dot_block32 ends
+            for (int r = t0; r < t1; r++) {
+                const uint8_t *row = w + (size_t)r * rb;
+                float tail_m = 0.0f, tail_d = 0.0f;
+                __m256i tail_w = _mm256_setzero_si256();
+                if (nb & 1) {
+                    const uint8_t *ba = row + (size_t)(nb - 1) * bb;
+                    tail_w = single_weights(type, ba);
+                    uint16_t h[2];
+                    memcpy(h, ba, has_min ? 4 : 2);
+                    tail_d = pk_simd_half(h[0]);
+                    if (has_min) tail_m = pk_simd_half(h[1]);
+                }
+                for (int v = 0; v < nv; v++) {
+                    __m512 a = acc[r - t0][v];
+                    const __m128 am = accm[r - t0][v];
+                    float m0 = _mm_cvtss_f32(_mm_movehdup_ps(am)), m1 = _mm_cvtss_f32(_mm_shuffle_ps(am, am, 3));
+                    if (nb & 1) {
+                        const pk_q8_32 *x = (const pk_q8_32 *)(x0 + (size_t)v * xs) + (nb - 1);
+                        __m256i xv = _mm256_loadu_si256((const __m256i *)x->qs);
+                        if (is_signed) xv = _mm256_sign_epi8(xv, tail_w);
+                        const __m256i uw = is_signed ? _mm256_abs_epi8(tail_w) : tail_w;
+                        __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), uw, xv);
+                        if (offset && !is_signed)
+                            p = _mm256_sub_epi32(p, _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8((char)offset), xv));
+                        const __m256 t = _mm256_mul_ps(_mm256_set1_ps(tail_d * x->d), _mm256_cvtepi32_ps(p));
+                        a = _mm512_mask_add_ps(a, 0x00ff, a, _mm512_zextps256_ps512(t));
+                        if (has_min) m0 = m0 + tail_m * x->s;
+                    }
+                    const float sum = reduce16(a);
+                    y[(size_t)(v0 + v) * ys + r] = has_min ? sum + (m0 + m1) : sum;
+                }
+            }
+        }
+    }
+}
+
+#define DEFINE_MATMAT32(name, type, bytes, has_min, offset)                                                 \
+    AVX512 __attribute__((noinline)) static void name(const uint8_t *w, size_t rb, int nb, int r0, int r1,     \
+                                                      const uint8_t *xq, size_t xs, int n_vec, float *y, size_t ys) { \
+        matmat_block32(type, bytes, has_min, offset, w, rb, nb, r0, r1, xq, xs, n_vec, y, ys);                \
+    }
+DEFINE_MATMAT32(matmat_q4_0, PK_Q4_0, 18, 0, 8)
+DEFINE_MATMAT32(matmat_q4_1, PK_Q4_1, 20, 1, 0)
+DEFINE_MATMAT32(matmat_q5_0, PK_Q5_0, 22, 0, 16)
+DEFINE_MATMAT32(matmat_q5_1, PK_Q5_1, 24, 1, 0)
+DEFINE_MATMAT32(matmat_q8_0, PK_Q8_0, 34, 0, 128)
+
+int pk_matmat32_avx512(int type, const void *w, size_t rb, int n, int r0, int r1, const void *xq, size_t xs, int n_vec,
+                       float *y, size_t ys) {
+    const int nb = n / 32;
+    switch (type) {
+    case PK_Q4_0: matmat_q4_0(w, rb, nb, r0, r1, xq, xs, n_vec, y, ys); return 1;
+    case PK_Q4_1: matmat_q4_1(w, rb, nb, r0, r1, xq, xs, n_vec, y, ys); return 1;
+    case PK_Q5_0: matmat_q5_0(w, rb, nb, r0, r1, xq, xs, n_vec, y, ys); return 1;
+    case PK_Q5_1: matmat_q5_1(w, rb, nb, r0, r1, xq, xs, n_vec, y, ys); return 1;
+    case PK_Q8_0: matmat_q8_0(w, rb, nb, r0, r1, xq, xs, n_vec, y, ys); return 1;
+    default: return 0;
+    }
+}
+
 // ---- 256-element super-blocks ----
 
 INLINE AVX512 __m512i bits512(__m512i v, int shift, int mask) {
@@ -347,4 +499,6 @@ const pk_dot_fn pk_dot_avx512[PK_TYPE_COUNT] = {
 #else
 #include "quants.h"
 const pk_dot_fn pk_dot_avx512[PK_TYPE_COUNT] = {0};
+int pk_matmat32_avx512(int type, const void *w, size_t rb, int n, int r0, int r1, const void *xq, size_t xs, int n_vec,
+                       float *y, size_t ys) { return 0; }
 #endif

@@ -120,6 +120,11 @@ extern const pk_dot_fn pk_dot_scalar[PK_TYPE_COUNT];
 extern const pk_dot_fn pk_dot_avx2[PK_TYPE_COUNT];
 extern const pk_dot_fn pk_dot_avx512[PK_TYPE_COUNT];
 
+// pk_matmat for 32-element block types on AVX-512 VNNI with several vectors (same results,
+// weights unpacked once per up to 8 vectors). Returns 0 (and does nothing) for other types.
+int pk_matmat32_avx512(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end, const void *xq,
+                       size_t xq_stride, int n_vec, float *y, size_t y_stride);
+
 // Largest number of vectors one kernel call handles (register blocking of pk_matmat).
 #define PK_MAX_NV 4
 

@@ -21,8 +21,11 @@ struct BenchLLM: ParsableCommand {
     @Flag(help: "Print one JSON object") var json = false
 
     func run() throws {
-        let gguf = try GGUFFile(path: resolveModel(model))
+        let path = try resolveModel(model)
+        let gguf = try GGUFFile(path: path)
         let transformer = try Transformer(gguf: gguf, threads: t, maxContext: p + n + 1)
+        let loaded = try ResidentMemory.current()
+        let kvBytes = KVCache.byteCount(config: transformer.config, capacity: p + n + 1)
         var rng = SplitMix64(seed: 1)
         let vocab = transformer.config.vocabSize
         let prompt = (0..<p).map { _ in Int32(truncatingIfNeeded: rng.next() % UInt64(vocab)) }
@@ -37,16 +40,20 @@ struct BenchLLM: ParsableCommand {
             prefill.append(Double(p) / ((t1 - t0) / 1000))
             decode.append(Double(n) / ((t2 - t1) / 1000))
         }
+        let afterRuns = try ResidentMemory.current()
         let bytes = transformer.weights.bytesPerToken
         let bandwidth = measureReadBandwidth(pool: transformer.pool)
+        let fileMB = Double(gguf.file.size) / 1e6, kvMB = Double(kvBytes) / 1e6
+        let budgetMB = fileMB + kvMB + 64
         let bound = bandwidth / Double(bytes)
         let pre = median(prefill), dec = median(decode)
         if json {
-            print(#"{"model":"\#(model)","threads":\#(t),"prompt":\#(p),"gen":\#(n),"prefill_tok_s":\#(round1(pre)),"decode_tok_s":\#(round1(dec)),"bytes_per_token":\#(bytes),"bandwidth_gb_s":\#(round1(bandwidth / 1e9)),"decode_bound_tok_s":\#(round1(bound))}"#)
+            print(#"{"model":"\#(model)","threads":\#(t),"prompt":\#(p),"gen":\#(n),"prefill_tok_s":\#(round1(pre)),"decode_tok_s":\#(round1(dec)),"bytes_per_token":\#(bytes),"bandwidth_gb_s":\#(round1(bandwidth / 1e9)),"decode_bound_tok_s":\#(round1(bound)),"file_mb":\#(round1(fileMB)),"kv_cache_mb":\#(round1(kvMB)),"rss_after_load_mb":\#(round1(loaded.totalMB)),"rss_anon_after_load_mb":\#(round1(loaded.anonMB)),"rss_after_runs_mb":\#(round1(afterRuns.totalMB)),"rss_anon_after_runs_mb":\#(round1(afterRuns.anonMB)),"rss_budget_mb":\#(round1(budgetMB))}"#)
         } else {
             print("model \(model), \(t) threads")
             print("prefill \(p) tokens: \(round1(pre)) tok/s   (runs: \(prefill.map(round1)))")
             print("decode  \(n) tokens: \(round1(dec)) tok/s   (runs: \(decode.map(round1)))")
+            print("resident memory: \(round1(loaded.totalMB)) MB after load (\(round1(loaded.anonMB)) MB heap), \(round1(afterRuns.totalMB)) MB after the runs (\(round1(afterRuns.anonMB)) MB heap); budget file \(round1(fileMB)) + KV cache \(round1(kvMB)) + 64 = \(round1(budgetMB)) MB")
             print("weights read per token: \(String(format: "%.1f", Double(bytes) / 1e6)) MB; memory read bandwidth \(round1(bandwidth / 1e9)) GB/s → decode bound \(round1(bound)) tok/s (\(Int(100 * dec / bound))% of it)")
         }
     }
@@ -84,4 +91,21 @@ func measureReadBandwidth(pool: ThreadPool) -> Double {
         best = max(best, Double(count * 4) / seconds)
     }
     return best
+}
+
+/// This process's resident set from /proc/self/status (VmRSS and its anonymous part, RssAnon).
+struct ResidentMemory {
+    let totalMB: Double
+    let anonMB: Double
+
+    static func current() throws -> ResidentMemory {
+        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        func kB(_ key: String) -> Double {
+            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(key + ":") }),
+                  let value = line.split(separator: " ").dropFirst().first(where: { !$0.isEmpty }), let n = Double(value)
+            else { return .nan }
+            return n
+        }
+        return ResidentMemory(totalMB: kB("VmRSS") * 1024 / 1e6, anonMB: kB("RssAnon") * 1024 / 1e6)
+    }
 }

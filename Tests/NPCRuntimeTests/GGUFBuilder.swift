@@ -70,6 +70,8 @@ struct GGUFBuilder {
         tensors.append(Tensor(name: name, dims: dims, type: GGMLType.f32.rawValue, data: data))
     }
 
+    mutating func removeTensor(_ name: String) { tensors.removeAll { $0.name == name } }
+
     /// Raw typed bytes (quantized blocks, f16 …), stored as given.
     mutating func addTensor(_ name: String, dims: [Int], type: GGMLType, bytes: [UInt8]) {
         tensors.append(Tensor(name: name, dims: dims, type: type.rawValue, data: bytes))

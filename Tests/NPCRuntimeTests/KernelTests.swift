@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Kernels
 import Testing
 @testable import NPCRuntime
@@ -126,34 +129,32 @@ enum ReferenceDequantizer {
     }
 }
 
-/// Activation quantization written from its description: d = max|x|/127 per block,
-/// q = round-half-even(x/d) clamped to ±127.
-/// Activation quantization as ggml's x86 path rounds it (what the kernels emulate).
+/// Activation quantization written from its description (ggml's x86 rounding).
 enum ReferenceActivations {
-    static func round(_ v: Float) -> Int8 { Int8(min(127, max(-127, v.rounded(.toNearestOrEven)))) }
-
-    /// q8_0 / q8_1 (32 values): id = 127/amax; d and the sum term stored through fp16.
+    /// q8_0/q8_1 blocks of 32: q = round-half-even(x·127/max|x|) clamped to ±127; the
+    /// scale d = max|x|/127 and the block sum d·Σq are stored through fp16.
     static func quantize32(_ x: ArraySlice<Float>) -> (d: Float, s: Float, q: [Int8]) {
         let amax = x.reduce(Float(0)) { max($0, abs($1)) }
         let d = amax / 127
         let id: Float = amax != 0 ? 127 / amax : 0
-        let q = x.map { round($0 * id) }
-        let sum = q.reduce(0) { $0 + Int($1) }
-        return (Float(Float16(d)), Float(Float16(d * Float(sum))), q)
+        let q = x.map { Int8(min(127, max(-127, ($0 * id).rounded(.toNearestOrEven)))) }
+        let sum = Float(q.reduce(0) { $0 + Int($1) })
+        return (Float(Float16(d)), Float(Float16(d * sum)), q)
     }
 
-    /// q8_K (256 values): iscale = -127/max with max the first value of largest magnitude; d = 1/iscale.
+    /// q8_K blocks of 256: the signed value of largest magnitude (the first one) sets
+    /// iscale = −127/max; q = round-half-even(x·iscale) clamped to ±127, d = 1/iscale.
     static func quantize256(_ x: ArraySlice<Float>) -> (d: Float, q: [Int8]) {
         var amax: Float = 0, maxValue: Float = 0
         for v in x where abs(v) > amax { amax = abs(v); maxValue = v }
-        guard amax != 0 else { return (0, x.map { _ in 0 }) }
+        guard amax != 0 else { return (0, [Int8](repeating: 0, count: x.count)) }
         let iscale = -127 / maxValue
-        return (1 / iscale, x.map { round($0 * iscale) })
+        return (1 / iscale, x.map { Int8(min(127, max(-127, ($0 * iscale).rounded(.toNearestOrEven)))) })
     }
 }
 
 @Suite(.serialized) struct KernelTests {
-    static let levels = Array(0...Int32(pk_cpu_level()))
+    static let levels = Array(0...pk_detected_cpu_level())
 
     /// Runs body at every CPU level this machine has, then returns to the detected one.
     func atEachLevel(_ body: (Int32) -> Void) {
@@ -254,20 +255,21 @@ enum ReferenceActivations {
         for b in 0..<16 {
             var slice = x[32 * b..<32 * b + 32]
             if b == 0 { slice[3] = 0 }  // NaN does not count toward max|x|
-            let (d, sum, q) = ReferenceActivations.quantize32(slice)
-            var expected = q
-            if b == 0 { expected[3] = -127 }
+            var (d, sum, expected) = ReferenceActivations.quantize32(slice)
+            if b == 0 {
+                expected[3] = -127
+                sum = Float(Float16(slice.reduce(0) { max($0, abs($1)) } / 127 * Float(expected.reduce(0) { $0 + Int($1) })))
+            }
             #expect(q32[b].d == d)
             let qs = withUnsafeBytes(of: q32[b].qs) { Array($0.bindMemory(to: Int8.self)) }
             #expect(qs == expected, "block \(b)")
-            if b != 0 { #expect(q32[b].s == sum) }
+            #expect(q32[b].s == sum)
         }
         #expect(q32[1].d == 0 && q32[1].s == 0)
         for b in 0..<2 {
             var slice = x[256 * b..<256 * b + 256]
             if b == 0 { slice[3] = 0 }
-            let (d, q) = ReferenceActivations.quantize256(slice)
-            var expected = q
+            var (d, expected) = ReferenceActivations.quantize256(slice)
             if b == 0 { expected[3] = -127 }
             #expect(q256[b].d == d)
             let qs = withUnsafeBytes(of: q256[b].qs) { Array($0.bindMemory(to: Int8.self)) }
@@ -364,6 +366,79 @@ enum ReferenceActivations {
     }
 
     /// (d) pk_matmat equals pk_matvec per vector, bit for bit, at every level.
+    /// Inputs for the gated activations: the range the FFN sees, the ±10 GELU cut-offs,
+    /// values past expf's range, and a length that is not a multiple of 16 (the SwiGLU tail).
+    static func gluInputs() -> (x: [Float], g: [Float]) {
+        var rng = SplitMix64(seed: 5)
+        var x = (0..<1003).map { _ in (rng.nextFloat() * 2 - 1) * 14 }
+        x[0..<8] = [-10, 10, -10.000001, 9.999999, -100, 100, 0, -0]
+        let g = (0..<x.count).map { _ in rng.nextFloat() * 4 - 2 }
+        return (x, g)
+    }
+
+    @Test func gatedActivationsMatchTheirDefinitionOnEveryLevel() {
+        let (x, g) = Self.gluInputs()
+        var silu = [Float](repeating: 0, count: x.count), gelu = silu
+        pk_swiglu(x, g, &silu, Int32(x.count))
+        pk_geglu(x, g, &gelu, Int32(x.count))
+        for i in 0..<x.count {
+            // ggml's vector expf is within 1.5 ulp of expf: a relative 1e-6 after the division
+            let exact = x[i] / (1 + expf(-x[i])) * g[i]
+            #expect(abs(silu[i] - exact) <= 1e-6 * max(abs(exact), 1e-30), "silu at \(x[i])")
+            let h = Float(Float16(x[i]))
+            let inner: Float = 0.797_884_56 * h * (1 + 0.044_715 * h * h)
+            let table = Float(Float16(0.5 * h * (1 + tanhf(inner))))
+            let expected: Float = x[i] <= -10 ? 0 : x[i] >= 10 ? x[i] * g[i] : table * g[i]
+            #expect(abs(gelu[i] - expected) <= abs(expected) * 1e-3, "gelu at \(x[i])")
+        }
+        // the last n % 16 values use libm's expf exactly, as ggml's scalar tail does
+        for i in x.count - x.count % 16..<x.count { #expect(silu[i] == x[i] / (1 + expf(-x[i])) * g[i]) }
+        atEachLevel { level in
+            var s = [Float](repeating: 0, count: x.count), e = s
+            pk_swiglu(x, g, &s, Int32(x.count))
+            pk_geglu(x, g, &e, Int32(x.count))
+            #expect(s.map(\.bitPattern) == silu.map(\.bitPattern), "swiglu level \(level)")
+            #expect(e.map(\.bitPattern) == gelu.map(\.bitPattern), "geglu level \(level)")
+        }
+    }
+
+    /// Head sizes: whole 16-lane steps (the real models' 64 and 256), a half step, an 8-lane tail.
+    @Test(arguments: [64, 256, 40, 20]) func attentionMatchesSoftmaxAndAgreesAcrossLevels(d: Int) {
+        var rng = SplitMix64(seed: UInt64(d))
+        let heads = 3, positions = 37, stride = d + 8
+        let q = (0..<heads * d).map { _ in (rng.nextFloat() * 2 - 1) * 2 }
+        let k = (0..<positions * stride).map { _ in Float16((rng.nextFloat() * 2 - 1) * 2).bitPattern }
+        let v = (0..<positions * stride).map { _ in Float16(rng.nextFloat() * 2 - 1).bitPattern }
+        let scale = 1 / Float(d).squareRoot()
+        var scratch = [Float](repeating: 0, count: Int(pk_attention_scratch_floats(Int32(positions))))
+        func run(_ n: Int, heads h: Int, first: Int) -> [Float] {
+            var out = [Float](repeating: .nan, count: h * d)
+            q.withUnsafeBufferPointer { qp in
+                pk_attention_f16(qp.baseAddress! + first * d, Int32(h), k, v, stride, Int32(n), Int32(d), scale, &scratch, &out)
+            }
+            return out
+        }
+        for n in [1, 2, 5, positions] {
+            let together = run(n, heads: heads, first: 0)
+            // one head at a time gives the same bits as heads interleaved
+            let alone = (0..<heads).flatMap { run(n, heads: 1, first: $0) }
+            #expect(together.map(\.bitPattern) == alone.map(\.bitPattern), "d \(d) n \(n)")
+            // a float softmax: fp16 q and accumulator leave about 1e-3 of the values' scale
+            for h in 0..<heads {
+                let qh = q[h * d..<(h + 1) * d].map { Float(Float16($0)) }
+                let scores = (0..<n).map { j in (0..<d).reduce(Float(0)) { $0 + qh[$1] * Float(Float16(bitPattern: k[j * stride + $1])) } * scale }
+                let m = scores.max()!, e = scores.map { expf($0 - m) }, sum = e.reduce(0, +)
+                for i in 0..<d {
+                    let expected = (0..<n).reduce(Float(0)) { $0 + e[$1] / sum * Float(Float16(bitPattern: v[$1 * stride + i])) }
+                    #expect(abs(together[h * d + i] - expected) <= 4e-3, "d \(d) n \(n) head \(h) lane \(i)")
+                }
+            }
+            atEachLevel { level in
+                #expect(run(n, heads: heads, first: 0).map(\.bitPattern) == together.map(\.bitPattern), "d \(d) n \(n) level \(level)")
+            }
+        }
+    }
+
     @Test(arguments: KernelType.all) func matmatEqualsMatvec(_ t: KernelType) {
         var rng = SplitMix64(seed: 400 + UInt64(t.type.rawValue))
         let rows = 7, vectors = 9, rowBytes = t.type.byteCount(elements: t.n)!

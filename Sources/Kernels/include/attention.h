@@ -6,16 +6,17 @@
 
 // y[i] = fp16(x[i]) for i < n (round to nearest even).
 void pk_f32_to_f16_row(const float *x, uint16_t *y, int n);
-// Σ a[i]·b[i] over fp16 vectors, accumulated in fp32.
-float pk_dot_f16(const uint16_t *a, const uint16_t *b, int n);
-// acc[i] += s·v[i], fp16 v, fp32 acc.
-void pk_mad_f16(float *acc, const uint16_t *v, float s, int n);
 
+// Floats pk_attention_f16 needs as scratch for n_pos positions.
+int pk_attention_scratch_floats(int n_pos);
 
-// One query head against n_pos cached positions, single pass with an online
-// softmax, as llama.cpp's CPU flash attention computes it (fp16 q·k, fp16 value
-// accumulator): out (d) = Σ softmax(scale·q·k_j) v_j. Key/value j start at
-// k + j*stride / v + j*stride. acc16: scratch of d halves.
-void pk_attention_f16(const uint16_t *q, const uint16_t *k, const uint16_t *v, long stride, int n_pos, int d,
-                      float scale, uint16_t *acc16, float *out);
+// `heads` query heads (q: heads × d floats) that share one key/value head, against n_pos
+// cached positions: out (heads × d) = Σ softmax(scale·q·k_j) v_j. As llama.cpp's CPU
+// flash attention computes it for one query row: q rounded to fp16, q·k_j accumulated in
+// fp32, an online softmax whose value accumulator is rounded to fp16 after every
+// position (scale by expf(m_old − m) on a new maximum, else add v_j·expf(s − m)).
+// Key/value j start at k + j*stride / v + j*stride. Every CPU level gives the same bits
+// (the AVX2 order: 16 lanes of fused products reduced by halving; fused v_j·e + acc).
+void pk_attention_f16(const float *q, int heads, const uint16_t *k, const uint16_t *v, long stride, int n_pos, int d,
+                      float scale, float *scratch, float *out);
 #endif

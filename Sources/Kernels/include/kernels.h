@@ -17,6 +17,8 @@ enum pk_cpu_level { PK_CPU_SCALAR = 0, PK_CPU_AVX2 = 1, PK_CPU_AVX512VNNI = 2 };
 
 // The instruction set the kernels use on this CPU (decided once, by CPUID).
 int pk_cpu_level(void);
+// The level CPUID allows, whatever pk_set_cpu_level forced.
+int pk_detected_cpu_level(void);
 // Force a level (tests and benchmarks compare paths); a level the CPU lacks is clamped
 // down, a negative level returns to the detected one. Results do not depend on it.
 void pk_set_cpu_level(int level);
@@ -52,7 +54,10 @@ int pk_act_format(int ggml_type);
 size_t pk_act_bytes(int ggml_type, int n);
 // Writes x (n floats) in the format pk_act_format says into out (pk_act_bytes bytes);
 // for quantized formats n must be a multiple of 32 / 256 (a partial block is ignored).
-// Per block: d = max|x|/127, qs = round-half-even(x/d) clamped to ±127; NaN becomes -127.
+// As ggml's x86 path: blocks of 32: qs = round-half-even(x·127/max|x|) clamped to ±127,
+// d = max|x|/127 and s = d·Σqs stored through fp16; blocks of 256: iscale = −127/max with
+// max the first value of largest magnitude (signed), qs = round-half-even(x·iscale),
+// d = 1/iscale. NaN is skipped by the maximum and becomes -127.
 void pk_quantize_act(int ggml_type, const float *x, void *out, int n);
 
 // y[r] for r in [row_begin, row_end) = dot(row r of W, x). Row r of W starts at

