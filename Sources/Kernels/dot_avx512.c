@@ -200,7 +200,31 @@ INLINE AVX512 void mm_rows(int type, size_t bb, int has_min, int offset, const u
                            int k0, int k1, const mm_pair *e, const __m128 *ds, __m512 (*acc)[MM_VECTORS],
                            __m128 (*accm)[MM_VECTORS], const int NV) {
     const __m512i spread = _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0);
-    for (int r = r0; r < r1; r++) {
+    int r = r0;
+    // types without a min term: two rows at a time share each load of the activations
+    for (; !has_min && r + 1 < r1; r += 2) {
+        const uint8_t *row0 = w + (size_t)r * rb, *row1 = row0 + rb;
+        __m512 a0[MM_VECTORS], a1[MM_VECTORS];
+        for (int v = 0; v < NV; v++) { a0[v] = acc[r - r0][v]; a1[v] = acc[r + 1 - r0][v]; }
+        for (int k = k0; k < k1; k++) {
+            const uint8_t *ba0 = row0 + (size_t)(2 * k) * bb, *ba1 = row1 + (size_t)(2 * k) * bb;
+            const __m512 dw0 = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(pk_simd_pair_dm(0, ba0, ba0 + bb)));
+            const __m512 dw1 = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(pk_simd_pair_dm(0, ba1, ba1 + bb)));
+            __m512i u0 = pair_weights(type, ba0, ba0 + bb), u1 = pair_weights(type, ba1, ba1 + bb);
+            if (type == PK_Q8_0) { u0 = _mm512_xor_si512(u0, bytes512(0x80)); u1 = _mm512_xor_si512(u1, bytes512(0x80)); }
+            const mm_pair *m = &e[(k - k0) * MM_VECTORS];
+            for (int v = 0; v < NV; v++) {
+                const __m512i start = offset ? _mm512_load_si512((const void *)m[v].negoff) : _mm512_setzero_si512();
+                const __m512i x = _mm512_load_si512((const void *)m[v].qs);
+                const __m512 dx = _mm512_load_ps(m[v].dx);
+                const __m512i p0 = _mm512_dpbusd_epi32(start, u0, x), p1 = _mm512_dpbusd_epi32(start, u1, x);
+                a0[v] = _mm512_add_ps(a0[v], _mm512_mul_ps(_mm512_mul_ps(dw0, dx), _mm512_cvtepi32_ps(p0)));
+                a1[v] = _mm512_add_ps(a1[v], _mm512_mul_ps(_mm512_mul_ps(dw1, dx), _mm512_cvtepi32_ps(p1)));
+            }
+        }
+        for (int v = 0; v < NV; v++) { acc[r - r0][v] = a0[v]; acc[r + 1 - r0][v] = a1[v]; }
+    }
+    for (; r < r1; r++) {
         const uint8_t *row = w + (size_t)r * rb;
         __m512 a[MM_VECTORS];
         __m128 am[MM_VECTORS];
