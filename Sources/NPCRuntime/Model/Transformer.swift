@@ -21,7 +21,7 @@ public final class Transformer: @unchecked Sendable {
     /// (tokens, width)) for finding the first op that departs from a reference. nil: no cost.
     public var tracer: ((String, UnsafeBufferPointer<Float>) -> Void)?
 
-    public init(gguf: GGUFFile, threads: Int, maxBatch: Int = 64, maxContext: Int = 4096) throws(RuntimeError) {
+    public init(gguf: GGUFFile, threads: Int, maxBatch: Int = 128, maxContext: Int = 4096) throws(RuntimeError) {
         self.gguf = gguf
         config = try ModelConfig(gguf: gguf)
         weights = try ModelWeights(gguf: gguf, config: config)
