@@ -64,7 +64,8 @@ void pk_matmat(int type, const void *w, size_t row_bytes, int n, int row_begin, 
                const void *xq, size_t xq_stride, int n_vec, float *y, size_t y_stride) {
     const pk_dot_fn dot = kernel_for(type, n);
     if (dot && n_vec > 1 && pk_cpu_level() == PK_CPU_AVX512VNNI &&
-        pk_matmat32_avx512(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride))
+        (pk_matmat32_avx512(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride) ||
+         pk_matmat_super_avx512(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride)))
         return;
     const int tile = rows_per_tile(row_bytes);
     for (int r0 = row_begin; r0 < row_end; r0 += tile) {
