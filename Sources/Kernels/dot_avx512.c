@@ -161,6 +161,97 @@ DEFINE_BLOCK32(dot_q5_0, PK_Q5_0, 22, 0, 0)
 DEFINE_BLOCK32(dot_q5_1, PK_Q5_1, 24, 1, 0)
 DEFINE_BLOCK32(dot_q8_0, PK_Q8_0, 34, 0, 1)
 
+// ---- 32-element blocks against one vector, several rows at a time (decode) ----
+//
+// dot_block32's arithmetic for one activation vector, four rows per pass: the vector's
+// quants, scales and −offset·Σx (Q8_0's weights shifted by 128 to unsigned, as in the
+// prefill kernel) are loaded and computed once per block pair for all four rows.
+
+INLINE AVX512 void matvec_rows32(int type, size_t bb, int has_min, int offset, const uint8_t *row0, size_t rb,
+                                 int nb, const pk_q8_32 *x, const int R, float *out) {
+    const __m512i spread = _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0);
+    const int is_signed = type == PK_Q8_0;
+    const size_t group = (size_t)R * rb, ahead = group >= 8192 ? 2 : 16384 / group;
+    __m512 acc[4];
+    __m128 accm[4];
+    for (int i = 0; i < R; i++) { acc[i] = _mm512_setzero_ps(); accm[i] = _mm_setzero_ps(); }
+    int b = 0;
+    for (; b + 1 < nb; b += 2) {
+        const __m512i xv = join256(_mm256_loadu_si256((const __m256i *)x[b].qs), _mm256_loadu_si256((const __m256i *)x[b + 1].qs));
+        const __m512i start = offset ? _mm512_sub_epi32(_mm512_setzero_si512(),
+                                                        _mm512_dpbusd_epi32(_mm512_setzero_si512(), bytes512(offset), xv))
+                                     : _mm512_setzero_si512();
+        const __m128 ds = pk_simd_pair_ds(&x[b], &x[b + 1]);
+        // the rows are read side by side, which the hardware prefetcher follows poorly:
+        // fetch the rows about 16 KB ahead (contiguous after these) at the rate these are read
+        const uint8_t *next = row0 + (size_t)ahead * R * rb + (size_t)R * b * bb;
+        for (int line = 0; line < 2 * R * (int)bb; line += 64) _mm_prefetch((const char *)next + line, _MM_HINT_T0);
+        for (int i = 0; i < R; i++) {
+            const uint8_t *ba = row0 + (size_t)i * rb + (size_t)b * bb, *bb1 = ba + bb;
+            __m512i u = pair_weights(type, ba, bb1);
+            if (is_signed) u = _mm512_xor_si512(u, bytes512(0x80));
+            const __m512i p = _mm512_dpbusd_epi32(start, u, xv);
+            const __m128 scales = _mm_mul_ps(pk_simd_pair_dm(has_min, ba, bb1), ds);
+            const __m512 D = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(scales));
+            acc[i] = _mm512_add_ps(acc[i], _mm512_mul_ps(D, _mm512_cvtepi32_ps(p)));
+            if (has_min) accm[i] = _mm_add_ps(accm[i], scales);
+        }
+    }
+    for (int i = 0; i < R; i++) {
+        const uint8_t *row = row0 + (size_t)i * rb;
+        float m0 = _mm_cvtss_f32(_mm_movehdup_ps(accm[i])), m1 = _mm_cvtss_f32(_mm_shuffle_ps(accm[i], accm[i], 3));
+        if (b < nb) {
+            // the odd last block, as dot_block32 ends
+            const uint8_t *ba = row + (size_t)b * bb;
+            const __m256i tail_w = single_weights(type, ba);
+            uint16_t h[2];
+            memcpy(h, ba, has_min ? 4 : 2);
+            const float tail_d = pk_simd_half(h[0]);
+            __m256i xv = _mm256_loadu_si256((const __m256i *)x[b].qs);
+            if (is_signed) xv = _mm256_sign_epi8(xv, tail_w);
+            const __m256i uw = is_signed ? _mm256_abs_epi8(tail_w) : tail_w;
+            __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), uw, xv);
+            if (offset && !is_signed)
+                p = _mm256_sub_epi32(p, _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8((char)offset), xv));
+            const __m256 t = _mm256_mul_ps(_mm256_set1_ps(tail_d * x[b].d), _mm256_cvtepi32_ps(p));
+            acc[i] = _mm512_mask_add_ps(acc[i], 0x00ff, acc[i], _mm512_zextps256_ps512(t));
+            if (has_min) m0 = m0 + pk_simd_half(h[1]) * x[b].s;
+        }
+        const float r = reduce16(acc[i]);
+        out[i] = has_min ? r + (m0 + m1) : r;
+    }
+}
+
+INLINE AVX512 void matvec_block32(int type, size_t bb, int has_min, int offset, const uint8_t *w, size_t rb, int nb,
+                                  int r0, int r1, const pk_q8_32 *x, float *y) {
+    int r = r0;
+    for (; r + 4 <= r1; r += 4) matvec_rows32(type, bb, has_min, offset, w + (size_t)r * rb, rb, nb, x, 4, y + r);
+    for (; r < r1; r++) matvec_rows32(type, bb, has_min, offset, w + (size_t)r * rb, rb, nb, x, 1, y + r);
+}
+
+#define DEFINE_MATVEC32(name, type, bytes, has_min, offset)                                                  \
+    AVX512 __attribute__((noinline)) static void name(const uint8_t *w, size_t rb, int nb, int r0, int r1,   \
+                                                      const pk_q8_32 *x, float *y) {                         \
+        matvec_block32(type, bytes, has_min, offset, w, rb, nb, r0, r1, x, y);                               \
+    }
+DEFINE_MATVEC32(matvec_q4_0, PK_Q4_0, 18, 0, 8)
+DEFINE_MATVEC32(matvec_q4_1, PK_Q4_1, 20, 1, 0)
+DEFINE_MATVEC32(matvec_q5_0, PK_Q5_0, 22, 0, 16)
+DEFINE_MATVEC32(matvec_q5_1, PK_Q5_1, 24, 1, 0)
+DEFINE_MATVEC32(matvec_q8_0, PK_Q8_0, 34, 0, 128)
+
+int pk_matvec32_avx512(int type, const void *w, size_t rb, int n, int r0, int r1, const void *xq, float *y) {
+    const int nb = n / 32;
+    switch (type) {
+    case PK_Q4_0: matvec_q4_0(w, rb, nb, r0, r1, xq, y); return 1;
+    case PK_Q4_1: matvec_q4_1(w, rb, nb, r0, r1, xq, y); return 1;
+    case PK_Q5_0: matvec_q5_0(w, rb, nb, r0, r1, xq, y); return 1;
+    case PK_Q5_1: matvec_q5_1(w, rb, nb, r0, r1, xq, y); return 1;
+    case PK_Q8_0: matvec_q8_0(w, rb, nb, r0, r1, xq, y); return 1;
+    default: return 0;
+    }
+}
+
 // ---- 32-element blocks against many vectors (prefill) ----
 //
 // The same canonical arithmetic as dot_block32, reorganized for many activation vectors:
@@ -617,4 +708,5 @@ int pk_matmat32_avx512(int type, const void *w, size_t rb, int n, int r0, int r1
                        float *y, size_t ys) { return 0; }
 int pk_matmat_super_avx512(int type, const void *w, size_t rb, int n, int r0, int r1, const void *xq, size_t xs,
                            int n_vec, float *y, size_t ys) { return 0; }
+int pk_matvec32_avx512(int type, const void *w, size_t rb, int n, int r0, int r1, const void *xq, float *y) { return 0; }
 #endif
