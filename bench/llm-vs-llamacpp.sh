@@ -81,6 +81,12 @@ import json, sys
 results, threads, prompt, gen, reps, cpu, cores, *models = sys.argv[1:]
 print(f"Machine: {cpu}, {cores} cores. {threads} threads, prompt {prompt}, generate {gen}, {reps} repetitions.")
 print()
+print("Commands, per model:")
+print(f"    llama-bench -m MODEL.gguf -t {threads} -p {prompt} -n {gen} -r {reps} -o json")
+print(f"    parley bench llm -m MODEL.gguf -t {threads} -p {prompt} -n {gen} --runs {reps} --json")
+print()
+print("llama.cpp: average tokens/s over the repetitions (after its warm-up run); parley: median of the runs.")
+print()
 print(f"| model | llama.cpp pp{prompt} | parley pp{prompt} | ratio | llama.cpp tg{gen} | parley tg{gen} | ratio | parley RSS after load (MB) |")
 print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 for m in models:

@@ -138,7 +138,7 @@ AVX2 static void attention_avx2(const float *q, const uint16_t *k, const uint16_
     for (int i = 0; i < d; i++) out[i] = acc[i] * inv;
 }
 
-// ---- AVX-512: 16 lanes, up to two heads interleaved, accumulators in registers ----
+// ---- AVX-512: 16 lanes, up to two heads interleaved, accumulators in registers (d = 64, 128, 256) ----
 
 #define MAX_CHUNKS 16   // head sizes up to 256 keep the accumulator in registers
 
@@ -158,51 +158,80 @@ AVX512 static inline void scores_avx512(const float *qf, const uint16_t *k, long
     }
 }
 
-// One position's update of `chunks` 16-lane accumulators (d = 16·chunks exactly).
-AVX512 static inline void accumulate16(__m512 *acc, int chunks, const uint16_t *vj, float a, float b) {
-    const __m512 va = _mm512_set1_ps(a), vb = _mm512_set1_ps(b);
-    if (a != 1.0f)
-        for (int c = 0; c < chunks; c++) acc[c] = round16_16(_mm512_mul_ps(acc[c], va));
-    for (int c = 0; c < chunks; c++)
-        acc[c] = round16_16(_mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(vj + 16 * c))), vb, acc[c]));
+// softmax_factors for two heads in one loop: two independent chains (the sum's multiply-add
+// and expf) overlap instead of waiting on each other.
+AVX512 static inline void softmax_factors2(float *ms0, float *vs0, float *ms1, float *vs1, int n_pos, float *sum0,
+                                           float *sum1) {
+    float m0 = -INFINITY, m1 = -INFINITY, t0 = 0.0f, t1 = 0.0f;
+    for (int j = 0; j < n_pos; j++) {
+        const float s0 = ms0[j], s1 = ms1[j];
+        float a0 = 1.0f, b0 = 1.0f, a1 = 1.0f, b1 = 1.0f;
+        if (s0 > m0) { a0 = expf(m0 - s0); m0 = s0; } else { b0 = expf(s0 - m0); }
+        if (s1 > m1) { a1 = expf(m1 - s1); m1 = s1; } else { b1 = expf(s1 - m1); }
+        ms0[j] = a0; vs0[j] = b0; ms1[j] = a1; vs1[j] = b1;
+        t0 = t0 * a0 + b0;
+        t1 = t1 * a1 + b1;
+    }
+    *sum0 = t0;
+    *sum1 = t1;
 }
 
-AVX512 static void attention_avx512(const float *q, int heads, const uint16_t *k, const uint16_t *v, long stride,
-                                    int n_pos, int d, float scale, float *scratch, float *out) {
-    const int chunks = d / 16;
+// One position's update of CH 16-lane accumulators (d = 16·CH).
+#define ACCUMULATE(acc, CH, vj, a, b)                                                                                \
+    do {                                                                                                             \
+        const __m512 va_ = _mm512_set1_ps(a), vb_ = _mm512_set1_ps(b);                                               \
+        if ((a) != 1.0f)                                                                                             \
+            for (int c_ = 0; c_ < (CH); c_++) acc[c_] = round16_16(_mm512_mul_ps(acc[c_], va_));                     \
+        for (int c_ = 0; c_ < (CH); c_++)                                                                            \
+            acc[c_] = round16_16(_mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((vj) + 16 * c_))), \
+                                                 vb_, acc[c_]));                                                     \
+    } while (0)
+
+// Heads in pairs when two accumulators fit in registers (CH ≤ 8), else one at a time;
+// CH is a constant in each instantiation so the accumulators stay in registers.
+static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")))
+void attention_avx512_body(const float *q, int heads, const uint16_t *k, const uint16_t *v, long stride, int n_pos,
+                           float scale, float *scratch, float *out, const int CH) {
+    const int d = 16 * CH;
+    float *ms0 = scratch, *vs0 = scratch + n_pos, *ms1 = scratch + 2 * n_pos, *vs1 = scratch + 3 * n_pos;
+    float qf0[16 * MAX_CHUNKS], qf1[16 * MAX_CHUNKS];
     for (int h0 = 0; h0 < heads;) {
-        const int pair = h0 + 1 < heads && chunks <= MAX_CHUNKS / 2;
-        float *ms0 = scratch, *vs0 = scratch + n_pos, *ms1 = scratch + 2 * n_pos, *vs1 = scratch + 3 * n_pos;
-        float qf0[d], qf1[d];
+        const int pair = CH <= MAX_CHUNKS / 2 && h0 + 1 < heads;
         for (int i = 0; i < d; i++) qf0[i] = round16(q[h0 * d + i]);
         scores_avx512(qf0, k, stride, n_pos, d, scale, ms0);
-        const float sum0 = softmax_factors(ms0, vs0, n_pos);
-        float sum1 = 0.0f;
+        float sum0, sum1 = 0.0f;
+        __m512 acc0[CH], acc1[CH];
+        for (int c = 0; c < CH; c++) acc0[c] = acc1[c] = _mm512_setzero_ps();
         if (pair) {
             for (int i = 0; i < d; i++) qf1[i] = round16(q[(h0 + 1) * d + i]);
             scores_avx512(qf1, k, stride, n_pos, d, scale, ms1);
-            sum1 = softmax_factors(ms1, vs1, n_pos);
-        }
-        __m512 acc0[MAX_CHUNKS], acc1[MAX_CHUNKS / 2];
-        for (int c = 0; c < chunks; c++) acc0[c] = _mm512_setzero_ps();
-        if (pair) {
-            for (int c = 0; c < chunks; c++) acc1[c] = _mm512_setzero_ps();
+            softmax_factors2(ms0, vs0, ms1, vs1, n_pos, &sum0, &sum1);
             for (int j = 0; j < n_pos; j++) {
                 const uint16_t *vj = v + (long)j * stride;
-                accumulate16(acc0, chunks, vj, ms0[j], vs0[j]);
-                accumulate16(acc1, chunks, vj, ms1[j], vs1[j]);
+                ACCUMULATE(acc0, CH, vj, ms0[j], vs0[j]);
+                ACCUMULATE(acc1, CH, vj, ms1[j], vs1[j]);
             }
         } else {
-            for (int j = 0; j < n_pos; j++) accumulate16(acc0, chunks, v + (long)j * stride, ms0[j], vs0[j]);
+            sum0 = softmax_factors(ms0, vs0, n_pos);
+            for (int j = 0; j < n_pos; j++) ACCUMULATE(acc0, CH, v + (long)j * stride, ms0[j], vs0[j]);
         }
         const float inv0 = sum0 > 0 ? 1 / sum0 : 0, inv1 = sum1 > 0 ? 1 / sum1 : 0;
-        for (int c = 0; c < chunks; c++) {
+        for (int c = 0; c < CH; c++) {
             _mm512_storeu_ps(out + h0 * d + 16 * c, _mm512_mul_ps(acc0[c], _mm512_set1_ps(inv0)));
             if (pair) _mm512_storeu_ps(out + (h0 + 1) * d + 16 * c, _mm512_mul_ps(acc1[c], _mm512_set1_ps(inv1)));
         }
         h0 += pair ? 2 : 1;
     }
 }
+
+#define DEFINE_ATTENTION(name, CH)                                                                                   \
+    AVX512 static void name(const float *q, int heads, const uint16_t *k, const uint16_t *v, long stride, int n_pos, \
+                            float scale, float *scratch, float *out) {                                               \
+        attention_avx512_body(q, heads, k, v, stride, n_pos, scale, scratch, out, CH);                               \
+    }
+DEFINE_ATTENTION(attention_avx512_64, 4)
+DEFINE_ATTENTION(attention_avx512_128, 8)
+DEFINE_ATTENTION(attention_avx512_256, 16)
 #endif
 
 void pk_f32_to_f16_row(const float *x, uint16_t *y, int n) {
@@ -220,8 +249,9 @@ void pk_attention_f16(const float *q, int heads, const uint16_t *k, const uint16
     }
 #if defined(__x86_64__) || defined(__i386__)
     const int level = pk_cpu_level();
-    if (level == PK_CPU_AVX512VNNI && d % 16 == 0 && d / 16 <= MAX_CHUNKS) {
-        attention_avx512(q, heads, k, v, stride, n_pos, d, scale, scratch, out);
+    if (level == PK_CPU_AVX512VNNI && (d == 64 || d == 128 || d == 256)) {
+        (d == 64 ? attention_avx512_64 : d == 128 ? attention_avx512_128 : attention_avx512_256)(q, heads, k, v, stride, n_pos,
+                                                                                                 scale, scratch, out);
         return;
     }
     if (level >= PK_CPU_AVX2) {

@@ -161,6 +161,97 @@ DEFINE_BLOCK32(dot_q5_0, PK_Q5_0, 22, 0, 0)
 DEFINE_BLOCK32(dot_q5_1, PK_Q5_1, 24, 1, 0)
 DEFINE_BLOCK32(dot_q8_0, PK_Q8_0, 34, 0, 1)
 
+// ---- 32-element blocks against one vector, several rows at a time (decode) ----
+//
+// dot_block32's arithmetic for one activation vector, four rows per pass: the vector's
+// quants, scales and −offset·Σx (Q8_0's weights shifted by 128 to unsigned, as in the
+// prefill kernel) are loaded and computed once per block pair for all four rows.
+
+INLINE AVX512 void matvec_rows32(int type, size_t bb, int has_min, int offset, const uint8_t *row0, size_t rb,
+                                 int nb, const pk_q8_32 *x, const int R, float *out) {
+    const __m512i spread = _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0);
+    const int is_signed = type == PK_Q8_0;
+    const size_t group = (size_t)R * rb, ahead = group >= 8192 ? 2 : 16384 / group;
+    __m512 acc[4];
+    __m128 accm[4];
+    for (int i = 0; i < R; i++) { acc[i] = _mm512_setzero_ps(); accm[i] = _mm_setzero_ps(); }
+    int b = 0;
+    for (; b + 1 < nb; b += 2) {
+        const __m512i xv = join256(_mm256_loadu_si256((const __m256i *)x[b].qs), _mm256_loadu_si256((const __m256i *)x[b + 1].qs));
+        const __m512i start = offset ? _mm512_sub_epi32(_mm512_setzero_si512(),
+                                                        _mm512_dpbusd_epi32(_mm512_setzero_si512(), bytes512(offset), xv))
+                                     : _mm512_setzero_si512();
+        const __m128 ds = pk_simd_pair_ds(&x[b], &x[b + 1]);
+        // the rows are read side by side, which the hardware prefetcher follows poorly:
+        // fetch the rows about 16 KB ahead (contiguous after these) at the rate these are read
+        const uint8_t *next = row0 + (size_t)ahead * R * rb + (size_t)R * b * bb;
+        for (int line = 0; line < 2 * R * (int)bb; line += 64) _mm_prefetch((const char *)next + line, _MM_HINT_T0);
+        for (int i = 0; i < R; i++) {
+            const uint8_t *ba = row0 + (size_t)i * rb + (size_t)b * bb, *bb1 = ba + bb;
+            __m512i u = pair_weights(type, ba, bb1);
+            if (is_signed) u = _mm512_xor_si512(u, bytes512(0x80));
+            const __m512i p = _mm512_dpbusd_epi32(start, u, xv);
+            const __m128 scales = _mm_mul_ps(pk_simd_pair_dm(has_min, ba, bb1), ds);
+            const __m512 D = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(scales));
+            acc[i] = _mm512_add_ps(acc[i], _mm512_mul_ps(D, _mm512_cvtepi32_ps(p)));
+            if (has_min) accm[i] = _mm_add_ps(accm[i], scales);
+        }
+    }
+    for (int i = 0; i < R; i++) {
+        const uint8_t *row = row0 + (size_t)i * rb;
+        float m0 = _mm_cvtss_f32(_mm_movehdup_ps(accm[i])), m1 = _mm_cvtss_f32(_mm_shuffle_ps(accm[i], accm[i], 3));
+        if (b < nb) {
+            // the odd last block, as dot_block32 ends
+            const uint8_t *ba = row + (size_t)b * bb;
+            const __m256i tail_w = single_weights(type, ba);
+            uint16_t h[2];
+            memcpy(h, ba, has_min ? 4 : 2);
+            const float tail_d = pk_simd_half(h[0]);
+            __m256i xv = _mm256_loadu_si256((const __m256i *)x[b].qs);
+            if (is_signed) xv = _mm256_sign_epi8(xv, tail_w);
+            const __m256i uw = is_signed ? _mm256_abs_epi8(tail_w) : tail_w;
+            __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), uw, xv);
+            if (offset && !is_signed)
+                p = _mm256_sub_epi32(p, _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8((char)offset), xv));
+            const __m256 t = _mm256_mul_ps(_mm256_set1_ps(tail_d * x[b].d), _mm256_cvtepi32_ps(p));
+            acc[i] = _mm512_mask_add_ps(acc[i], 0x00ff, acc[i], _mm512_zextps256_ps512(t));
+            if (has_min) m0 = m0 + pk_simd_half(h[1]) * x[b].s;
+        }
+        const float r = reduce16(acc[i]);
+        out[i] = has_min ? r + (m0 + m1) : r;
+    }
+}
+
+INLINE AVX512 void matvec_block32(int type, size_t bb, int has_min, int offset, const uint8_t *w, size_t rb, int nb,
+                                  int r0, int r1, const pk_q8_32 *x, float *y) {
+    int r = r0;
+    for (; r + 4 <= r1; r += 4) matvec_rows32(type, bb, has_min, offset, w + (size_t)r * rb, rb, nb, x, 4, y + r);
+    for (; r < r1; r++) matvec_rows32(type, bb, has_min, offset, w + (size_t)r * rb, rb, nb, x, 1, y + r);
+}
+
+#define DEFINE_MATVEC32(name, type, bytes, has_min, offset)                                                  \
+    AVX512 __attribute__((noinline)) static void name(const uint8_t *w, size_t rb, int nb, int r0, int r1,   \
+                                                      const pk_q8_32 *x, float *y) {                         \
+        matvec_block32(type, bytes, has_min, offset, w, rb, nb, r0, r1, x, y);                               \
+    }
+DEFINE_MATVEC32(matvec_q4_0, PK_Q4_0, 18, 0, 8)
+DEFINE_MATVEC32(matvec_q4_1, PK_Q4_1, 20, 1, 0)
+DEFINE_MATVEC32(matvec_q5_0, PK_Q5_0, 22, 0, 16)
+DEFINE_MATVEC32(matvec_q5_1, PK_Q5_1, 24, 1, 0)
+DEFINE_MATVEC32(matvec_q8_0, PK_Q8_0, 34, 0, 128)
+
+int pk_matvec32_avx512(int type, const void *w, size_t rb, int n, int r0, int r1, const void *xq, float *y) {
+    const int nb = n / 32;
+    switch (type) {
+    case PK_Q4_0: matvec_q4_0(w, rb, nb, r0, r1, xq, y); return 1;
+    case PK_Q4_1: matvec_q4_1(w, rb, nb, r0, r1, xq, y); return 1;
+    case PK_Q5_0: matvec_q5_0(w, rb, nb, r0, r1, xq, y); return 1;
+    case PK_Q5_1: matvec_q5_1(w, rb, nb, r0, r1, xq, y); return 1;
+    case PK_Q8_0: matvec_q8_0(w, rb, nb, r0, r1, xq, y); return 1;
+    default: return 0;
+    }
+}
+
 // ---- 32-element blocks against many vectors (prefill) ----
 //
 // The same canonical arithmetic as dot_block32, reorganized for many activation vectors:
@@ -200,7 +291,31 @@ INLINE AVX512 void mm_rows(int type, size_t bb, int has_min, int offset, const u
                            int k0, int k1, const mm_pair *e, const __m128 *ds, __m512 (*acc)[MM_VECTORS],
                            __m128 (*accm)[MM_VECTORS], const int NV) {
     const __m512i spread = _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0);
-    for (int r = r0; r < r1; r++) {
+    int r = r0;
+    // types without a min term: two rows at a time share each load of the activations
+    for (; !has_min && r + 1 < r1; r += 2) {
+        const uint8_t *row0 = w + (size_t)r * rb, *row1 = row0 + rb;
+        __m512 a0[MM_VECTORS], a1[MM_VECTORS];
+        for (int v = 0; v < NV; v++) { a0[v] = acc[r - r0][v]; a1[v] = acc[r + 1 - r0][v]; }
+        for (int k = k0; k < k1; k++) {
+            const uint8_t *ba0 = row0 + (size_t)(2 * k) * bb, *ba1 = row1 + (size_t)(2 * k) * bb;
+            const __m512 dw0 = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(pk_simd_pair_dm(0, ba0, ba0 + bb)));
+            const __m512 dw1 = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(pk_simd_pair_dm(0, ba1, ba1 + bb)));
+            __m512i u0 = pair_weights(type, ba0, ba0 + bb), u1 = pair_weights(type, ba1, ba1 + bb);
+            if (type == PK_Q8_0) { u0 = _mm512_xor_si512(u0, bytes512(0x80)); u1 = _mm512_xor_si512(u1, bytes512(0x80)); }
+            const mm_pair *m = &e[(k - k0) * MM_VECTORS];
+            for (int v = 0; v < NV; v++) {
+                const __m512i start = offset ? _mm512_load_si512((const void *)m[v].negoff) : _mm512_setzero_si512();
+                const __m512i x = _mm512_load_si512((const void *)m[v].qs);
+                const __m512 dx = _mm512_load_ps(m[v].dx);
+                const __m512i p0 = _mm512_dpbusd_epi32(start, u0, x), p1 = _mm512_dpbusd_epi32(start, u1, x);
+                a0[v] = _mm512_add_ps(a0[v], _mm512_mul_ps(_mm512_mul_ps(dw0, dx), _mm512_cvtepi32_ps(p0)));
+                a1[v] = _mm512_add_ps(a1[v], _mm512_mul_ps(_mm512_mul_ps(dw1, dx), _mm512_cvtepi32_ps(p1)));
+            }
+        }
+        for (int v = 0; v < NV; v++) { acc[r - r0][v] = a0[v]; acc[r + 1 - r0][v] = a1[v]; }
+    }
+    for (; r < r1; r++) {
         const uint8_t *row = w + (size_t)r * rb;
         __m512 a[MM_VECTORS];
         __m128 am[MM_VECTORS];
@@ -450,6 +565,96 @@ DEFINE_SUPER(dot_q4_K, PK_Q4_K, 144, 1)
 DEFINE_SUPER(dot_q5_K, PK_Q5_K, 176, 1)
 DEFINE_SUPER(dot_q6_K, PK_Q6_K, 210, 0)
 
+// ---- super-blocks against many vectors (prefill) ----
+//
+// dot_super's arithmetic for up to 8 vectors per weight unpack. Each vector's exact
+// integer totals of a super-block (isum = raw − offset·corr, and msum) are reduced side by
+// side into one lane per vector, then the canonical float steps run lane-wise.
+
+// Lane v of the result = the sum of the 8 lanes of r[v] (exact int32), v < 8.
+INLINE AVX512 __m256i hsum8x8(const __m256i *r) {
+    const __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(r[0], r[1]), _mm256_hadd_epi32(r[2], r[3]));
+    const __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(r[4], r[5]), _mm256_hadd_epi32(r[6], r[7]));
+    return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
+}
+
+INLINE AVX512 void super_row8(int type, size_t bb, int has_min, const uint8_t *row, int nb, const uint8_t *xb, size_t xs,
+                              const float *dx, const int NV, float *out) {
+    const int offset = pk_super_offset(type), shift = offset == 32 ? 5 : 2;
+    __m256 sum = _mm256_setzero_ps();
+    for (int b = 0; b < nb; b++) {
+        const uint8_t *blk = row + (size_t)b * bb;
+        const pk_simd_scales s = pk_simd_scales_of(type, blk);
+        __m512i iacc[MM_VECTORS];
+        for (int v = 0; v < NV; v++) iacc[v] = _mm512_setzero_si512();
+        super_chunks(type, blk, _mm512_castsi256_si512(s.sc), xb, xs, b, NV, iacc);
+        __m256i raw[8], msum[8];
+        for (int v = 0; v < 8; v++) raw[v] = msum[v] = _mm256_setzero_si256();
+        for (int v = 0; v < NV; v++) {
+            const pk_q8_256 *x = (const pk_q8_256 *)(xb + (size_t)v * xs) + b;
+            const __m256i bsums = _mm256_loadu_si256((const __m256i *)x->bsums);
+            raw[v] = _mm256_add_epi32(_mm512_castsi512_si256(iacc[v]), _mm512_extracti64x4_epi64(iacc[v], 1));
+            if (offset) raw[v] = _mm256_sub_epi32(raw[v], _mm256_slli_epi32(_mm256_madd_epi16(bsums, s.sc), shift));
+            if (has_min) msum[v] = _mm256_madd_epi16(bsums, s.mn);
+        }
+        const __m256 d = _mm256_loadu_ps(dx + 8 * b);
+        sum = _mm256_add_ps(sum, _mm256_mul_ps(_mm256_mul_ps(d, _mm256_set1_ps(s.d)), _mm256_cvtepi32_ps(hsum8x8(raw))));
+        if (has_min)
+            sum = _mm256_sub_ps(sum, _mm256_mul_ps(_mm256_mul_ps(d, _mm256_set1_ps(s.dmin)), _mm256_cvtepi32_ps(hsum8x8(msum))));
+    }
+    _mm256_storeu_ps(out, sum);
+}
+
+INLINE AVX512 void matmat_super(int type, size_t bb, int has_min, const uint8_t *w, size_t rb, int nb, int r0, int r1,
+                                const uint8_t *xq, size_t xs, int n_vec, float *y, size_t ys) {
+    float dx[8 * nb] __attribute__((aligned(32)));
+    for (int v0 = 0; v0 < n_vec; v0 += MM_VECTORS) {
+        const int nv = n_vec - v0 < MM_VECTORS ? n_vec - v0 : MM_VECTORS;
+        const uint8_t *x0 = xq + (size_t)v0 * xs;
+        for (int b = 0; b < nb; b++)
+            for (int v = 0; v < 8; v++) dx[8 * b + v] = v < nv ? ((const pk_q8_256 *)(x0 + (size_t)v * xs))[b].d : 0.0f;
+        for (int r = r0; r < r1; r++) {
+            const uint8_t *row = w + (size_t)r * rb;
+            float out[8];
+            switch (nv) {
+            case 1: super_row8(type, bb, has_min, row, nb, x0, xs, dx, 1, out); break;
+            case 2: super_row8(type, bb, has_min, row, nb, x0, xs, dx, 2, out); break;
+            case 3: super_row8(type, bb, has_min, row, nb, x0, xs, dx, 3, out); break;
+            case 4: super_row8(type, bb, has_min, row, nb, x0, xs, dx, 4, out); break;
+            case 5: super_row8(type, bb, has_min, row, nb, x0, xs, dx, 5, out); break;
+            case 6: super_row8(type, bb, has_min, row, nb, x0, xs, dx, 6, out); break;
+            case 7: super_row8(type, bb, has_min, row, nb, x0, xs, dx, 7, out); break;
+            default: super_row8(type, bb, has_min, row, nb, x0, xs, dx, 8, out); break;
+            }
+            for (int v = 0; v < nv; v++) y[(size_t)(v0 + v) * ys + r] = out[v];
+        }
+    }
+}
+
+#define DEFINE_MATMAT_SUPER(name, type, bytes, has_min)                                                    \
+    AVX512 __attribute__((noinline)) static void name(const uint8_t *w, size_t rb, int nb, int r0, int r1, \
+                                                      const uint8_t *xq, size_t xs, int n_vec, float *y, size_t ys) { \
+        matmat_super(type, bytes, has_min, w, rb, nb, r0, r1, xq, xs, n_vec, y, ys);                      \
+    }
+DEFINE_MATMAT_SUPER(matmat_q2_K, PK_Q2_K, 84, 1)
+DEFINE_MATMAT_SUPER(matmat_q3_K, PK_Q3_K, 110, 0)
+DEFINE_MATMAT_SUPER(matmat_q4_K, PK_Q4_K, 144, 1)
+DEFINE_MATMAT_SUPER(matmat_q5_K, PK_Q5_K, 176, 1)
+DEFINE_MATMAT_SUPER(matmat_q6_K, PK_Q6_K, 210, 0)
+
+int pk_matmat_super_avx512(int type, const void *w, size_t rb, int n, int r0, int r1, const void *xq, size_t xs,
+                           int n_vec, float *y, size_t ys) {
+    const int nb = n / 256;
+    switch (type) {
+    case PK_Q2_K: matmat_q2_K(w, rb, nb, r0, r1, xq, xs, n_vec, y, ys); return 1;
+    case PK_Q3_K: matmat_q3_K(w, rb, nb, r0, r1, xq, xs, n_vec, y, ys); return 1;
+    case PK_Q4_K: matmat_q4_K(w, rb, nb, r0, r1, xq, xs, n_vec, y, ys); return 1;
+    case PK_Q5_K: matmat_q5_K(w, rb, nb, r0, r1, xq, xs, n_vec, y, ys); return 1;
+    case PK_Q6_K: matmat_q6_K(w, rb, nb, r0, r1, xq, xs, n_vec, y, ys); return 1;
+    default: return 0;
+    }
+}
+
 // ---- float weights ----
 
 // Elements 16k..16k+15 of a 32-element chunk as floats.
@@ -501,4 +706,7 @@ const pk_dot_fn pk_dot_avx512[PK_TYPE_COUNT] = {
 const pk_dot_fn pk_dot_avx512[PK_TYPE_COUNT] = {0};
 int pk_matmat32_avx512(int type, const void *w, size_t rb, int n, int r0, int r1, const void *xq, size_t xs, int n_vec,
                        float *y, size_t ys) { return 0; }
+int pk_matmat_super_avx512(int type, const void *w, size_t rb, int n, int r0, int r1, const void *xq, size_t xs,
+                           int n_vec, float *y, size_t ys) { return 0; }
+int pk_matvec32_avx512(int type, const void *w, size_t rb, int n, int r0, int r1, const void *xq, float *y) { return 0; }
 #endif

@@ -47,6 +47,8 @@ static pk_dot_fn kernel_for(int type, int n) {
 void pk_matvec(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end,
                const void *xq, float *y) {
     const pk_dot_fn dot = kernel_for(type, n);
+    if (dot && pk_cpu_level() == PK_CPU_AVX512VNNI && pk_matvec32_avx512(type, w, row_bytes, n, row_begin, row_end, xq, y))
+        return;
     for (int r = row_begin; r < row_end; r++) {
         if (dot) dot((const uint8_t *)w + (size_t)r * row_bytes, n, xq, 0, 1, &y[r]);
         else y[r] = NAN;
@@ -63,8 +65,12 @@ static int rows_per_tile(size_t row_bytes) {
 void pk_matmat(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end,
                const void *xq, size_t xq_stride, int n_vec, float *y, size_t y_stride) {
     const pk_dot_fn dot = kernel_for(type, n);
+    if (dot && n_vec == 1 && pk_cpu_level() == PK_CPU_AVX512VNNI &&
+        pk_matvec32_avx512(type, w, row_bytes, n, row_begin, row_end, xq, y))
+        return;
     if (dot && n_vec > 1 && pk_cpu_level() == PK_CPU_AVX512VNNI &&
-        pk_matmat32_avx512(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride))
+        (pk_matmat32_avx512(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride) ||
+         pk_matmat_super_avx512(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride)))
         return;
     const int tile = rows_per_tile(row_bytes);
     for (int r0 = row_begin; r0 < row_end; r0 += tile) {

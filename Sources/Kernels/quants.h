@@ -125,6 +125,15 @@ extern const pk_dot_fn pk_dot_avx512[PK_TYPE_COUNT];
 int pk_matmat32_avx512(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end, const void *xq,
                        size_t xq_stride, int n_vec, float *y, size_t y_stride);
 
+// pk_matvec for 32-element block types on AVX-512 VNNI (same results, four rows per pass).
+// Returns 0 (and does nothing) for other types.
+int pk_matvec32_avx512(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end, const void *xq,
+                       float *y);
+
+// The same for K-quant super-blocks (same results as pk_matvec, up to 8 vectors per unpack).
+int pk_matmat_super_avx512(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end, const void *xq,
+                           size_t xq_stride, int n_vec, float *y, size_t y_stride);
+
 // Largest number of vectors one kernel call handles (register blocking of pk_matmat).
 #define PK_MAX_NV 4
 

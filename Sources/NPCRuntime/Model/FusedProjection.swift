@@ -47,13 +47,33 @@ struct FusedProjection {
         formats = 1 << a.format | 1 << b.format
     }
 
-    /// Runs chunk `c` for `count` input vectors, the inputs in `activations`.
+    /// Runs chunk `c` for input vectors `vectors` (their activations in `activations`).
     @inline(__always)
-    func run(chunk c: Int, count: Int, _ activations: ActivationBuffers, input: UnsafeMutablePointer<Float>) {
+    func run(chunk c: Int, vectors: Range<Int>, _ activations: ActivationBuffers, input: UnsafeMutablePointer<Float>) {
         let ch = chunks[c], p = parts[ch.part]
+        FusedProjection.product(p, rows: ch.lo..<ch.hi, vectors: vectors, activations, input: input)
+    }
+
+    /// out rows × vectors of one part.
+    @inline(__always)
+    static func product(_ p: Part, rows: Range<Int>, vectors: Range<Int>, _ activations: ActivationBuffers,
+                        input: UnsafeMutablePointer<Float>) {
         let (xq, stride) = activations.input(for: p.w, floats: input)
-        pk_matmat(p.w.kernelType, p.w.base, p.w.rowBytes, Int32(p.w.cols), Int32(ch.lo), Int32(ch.hi),
-                  xq, stride, Int32(count), p.out, p.w.rows)
+        pk_matmat(p.w.kernelType, p.w.base, p.w.rowBytes, Int32(p.w.cols), Int32(rows.lowerBound), Int32(rows.upperBound),
+                  xq + vectors.lowerBound * stride, stride, Int32(vectors.count), p.out + vectors.lowerBound * p.w.rows, p.w.rows)
+    }
+
+    /// How many vector ranges a batch of `count` is cut into: a prefill's products get
+    /// small enough chunks to even out between threads (whole groups of 8 vectors, the
+    /// kernels' register block); decode keeps one.
+    static func vectorSplit(_ count: Int, threads: Int) -> Int {
+        threads > 1 && count >= 16 ? min(4, count / 8) : 1
+    }
+
+    /// Range `part` of `split` over `count` vectors, in whole groups of 8.
+    static func vectors(_ part: Int, of split: Int, count: Int) -> Range<Int> {
+        let groups = (count + 7) / 8
+        return min(count, groups * part / split * 8)..<min(count, groups * (part + 1) / split * 8)
     }
 }
 

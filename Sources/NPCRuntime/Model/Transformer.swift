@@ -21,7 +21,7 @@ public final class Transformer: @unchecked Sendable {
     /// (tokens, width)) for finding the first op that departs from a reference. nil: no cost.
     public var tracer: ((String, UnsafeBufferPointer<Float>) -> Void)?
 
-    public init(gguf: GGUFFile, threads: Int, maxBatch: Int = 64, maxContext: Int = 4096) throws(RuntimeError) {
+    public init(gguf: GGUFFile, threads: Int, maxBatch: Int = 128, maxContext: Int = 4096) throws(RuntimeError) {
         self.gguf = gguf
         config = try ModelConfig(gguf: gguf)
         weights = try ModelWeights(gguf: gguf, config: config)
@@ -69,6 +69,15 @@ public final class Transformer: @unchecked Sendable {
         pool.run(chunks: b) { i, _ in body(i) }
     }
 
+    /// Runs every chunk of `p` over a batch of b vectors: row chunks × vector ranges.
+    @inline(__always) private func project(_ p: FusedProjection, count b: Int,
+                                           _ body: (_ chunk: Int, _ vectors: Range<Int>) -> Void) {
+        let split = FusedProjection.vectorSplit(b, threads: pool.activeCount)
+        pool.run(chunks: p.chunks.count * split) { c, _ in
+            body(c / split, FusedProjection.vectors(c % split, of: split, count: b))
+        }
+    }
+
     private func step(_ tokens: ArraySlice<Int32>, cache: KVCache, isLast: Bool) {
         let c = config, b = tokens.count, pos0 = cache.count
         let dim = c.dim, act = s.act, hidden = s.hiddenAct
@@ -90,7 +99,7 @@ public final class Transformer: @unchecked Sendable {
             }
             trace("attn_norm-\(l)", s.xb, b * dim)
             // q, k, v projections, one dispatch
-            pool.run(chunks: plan.qkv.chunks.count) { ch, _ in plan.qkv.run(chunk: ch, count: b, act, input: s.xb) }
+            project(plan.qkv, count: b) { ch, vs in plan.qkv.run(chunk: ch, vectors: vs, act, input: s.xb) }
             // bias (qwen2), per-head rmsnorm of q and k (gemma3), rotary embedding; k, v into the cache
             let local = c.isLocal(layer: l)
             eachToken(b) { i in
@@ -113,7 +122,7 @@ public final class Transformer: @unchecked Sendable {
             trace("kqv_out-\(l)", s.att, b * c.qDim)
             // output projection
             eachToken(b) { i in act.quantize(s.att + i * c.qDim, vector: i, count: c.qDim, formats: plan.wo.formats) }
-            pool.run(chunks: plan.wo.chunks.count) { ch, _ in plan.wo.run(chunk: ch, count: b, act, input: s.att) }
+            project(plan.wo, count: b) { ch, vs in plan.wo.run(chunk: ch, vectors: vs, act, input: s.att) }
             // post-norm (gemma3), residual, ffn rmsnorm
             eachToken(b) { i in
                 let xb = s.xb + i * dim, x = s.x + i * dim
@@ -125,23 +134,19 @@ public final class Transformer: @unchecked Sendable {
             trace("ffn_norm-\(l)", s.xb, b * dim)
             // gated ffn: down(act(gate(x)) * up(x)); one dispatch computes gate and up rows,
             // the activation and its quantization for down, chunk by chunk
-            let gate = plan.gateUp.parts[0].w, up = plan.gateUp.parts[1].w
-            let (gateIn, gateStride) = act.input(for: gate, floats: s.xb)
-            let (upIn, upStride) = act.input(for: up, floats: s.xb)
-            pool.run(chunks: plan.gateUp.chunks.count) { ch, _ in
+            let gate = plan.gateUp.parts[0], up = plan.gateUp.parts[1]
+            project(plan.gateUp, count: b) { ch, vs in
                 let r = plan.gateUp.chunks[ch]
-                pk_matmat(gate.kernelType, gate.base, gate.rowBytes, Int32(gate.cols), Int32(r.lo), Int32(r.hi),
-                          gateIn, gateStride, Int32(b), s.hb, gate.rows)
-                pk_matmat(up.kernelType, up.base, up.rowBytes, Int32(up.cols), Int32(r.lo), Int32(r.hi),
-                          upIn, upStride, Int32(b), s.hb2, up.rows)
-                for i in 0..<b {
+                FusedProjection.product(gate, rows: r.lo..<r.hi, vectors: vs, act, input: s.xb)
+                FusedProjection.product(up, rows: r.lo..<r.hi, vectors: vs, act, input: s.xb)
+                for i in vs {
                     let h = s.hb + i * c.ffnDim
                     gatedActivation(h + r.lo, s.hb2 + i * c.ffnDim + r.lo, r.hi - r.lo, c.architecture.activation)
                     hidden.quantize(h, vector: i, range: r.lo, r.hi, for: w.down)
                 }
             }
             trace("ffn_act-\(l)", s.hb, b * c.ffnDim)
-            pool.run(chunks: plan.down.chunks.count) { ch, _ in plan.down.run(chunk: ch, count: b, hidden, input: s.hb) }
+            project(plan.down, count: b) { ch, vs in plan.down.run(chunk: ch, vectors: vs, hidden, input: s.hb) }
             // post-norm (gemma3), residual
             eachToken(b) { i in
                 let xb = s.xb + i * dim
@@ -158,7 +163,7 @@ public final class Transformer: @unchecked Sendable {
         rmsNorm(s.xb, s.x + (b - 1) * dim, weights.outputNorm, dim, c.normEps)
         trace("result_norm", s.xb, dim)
         act.quantize(s.xb, vector: 0, count: dim, formats: head.formats)
-        pool.run(chunks: head.chunks.count) { ch, _ in head.run(chunk: ch, count: 1, act, input: s.xb) }
+        pool.run(chunks: head.chunks.count) { ch, _ in head.run(chunk: ch, vectors: 0..<1, act, input: s.xb) }
         trace("result_output", s.logits, c.vocabSize)
     }
 
