@@ -31,8 +31,8 @@ public struct StreamChunking: Sendable, Equatable {
 /// allocated up front; `next()` allocates nothing.
 ///
 /// Not thread-safe: use a stream (and the pool it was started with) from one
-/// thread at a time.
-public final class SentenceStream {
+/// thread at a time. It may move between threads (hence Sendable).
+public final class SentenceStream: @unchecked Sendable {
     public let sampleRate: Int
     /// Each phoneme id's duration in frames (`hopLength` samples each).
     public let framesPerID: [Int]
