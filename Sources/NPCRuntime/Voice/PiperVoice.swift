@@ -1,6 +1,10 @@
-/// A Piper (VITS) voice run natively: phoneme ids in, 32-bit float mono samples out.
-/// Weights stay in the memory-mapped `.onnx`; the graph is only read to find them.
-/// Immutable after loading: `synthesize` may be called from several threads at once.
+/// A Piper (VITS) voice run natively: phoneme ids in, 32-bit float mono samples out,
+/// whole (`synthesize`) or streamed chunk by chunk (`startSentence`).
+/// Weights stay in the memory-mapped `.onnx` (the graph is only read to find them),
+/// except small copies rearranged at load (the upsamplers per output phase, the
+/// flow's channel flips folded in). Immutable after loading: `synthesize` and
+/// `startSentence` may be called from several threads at once (each with its own
+/// pool, or none).
 public final class PiperVoice: Sendable {
     /// Samples per second. The `.onnx` does not record it; it comes from the voice's
     /// `.onnx.json` (`audio.sample_rate`), 22050 for "medium" voices.
@@ -38,7 +42,8 @@ public final class PiperVoice: Sendable {
     /// - noiseW: duration noise (Piper default 0.8); 0 is deterministic.
     /// - speaker: speaker row for multi-speaker voices (nil = 0).
     /// - seed: noise seed; the same seed gives the same audio.
-    /// - threads: a pool the convolutions split their work across (nil: the calling thread only).
+    /// - threads: a pool the convolutions split their work across (nil: the calling thread
+    ///   only); one call at a time per pool.
     /// Returns the samples and each id's duration in frames (`hopLength` samples each):
     /// `samples.count == framesPerID.reduce(0, +) * hopLength` (at least one frame).
     public func synthesize(ids: [Int], noiseScale: Float, lengthScale: Float, noiseW: Float,

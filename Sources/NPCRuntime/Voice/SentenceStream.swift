@@ -24,15 +24,16 @@ public struct StreamChunking: Sendable, Equatable {
     }
 }
 
-/// A sentence being synthesized, pulled chunk by chunk: the encoder and
+/// A sentence being synthesized, pulled chunk by chunk: the text encoder and
 /// durations have run when the stream is created; each `next()` runs the flow
-/// as far as the next window of frames needs, then decodes the window. Streamed audio equals whole-sentence audio (the
-/// decoder's receptive field is covered at every seam). All scratch is
-/// allocated up front; `next()` allocates nothing.
+/// as far as the next window of frames needs, then decodes that window.
+/// Streamed audio equals whole-sentence audio (every layer's receptive field is
+/// covered at every seam). All scratch is allocated up front; `next()`
+/// allocates nothing.
 ///
 /// Not thread-safe: use a stream (and the pool it was started with) from one
-/// thread at a time.
-public final class SentenceStream {
+/// thread at a time. It may move between threads (hence Sendable).
+public final class SentenceStream: @unchecked Sendable {
     public let sampleRate: Int
     /// Each phoneme id's duration in frames (`hopLength` samples each).
     public let framesPerID: [Int]
@@ -97,7 +98,7 @@ public final class SentenceStream {
         if ready < needed {
             model.flow.advance(prepared.flow, to: framesDone == 0 ? needed : max(needed, ready + VITSModel.flowWindow), workspace: workspace)
         }
-        model.decoder.decode(prepared.z, frames: framesDone ..< framesDone + n, speakerBias: prepared.speakerBias,
+        model.decoder.decode(prepared.z, frames: frames, speakerBias: prepared.speakerBias,
                              scratch: scratch, workspace: workspace, into: output)
         let chunk = AudioChunk(samples: UnsafeBufferPointer(start: output, count: n * hopLength),
                                offset: framesDone * hopLength, isLast: framesDone + n == total)

@@ -9,9 +9,10 @@
 ///     }
 ///
 /// The voice itself is shared and immutable; a synthesizer owns a thread pool,
-/// so it (and the streams it starts) serve one thread at a time. Several
+/// so it (and the streams it starts) serve one thread at a time: it may move
+/// between threads (hence Sendable), never be used by two at once. Several
 /// synthesizers may share one `PiperVoice`.
-public final class SpeechSynthesizer {
+public final class SpeechSynthesizer: @unchecked Sendable {
     public let voice: PiperVoice
     public let config: VoiceConfig
     public let text: TextToPhonemeIDs

@@ -35,11 +35,13 @@ final class VoiceWorkspace {
     /// A zero-filled buffer of `count` floats.
     func floats(_ count: Int) -> UnsafeMutablePointer<Float> { map(1, count).data }
 
-    /// Runs `body(part, thread)` over `range` cut into one contiguous part per
-    /// pool thread (fewer when parts would be shorter than `minimumPart`).
+    /// Runs `body(part, thread)` over `range` cut into contiguous parts, a few per
+    /// pool thread (fewer when parts would be shorter than `minimumPart`). Several
+    /// parts per thread let the others finish the work of a thread the OS has
+    /// descheduled (the game's own threads share the cores).
     func parallel(_ range: Range<Int>, minimumPart: Int, _ body: (Range<Int>, Int) -> Void) {
-        let parts = min(pool?.activeCount ?? 1, max(1, range.count / max(1, minimumPart)))
-        guard parts > 1, let pool else {
+        let parts = min(4 * (pool?.activeCount ?? 1), max(1, range.count / max(1, minimumPart)))
+        guard parts > 1, let pool, pool.activeCount > 1 else {
             if !range.isEmpty { body(range, 0) }
             return
         }
