@@ -7,7 +7,7 @@
 #
 # Uses the caches the other benchmarks build (outside the repo, $PARLEY_CACHE,
 # default ~/.cache/parley): llama.cpp via bench/llm-vs-llamacpp.sh --build-only,
-# the piper-tts venv via bench/voice-vs-piper.sh --setup-only.
+# and the piper-tts==1.8.0 venv bench/voice-vs-piper.sh uses.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cache=${PARLEY_CACHE:-$HOME/.cache/parley}
@@ -16,9 +16,13 @@ port=${PEER_PORT:-18089}
 threads=2
 
 "$repo/bench/llm-vs-llamacpp.sh" --build-only
-"$repo/bench/voice-vs-piper.sh" --setup-only
 server=$cache/llama.cpp-build/bin/llama-server
-py=$cache/piper-venv/bin/python
+venv=${PIPER_VENV:-$cache/piper-venv}
+py=$venv/bin/python
+if [ ! -x "$py" ] || ! "$py" -c 'import piper' 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q piper-tts==1.8.0
+fi
 (cd "$repo" && swift build -c release --product parley-cli >&2)
 
 "$server" -m "$models/smollm2-135m-instruct-q4_1.gguf" -t $threads -c 4096 --host 127.0.0.1 --port $port \
