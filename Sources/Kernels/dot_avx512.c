@@ -217,11 +217,39 @@ INLINE AVX512 void mm_expand(int offset, int has_min, const uint8_t *xq, size_t 
     }
 }
 
-// Rows r0..r1 of one tile against NV expanded vectors over pairs k0..k1.
+// A tile's weights unpacked once for every group of vectors (when a row is one segment):
+// unsigned quants, the pair's two scales spread over their lanes, and [d, m] of both blocks.
+typedef struct {
+    __m512i u[MM_ROWS][MM_PAIRS];
+    __m512 dw[MM_ROWS][MM_PAIRS];
+    __m128 dm[MM_ROWS][MM_PAIRS];
+} mm_weights;
+
+INLINE AVX512 __m512 spread_pair(__m128 dm) {
+    return _mm512_permutexvar_ps(_mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0), _mm512_castps128_ps512(dm));
+}
+
+INLINE AVX512 __m512i unsigned_pair(int type, const uint8_t *a, const uint8_t *b) {
+    const __m512i u = pair_weights(type, a, b);
+    return type == PK_Q8_0 ? _mm512_xor_si512(u, bytes512(0x80)) : u;
+}
+
+INLINE AVX512 void mm_unpack(int type, size_t bb, int has_min, const uint8_t *w, size_t rb, int t0, int t1, int pairs,
+                             mm_weights *U) {
+    for (int r = t0; r < t1; r++)
+        for (int k = 0; k < pairs; k++) {
+            const uint8_t *ba = w + (size_t)r * rb + (size_t)(2 * k) * bb;
+            U->dm[r - t0][k] = pk_simd_pair_dm(has_min, ba, ba + bb);
+            U->dw[r - t0][k] = spread_pair(U->dm[r - t0][k]);
+            U->u[r - t0][k] = unsigned_pair(type, ba, ba + bb);
+        }
+}
+
+// Rows r0..r1 of one tile against NV expanded vectors over pairs k0..k1; the weights
+// unpacked here, or read from U (PRE: the tile is one segment, unpacked by mm_unpack).
 INLINE AVX512 void mm_rows(int type, size_t bb, int has_min, int offset, const uint8_t *w, size_t rb, int r0, int r1,
                            int k0, int k1, const mm_pair *e, const __m128 *ds, __m512 (*acc)[MM_VECTORS],
-                           __m128 (*accm)[MM_VECTORS], const int NV) {
-    const __m512i spread = _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0);
+                           __m128 (*accm)[MM_VECTORS], const mm_weights *U, const int PRE, const int NV) {
     int r = r0;
     // types without a min term: two rows at a time share each load of the activations
     for (; !has_min && r + 1 < r1; r += 2) {
@@ -230,10 +258,10 @@ INLINE AVX512 void mm_rows(int type, size_t bb, int has_min, int offset, const u
         for (int v = 0; v < NV; v++) { a0[v] = acc[r - r0][v]; a1[v] = acc[r + 1 - r0][v]; }
         for (int k = k0; k < k1; k++) {
             const uint8_t *ba0 = row0 + (size_t)(2 * k) * bb, *ba1 = row1 + (size_t)(2 * k) * bb;
-            const __m512 dw0 = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(pk_simd_pair_dm(0, ba0, ba0 + bb)));
-            const __m512 dw1 = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(pk_simd_pair_dm(0, ba1, ba1 + bb)));
-            __m512i u0 = pair_weights(type, ba0, ba0 + bb), u1 = pair_weights(type, ba1, ba1 + bb);
-            if (type == PK_Q8_0) { u0 = _mm512_xor_si512(u0, bytes512(0x80)); u1 = _mm512_xor_si512(u1, bytes512(0x80)); }
+            const __m512 dw0 = PRE ? U->dw[r - r0][k] : spread_pair(pk_simd_pair_dm(0, ba0, ba0 + bb));
+            const __m512 dw1 = PRE ? U->dw[r + 1 - r0][k] : spread_pair(pk_simd_pair_dm(0, ba1, ba1 + bb));
+            const __m512i u0 = PRE ? U->u[r - r0][k] : unsigned_pair(type, ba0, ba0 + bb);
+            const __m512i u1 = PRE ? U->u[r + 1 - r0][k] : unsigned_pair(type, ba1, ba1 + bb);
             const mm_pair *m = &e[(k - k0) * MM_VECTORS];
             for (int v = 0; v < NV; v++) {
                 const __m512i start = offset ? _mm512_load_si512((const void *)m[v].negoff) : _mm512_setzero_si512();
@@ -253,10 +281,9 @@ INLINE AVX512 void mm_rows(int type, size_t bb, int has_min, int offset, const u
         for (int v = 0; v < NV; v++) { a[v] = acc[r - r0][v]; if (has_min) am[v] = accm[r - r0][v]; }
         for (int k = k0; k < k1; k++) {
             const uint8_t *ba = row + (size_t)(2 * k) * bb, *bb1 = ba + bb;
-            const __m128 dm = pk_simd_pair_dm(has_min, ba, bb1);
-            const __m512 dw = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(dm));
-            __m512i u = pair_weights(type, ba, bb1);
-            if (type == PK_Q8_0) u = _mm512_xor_si512(u, bytes512(0x80));
+            const __m128 dm = PRE ? U->dm[r - r0][k] : pk_simd_pair_dm(has_min, ba, bb1);
+            const __m512 dw = PRE ? U->dw[r - r0][k] : spread_pair(dm);
+            const __m512i u = PRE ? U->u[r - r0][k] : unsigned_pair(type, ba, bb1);
             const mm_pair *m = &e[(k - k0) * MM_VECTORS];
             for (int v = 0; v < NV; v++) {
                 const __m512i start = offset ? _mm512_load_si512((const void *)m[v].negoff) : _mm512_setzero_si512();
@@ -277,8 +304,11 @@ INLINE AVX512 void matmat_block32(int type, size_t bb, int has_min, int offset, 
     __m128 ds[MM_PAIRS * MM_VECTORS];
     __m512 acc[MM_ROWS][MM_VECTORS];
     __m128 accm[MM_ROWS][MM_VECTORS];
+    mm_weights U;
+    const int single = pairs <= MM_PAIRS;   // a row is one segment: unpack each tile once
     for (int t0 = r0; t0 < r1; t0 += MM_ROWS) {
         const int t1 = r1 - t0 < MM_ROWS ? r1 : t0 + MM_ROWS;
+        if (single) mm_unpack(type, bb, has_min, w, rb, t0, t1, pairs, &U);
         for (int v0 = 0; v0 < n_vec; v0 += MM_VECTORS) {
             const int nv = n_vec - v0 < MM_VECTORS ? n_vec - v0 : MM_VECTORS;
             const uint8_t *x0 = xq + (size_t)v0 * xs;
@@ -294,16 +324,20 @@ INLINE AVX512 void matmat_block32(int type, size_t bb, int has_min, int offset, 
                     for (int r = t1; r < t1 + MM_ROWS && r < r1; r++)
                         for (size_t o = lo; o < hi; o += 64) _mm_prefetch((const char *)w + (size_t)r * rb + o, _MM_HINT_T0);
                 }
+#define MM_ROWS_CALL(NV)                                                                               \
+    (single ? mm_rows(type, bb, has_min, offset, w, rb, t0, t1, k0, k1, e, ds, acc, accm, &U, 1, NV)      \
+            : mm_rows(type, bb, has_min, offset, w, rb, t0, t1, k0, k1, e, ds, acc, accm, &U, 0, NV))
                 switch (nv) {
-                case 1: mm_rows(type, bb, has_min, offset, w, rb, t0, t1, k0, k1, e, ds, acc, accm, 1); break;
-                case 2: mm_rows(type, bb, has_min, offset, w, rb, t0, t1, k0, k1, e, ds, acc, accm, 2); break;
-                case 3: mm_rows(type, bb, has_min, offset, w, rb, t0, t1, k0, k1, e, ds, acc, accm, 3); break;
-                case 4: mm_rows(type, bb, has_min, offset, w, rb, t0, t1, k0, k1, e, ds, acc, accm, 4); break;
-                case 5: mm_rows(type, bb, has_min, offset, w, rb, t0, t1, k0, k1, e, ds, acc, accm, 5); break;
-                case 6: mm_rows(type, bb, has_min, offset, w, rb, t0, t1, k0, k1, e, ds, acc, accm, 6); break;
-                case 7: mm_rows(type, bb, has_min, offset, w, rb, t0, t1, k0, k1, e, ds, acc, accm, 7); break;
-                default: mm_rows(type, bb, has_min, offset, w, rb, t0, t1, k0, k1, e, ds, acc, accm, 8); break;
+                case 1: MM_ROWS_CALL(1); break;
+                case 2: MM_ROWS_CALL(2); break;
+                case 3: MM_ROWS_CALL(3); break;
+                case 4: MM_ROWS_CALL(4); break;
+                case 5: MM_ROWS_CALL(5); break;
+                case 6: MM_ROWS_CALL(6); break;
+                case 7: MM_ROWS_CALL(7); break;
+                default: MM_ROWS_CALL(8); break;
                 }
+#undef MM_ROWS_CALL
             }
             // the odd last block and the canonical reduction, as matvec_rows32 ends
             for (int r = t0; r < t1; r++) {
