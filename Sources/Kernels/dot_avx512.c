@@ -1,8 +1,10 @@
 // AVX-512 VNNI kernels: the canonical arithmetic of dot_scalar.c, 64 bytes at a time.
 // 32-element blocks go two to a register (even block in the low half, odd block in the
 // high half: exactly the canonical acc[0..7] / acc[8..15]); dpbusd gives the 8 partial
-// sums per block (Q8_0 through masked negation of x; Q4_0/Q5_0 as unsigned quants minus
-// offset*Σx). K-quants use maddubs + dpwssd (int16 pairs times the group scales).
+// sums per block, starting from −offset·Σx so the weights stay unsigned (Q4_0 8, Q5_0 16,
+// Q8_0 shifted by 128). They run as whole-matrix kernels (pk_matvec32_avx512: four rows
+// per pass; pk_matmat32_avx512: up to 8 vectors per weight unpack), not through the
+// per-row table. K-quants use maddubs + dpwssd (int16 pairs times the group scales).
 #if defined(__x86_64__) || defined(__i386__)
 #include "simd_common.h"
 
@@ -89,81 +91,10 @@ INLINE AVX512 __m256i single_weights(int type, const uint8_t *a) {
     }
 }
 
-INLINE AVX512 void dot_block32(int type, size_t bb, int has_min, int is_signed, const uint8_t *row, int nb,
-                               const uint8_t *xb, size_t xs, const int NV, float *out) {
-    // lanes 0-7 take the even block's scale (lane 0 of the pair scales), lanes 8-15 the odd block's (lane 2)
-    const __m512i spread = _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0);
-    const int offset = type == PK_Q4_0 ? 8 : type == PK_Q5_0 ? 16 : 0;
-    __m512 acc[PK_MAX_NV];
-    __m128 accm[PK_MAX_NV];  // lanes 1 and 3: the even and odd blocks' min terms
-    for (int v = 0; v < NV; v++) { acc[v] = _mm512_setzero_ps(); accm[v] = _mm_setzero_ps(); }
-    int b = 0;
-    for (; b + 1 < nb; b += 2) {
-        const uint8_t *ba = row + (size_t)b * bb, *bb1 = ba + bb;
-        const __m128 dm = pk_simd_pair_dm(has_min, ba, bb1);
-        const __m512i w = pair_weights(type, ba, bb1);
-        const __m512i uw = is_signed ? _mm512_abs_epi8(w) : w;
-        const __mmask64 neg = is_signed ? _mm512_movepi8_mask(w) : 0;
-        for (int v = 0; v < NV; v++) {
-            const pk_q8_32 *x = (const pk_q8_32 *)(xb + (size_t)v * xs) + b;
-            __m512i xv = join256(_mm256_loadu_si256((const __m256i *)x[0].qs), _mm256_loadu_si256((const __m256i *)x[1].qs));
-            if (is_signed) xv = _mm512_mask_sub_epi8(xv, neg, _mm512_setzero_si512(), xv);
-            __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), uw, xv);
-            if (offset) p = _mm512_sub_epi32(p, _mm512_dpbusd_epi32(_mm512_setzero_si512(), bytes512(offset), xv));
-            const __m128 scales = _mm_mul_ps(dm, pk_simd_pair_ds(&x[0], &x[1]));
-            const __m512 D = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(scales));
-            acc[v] = _mm512_add_ps(acc[v], _mm512_mul_ps(D, _mm512_cvtepi32_ps(p)));
-            if (has_min) accm[v] = _mm_add_ps(accm[v], scales);
-        }
-    }
-    float tail_m = 0.0f, tail_d = 0.0f;
-    __m256i tail_w = _mm256_setzero_si256();
-    if (b < nb) {
-        const uint8_t *ba = row + (size_t)b * bb;
-        tail_w = single_weights(type, ba);
-        uint16_t h[2];
-        memcpy(h, ba, has_min ? 4 : 2);
-        tail_d = pk_simd_half(h[0]);
-        if (has_min) tail_m = pk_simd_half(h[1]);
-    }
-    for (int v = 0; v < NV; v++) {
-        float m0 = _mm_cvtss_f32(_mm_movehdup_ps(accm[v])), m1 = _mm_cvtss_f32(_mm_shuffle_ps(accm[v], accm[v], 3));
-        if (b < nb) {
-            const pk_q8_32 *x = (const pk_q8_32 *)(xb + (size_t)v * xs) + b;
-            __m256i xv = _mm256_loadu_si256((const __m256i *)x->qs);
-            if (is_signed) xv = _mm256_sign_epi8(xv, tail_w);
-            const __m256i uw = is_signed ? _mm256_abs_epi8(tail_w) : tail_w;
-            __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), uw, xv);
-            if (offset) p = _mm256_sub_epi32(p, _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8((char)offset), xv));
-            const __m256 t = _mm256_mul_ps(_mm256_set1_ps(tail_d * x->d), _mm256_cvtepi32_ps(p));
-            acc[v] = _mm512_mask_add_ps(acc[v], 0x00ff, acc[v], _mm512_zextps256_ps512(t));  // even-block lanes only
-            if (has_min) m0 = m0 + tail_m * x->s;
-        }
-        const float r = reduce16(acc[v]);
-        out[v] = has_min ? r + (m0 + m1) : r;
-    }
-}
-
-// One entry point per type; NV = 1..4 instantiated so the vector loop unrolls and the
-// accumulators stay in registers.
-#define DEFINE_BLOCK32(name, type, bytes, has_min, is_signed)                                            \
-    AVX512 static void name(const uint8_t *row, int n, const uint8_t *x, size_t xs, int nv, float *out) { \
-        switch (nv) {                                                                                     \
-        case 1: dot_block32(type, bytes, has_min, is_signed, row, n / 32, x, xs, 1, out); break;          \
-        case 2: dot_block32(type, bytes, has_min, is_signed, row, n / 32, x, xs, 2, out); break;          \
-        case 3: dot_block32(type, bytes, has_min, is_signed, row, n / 32, x, xs, 3, out); break;          \
-        default: dot_block32(type, bytes, has_min, is_signed, row, n / 32, x, xs, 4, out); break;         \
-        }                                                                                                 \
-    }
-DEFINE_BLOCK32(dot_q4_0, PK_Q4_0, 18, 0, 0)
-DEFINE_BLOCK32(dot_q4_1, PK_Q4_1, 20, 1, 0)
-DEFINE_BLOCK32(dot_q5_0, PK_Q5_0, 22, 0, 0)
-DEFINE_BLOCK32(dot_q5_1, PK_Q5_1, 24, 1, 0)
-DEFINE_BLOCK32(dot_q8_0, PK_Q8_0, 34, 0, 1)
 
 // ---- 32-element blocks against one vector, several rows at a time (decode) ----
 //
-// dot_block32's arithmetic for one activation vector, four rows per pass: the vector's
+// the canonical block arithmetic (dot_scalar.c) for one activation vector, four rows per pass: the vector's
 // quants, scales and −offset·Σx (Q8_0's weights shifted by 128 to unsigned, as in the
 // prefill kernel) are loaded and computed once per block pair for all four rows.
 
@@ -201,7 +132,7 @@ INLINE AVX512 void matvec_rows32(int type, size_t bb, int has_min, int offset, c
         const uint8_t *row = row0 + (size_t)i * rb;
         float m0 = _mm_cvtss_f32(_mm_movehdup_ps(accm[i])), m1 = _mm_cvtss_f32(_mm_shuffle_ps(accm[i], accm[i], 3));
         if (b < nb) {
-            // the odd last block, as dot_block32 ends
+            // the odd last block (even-block lanes only), then the canonical reduction
             const uint8_t *ba = row + (size_t)b * bb;
             const __m256i tail_w = single_weights(type, ba);
             uint16_t h[2];
@@ -254,7 +185,7 @@ int pk_matvec32_avx512(int type, const void *w, size_t rb, int n, int r0, int r1
 
 // ---- 32-element blocks against many vectors (prefill) ----
 //
-// The same canonical arithmetic as dot_block32, reorganized for many activation vectors:
+// The same canonical arithmetic, reorganized for many activation vectors:
 // the per-vector work on each block pair shrinks to one dpbusd, one conversion and the
 // canonical multiplies and add. Everything that depends only on the activations is
 // expanded once per segment of block pairs and group of vectors: the pair's 64 quants
@@ -286,11 +217,39 @@ INLINE AVX512 void mm_expand(int offset, int has_min, const uint8_t *xq, size_t 
     }
 }
 
-// Rows r0..r1 of one tile against NV expanded vectors over pairs k0..k1.
+// A tile's weights unpacked once for every group of vectors (when a row is one segment):
+// unsigned quants, the pair's two scales spread over their lanes, and [d, m] of both blocks.
+typedef struct {
+    __m512i u[MM_ROWS][MM_PAIRS];
+    __m512 dw[MM_ROWS][MM_PAIRS];
+    __m128 dm[MM_ROWS][MM_PAIRS];
+} mm_weights;
+
+INLINE AVX512 __m512 spread_pair(__m128 dm) {
+    return _mm512_permutexvar_ps(_mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0), _mm512_castps128_ps512(dm));
+}
+
+INLINE AVX512 __m512i unsigned_pair(int type, const uint8_t *a, const uint8_t *b) {
+    const __m512i u = pair_weights(type, a, b);
+    return type == PK_Q8_0 ? _mm512_xor_si512(u, bytes512(0x80)) : u;
+}
+
+INLINE AVX512 void mm_unpack(int type, size_t bb, int has_min, const uint8_t *w, size_t rb, int t0, int t1, int pairs,
+                             mm_weights *U) {
+    for (int r = t0; r < t1; r++)
+        for (int k = 0; k < pairs; k++) {
+            const uint8_t *ba = w + (size_t)r * rb + (size_t)(2 * k) * bb;
+            U->dm[r - t0][k] = pk_simd_pair_dm(has_min, ba, ba + bb);
+            U->dw[r - t0][k] = spread_pair(U->dm[r - t0][k]);
+            U->u[r - t0][k] = unsigned_pair(type, ba, ba + bb);
+        }
+}
+
+// Rows r0..r1 of one tile against NV expanded vectors over pairs k0..k1; the weights
+// unpacked here, or read from U (PRE: the tile is one segment, unpacked by mm_unpack).
 INLINE AVX512 void mm_rows(int type, size_t bb, int has_min, int offset, const uint8_t *w, size_t rb, int r0, int r1,
                            int k0, int k1, const mm_pair *e, const __m128 *ds, __m512 (*acc)[MM_VECTORS],
-                           __m128 (*accm)[MM_VECTORS], const int NV) {
-    const __m512i spread = _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0);
+                           __m128 (*accm)[MM_VECTORS], const mm_weights *U, const int PRE, const int NV) {
     int r = r0;
     // types without a min term: two rows at a time share each load of the activations
     for (; !has_min && r + 1 < r1; r += 2) {
@@ -299,10 +258,10 @@ INLINE AVX512 void mm_rows(int type, size_t bb, int has_min, int offset, const u
         for (int v = 0; v < NV; v++) { a0[v] = acc[r - r0][v]; a1[v] = acc[r + 1 - r0][v]; }
         for (int k = k0; k < k1; k++) {
             const uint8_t *ba0 = row0 + (size_t)(2 * k) * bb, *ba1 = row1 + (size_t)(2 * k) * bb;
-            const __m512 dw0 = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(pk_simd_pair_dm(0, ba0, ba0 + bb)));
-            const __m512 dw1 = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(pk_simd_pair_dm(0, ba1, ba1 + bb)));
-            __m512i u0 = pair_weights(type, ba0, ba0 + bb), u1 = pair_weights(type, ba1, ba1 + bb);
-            if (type == PK_Q8_0) { u0 = _mm512_xor_si512(u0, bytes512(0x80)); u1 = _mm512_xor_si512(u1, bytes512(0x80)); }
+            const __m512 dw0 = PRE ? U->dw[r - r0][k] : spread_pair(pk_simd_pair_dm(0, ba0, ba0 + bb));
+            const __m512 dw1 = PRE ? U->dw[r + 1 - r0][k] : spread_pair(pk_simd_pair_dm(0, ba1, ba1 + bb));
+            const __m512i u0 = PRE ? U->u[r - r0][k] : unsigned_pair(type, ba0, ba0 + bb);
+            const __m512i u1 = PRE ? U->u[r + 1 - r0][k] : unsigned_pair(type, ba1, ba1 + bb);
             const mm_pair *m = &e[(k - k0) * MM_VECTORS];
             for (int v = 0; v < NV; v++) {
                 const __m512i start = offset ? _mm512_load_si512((const void *)m[v].negoff) : _mm512_setzero_si512();
@@ -322,10 +281,9 @@ INLINE AVX512 void mm_rows(int type, size_t bb, int has_min, int offset, const u
         for (int v = 0; v < NV; v++) { a[v] = acc[r - r0][v]; if (has_min) am[v] = accm[r - r0][v]; }
         for (int k = k0; k < k1; k++) {
             const uint8_t *ba = row + (size_t)(2 * k) * bb, *bb1 = ba + bb;
-            const __m128 dm = pk_simd_pair_dm(has_min, ba, bb1);
-            const __m512 dw = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(dm));
-            __m512i u = pair_weights(type, ba, bb1);
-            if (type == PK_Q8_0) u = _mm512_xor_si512(u, bytes512(0x80));
+            const __m128 dm = PRE ? U->dm[r - r0][k] : pk_simd_pair_dm(has_min, ba, bb1);
+            const __m512 dw = PRE ? U->dw[r - r0][k] : spread_pair(dm);
+            const __m512i u = PRE ? U->u[r - r0][k] : unsigned_pair(type, ba, bb1);
             const mm_pair *m = &e[(k - k0) * MM_VECTORS];
             for (int v = 0; v < NV; v++) {
                 const __m512i start = offset ? _mm512_load_si512((const void *)m[v].negoff) : _mm512_setzero_si512();
@@ -346,8 +304,11 @@ INLINE AVX512 void matmat_block32(int type, size_t bb, int has_min, int offset, 
     __m128 ds[MM_PAIRS * MM_VECTORS];
     __m512 acc[MM_ROWS][MM_VECTORS];
     __m128 accm[MM_ROWS][MM_VECTORS];
+    mm_weights U;
+    const int single = pairs <= MM_PAIRS;   // a row is one segment: unpack each tile once
     for (int t0 = r0; t0 < r1; t0 += MM_ROWS) {
         const int t1 = r1 - t0 < MM_ROWS ? r1 : t0 + MM_ROWS;
+        if (single) mm_unpack(type, bb, has_min, w, rb, t0, t1, pairs, &U);
         for (int v0 = 0; v0 < n_vec; v0 += MM_VECTORS) {
             const int nv = n_vec - v0 < MM_VECTORS ? n_vec - v0 : MM_VECTORS;
             const uint8_t *x0 = xq + (size_t)v0 * xs;
@@ -356,18 +317,29 @@ INLINE AVX512 void matmat_block32(int type, size_t bb, int has_min, int offset, 
             for (int k0 = 0; k0 < pairs; k0 += MM_PAIRS) {
                 const int k1 = pairs - k0 < MM_PAIRS ? pairs : k0 + MM_PAIRS;
                 mm_expand(offset, has_min, x0, xs, nv, k0, k1, e, ds);
-                switch (nv) {
-                case 1: mm_rows(type, bb, has_min, offset, w, rb, t0, t1, k0, k1, e, ds, acc, accm, 1); break;
-                case 2: mm_rows(type, bb, has_min, offset, w, rb, t0, t1, k0, k1, e, ds, acc, accm, 2); break;
-                case 3: mm_rows(type, bb, has_min, offset, w, rb, t0, t1, k0, k1, e, ds, acc, accm, 3); break;
-                case 4: mm_rows(type, bb, has_min, offset, w, rb, t0, t1, k0, k1, e, ds, acc, accm, 4); break;
-                case 5: mm_rows(type, bb, has_min, offset, w, rb, t0, t1, k0, k1, e, ds, acc, accm, 5); break;
-                case 6: mm_rows(type, bb, has_min, offset, w, rb, t0, t1, k0, k1, e, ds, acc, accm, 6); break;
-                case 7: mm_rows(type, bb, has_min, offset, w, rb, t0, t1, k0, k1, e, ds, acc, accm, 7); break;
-                default: mm_rows(type, bb, has_min, offset, w, rb, t0, t1, k0, k1, e, ds, acc, accm, 8); break;
+                if (v0 == 0) {
+                    // the next tile's part of this segment: its rows come from memory once, while
+                    // this tile computes (rows read side by side defeat the hardware prefetcher)
+                    const size_t lo = (size_t)(2 * k0) * bb, hi = (size_t)(2 * k1) * bb;
+                    for (int r = t1; r < t1 + MM_ROWS && r < r1; r++)
+                        for (size_t o = lo; o < hi; o += 64) _mm_prefetch((const char *)w + (size_t)r * rb + o, _MM_HINT_T0);
                 }
+#define MM_ROWS_CALL(NV)                                                                               \
+    (single ? mm_rows(type, bb, has_min, offset, w, rb, t0, t1, k0, k1, e, ds, acc, accm, &U, 1, NV)      \
+            : mm_rows(type, bb, has_min, offset, w, rb, t0, t1, k0, k1, e, ds, acc, accm, &U, 0, NV))
+                switch (nv) {
+                case 1: MM_ROWS_CALL(1); break;
+                case 2: MM_ROWS_CALL(2); break;
+                case 3: MM_ROWS_CALL(3); break;
+                case 4: MM_ROWS_CALL(4); break;
+                case 5: MM_ROWS_CALL(5); break;
+                case 6: MM_ROWS_CALL(6); break;
+                case 7: MM_ROWS_CALL(7); break;
+                default: MM_ROWS_CALL(8); break;
+                }
+#undef MM_ROWS_CALL
             }
-            // the odd last block and the canonical reduction, as dot_block32 ends
+            // the odd last block and the canonical reduction, as matvec_rows32 ends
             for (int r = t0; r < t1; r++) {
                 const uint8_t *row = w + (size_t)r * rb;
                 float tail_m = 0.0f, tail_d = 0.0f;
@@ -508,56 +480,27 @@ INLINE AVX512 void super_chunks(int type, const uint8_t *blk, __m512i scales, co
     }
 }
 
-INLINE AVX512 void dot_super(int type, size_t bb, int has_min, const uint8_t *row, int nb, const uint8_t *xb,
-                             size_t xs, const int NV, float *out) {
-    float sum[4] = {0, 0, 0, 0};
-    __m128 sum4 = _mm_setzero_ps();
+// One vector (the prefill path is matmat_super below).
+INLINE AVX512 float dot_super(int type, size_t bb, int has_min, const uint8_t *row, int nb, const uint8_t *xb) {
+    float sum = 0.0f;
     for (int b = 0; b < nb; b++) {
         const uint8_t *blk = row + (size_t)b * bb;
         const pk_simd_scales s = pk_simd_scales_of(type, blk);
-        __m512i iacc[PK_MAX_NV];
-        for (int v = 0; v < NV; v++) iacc[v] = _mm512_setzero_si512();
-        super_chunks(type, blk, _mm512_castsi256_si512(s.sc), xb, xs, b, NV, iacc);
-        if (NV == 1) {
-            const pk_q8_256 *x = (const pk_q8_256 *)xb + b;
-            const __m256i bsums = _mm256_loadu_si256((const __m256i *)x->bsums), zero = _mm256_setzero_si256();
-            const __m256i corr = pk_super_offset(type) ? _mm256_madd_epi16(bsums, s.sc) : zero;
-            const __m256i msum = has_min ? _mm256_madd_epi16(bsums, s.mn) : zero;
-            const __m128i t = pk_simd_hsum4_i32(_mm256_add_epi32(_mm512_castsi512_si256(iacc[0]), _mm512_extracti64x4_epi64(iacc[0], 1)), corr, msum, zero);
-            sum[0] = pk_simd_super_sum(sum[0], type, has_min, _mm_cvtsi128_si32(t), _mm_extract_epi32(t, 1),
-                                       _mm_extract_epi32(t, 2), x->d, &s);
-        } else {
-            // several vectors: reduce and scale them side by side, one per lane
-            __m256i raw[4], corr[4], msum[4];
-            float dx[4] = {0, 0, 0, 0};
-            for (int v = 0; v < 4; v++) raw[v] = corr[v] = msum[v] = _mm256_setzero_si256();
-            for (int v = 0; v < NV; v++) {
-                const pk_q8_256 *x = (const pk_q8_256 *)(xb + (size_t)v * xs) + b;
-                const __m256i bsums = _mm256_loadu_si256((const __m256i *)x->bsums);
-                raw[v] = _mm256_add_epi32(_mm512_castsi512_si256(iacc[v]), _mm512_extracti64x4_epi64(iacc[v], 1));
-                if (pk_super_offset(type)) corr[v] = _mm256_madd_epi16(bsums, s.sc);
-                if (has_min) msum[v] = _mm256_madd_epi16(bsums, s.mn);
-                dx[v] = x->d;
-            }
-            const __m128i zero = _mm_setzero_si128();
-            sum4 = pk_simd_super_sum4(sum4, type, has_min, pk_simd_hsum4_i32(raw[0], raw[1], raw[2], raw[3]),
-                                      pk_super_offset(type) ? pk_simd_hsum4_i32(corr[0], corr[1], corr[2], corr[3]) : zero,
-                                      has_min ? pk_simd_hsum4_i32(msum[0], msum[1], msum[2], msum[3]) : zero,
-                                      _mm_setr_ps(dx[0], dx[1], dx[2], dx[3]), &s);
-        }
+        __m512i iacc = _mm512_setzero_si512();
+        super_chunks(type, blk, _mm512_castsi256_si512(s.sc), xb, 0, b, 1, &iacc);
+        const pk_q8_256 *x = (const pk_q8_256 *)xb + b;
+        const __m256i bsums = _mm256_loadu_si256((const __m256i *)x->bsums), zero = _mm256_setzero_si256();
+        const __m256i corr = pk_super_offset(type) ? _mm256_madd_epi16(bsums, s.sc) : zero;
+        const __m256i msum = has_min ? _mm256_madd_epi16(bsums, s.mn) : zero;
+        const __m128i t = pk_simd_hsum4_i32(_mm256_add_epi32(_mm512_castsi512_si256(iacc), _mm512_extracti64x4_epi64(iacc, 1)), corr, msum, zero);
+        sum = pk_simd_super_sum(sum, type, has_min, _mm_cvtsi128_si32(t), _mm_extract_epi32(t, 1), _mm_extract_epi32(t, 2), x->d, &s);
     }
-    if (NV > 1) _mm_storeu_ps(sum, sum4);
-    for (int v = 0; v < NV; v++) out[v] = sum[v];
+    return sum;
 }
 
 #define DEFINE_SUPER(name, type, bytes, has_min)                                                          \
     AVX512 static void name(const uint8_t *row, int n, const uint8_t *x, size_t xs, int nv, float *out) { \
-        switch (nv) {                                                                                     \
-        case 1: dot_super(type, bytes, has_min, row, n / 256, x, xs, 1, out); break;                      \
-        case 2: dot_super(type, bytes, has_min, row, n / 256, x, xs, 2, out); break;                      \
-        case 3: dot_super(type, bytes, has_min, row, n / 256, x, xs, 3, out); break;                      \
-        default: dot_super(type, bytes, has_min, row, n / 256, x, xs, 4, out); break;                     \
-        }                                                                                                 \
+        for (int v = 0; v < nv; v++) out[v] = dot_super(type, bytes, has_min, row, n / 256, x + (size_t)v * xs); \
     }
 DEFINE_SUPER(dot_q2_K, PK_Q2_K, 84, 1)
 DEFINE_SUPER(dot_q3_K, PK_Q3_K, 110, 0)
@@ -696,8 +639,7 @@ DEFINE_FLOAT(dot_f16, PK_F16, 2)
 DEFINE_FLOAT(dot_bf16, PK_BF16, 2)
 
 const pk_dot_fn pk_dot_avx512[PK_TYPE_COUNT] = {
-    [PK_F32] = dot_f32,   [PK_F16] = dot_f16,   [PK_BF16] = dot_bf16, [PK_Q4_0] = dot_q4_0,
-    [PK_Q4_1] = dot_q4_1, [PK_Q5_0] = dot_q5_0, [PK_Q5_1] = dot_q5_1, [PK_Q8_0] = dot_q8_0,
+    [PK_F32] = dot_f32,   [PK_F16] = dot_f16,   [PK_BF16] = dot_bf16,
     [PK_Q2_K] = dot_q2_K, [PK_Q3_K] = dot_q3_K, [PK_Q4_K] = dot_q4_K, [PK_Q5_K] = dot_q5_K,
     [PK_Q6_K] = dot_q6_K,
 };

@@ -33,10 +33,12 @@ size_t pk_act_bytes(int type, int n) {
     }
 }
 
-// The kernel for this type and CPU, or NULL (callers then write NaN) when the type is
-// unsupported or n is not a whole, non-negative number of its blocks.
-static pk_dot_fn kernel_for(int type, int n) {
-    if (!pk_type_supported(type) || n < 0 || n % type_info[type].elems != 0) return NULL;
+// 1 if the kernels handle the type and n is a whole, non-negative number of its blocks.
+static int row_ok(int type, int n) { return pk_type_supported(type) && n >= 0 && n % type_info[type].elems == 0; }
+
+// The per-row kernel for this type and CPU; NULL for the 32-element block types on
+// AVX-512, which have whole-matrix kernels instead.
+static pk_dot_fn kernel_for(int type) {
     switch (pk_cpu_level()) {
     case PK_CPU_AVX512VNNI: return pk_dot_avx512[type];
     case PK_CPU_AVX2: return pk_dot_avx2[type];
@@ -46,9 +48,10 @@ static pk_dot_fn kernel_for(int type, int n) {
 
 void pk_matvec(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end,
                const void *xq, float *y) {
-    const pk_dot_fn dot = kernel_for(type, n);
-    if (dot && pk_cpu_level() == PK_CPU_AVX512VNNI && pk_matvec32_avx512(type, w, row_bytes, n, row_begin, row_end, xq, y))
+    const int ok = row_ok(type, n);
+    if (ok && pk_cpu_level() == PK_CPU_AVX512VNNI && pk_matvec32_avx512(type, w, row_bytes, n, row_begin, row_end, xq, y))
         return;
+    const pk_dot_fn dot = ok ? kernel_for(type) : NULL;
     for (int r = row_begin; r < row_end; r++) {
         if (dot) dot((const uint8_t *)w + (size_t)r * row_bytes, n, xq, 0, 1, &y[r]);
         else y[r] = NAN;
@@ -64,14 +67,14 @@ static int rows_per_tile(size_t row_bytes) {
 
 void pk_matmat(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end,
                const void *xq, size_t xq_stride, int n_vec, float *y, size_t y_stride) {
-    const pk_dot_fn dot = kernel_for(type, n);
-    if (dot && n_vec == 1 && pk_cpu_level() == PK_CPU_AVX512VNNI &&
-        pk_matvec32_avx512(type, w, row_bytes, n, row_begin, row_end, xq, y))
-        return;
-    if (dot && n_vec > 1 && pk_cpu_level() == PK_CPU_AVX512VNNI &&
-        (pk_matmat32_avx512(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride) ||
-         pk_matmat_super_avx512(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride)))
-        return;
+    const int ok = row_ok(type, n);
+    if (ok && pk_cpu_level() == PK_CPU_AVX512VNNI) {
+        if (n_vec == 1 && pk_matvec32_avx512(type, w, row_bytes, n, row_begin, row_end, xq, y)) return;
+        if (n_vec > 1 && (pk_matmat32_avx512(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride) ||
+                          pk_matmat_super_avx512(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride)))
+            return;
+    }
+    const pk_dot_fn dot = ok ? kernel_for(type) : NULL;
     const int tile = rows_per_tile(row_bytes);
     for (int r0 = row_begin; r0 < row_end; r0 += tile) {
         const int r1 = row_end - r0 < tile ? row_end : r0 + tile;
