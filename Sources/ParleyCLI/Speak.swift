@@ -155,7 +155,7 @@ struct Speak: ParsableCommand {
         }
         let seconds = Date().timeIntervalSince(start)
 
-        if let output { try writeWAV(samples, sampleRate: piper.sampleRate, to: output) }
+        if let output { try WAVFile.write(samples, sampleRate: piper.sampleRate, to: output) }
         if let raw {
             let data = samples.withUnsafeBufferPointer { Data(buffer: $0) }
             try data.write(to: URL(fileURLWithPath: raw))
@@ -175,38 +175,11 @@ struct Speak: ParsableCommand {
     func list(_ values: [Int]) -> String { "[" + values.map(String.init).joined(separator: ",") + "]" }
 
     /// 16-bit PCM mono WAV; samples are clipped to [−1, 1] and scaled by 32767 (as Piper does).
-    func writeWAV(_ samples: [Float], sampleRate: Int, to path: String) throws {
-        var data = Data()
-        func u32(_ v: Int) { withUnsafeBytes(of: UInt32(v).littleEndian) { data.append(contentsOf: $0) } }
-        func u16(_ v: Int) { withUnsafeBytes(of: UInt16(v).littleEndian) { data.append(contentsOf: $0) } }
-        let bytes = samples.count * 2
-        data.append(contentsOf: Array("RIFF".utf8)); u32(36 + bytes)
-        data.append(contentsOf: Array("WAVE".utf8))
-        data.append(contentsOf: Array("fmt ".utf8)); u32(16)
-        u16(1); u16(1); u32(sampleRate); u32(sampleRate * 2); u16(2); u16(16)
-        data.append(contentsOf: Array("data".utf8)); u32(bytes)
-        data.reserveCapacity(data.count + bytes)
-        for s in samples {
-            let v = Int16((max(-1, min(1, s)) * 32767).rounded())
-            withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) }
-        }
-        try data.write(to: URL(fileURLWithPath: path))
-    }
 }
 
-/// A JSON string literal: quotes, backslashes and control characters escaped.
+/// A JSON string literal (the library's own escaping).
 func jsonString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-        }
-    }
-    return out + "\""
+    var out = ""
+    JSONValue.writeString(s, to: &out)
+    return out
 }

@@ -12,7 +12,7 @@ enum WAVFile {
         data.append(contentsOf: Array("fmt ".utf8)); u32(16); u16(1); u16(1); u32(sampleRate); u32(sampleRate * 2); u16(2); u16(16)
         data.append(contentsOf: Array("data".utf8)); u32(bytes)
         for s in samples {
-            let v = Int16(max(-1, min(1, s.isFinite ? s : 0)) * 32767)
+            let v = Int16((max(-1, min(1, s.isFinite ? s : 0)) * 32767).rounded())
             withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) }
         }
         return data
