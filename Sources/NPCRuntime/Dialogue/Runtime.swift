@@ -263,8 +263,9 @@ public final class Runtime: @unchecked Sendable {
 
     // MARK: The voice worker
 
-    private func speak(_ text: String, turn: Turn) {
-        guard speech != nil else { return }
+    private func speak(_ piece: String, turn: Turn) {
+        let text = StageDirections.spoken(piece)
+        guard speech != nil, text.contains(where: { $0.isLetter || $0.isNumber }) else { return }
         if turn.firstAudioMs == nil && !turn.firstPieceQueued {
             turn.firstPieceQueued = true
             turn.awaitingFirstAudio = true
