@@ -58,10 +58,9 @@ public final class Transformer: @unchecked Sendable {
         return UnsafeBufferPointer(start: s.logits, count: config.vocabSize)
     }
 
-    /// One batch of `b` tokens through every layer. Shapes: x, xb (b, dim); q, att (b, qDim);
-    /// k, v (b, kvDim); hb, hb2 (b, ffn).
-    @inline(__always) private func trace(_ name: String, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
-        tracer?(name, UnsafeBufferPointer(start: p, count: count))
+    /// The name is built only when a tracer is set (decode calls this hundreds of times a token).
+    @inline(__always) private func trace(_ name: @autoclosure () -> String, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
+        if let tracer { tracer(name(), UnsafeBufferPointer(start: p, count: count)) }
     }
 
     /// Runs body(i) for each token of a batch: on the pool for a prefill, inline for one token.
@@ -78,6 +77,8 @@ public final class Transformer: @unchecked Sendable {
         }
     }
 
+    /// One batch of `b` tokens through every layer. Shapes: x, xb (b, dim); q, att (b, qDim);
+    /// k, v (b, kvDim); hb, hb2 (b, ffn).
     private func step(_ tokens: ArraySlice<Int32>, cache: KVCache, isLast: Bool) {
         let c = config, b = tokens.count, pos0 = cache.count
         let dim = c.dim, act = s.act, hidden = s.hiddenAct
