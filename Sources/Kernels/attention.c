@@ -190,30 +190,31 @@ AVX512 static inline void softmax_factors2(float *ms0, float *vs0, float *ms1, f
 // Heads in pairs when two accumulators fit in registers (CH ≤ 8), else one at a time;
 // CH is a constant in each instantiation so the accumulators stay in registers.
 static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")))
-void attention_avx512_body(const float *q, int heads, const uint16_t *k, const uint16_t *v, long stride, int n_pos,
-                           float scale, float *scratch, float *out, const int CH) {
+void attention_avx512_body(const float *q, int first_head, int heads, int per_kv, const uint16_t *k, const uint16_t *v,
+                           long stride, int n_pos, float scale, float *scratch, float *out, const int CH) {
     const int d = 16 * CH;
     float *ms0 = scratch, *vs0 = scratch + n_pos, *ms1 = scratch + 2 * n_pos, *vs1 = scratch + 3 * n_pos;
     float qf0[16 * MAX_CHUNKS], qf1[16 * MAX_CHUNKS];
     for (int h0 = 0; h0 < heads;) {
         const int pair = CH <= MAX_CHUNKS / 2 && h0 + 1 < heads;
+        const long kv0 = (long)((first_head + h0) / per_kv) * d, kv1 = (long)((first_head + h0 + 1) / per_kv) * d;
         for (int i = 0; i < d; i++) qf0[i] = round16(q[h0 * d + i]);
-        scores_avx512(qf0, k, stride, n_pos, d, scale, ms0);
+        scores_avx512(qf0, k + kv0, stride, n_pos, d, scale, ms0);
         float sum0, sum1 = 0.0f;
         __m512 acc0[CH], acc1[CH];
         for (int c = 0; c < CH; c++) acc0[c] = acc1[c] = _mm512_setzero_ps();
         if (pair) {
             for (int i = 0; i < d; i++) qf1[i] = round16(q[(h0 + 1) * d + i]);
-            scores_avx512(qf1, k, stride, n_pos, d, scale, ms1);
+            scores_avx512(qf1, k + kv1, stride, n_pos, d, scale, ms1);
             softmax_factors2(ms0, vs0, ms1, vs1, n_pos, &sum0, &sum1);
             for (int j = 0; j < n_pos; j++) {
                 const uint16_t *vj = v + (long)j * stride;
-                ACCUMULATE(acc0, CH, vj, ms0[j], vs0[j]);
-                ACCUMULATE(acc1, CH, vj, ms1[j], vs1[j]);
+                ACCUMULATE(acc0, CH, vj + kv0, ms0[j], vs0[j]);
+                ACCUMULATE(acc1, CH, vj + kv1, ms1[j], vs1[j]);
             }
         } else {
             sum0 = softmax_factors(ms0, vs0, n_pos);
-            for (int j = 0; j < n_pos; j++) ACCUMULATE(acc0, CH, v + (long)j * stride, ms0[j], vs0[j]);
+            for (int j = 0; j < n_pos; j++) ACCUMULATE(acc0, CH, v + (long)j * stride + kv0, ms0[j], vs0[j]);
         }
         const float inv0 = sum0 > 0 ? 1 / sum0 : 0, inv1 = sum1 > 0 ? 1 / sum1 : 0;
         for (int c = 0; c < CH; c++) {
@@ -225,9 +226,9 @@ void attention_avx512_body(const float *q, int heads, const uint16_t *k, const u
 }
 
 #define DEFINE_ATTENTION(name, CH)                                                                                   \
-    AVX512 static void name(const float *q, int heads, const uint16_t *k, const uint16_t *v, long stride, int n_pos, \
-                            float scale, float *scratch, float *out) {                                               \
-        attention_avx512_body(q, heads, k, v, stride, n_pos, scale, scratch, out, CH);                               \
+    AVX512 static void name(const float *q, int first_head, int heads, int per_kv, const uint16_t *k,                 \
+                            const uint16_t *v, long stride, int n_pos, float scale, float *scratch, float *out) {    \
+        attention_avx512_body(q, first_head, heads, per_kv, k, v, stride, n_pos, scale, scratch, out, CH);          \
     }
 DEFINE_ATTENTION(attention_avx512_64, 4)
 DEFINE_ATTENTION(attention_avx512_128, 8)
@@ -241,23 +242,28 @@ void pk_f32_to_f16_row(const float *x, uint16_t *y, int n) {
     for (int i = 0; i < n; i++) y[i] = pk_fp32_to_fp16(x[i]);
 }
 
-void pk_attention_f16(const float *q, int heads, const uint16_t *k, const uint16_t *v, long stride, int n_pos, int d,
-                      float scale, float *scratch, float *out) {
-    if (n_pos <= 0 || d <= 0) {
+void pk_attention_f16(const float *q, int first_head, int heads, int heads_per_kv, const uint16_t *k, const uint16_t *v,
+                      long stride, int n_pos, int d, float scale, float *scratch, float *out) {
+    if (n_pos <= 0 || d <= 0 || heads_per_kv <= 0) {
         for (int i = 0; i < heads * d; i++) out[i] = 0.0f;
         return;
     }
 #if defined(__x86_64__) || defined(__i386__)
     const int level = pk_cpu_level();
     if (level == PK_CPU_AVX512VNNI && (d == 64 || d == 128 || d == 256)) {
-        (d == 64 ? attention_avx512_64 : d == 128 ? attention_avx512_128 : attention_avx512_256)(q, heads, k, v, stride, n_pos,
-                                                                                                 scale, scratch, out);
-        return;
-    }
-    if (level >= PK_CPU_AVX2) {
-        for (int h = 0; h < heads; h++) attention_avx2(q + h * d, k, v, stride, n_pos, d, scale, scratch, out + h * d);
+        (d == 64 ? attention_avx512_64 : d == 128 ? attention_avx512_128 : attention_avx512_256)(
+            q, first_head, heads, heads_per_kv, k, v, stride, n_pos, scale, scratch, out);
         return;
     }
 #endif
-    for (int h = 0; h < heads; h++) attention_portable(q + h * d, k, v, stride, n_pos, d, scale, scratch, out + h * d);
+    for (int h = 0; h < heads; h++) {
+        const long kv = (long)((first_head + h) / heads_per_kv) * d;
+#if defined(__x86_64__) || defined(__i386__)
+        if (level >= PK_CPU_AVX2) {
+            attention_avx2(q + h * d, k + kv, v + kv, stride, n_pos, d, scale, scratch, out + h * d);
+            continue;
+        }
+#endif
+        attention_portable(q + h * d, k + kv, v + kv, stride, n_pos, d, scale, scratch, out + h * d);
+    }
 }

@@ -404,7 +404,8 @@ enum ReferenceActivations {
     /// Head sizes: whole 16-lane steps (the real models' 64 and 256), a half step, an 8-lane tail.
     @Test(arguments: [64, 256, 40, 20]) func attentionMatchesSoftmaxAndAgreesAcrossLevels(d: Int) {
         var rng = SplitMix64(seed: UInt64(d))
-        let heads = 3, positions = 37, stride = d + 8
+        // three query heads, two per key/value head: heads 0 and 1 read kv head 0, head 2 kv head 1
+        let heads = 3, perKV = 2, positions = 37, stride = 2 * d + 8
         let q = (0..<heads * d).map { _ in (rng.nextFloat() * 2 - 1) * 2 }
         let k = (0..<positions * stride).map { _ in Float16((rng.nextFloat() * 2 - 1) * 2).bitPattern }
         let v = (0..<positions * stride).map { _ in Float16(rng.nextFloat() * 2 - 1).bitPattern }
@@ -413,7 +414,8 @@ enum ReferenceActivations {
         func run(_ n: Int, heads h: Int, first: Int) -> [Float] {
             var out = [Float](repeating: .nan, count: h * d)
             q.withUnsafeBufferPointer { qp in
-                pk_attention_f16(qp.baseAddress! + first * d, Int32(h), k, v, stride, Int32(n), Int32(d), scale, &scratch, &out)
+                pk_attention_f16(qp.baseAddress! + first * d, Int32(first), Int32(h), Int32(perKV), k, v, stride, Int32(n), Int32(d),
+                                 scale, &scratch, &out)
             }
             return out
         }
@@ -422,13 +424,16 @@ enum ReferenceActivations {
             // one head at a time gives the same bits as heads interleaved
             let alone = (0..<heads).flatMap { run(n, heads: 1, first: $0) }
             #expect(together.map(\.bitPattern) == alone.map(\.bitPattern), "d \(d) n \(n)")
+            // a pair across two key/value heads (heads 1 and 2)
+            #expect(run(n, heads: 2, first: 1).map(\.bitPattern) == alone[d...].map(\.bitPattern), "d \(d) n \(n) across kv heads")
             // a float softmax: fp16 q and accumulator leave about 1e-3 of the values' scale
             for h in 0..<heads {
                 let qh = q[h * d..<(h + 1) * d].map { Float(Float16($0)) }
-                let scores = (0..<n).map { j in (0..<d).reduce(Float(0)) { $0 + qh[$1] * Float(Float16(bitPattern: k[j * stride + $1])) } * scale }
+                let kv = h / perKV * d
+                let scores = (0..<n).map { j in (0..<d).reduce(Float(0)) { $0 + qh[$1] * Float(Float16(bitPattern: k[j * stride + kv + $1])) } * scale }
                 let m = scores.max()!, e = scores.map { expf($0 - m) }, sum = e.reduce(0, +)
                 for i in 0..<d {
-                    let expected = (0..<n).reduce(Float(0)) { $0 + e[$1] / sum * Float(Float16(bitPattern: v[$1 * stride + i])) }
+                    let expected = (0..<n).reduce(Float(0)) { $0 + e[$1] / sum * Float(Float16(bitPattern: v[$1 * stride + kv + i])) }
                     #expect(abs(together[h * d + i] - expected) <= 4e-3, "d \(d) n \(n) head \(h) lane \(i)")
                 }
             }

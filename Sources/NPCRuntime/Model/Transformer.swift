@@ -169,22 +169,20 @@ public final class Transformer: @unchecked Sendable {
     }
 
     /// att (b, qDim): for token i and head h, softmax(q·Kᵀ / √headDim) · V over
-    /// positions max(0, p − window + 1)…p, p = pos0 + i. A chunk is one token and up to
-    /// two query heads that share a key/value head (the kernel interleaves them).
+    /// positions max(0, p − window + 1)…p, p = pos0 + i. A chunk is one token and two
+    /// consecutive query heads (the kernel interleaves them; they may read different
+    /// key/value heads).
     private func attention(layer l: Int, cache: KVCache, pos0: Int, count b: Int, window: Int) {
         let c = config
         let headDim = c.headDim, perKV = c.headCount / c.kvHeadCount
-        let groupsPerKV = (perKV + 1) / 2
+        let pairs = (c.headCount + 1) / 2
         let scaleQK = 1 / Float(headDim).squareRoot()
-        pool.run(chunks: b * c.kvHeadCount * groupsPerKV) { task, thread in
-            let i = task / (c.kvHeadCount * groupsPerKV), rest = task % (c.kvHeadCount * groupsPerKV)
-            let kv = rest / groupsPerKV, h = kv * perKV + 2 * (rest % groupsPerKV)
-            let heads = min(2, (kv + 1) * perKV - h)
+        pool.run(chunks: b * pairs) { task, thread in
+            let i = task / pairs, h = 2 * (task % pairs)
             let p = pos0 + i
             let lo = window > 0 ? max(0, p - window + 1) : 0
-            let offset = kv * headDim
-            pk_attention_f16(s.q + i * c.qDim + h * headDim, Int32(heads),
-                             cache.key(layer: l, pos: lo) + offset, cache.value(layer: l, pos: lo) + offset,
+            pk_attention_f16(s.q + i * c.qDim + h * headDim, Int32(h), Int32(min(2, c.headCount - h)), Int32(perKV),
+                             cache.key(layer: l, pos: lo), cache.value(layer: l, pos: lo),
                              cache.kvDim, Int32(p - lo + 1), Int32(headDim), scaleQK,
                              s.attentionScratch + thread * s.attentionScratchStride, s.att + i * c.qDim + h * headDim)
         }
