@@ -192,9 +192,7 @@ public final class Runtime: @unchecked Sendable {
                 guard !text.isEmpty else { return }
                 if stats.firstTextMs == nil { stats.firstTextMs = events.now() - turn.sayTimeMs }
                 reply += text
-                var e = RuntimeEvent(kind: .text, npcID: npc.id, turnID: turn.id, text: text)
-                e.npcID = npc.id
-                events.push(e)
+                events.push(RuntimeEvent(kind: .text, npcID: npc.id, turnID: turn.id, text: text))
                 for piece in chunker.feed(text) { speak(piece, turn: turn) }
             }
             for _ in 0..<maxReply {
@@ -212,7 +210,7 @@ public final class Runtime: @unchecked Sendable {
             if let rest = chunker.finish(), !turn.cancelled { speak(rest, turn: turn) }
             stats.generateMs = monotonicMs() - t1
             stats.firstAudioMs = turn.firstAudioMs
-            npc.record(user: turn.line, reply: trimmedReply(reply), stats: stats)
+            npc.record(user: turn.line, reply: reply.trimmedWhitespace, stats: stats)
             lock.withLock {
                 totals.turnsCompleted += 1
                 totals.tokensPrefilled += UInt64(stats.prefilledTokens)
@@ -226,13 +224,6 @@ public final class Runtime: @unchecked Sendable {
                                      text: error.parleyMessage))
             finish(turn, outcome: .failed(error.parleyKind), reply: nil)
         }
-    }
-
-    private func trimmedReply(_ s: String) -> String {
-        var t = Substring(s)
-        while let f = t.first, f.isWhitespace { t.removeFirst() }
-        while let l = t.last, l.isWhitespace { t.removeLast() }
-        return String(t)
     }
 
     private func routeEvent(_ turn: Turn, npc: NPC) -> RuntimeEvent {
@@ -254,7 +245,7 @@ public final class Runtime: @unchecked Sendable {
             case .cancelled: e.errorKind = .cancelled
             case let .failed(kind): e.errorKind = kind
             }
-            e.text = reply.map(trimmedReply)
+            e.text = reply.map(\.trimmedWhitespace)
             events.push(e)
             turn.npc.lock.withLock { if turn.npc.activeTurn === turn { turn.npc.activeTurn = nil } }
         }

@@ -19,7 +19,7 @@ public struct SentenceChunker: Sendable {
 
     /// The rest of the reply, if any speakable text is left.
     public mutating func finish() -> String? {
-        let rest = trimmed(buffer)
+        let rest = buffer.trimmedWhitespace
         buffer = ""
         return rest.isEmpty ? nil : rest
     }
@@ -63,17 +63,10 @@ public struct SentenceChunker: Sendable {
     }
 
     private mutating func cut(at index: Int, _ chars: [Character]) -> String? {
-        let piece = trimmed(String(chars[..<index]))
+        let piece = String(chars[..<index]).trimmedWhitespace
         buffer = String(chars[index...])
         guard !piece.isEmpty else { return nil }
         emitted += 1
         return piece
-    }
-
-    private func trimmed(_ s: String) -> String {
-        var scalars = Substring(s)
-        while let f = scalars.first, f.isWhitespace { scalars.removeFirst() }
-        while let l = scalars.last, l.isWhitespace { scalars.removeLast() }
-        return String(scalars)
     }
 }
