@@ -48,8 +48,10 @@ let package = Package(
         // same float operations and results are bit-identical across CPUs.
         .target(name: "Kernels", path: "Sources/Kernels",
                 cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-ffp-contract=off"])]),
-        // The voice's direct float convolution (AVX-512F, chosen by CPUID; im2col + OpenBLAS elsewhere).
-        .target(name: "VoiceKernels", path: "Sources/VoiceKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        // The voice's direct float convolution, at the engine's CPU level (Kernels' pk_cpu_level);
+        // -ffp-contract=off for the same reason as Kernels: the levels must agree bit for bit.
+        .target(name: "VoiceKernels", dependencies: ["Kernels"], path: "Sources/VoiceKernels",
+                cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
         // The public C header, imported by the Swift C-ABI layer so both agree on layouts.
         .target(name: "ParleyABI", path: "Sources/ParleyABI"),
 
@@ -57,8 +59,8 @@ let package = Package(
                 swiftSettings: engineSwiftFlags),
         // CCurl joins ComputeRouter with the remote client (the .so links only what it uses).
         .target(name: "ComputeRouter", dependencies: ["NPCRuntime"]),
-        .target(name: "LuaBindings", dependencies: ["NPCRuntime", "CLuaJIT"]),
-        .target(name: "CAPI", dependencies: ["NPCRuntime", "ComputeRouter", "LuaBindings", "ParleyABI"],
+        .target(name: "LuaBindings", dependencies: ["NPCRuntime", "Kernels", "CLuaJIT"]),
+        .target(name: "CAPI", dependencies: ["NPCRuntime", "Kernels", "ComputeRouter", "LuaBindings", "ParleyABI"],
                 linkerSettings: soLinkerFlags),
 
         .executableTarget(name: "ParleyCLI",

@@ -38,6 +38,7 @@ public func parley_status_string(_ status: parley_status) -> UnsafePointer<CChar
     case PARLEY_ERR_REMOTE: name = "PARLEY_ERR_REMOTE"
     case PARLEY_ERR_SCRIPT: name = "PARLEY_ERR_SCRIPT"
     case PARLEY_ERR_TOOL_REJECTED: name = "PARLEY_ERR_TOOL_REJECTED"
+    case PARLEY_ERR_UNSUPPORTED_CPU: name = "PARLEY_ERR_UNSUPPORTED_CPU"
     case PARLEY_ERR_OUT_OF_MEMORY: name = "PARLEY_ERR_OUT_OF_MEMORY"
     case PARLEY_ERR_INTERNAL: name = "PARLEY_ERR_INTERNAL"
     default: name = "PARLEY_UNKNOWN_STATUS"

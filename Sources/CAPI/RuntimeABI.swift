@@ -1,4 +1,5 @@
 // parley_runtime_* and parley_poll: handles and event payload lifetimes.
+import Kernels
 import NPCRuntime
 import ParleyABI
 
@@ -61,6 +62,9 @@ public func parley_runtime_create(_ params: UnsafePointer<parley_runtime_params>
         return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_runtime_create: n_threads \(p.n_threads) out of range 0…256")
     }
     guard p.n_ctx >= 0 else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_runtime_create: n_ctx \(p.n_ctx) is negative") }
+    guard pk_engines_supported() == 1 else {
+        return fail(PARLEY_ERR_UNSUPPORTED_CPU, "parley_runtime_create: " + String(cString: pk_engines_requirement()))
+    }
     var config = RuntimeConfig(modelPath: p.model_path.map { String(cString: $0) },
                                voicePath: p.voice_path.map { String(cString: $0) })
     config.threads = Int(p.n_threads)

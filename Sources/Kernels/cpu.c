@@ -2,6 +2,8 @@
 // Atomics (relaxed) because any thread may ask, and tests may force a level meanwhile:
 // every level computes bit-identical results, so a switch mid-run changes speed only.
 #include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
 #include "kernels.h"
 
 static _Atomic int detected = -1;
@@ -20,10 +22,24 @@ static int detect(void) {
     return PK_CPU_SCALAR;
 }
 
+// PARLEY_CPU_LEVEL=scalar|avx2|avx512-vnni caps the level (tests and benchmarks run the
+// lower paths on a machine that has the higher ones); "avx-vnni" runs the AVX2 kernels,
+// which are what such CPUs use today. Anything else is ignored.
+static int level_from_environment(void) {
+    const char *v = getenv("PARLEY_CPU_LEVEL");
+    if (!v) return -1;
+    if (strcmp(v, "scalar") == 0) return PK_CPU_SCALAR;
+    if (strcmp(v, "avx2") == 0 || strcmp(v, "avx-vnni") == 0) return PK_CPU_AVX2;
+    if (strcmp(v, "avx512-vnni") == 0) return PK_CPU_AVX512VNNI;
+    return -1;
+}
+
 int pk_detected_cpu_level(void) {
     int d = atomic_load_explicit(&detected, memory_order_relaxed);
     if (d < 0) {
         d = detect();
+        const int cap = level_from_environment();
+        if (cap >= 0 && cap < d) d = cap;
         atomic_store_explicit(&detected, d, memory_order_relaxed);
     }
     return d;
@@ -33,6 +49,12 @@ int pk_cpu_level(void) {
     const int d = pk_detected_cpu_level();
     const int f = atomic_load_explicit(&forced, memory_order_relaxed);
     return f >= 0 && f < d ? f : d;
+}
+
+int pk_engines_supported(void) { return pk_detected_cpu_level() >= PK_CPU_AVX2; }
+
+const char *pk_engines_requirement(void) {
+    return "this CPU (or PARLEY_CPU_LEVEL) lacks AVX2 + FMA + F16C, which Parley's engines need (x86-64-v3: Intel Haswell, AMD Zen or later)";
 }
 
 void pk_set_cpu_level(int level) { atomic_store_explicit(&forced, level, memory_order_relaxed); }

@@ -1,6 +1,7 @@
 // `require "parley"`: the Lua-facing API. Translation only; the runtime does the work.
 // Errors: bad arguments raise Lua errors; runtime failures return nil, message.
 import CLuaJIT
+import Kernels
 import NPCRuntime
 
 let runtimeMetatable = "parley.runtime"
@@ -46,6 +47,7 @@ func runtimeBox(_ L: OpaquePointer, _ index: Int32) -> UnsafeMutablePointer<Runt
 let luaOpen: parley_lua_impl = { L in
     guard let L else { return 0 }
     guard parley_lua_istable(L, 1) != 0 else { return raise(L, "parley.open: expected a table of options") }
+    guard pk_engines_supported() == 1 else { return nilAndMessage(L, "parley.open: " + String(cString: pk_engines_requirement())) }
     var config = RuntimeConfig(modelPath: optionalStringField(L, 1, "model"),
                                voicePath: optionalStringField(L, 1, "voice"))
     lua_getfield(L, 1, "threads")

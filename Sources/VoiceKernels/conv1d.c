@@ -1,107 +1,58 @@
-// Direct 1-D convolution, AVX-512F. A register tile is 8 output channels ×
-// NV·16 time columns (NV ≤ 3: 24 accumulators); for every (input channel, tap)
-// it loads NV vectors of the input row once and multiplies them by 8
-// broadcast weights, one from each of 8 weight rows read front to back.
-// Tiles whose inputs cross [xlo, xhi) load with masks (zeros outside); all
-// others load plainly.
+// The dense 1-D convolution: one entry point, the instruction set chosen per call
+// from the engine's CPU level (Kernels' pk_cpu_level, so PARLEY_CPU_LEVEL and the
+// tests' forced level reach the voice too).
+//
+// Every level computes each output the same way, so the audio is bit-identical
+// across levels and across however the columns are split between threads:
+//   acc = accumulate ? y + bias : bias
+//   for ci in 0..<cin, for j in 0..<k: acc = fma(w[co, ci, j], x[ci, t + j·dil], acc)
+// with zero-padding columns included as x = 0 (fma(w, 0, acc) keeps acc's sign rules
+// identical to the masked SIMD loads).
+#include <math.h>
+#include "kernels.h"
 #include "voice_kernels.h"
 
-#if defined(__x86_64__)
-#include <immintrin.h>
+void pv_conv1d_avx512(const float *w, const float *bias, int cout, int cin, int k, int dil,
+                      const float *x, long ldx, long x0, long xlo, long xhi, float *y, long ldy, long n, int accumulate);
+void pv_conv1d_avx2(const float *w, const float *bias, int cout, int cin, int k, int dil,
+                    const float *x, long ldx, long x0, long xlo, long xhi, float *y, long ldy, long n, int accumulate);
 
-#define AVX512 __attribute__((target("avx512f")))
-#define INLINE static inline __attribute__((always_inline))
-
-int pv_conv1d_available(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") ? 1 : 0;
-}
-
-// Lanes of the 16 columns starting at c that lie in [lo, hi).
-INLINE __mmask16 lanes(long c, long lo, long hi) {
-    long a = lo - c, b = hi - c;
-    a = a < 0 ? 0 : a > 16 ? 16 : a;
-    b = b < 0 ? 0 : b > 16 ? 16 : b;
-    if (b <= a) return 0;
-    return (__mmask16)(((1u << b) - 1u) & ~((1u << a) - 1u));
-}
-
-// One tile: `rows` (≤ 8) rows of y from weight rows wb, columns [t0, t0 + 16·nv), the last vector masked by `tail`.
-INLINE AVX512 void tile(const int nv, const int edge, const float *wb, const float *bias, int rows, int cin, int k, int dil,
-                        const float *x, long ldx, long x0, long xlo, long xhi, float *y, long ldy, long t0, __mmask16 tail,
-                        int accumulate) {
-    __m512 acc[8][3];
-    for (int r = 0; r < 8; r++) {
-        for (int v = 0; v < nv; v++) {
-            const __mmask16 m = v == nv - 1 ? tail : (__mmask16)0xFFFF;
-            const __m512 b = _mm512_set1_ps(r < rows && bias ? bias[r] : 0.0f);
-            acc[r][v] = r < rows && accumulate ? _mm512_add_ps(_mm512_maskz_loadu_ps(m, y + r * ldy + t0 + 16 * v), b) : b;
+static void conv1d_scalar(const float *w, const float *bias, int cout, int cin, int k, int dil,
+                          const float *x, long ldx, long x0, long xlo, long xhi, float *y, long ldy, long n,
+                          int accumulate) {
+    for (int co = 0; co < cout; co++) {
+        const float b = bias ? bias[co] : 0.0f;
+        const float *wr = w + (long)co * cin * k;
+        float *yr = y + (long)co * ldy;
+        for (long t = 0; t < n; t++) {
+            float acc = accumulate ? yr[t] + b : b;
+            for (int ci = 0; ci < cin; ci++) {
+                const float *xr = x + (long)ci * ldx;
+                for (int j = 0; j < k; j++) {
+                    const long c = x0 + t + (long)j * dil;
+                    const float xv = c >= xlo && c < xhi ? xr[c] : 0.0f;
+                    acc = fmaf(wr[(long)ci * k + j], xv, acc);
+                }
+            }
+            yr[t] = acc;
         }
     }
-    // Weight row r streams along (ci, j); rows past `rows` repeat the last real one (computed, never stored).
-    const long wstride = (long)cin * k;
-    const float *w[8];
-    for (int r = 0; r < 8; r++) w[r] = wb + (r < rows ? r : rows - 1) * wstride;
-    for (int ci = 0; ci < cin; ci++) {
-        const float *xr = x + ci * ldx + x0 + t0;
-        for (int j = 0; j < k; j++) {
-            const long c = x0 + t0 + (long)j * dil;
-            __m512 xv[3];
-            for (int v = 0; v < nv; v++) {
-                if (edge) xv[v] = _mm512_maskz_loadu_ps(lanes(c + 16 * v, xlo, xhi), xr + j * dil + 16 * v);
-                else xv[v] = _mm512_loadu_ps(xr + j * dil + 16 * v);
-            }
-            const long o = (long)ci * k + j;
-            for (int r = 0; r < 8; r++) {
-                const __m512 wv = _mm512_set1_ps(w[r][o]);
-                for (int v = 0; v < nv; v++) acc[r][v] = _mm512_fmadd_ps(wv, xv[v], acc[r][v]);
-            }
-        }
-    }
-    for (int r = 0; r < rows; r++)
-        for (int v = 0; v < nv; v++) {
-            const __mmask16 m = v == nv - 1 ? tail : (__mmask16)0xFFFF;
-            _mm512_mask_storeu_ps(y + r * ldy + t0 + 16 * v, m, acc[r][v]);
-        }
 }
-
-AVX512 void pv_conv1d(const float *w, const float *bias, int cout, int cin, int k, int dil,
-                      const float *x, long ldx, long x0, long xlo, long xhi, float *y, long ldy, long n, int accumulate) {
-    const int blocks = (cout + 7) / 8;
-    const long span = (long)(k - 1) * dil;
-    long t0 = 0;
-    while (t0 < n) {
-        const long left = n - t0;
-        const int nv = left >= 48 ? 3 : (int)((left + 15) / 16);
-        const long width = 16L * nv;
-        const __mmask16 tail = left >= width ? (__mmask16)0xFFFF : (__mmask16)((1u << (left - (width - 16))) - 1u);
-        // Masked loads only where the tile's inputs leave [xlo, xhi) (sentence ends, window edges).
-        const int edge = x0 + t0 < xlo || x0 + t0 + width + span > xhi;
-        for (int b = 0; b < blocks; b++) {
-            const int rows = cout - 8 * b < 8 ? cout - 8 * b : 8;
-            const float *wb = w + (size_t)8 * b * cin * k;
-            const float *bb = bias ? bias + 8 * b : 0;
-            float *yb = y + (long)8 * b * ldy;
-            if (edge) {
-                if (nv == 3) tile(3, 1, wb, bb, rows, cin, k, dil, x, ldx, x0, xlo, xhi, yb, ldy, t0, tail, accumulate);
-                else if (nv == 2) tile(2, 1, wb, bb, rows, cin, k, dil, x, ldx, x0, xlo, xhi, yb, ldy, t0, tail, accumulate);
-                else tile(1, 1, wb, bb, rows, cin, k, dil, x, ldx, x0, xlo, xhi, yb, ldy, t0, tail, accumulate);
-            } else {
-                if (nv == 3) tile(3, 0, wb, bb, rows, cin, k, dil, x, ldx, x0, xlo, xhi, yb, ldy, t0, tail, accumulate);
-                else if (nv == 2) tile(2, 0, wb, bb, rows, cin, k, dil, x, ldx, x0, xlo, xhi, yb, ldy, t0, tail, accumulate);
-                else tile(1, 0, wb, bb, rows, cin, k, dil, x, ldx, x0, xlo, xhi, yb, ldy, t0, tail, accumulate);
-            }
-        }
-        t0 += width;
-    }
-}
-
-#else
-int pv_conv1d_available(void) { return 0; }
 
 void pv_conv1d(const float *w, const float *bias, int cout, int cin, int k, int dil,
                const float *x, long ldx, long x0, long xlo, long xhi, float *y, long ldy, long n, int accumulate) {
-    (void)w; (void)bias; (void)cout; (void)cin; (void)k; (void)dil; (void)x; (void)ldx; (void)x0;
-    (void)xlo; (void)xhi; (void)y; (void)ldy; (void)n; (void)accumulate;
-}
+    if (cout <= 0 || cin <= 0 || k <= 0 || n <= 0) return;
+#if defined(__x86_64__)
+    switch (pk_cpu_level()) {
+    case PK_CPU_AVX512VNNI:
+        pv_conv1d_avx512(w, bias, cout, cin, k, dil, x, ldx, x0, xlo, xhi, y, ldy, n, accumulate);
+        return;
+    case PK_CPU_AVX2:
+        pv_conv1d_avx2(w, bias, cout, cin, k, dil, x, ldx, x0, xlo, xhi, y, ldy, n, accumulate);
+        return;
+    default:
+        break;
+    }
 #endif
+    conv1d_scalar(w, bias, cout, cin, k, dil, x, ldx, x0, xlo, xhi, y, ldy, n, accumulate);
+}

@@ -1,6 +1,7 @@
 // tanh and WaveNet's gate, out = tanh(a) · sigmoid(b), with a vector exp
 // (Cephes' polynomial: relative error below 2e-7) instead of one libm call per value.
 #include <math.h>
+#include "kernels.h"
 #include "voice_kernels.h"
 
 static void gate_scalar(const float *a, const float *b, float *out, long n) {
@@ -60,14 +61,12 @@ static AVX2 void tanh_avx2(const float *x, float *out, long n) {
 }
 
 void pv_tanh(const float *x, float *out, long n) {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) tanh_avx2(x, out, n);
+    if (pk_cpu_level() >= PK_CPU_AVX2) tanh_avx2(x, out, n);
     else for (long i = 0; i < n; i++) out[i] = tanhf(x[i]);
 }
 
 void pv_gate_tanh_sigmoid(const float *a, const float *b, float *out, long n) {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) gate_avx2(a, b, out, n);
+    if (pk_cpu_level() >= PK_CPU_AVX2) gate_avx2(a, b, out, n);
     else gate_scalar(a, b, out, n);
 }
 #else

@@ -67,6 +67,19 @@ struct SpeechSynthesizerTests {
         #expect(drain(third) == expected[1])
     }
 
+    @Test("the same samples for 1, 2 and 3 threads, bit for bit", .enabled(if: enabled))
+    func threadCountDoesNotChangeAudio() throws {
+        var outputs: [[UInt32]] = []
+        for threads in 1...3 {
+            let speech = try Self.synthesizer(threads: threads)
+            let sentence = try #require(try speech.sentences(for: "The lighthouse went dark forty years ago, love.").first)
+            outputs.append(try speech.synthesize(sentence).samples.map(\.bitPattern))
+        }
+        #expect(outputs[0].count > 22050)
+        #expect(outputs[1] == outputs[0])
+        #expect(outputs[2] == outputs[0])
+    }
+
     @Test("nothing to say gives no sentences; a missing config is an error", .enabled(if: enabled))
     func edges() throws {
         let speech = try Self.synthesizer()

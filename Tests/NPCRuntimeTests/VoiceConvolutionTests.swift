@@ -1,10 +1,12 @@
 import Foundation
 import Testing
+import Kernels
 import VoiceKernels
 @testable import NPCRuntime
 
-/// The dense convolution's paths (direct AVX-512 kernel, im2col + sgemm) against a plain loop,
-/// on windows of a longer signal, with the padding at the signal's ends.
+/// The dense convolution's direct kernel at every CPU level this machine has, against a plain
+/// loop, on windows of a longer signal, with the padding at the signal's ends; the levels and
+/// any split of the columns agree bit for bit.
 @Suite struct VoiceConvolutionTests {
     static func naive(_ conv: Conv1d, _ x: SignalWindow, _ out: Range<Int>, total: Int, start y: [Float]?) -> [Float] {
         var result = [Float](repeating: 0, count: conv.outChannels * out.count)
@@ -24,7 +26,19 @@ import VoiceKernels
         return result
     }
 
-    @Test func directAndIm2colMatchAPlainLoop() {
+    /// The levels from scalar up to what CPUID allows.
+    static var levels: [Int32] { Array(0...pk_detected_cpu_level()) }
+
+    /// Runs `body` at each level, back at the detected level afterwards.
+    static func atEveryLevel<T>(_ body: () -> T) -> [(String, T)] {
+        defer { pk_set_cpu_level(-1) }
+        return levels.map { level in
+            pk_set_cpu_level(level)
+            return (String(cString: pk_cpu_level_name(level)), body())
+        }
+    }
+
+    @Test func directKernelMatchesAPlainLoopAtEveryLevel() {
         var rng = SplitMix64(seed: 21)
         let workspace = VoiceWorkspace()
         let shapes: [(cin: Int, cout: Int, k: Int, d: Int, padLeft: Int?)] = [
@@ -40,20 +54,25 @@ import VoiceKernels
                 let previous = (0..<(shape.cout * out.count)).map { _ in rng.nextFloat() }
                 for accumulate in [false, true] {
                     let expected = Self.naive(conv, x, out, total: total, start: accumulate ? previous : nil)
-                    var paths: [(String, [Float])] = []
-                    for direct in Conv1d.directAvailable ? [true, false] : [false] {
-                        let y = SignalWindow(workspace.map(shape.cout, out.count), start: out.lowerBound)
-                        for i in 0..<y.map.count { y.map.data[i] = accumulate ? previous[i] : .nan }
-                        if direct {
-                            conv.forwardDirect(x, into: y, columns: out, total: total, accumulate: accumulate)
-                        } else {
-                            conv.forwardGEMM(x, into: y, columns: out, total: total, accumulate: accumulate, cols: workspace.columns(0))
+                    // Whole, and cut at an odd column (as threads would split it).
+                    let cut = out.lowerBound + out.count / 3
+                    let splits = [[out], [out.lowerBound ..< cut, cut ..< out.upperBound]].map { $0.filter { !$0.isEmpty } }
+                    let runs = Self.atEveryLevel { () -> [[Float]] in
+                        splits.map { parts in
+                            let y = SignalWindow(workspace.map(shape.cout, out.count), start: out.lowerBound)
+                            for i in 0..<y.map.count { y.map.data[i] = accumulate ? previous[i] : .nan }
+                            for part in parts { conv.forwardDirect(x, into: y, columns: part, total: total, accumulate: accumulate) }
+                            return Array(UnsafeBufferPointer(start: y.map.data, count: y.map.count))
                         }
-                        paths.append((direct ? "direct" : "im2col + sgemm", Array(UnsafeBufferPointer(start: y.map.data, count: y.map.count))))
                     }
-                    for (name, got) in paths {
-                        let worst = zip(got, expected).map { abs($0 - $1) }.max() ?? 0
-                        #expect(worst < 1e-4, "\(name) \(shape) total \(total) out \(out) accumulate \(accumulate): worst \(worst)")
+                    let reference = runs[0].1[0]
+                    for (level, outputs) in runs {
+                        let worst = zip(outputs[0], expected).map { abs($0 - $1) }.max() ?? .nan
+                        #expect(worst < 1e-4, "\(level) \(shape) total \(total) out \(out) accumulate \(accumulate): worst \(worst)")
+                        for got in outputs {
+                            #expect(got.map(\.bitPattern) == reference.map(\.bitPattern),
+                                    "\(level) \(shape) total \(total) out \(out): not bit-identical to scalar / unsplit")
+                        }
                     }
                 }
             }
@@ -77,7 +96,7 @@ import VoiceKernels
         }
     }
 
-    @Test func transposedPhasesAndCol2imMatchAPlainLoop() {
+    @Test func transposedPhasesMatchAPlainLoopAtEveryLevel() {
         var rng = SplitMix64(seed: 31)
         let workspace = VoiceWorkspace()
         for (cin, cout, k, stride) in [(3, 8, 16, 8), (5, 13, 8, 4), (4, 3, 4, 2), (2, 9, 3, 3), (6, 4, 2, 2)] {
@@ -97,16 +116,15 @@ import VoiceKernels
                         expected[co * out.count + i] = Float(sum)
                     }
                 }
-                for phases in up.phases.isEmpty ? [false] : [true, false] {
+                let runs = Self.atEveryLevel { () -> [Float] in
                     let y = SignalWindow(workspace.map(cout, out.count), start: out.lowerBound)
-                    if phases {
-                        up.forwardPhases(x, into: y, columns: out, inputTotal: frames, cols: workspace.columns(0))
-                    } else {
-                        up.forwardPart(x, into: y, columns: out, inputTotal: frames, cols: workspace.columns(0))
-                    }
-                    let got = Array(UnsafeBufferPointer(start: y.map.data, count: y.map.count))
-                    let worst = zip(got, expected).map { abs($0 - $1) }.max() ?? 0
-                    #expect(worst < 1e-4, "\(phases ? "phases" : "col2im") \(cin)→\(cout) k\(k) s\(stride), \(frames) frames, out \(out): worst \(worst)")
+                    up.forwardPhases(x, into: y, columns: out, inputTotal: frames, cols: workspace.columns(0))
+                    return Array(UnsafeBufferPointer(start: y.map.data, count: y.map.count))
+                }
+                for (level, got) in runs {
+                    let worst = zip(got, expected).map { abs($0 - $1) }.max() ?? .nan
+                    #expect(worst < 1e-4, "\(level) \(cin)→\(cout) k\(k) s\(stride), \(frames) frames, out \(out): worst \(worst)")
+                    #expect(got.map(\.bitPattern) == runs[0].1.map(\.bitPattern), "\(level): not bit-identical to scalar")
                 }
             }
         }

@@ -17,12 +17,18 @@ enum pk_cpu_level { PK_CPU_SCALAR = 0, PK_CPU_AVX2 = 1, PK_CPU_AVX512VNNI = 2 };
 
 // The instruction set the kernels use on this CPU (decided once, by CPUID).
 int pk_cpu_level(void);
-// The level CPUID allows, whatever pk_set_cpu_level forced.
+// The level CPUID allows (capped by PARLEY_CPU_LEVEL when set), whatever pk_set_cpu_level forced.
 int pk_detected_cpu_level(void);
 // Force a level (tests and benchmarks compare paths); a level the CPU lacks is clamped
 // down, a negative level returns to the detected one. Results do not depend on it.
 void pk_set_cpu_level(int level);
 const char *pk_cpu_level_name(int level);
+// 1 when this CPU runs the engines (AVX2 + FMA + F16C, within PARLEY_CPU_LEVEL's cap), else 0.
+// The Swift engines are compiled for x86-64-v3, so the C and Lua layers ask this before
+// touching them: an older CPU gets an error, never an illegal instruction.
+int pk_engines_supported(void);
+// Why pk_engines_supported said no, for error messages. Static storage.
+const char *pk_engines_requirement(void);
 
 // ---- Activation blocks (our own layouts, not ggml's) ----
 // x ≈ d*qs; s = d*Σqs (used by weight types with a min term).

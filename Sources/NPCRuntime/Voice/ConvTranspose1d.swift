@@ -1,10 +1,8 @@
 import VoiceKernels
 
-/// A transposed 1-D convolution (HiFi-GAN's upsampler). Where the direct
-/// kernel runs, as `stride` ordinary convolutions, one per output phase
-/// (output o = q·stride + r takes input q + m through tap r + padding − m·stride);
-/// elsewhere cols = Wᵀ·x by sgemm, each column scattered onto the strided
-/// output (col2im).
+/// A transposed 1-D convolution (HiFi-GAN's upsampler), as `stride` ordinary
+/// convolutions by the direct kernel, one per output phase (output o = q·stride + r
+/// takes input q + m through tap r + padding − m·stride).
 struct ConvTranspose1d {
     /// (inChannels, outChannels, kernel)
     let weight: WeightBuffer
@@ -15,7 +13,7 @@ struct ConvTranspose1d {
     let kernel: Int
     let stride: Int
     let padding: Int
-    /// One per output phase r, for the direct kernel (empty without it).
+    /// One per output phase r.
     let phases: [Phase]
 
     /// Output phase r as a convolution: y[:, q·stride + r] = b + Σ_j W_r[:, :, j] · x[:, q + firstInput + j].
@@ -34,7 +32,6 @@ struct ConvTranspose1d {
         self.kernel = kernel
         self.stride = stride
         self.padding = padding
-        guard Conv1d.directAvailable else { phases = []; return }
         phases = (0..<stride).map { r in
             // Taps k = r + padding − m·stride in [0, kernel), input offsets m ascending.
             let first = Self.ceilDiv(r + padding - kernel + 1, stride)
@@ -66,11 +63,7 @@ struct ConvTranspose1d {
         // Per output column: inChannels · outChannels · kernel / stride multiply-adds.
         let perColumn = inChannels * outChannels * kernel / max(1, stride)
         workspace.parallel(out, minimumPart: Conv1d.minimumColumns(perColumn: perColumn)) { part, thread in
-            if phases.isEmpty {
-                forwardPart(x, into: y, columns: part, inputTotal: inputTotal, cols: workspace.columns(thread))
-            } else {
-                forwardPhases(x, into: y, columns: part, inputTotal: inputTotal, cols: workspace.columns(thread))
-            }
+            forwardPhases(x, into: y, columns: part, inputTotal: inputTotal, cols: workspace.columns(thread))
         }
     }
 
@@ -98,34 +91,6 @@ struct ConvTranspose1d {
                 }
                 q += n
             }
-        }
-    }
-
-    func forwardPart(_ x: SignalWindow, into y: SignalWindow, columns out: Range<Int>, inputTotal: Int,
-                             cols: UnsafeMutablePointer<Float>) {
-        for co in 0..<outChannels { y.pointer(co, out.lowerBound).update(repeating: bias?[co] ?? 0, count: out.count) }
-        let frames = inputColumns(for: out, inputTotal: inputTotal)
-        let rows = outChannels * kernel
-        let tile = max(1, min(frames.count, VoiceWorkspace.columnCapacity / rows))
-        var t0 = frames.lowerBound
-        while t0 < frames.upperBound {
-            let n = min(tile, frames.upperBound - t0)
-            // cols (out·kernel, n) = Wᵀ (out·kernel, in) · x[:, t0 ..< t0 + n]
-            BLAS.sgemm(transA: true, m: rows, n: n, k: inChannels, a: weight.base, lda: rows,
-                       b: x.pointer(0, t0), ldb: x.map.length, beta: 0, c: cols, ldc: n)
-            for k in 0..<kernel {
-                // Frame t0 + j lands on output (t0 + j)·stride + k − padding; keep those inside `out`.
-                let lo = max(0, Self.ceilDiv(out.lowerBound - k + padding, stride) - t0)
-                let hi = min(n, Self.ceilDiv(out.upperBound - k + padding, stride) - t0)
-                guard lo < hi else { continue }
-                let first = (t0 + lo) * stride + k - padding
-                for co in 0..<outChannels {
-                    let src = cols + (co * kernel + k) * n
-                    let dst = y.pointer(co, first)
-                    for j in 0..<(hi - lo) { dst[j * stride] += src[lo + j] }
-                }
-            }
-            t0 += n
         }
     }
 

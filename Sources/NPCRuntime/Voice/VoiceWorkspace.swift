@@ -4,10 +4,10 @@
 /// each thread has its own column buffer.
 final class VoiceWorkspace {
     private var blocks: [UnsafeMutablePointer<Float>] = []
-    /// im2col / col2im buffers, one per pool thread.
+    /// Output tiles of the transposed convolution's phases, one buffer per pool thread.
     private let columnBuffers: [UnsafeMutablePointer<Float>]
     let pool: ThreadPool?
-    /// Floats per column buffer: 1 MiB, so a tile of columns stays in L2 between im2col and sgemm.
+    /// Floats per column buffer: 1 MiB, so a phase's tile stays in L2 until it is interleaved.
     static let columnCapacity = 1 << 18
 
     init(pool: ThreadPool? = nil) {

@@ -76,6 +76,9 @@ typedef enum parley_status {
     PARLEY_ERR_SCRIPT                = -400,
     PARLEY_ERR_TOOL_REJECTED         = -401,
 
+    /* Platform (-800 … -899) */
+    PARLEY_ERR_UNSUPPORTED_CPU       = -800, /* the engines need x86-64 with AVX2 + FMA + F16C */
+
     /* Internal (-900 … -999) */
     PARLEY_ERR_OUT_OF_MEMORY         = -900,
     PARLEY_ERR_INTERNAL              = -999,

@@ -1,9 +1,11 @@
 // Float hot loops of the voice that Swift, built for a baseline CPU, cannot make
-// fast; each picks its instruction set by CPUID. No allocation, no state.
+// fast; each picks its instruction set from the engine's CPU level (pk_cpu_level).
+// No allocation, no state.
 //
-// The dense 1-D convolution is a direct AVX-512 loop: no im2col copy, weights
-// read in place (PyTorch's layout), 8 output channels × 48 time columns per
-// register tile. Where the CPU lacks AVX-512F the voice keeps im2col + OpenBLAS.
+// The dense 1-D convolution is a direct loop (AVX-512F, AVX2 + FMA, or scalar, by
+// the engine's CPU level): no im2col copy, weights read in place (PyTorch's layout).
+// Every level sums each output in the same order, so the audio does not depend on
+// the CPU level nor on how columns are split between threads.
 #ifndef PARLEY_VOICE_KERNELS_H
 #define PARLEY_VOICE_KERNELS_H
 #include <stddef.h>
@@ -11,9 +13,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-// 1 when this CPU runs pv_conv1d (AVX-512F), else 0.
-int pv_conv1d_available(void);
 
 // y[co·ldy + t] = (accumulate ? y[co·ldy + t] : 0) + bias[co] + Σ_{ci, j} w[co, ci, j] · x[ci·ldx + x0 + t + j·dil]
 // for co < cout, 0 ≤ t < n, with w (cout, cin, k) row-major. Input columns c outside
