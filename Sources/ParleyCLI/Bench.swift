@@ -30,16 +30,18 @@ struct BenchLLM: ParsableCommand {
         let vocab = transformer.config.vocabSize
         let prompt = (0..<p).map { _ in Int32(truncatingIfNeeded: rng.next() % UInt64(vocab)) }
         var prefill: [Double] = [], decode: [Double] = []
+        var lastLogits: [Float] = []
         for _ in 0..<max(1, runs) {
             let cache = KVCache(config: transformer.config, capacity: p + n + 1)
             let t0 = monotonicMs()
             _ = try transformer.forward(prompt, cache: cache)
             let t1 = monotonicMs()
-            for i in 0..<n { _ = try transformer.forward([prompt[i % p]], cache: cache) }
+            for i in 0..<n { lastLogits = Array(try transformer.forward([prompt[i % p]], cache: cache)) }
             let t2 = monotonicMs()
             prefill.append(Double(p) / ((t1 - t0) / 1000))
             decode.append(Double(n) / ((t2 - t1) / 1000))
         }
+        let sampling = samplingCostMs(logits: lastLogits, history: prompt)
         let afterRuns = try ResidentMemory.current()
         let bytes = transformer.weights.bytesPerToken
         let bandwidth = measureReadBandwidth(pool: transformer.pool)
@@ -48,15 +50,39 @@ struct BenchLLM: ParsableCommand {
         let bound = bandwidth / Double(bytes)
         let pre = median(prefill), dec = median(decode)
         if json {
-            print(#"{"model":"\#(model)","threads":\#(t),"prompt":\#(p),"gen":\#(n),"prefill_tok_s":\#(round1(pre)),"decode_tok_s":\#(round1(dec)),"bytes_per_token":\#(bytes),"bandwidth_gb_s":\#(round1(bandwidth / 1e9)),"decode_bound_tok_s":\#(round1(bound)),"file_mb":\#(round1(fileMB)),"kv_cache_mb":\#(round1(kvMB)),"rss_after_load_mb":\#(round1(loaded.totalMB)),"rss_anon_after_load_mb":\#(round1(loaded.anonMB)),"rss_after_runs_mb":\#(round1(afterRuns.totalMB)),"rss_anon_after_runs_mb":\#(round1(afterRuns.anonMB)),"rss_budget_mb":\#(round1(budgetMB))}"#)
+            print(#"{"model":"\#(model)","threads":\#(t),"prompt":\#(p),"gen":\#(n),"prefill_tok_s":\#(round1(pre)),"decode_tok_s":\#(round1(dec)),"bytes_per_token":\#(bytes),"bandwidth_gb_s":\#(round1(bandwidth / 1e9)),"decode_bound_tok_s":\#(round1(bound)),"file_mb":\#(round1(fileMB)),"kv_cache_mb":\#(round1(kvMB)),"rss_after_load_mb":\#(round1(loaded.totalMB)),"rss_anon_after_load_mb":\#(round1(loaded.anonMB)),"rss_after_runs_mb":\#(round1(afterRuns.totalMB)),"rss_anon_after_runs_mb":\#(round1(afterRuns.anonMB)),"rss_budget_mb":\#(round1(budgetMB)),"sampling_ms_per_token":\#(sampling)}"#)
         } else {
             print("model \(model), \(t) threads")
             print("prefill \(p) tokens: \(round1(pre)) tok/s   (runs: \(prefill.map(round1)))")
             print("decode  \(n) tokens: \(round1(dec)) tok/s   (runs: \(decode.map(round1)))")
             print("resident memory: \(round1(loaded.totalMB)) MB after load (\(round1(loaded.anonMB)) MB heap), \(round1(afterRuns.totalMB)) MB after the runs (\(round1(afterRuns.anonMB)) MB heap); budget file \(round1(fileMB)) + KV cache \(round1(kvMB)) + 64 = \(round1(budgetMB)) MB")
+            print("sampling (NPC default: penalty, top-k 40, top-p, min-p, temperature) \(String(format: "%.3f", sampling)) ms per token over \(transformer.config.vocabSize) logits")
             print("weights read per token: \(String(format: "%.1f", Double(bytes) / 1e6)) MB; memory read bandwidth \(round1(bandwidth / 1e9)) GB/s → decode bound \(round1(bound)) tok/s (\(Int(100 * dec / bound))% of it)")
         }
     }
+}
+
+/// Median ms to pick one token with the NPC default sampler (processors + sampler)
+/// from real logits, as `TokenStream` does each decode step.
+func samplingCostMs(logits: [Float], history: [Int32]) -> Double {
+    guard !logits.isEmpty else { return 0 }
+    var config = SamplerConfig.npcDefault
+    config.seed = 7
+    var sampler = Sampler(config)
+    let processors = config.processors
+    var work = logits
+    var times: [Double] = []
+    for _ in 0..<200 {
+        let t0 = monotonicMs()
+        work.replaceSubrange(0..<work.count, with: logits)
+        let token = work.withUnsafeMutableBufferPointer { buffer in
+            for p in processors { p.process(buffer, history: history[...]) }
+            return sampler.sample(UnsafeBufferPointer(buffer))
+        }
+        times.append(monotonicMs() - t0)
+        if token < 0 { print("") }  // keeps the result alive
+    }
+    return (median(times) * 1000).rounded() / 1000
 }
 
 func median(_ v: [Double]) -> Double {

@@ -47,11 +47,10 @@ struct Generate: ParsableCommand {
         }
         config.repeatPenalty = repeatPenalty
         config.seed = seed
-        var sampler = Sampler(config)
         let cache = KVCache(config: transformer.config, capacity: ctx)
         let stop = Set(tokenizer.endOfGeneration)
-        let steps = try transformer.generate(prompt: promptTokens, cache: cache, maxTokens: n, sampler: &sampler,
-                                             stopTokens: stop, topLogprobs: json ? max(topLogprobs, 1) : topLogprobs)
+        let steps = try transformer.generate(prompt: promptTokens, cache: cache, maxTokens: n, sampler: Sampler(config),
+                                             processors: config.processors, stopTokens: stop, topLogprobs: json ? max(topLogprobs, 1) : topLogprobs)
         if json {
             let stepsJSON = steps.map { s in
                 "{\"logprob\":\(s.logprob),\"top\":[" + s.top.map { "{\"id\":\($0.id),\"logprob\":\($0.logprob)}" }.joined(separator: ",") + "]}"

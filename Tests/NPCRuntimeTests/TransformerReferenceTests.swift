@@ -61,9 +61,8 @@ import Testing
         let transformer = try Transformer(gguf: gguf, threads: 2, maxContext: 512)
         for (n, c) in try Self.cases(model).enumerated() {
             let cache = KVCache(config: transformer.config, capacity: 512)
-            var sampler = Sampler(.greedy)
             let steps = try transformer.generate(prompt: c.promptIDs, cache: cache, maxTokens: min(16, c.tokens.count),
-                                                 sampler: &sampler, topLogprobs: 2)
+                                                 sampler: Sampler(.greedy), topLogprobs: 2)
             let problem = Self.check(c, steps: steps)
             #expect(problem == nil, "\(model) case \(n): \(problem ?? "")")
         }

@@ -16,6 +16,8 @@ public struct RuntimeEvent: Sendable {
     public var startSample: Int64 = 0
     public var endSample: Int64 = 0
     public var timeMs: Double = 0
+    /// TOOL_CALL: the id the game answers with (`Runtime.toolResult`).
+    public var callID: String?
 
     public init(kind: Kind, errorKind: ErrorKind? = nil, npcID: UInt64 = 0, turnID: UInt64 = 0,
                 text: String? = nil, name: String? = nil) {

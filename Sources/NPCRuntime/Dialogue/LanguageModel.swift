@@ -30,9 +30,9 @@ public final class LanguageModel: @unchecked Sendable {
         stopTokens = stops
     }
 
-    /// Tokens of a rendered conversation (BOS per the model's metadata; special tokens parsed).
+    /// Tokens of a rendered conversation (BOS per the model's metadata). Special
+    /// tokens come only from the chat format's markup, never from message text.
     public func tokenize(_ messages: [ChatMessage], addGenerationPrompt: Bool = true) -> [Int32] {
-        tokenizer.encode(template.render(messages, addGenerationPrompt: addGenerationPrompt),
-                         addSpecial: true, parseSpecial: true)
+        tokenizer.encode(segments: template.segments(messages, addGenerationPrompt: addGenerationPrompt), addSpecial: true)
     }
 }

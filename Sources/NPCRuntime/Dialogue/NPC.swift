@@ -92,9 +92,11 @@ public final class NPC: @unchecked Sendable {
     public var lastStats: TurnStats { lock.withLock { _lastStats } }
     public var turnCount: UInt64 { lock.withLock { _turnCount } }
 
-    func record(user: String, reply: String, stats: TurnStats) {
+    /// Adds a finished exchange: the player's line, any tool steps, the reply.
+    func record(user: String, toolSteps: [ChatMessage] = [], reply: String, stats: TurnStats) {
         lock.withLock {
             _history.append(ChatMessage(.user, user))
+            _history.append(contentsOf: toolSteps)
             _history.append(ChatMessage(.assistant, reply))
             _lastStats = stats
             _turnCount += 1
@@ -103,12 +105,13 @@ public final class NPC: @unchecked Sendable {
 
     func updateStats(_ body: (inout TurnStats) -> Void) { lock.withLock { body(&_lastStats) } }
 
-    /// Drops the oldest exchange into the summary (an extractive one: what the player asked).
+    /// Drops the oldest exchange (a player line and everything up to the next one)
+    /// into the summary (an extractive one: what the player asked).
     func dropOldestExchange() -> Bool {
         lock.withLock {
             guard _history.count >= 2 else { return false }
             let user = _history.removeFirst()
-            _history.removeFirst()
+            while let next = _history.first, next.role != .user { _history.removeFirst() }
             let gist = user.content.count > 80 ? String(user.content.prefix(80)) + "…" : user.content
             _summary = _summary.isEmpty ? "the player said \"\(gist)\"" : _summary + "; \"\(gist)\""
             if _summary.count > 600 { _summary = "…" + String(_summary.suffix(600)) }
@@ -124,48 +127,10 @@ public final class NPC: @unchecked Sendable {
         }
     }
 
-    /// The conversation to render for a new player line.
-    func messages(adding line: String) -> [ChatMessage] {
+    /// The system message, the conversation so far, then `tail` (the new line and its tool steps).
+    func messages(adding tail: [ChatMessage]) -> [ChatMessage] {
         lock.withLock {
-            [ChatMessage(.system, _config.systemPrompt(summary: _summary))] + _history + [ChatMessage(.user, line)]
+            [ChatMessage(.system, _config.systemPrompt(summary: _summary))] + _history + tail
         }
-    }
-}
-
-/// One player line and its reply in progress.
-final class Turn: @unchecked Sendable {
-    let id: UInt64
-    let npc: NPC
-    let line: String
-    let sayTimeMs: Double
-    private let flag = Lock()
-    private var _cancelled = false
-
-    init(id: UInt64, npc: NPC, line: String, sayTimeMs: Double) {
-        self.id = id
-        self.npc = npc
-        self.line = line
-        self.sayTimeMs = sayTimeMs
-    }
-
-    private var _firstAudioMs: Double?
-    private var _awaitingFirstAudio = false
-    /// Set by the model worker only.
-    var firstPieceQueued = false
-    /// Samples of speech produced so far (voice worker only).
-    var audioSamples = 0
-
-    var cancelled: Bool { flag.withLock { _cancelled } }
-    func cancel() { flag.withLock { _cancelled = true } }
-    /// True from when the first speakable piece is handed to the voice until its audio
-    /// is out: the model worker yields the CPU meanwhile, so the player hears the NPC sooner.
-    var awaitingFirstAudio: Bool {
-        get { flag.withLock { _awaitingFirstAudio } }
-        set { flag.withLock { _awaitingFirstAudio = newValue } }
-    }
-    /// ms from say() to the turn's first AUDIO event.
-    var firstAudioMs: Double? {
-        get { flag.withLock { _firstAudioMs } }
-        set { flag.withLock { _firstAudioMs = newValue } }
     }
 }

@@ -27,18 +27,28 @@ public struct RuntimeStats: Sendable {
     public var lastTurn = TurnStats()
 }
 
+/// A game's NPC runtime. A turn runs as stages (README, "The turn"):
+/// prompt assembly → route decision → reply source → text stream → tool step →
+/// speech → events. The model worker runs one turn leg at a time; the voice
+/// worker speaks while the model writes the next sentence.
 public final class Runtime: @unchecked Sendable {
     public let config: RuntimeConfig
     public let events = EventQueue()
     public let model: LanguageModel?
     public let speech: SpeechSynthesizer?
-    /// Player lines waiting per NPC beyond the one being answered.
+    /// Player lines (and tool results) waiting per NPC beyond the one being answered.
     public let maxPendingTurns = 4
     /// Audio the game may leave unpolled before the voice worker waits (seconds).
     public let maxQueuedAudioSeconds = 30.0
+    /// Tool calls one turn may make before its reply must be text.
+    public static let maxToolSteps = 4
+    public static let maxToolResultBytes = 16_384
 
+    private let router: (any RouteDecider)?
+    private let replySource: (any ReplySource)?
     private let modelWorker = SerialWorker(capacity: 64)
     private let voiceWorker = SerialWorker(capacity: 512)
+    private var speechStage: SpeechStage?
     private let lock = Lock()
     private var npcs: [UInt64: NPC] = [:]
     private var pendingTurns: [UInt64: Int] = [:]
@@ -46,8 +56,12 @@ public final class Runtime: @unchecked Sendable {
     private var nextTurnID: UInt64 = 1
     private var totals = RuntimeStats()
 
-    public init(config: RuntimeConfig) throws(RuntimeError) {
+    /// Loads the model and voice `config` names. `router` chooses each turn's
+    /// route (nil: always local); `replySource` replaces the local model (tests).
+    public init(config: RuntimeConfig, router: (any RouteDecider)? = nil,
+                replySource: (any ReplySource)? = nil) throws(RuntimeError) {
         self.config = config
+        self.router = router
         let threads = config.threads > 0 ? config.threads : min(4, max(1, Runtime.cpuCount()))
         model = try config.modelPath.map { name throws(RuntimeError) in
             try LanguageModel(path: ModelLocator.resolve(name), threads: threads, contextLength: config.contextLength)
@@ -59,6 +73,12 @@ public final class Runtime: @unchecked Sendable {
             }
             return try SpeechSynthesizer(voicePath: onnx, phonemizer: config.phonemizer, threads: threads)
         }
+        self.replySource = replySource ?? model.map { LocalReplySource(model: $0, seed: config.seed) }
+        speechStage = speech.map { speech in
+            SpeechStage(speech: speech, worker: voiceWorker, events: events, seed: config.seed,
+                        maxQueuedAudioSeconds: maxQueuedAudioSeconds,
+                        onFirstAudio: { [weak self] turn, ms in self?.recordFirstAudio(turn, ms: ms) })
+        }
         if let model, !model.templateRecognised {
             events.push(RuntimeEvent(kind: .error, errorKind: .unsupportedModel,
                                      text: "chat template not recognised; using \(model.template.rawValue)"))
@@ -69,7 +89,7 @@ public final class Runtime: @unchecked Sendable {
 
     /// Stops the workers (the turn in progress ends at its next token or chunk).
     public func shutdown() {
-        lock.withLock { for npc in npcs.values { npc.lock.withLock { npc.activeTurn?.cancel() } } }
+        lock.withLock { for npc in npcs.values { npc.lock.withLock { _ = npc.activeTurn?.cancel() } } }
         modelWorker.stop()
         voiceWorker.stop()
     }
@@ -110,10 +130,11 @@ public final class Runtime: @unchecked Sendable {
     // MARK: Turns
 
     /// Hands a player line to an NPC; the reply arrives as events. A line to an NPC
-    /// that is still talking cancels the old turn first (barge-in).
+    /// that is still talking (or waiting on a tool result) cancels the old turn
+    /// first (barge-in).
     @discardableResult
     public func say(_ npc: NPC, _ line: String) throws(RuntimeError) -> UInt64 {
-        guard model != nil else { throw RuntimeError(.invalidState, "no dialogue model loaded") }
+        guard replySource != nil else { throw RuntimeError(.invalidState, "no dialogue model loaded") }
         guard !line.isEmpty, line.utf8.count <= 4096 else { throw RuntimeError(.invalidArgument, "player line must be 1…4096 bytes") }
         let turn: Turn = try lock.withLock { () throws(RuntimeError) -> Turn in
             guard npcs[npc.id] != nil else { throw RuntimeError(.invalidArgument, "NPC \(npc.id) was destroyed") }
@@ -125,20 +146,42 @@ public final class Runtime: @unchecked Sendable {
             nextTurnID += 1
             return t
         }
-        npc.lock.withLock {
-            npc.activeTurn?.cancel()
+        let interrupted: Turn? = npc.lock.withLock {
+            let old = npc.activeTurn
             npc.activeTurn = turn
+            return old?.cancel() == true ? old : nil
         }
-        guard modelWorker.submit({ [self] in self.generate(turn) }) else {
+        if let interrupted { finish(interrupted, outcome: .cancelled) }
+        guard modelWorker.submit({ [self] in self.runLeg(turn) }) else {
             lock.withLock { pendingTurns[npc.id, default: 1] -= 1 }
             throw RuntimeError(.invalidState, "the runtime is shutting down or overloaded")
         }
         return turn.id
     }
 
+    /// The game's answer to a TOOL_CALL event: the turn resumes with `result`
+    /// (a JSON value or text) in its context. Each call is answered once.
+    public func toolResult(_ npc: NPC, callID: String, result: String) throws(RuntimeError) {
+        guard result.utf8.count <= Runtime.maxToolResultBytes else {
+            throw RuntimeError(.invalidArgument, "tool result longer than \(Runtime.maxToolResultBytes) bytes")
+        }
+        guard let turn = npc.lock.withLock({ npc.activeTurn }), turn.takePendingCall(id: callID) != nil else {
+            throw RuntimeError(.invalidState, "\(npc.config.name) is not waiting for tool call \"\(callID)\"")
+        }
+        // The turn is parked: no worker touches it until the leg below is queued.
+        turn.toolSteps.append(ChatMessage(.tool, result))
+        lock.withLock { pendingTurns[npc.id, default: 0] += 1 }
+        if !modelWorker.submit({ [self] in self.runLeg(turn) }) {
+            lock.withLock { pendingTurns[npc.id, default: 1] -= 1 }
+            finish(turn, outcome: .failed(.invalidState))
+            throw RuntimeError(.invalidState, "the runtime is shutting down or overloaded")
+        }
+    }
+
     /// Ends the NPC's current turn early (its DONE event carries the cancellation).
     public func cancel(_ npc: NPC) {
-        npc.lock.withLock { npc.activeTurn?.cancel() }
+        guard let turn = npc.lock.withLock({ npc.activeTurn }) else { return }
+        if turn.cancel() { finish(turn, outcome: .cancelled) }
     }
 
     public func stats() -> RuntimeStats {
@@ -151,168 +194,124 @@ public final class Runtime: @unchecked Sendable {
 
     // MARK: The model worker
 
-    private func generate(_ turn: Turn) {
+    /// One leg of a turn: from its prompt to the end of the reply, or to a tool
+    /// call, where the turn parks and the worker moves on to other NPCs.
+    private func runLeg(_ turn: Turn) {
         let npc = turn.npc
         defer { lock.withLock { pendingTurns[npc.id, default: 1] -= 1 } }
-        guard let model, !turn.cancelled else { finish(turn, outcome: .cancelled, reply: nil); return }
-        var stats = TurnStats()
-        stats.turnID = turn.id
+        guard let replySource, !turn.cancelled else { finish(turn, outcome: .cancelled); return }
+        if turn.toolSteps.isEmpty { events.push(routeEvent(turn)) }
+        var legText = ""
         do throws(RuntimeError) {
-            // prompt: persona + lore + history + the new line; drop the oldest exchanges if it will not fit
-            let maxReply = npc.config.maxReplyTokens
-            var tokens = model.tokenize(npc.messages(adding: turn.line))
-            while tokens.count + maxReply > model.contextLength, npc.dropOldestExchange() {
-                tokens = model.tokenize(npc.messages(adding: turn.line))
-            }
-            guard tokens.count + 1 < model.contextLength else {
-                throw RuntimeError(.invalidArgument,
-                                   "\(npc.config.name)'s persona and lore take \(tokens.count) tokens; the context holds \(model.contextLength)")
-            }
-            let cache = npc.cache ?? KVCache(config: model.transformer.config, capacity: model.contextLength)
-            npc.cache = cache
-            // reuse the cached prefix (persona, lore, earlier turns); prefill only the rest
-            let reused = min(cache.commonPrefix(with: tokens), tokens.count - 1)
-            cache.truncate(to: reused)
-            stats.promptTokens = tokens.count
-            stats.prefilledTokens = tokens.count - reused
-            events.push(routeEvent(turn, npc: npc))
-
-            let t0 = monotonicMs()
-            var logits = try model.transformer.forward(Array(tokens[reused...]), cache: cache)
-            stats.prefillMs = monotonicMs() - t0
-
-            var sampling = npc.config.sampler
-            sampling.seed = config.seed &+ sampling.seed &+ npc.id &* 0x9E37_79B9 &+ npc.turnCount &* 7919
-            var sampler = Sampler(sampling)
-            var decoder = StreamingDecoder(tokenizer: model.tokenizer, renderSpecial: false)
-            var chunker = SentenceChunker()
-            var reply = ""
-            let t1 = monotonicMs()
-            func emit(_ text: String) {
-                guard !text.isEmpty else { return }
-                if stats.firstTextMs == nil { stats.firstTextMs = events.now() - turn.sayTimeMs }
-                reply += text
-                events.push(RuntimeEvent(kind: .text, npcID: npc.id, turnID: turn.id, text: text))
-                for piece in chunker.feed(text) { speak(piece, turn: turn) }
-            }
-            for _ in 0..<maxReply {
+            var stream = try replySource.start(PromptAssembly.request(for: turn))
+            defer { add(stream.stats, to: turn) }
+            while true {
                 // audio first: on a small CPU the first sentence's synthesis must not share it
                 while turn.awaitingFirstAudio && !turn.cancelled { usleep(500) }
                 if turn.cancelled { break }
-                let token = sampler.sample(logits, history: cache.tokens)
-                if model.stopTokens.contains(token) { break }
-                stats.generatedTokens += 1
-                emit(decoder.feed(token))
-                guard cache.count < cache.capacity else { break }
-                logits = try model.transformer.forward([token], cache: cache)
+                guard let piece = try stream.next() else { break }
+                switch piece {
+                case let .text(text):
+                    legText += text
+                    emit(text, turn: turn)
+                case let .toolCall(call):
+                    if park(turn, on: call, after: legText) { return }
+                }
             }
-            emit(decoder.finish())
-            if let rest = chunker.finish(), !turn.cancelled { speak(rest, turn: turn) }
-            stats.generateMs = monotonicMs() - t1
-            stats.firstAudioMs = turn.firstAudioMs
-            npc.record(user: turn.line, reply: reply.trimmedWhitespace, stats: stats)
-            lock.withLock {
-                totals.turnsCompleted += 1
-                totals.tokensPrefilled += UInt64(stats.prefilledTokens)
-                totals.tokensGenerated += UInt64(stats.generatedTokens)
-                totals.lastTurn = stats
-            }
-            finish(turn, outcome: turn.cancelled ? .cancelled : .ok, reply: reply)
+            if let rest = turn.chunker.finish(), !turn.cancelled { speechStage?.speak(rest, turn: turn) }
+            complete(turn)
         } catch {
             npc.cache?.truncate(to: 0)  // a failed step may have left the cache half-written
-            events.push(RuntimeEvent(kind: .error, errorKind: error.parleyKind, npcID: npc.id, turnID: turn.id,
-                                     text: error.parleyMessage))
-            finish(turn, outcome: .failed(error.parleyKind), reply: nil)
+            events.push(RuntimeEvent(kind: .error, errorKind: error.kind, npcID: npc.id, turnID: turn.id, text: error.message))
+            finish(turn, outcome: .failed(error.kind))
         }
     }
 
-    private func routeEvent(_ turn: Turn, npc: NPC) -> RuntimeEvent {
-        let policy = npc.config.policy
-        let reason = policy == .local ? "designer policy: local" : "no remote model configured"
-        let json = JSONValue.object([("route", .string("local")), ("policy", .string(policy.rawValue)),
-                                     ("reasons", .array([.string(reason)])), ("cost", .number(0))])
-        return RuntimeEvent(kind: .route, npcID: npc.id, turnID: turn.id, text: json.serialized)
+    private func emit(_ text: String, turn: Turn) {
+        guard !text.isEmpty else { return }
+        if turn.stats.firstTextMs == nil { turn.stats.firstTextMs = events.now() - turn.sayTimeMs }
+        turn.reply += text
+        events.push(RuntimeEvent(kind: .text, npcID: turn.npc.id, turnID: turn.id, text: text))
+        for piece in turn.chunker.feed(text) { speechStage?.speak(piece, turn: turn) }
+    }
+
+    /// The tool step: the call goes to the game as TOOL_CALL and the turn waits for
+    /// `toolResult`. Returns false when the turn goes on without it (cancelled, or
+    /// out of tool steps), after saying so.
+    private func park(_ turn: Turn, on proposed: ToolCall, after legText: String) -> Bool {
+        let npc = turn.npc
+        let step = turn.toolSteps.count / 2
+        guard step < Runtime.maxToolSteps else {
+            events.push(RuntimeEvent(kind: .error, errorKind: .toolRejected, npcID: npc.id, turnID: turn.id,
+                                     text: "\(npc.config.name) asked for more than \(Runtime.maxToolSteps) tool calls in one turn; \(proposed.name) was not called"))
+            return false
+        }
+        var call = proposed
+        call.id = "\(turn.id).\(step + 1)"  // unique per runtime, whatever the source named it
+        if let rest = turn.chunker.finish(), !turn.cancelled { speechStage?.speak(rest, turn: turn) }
+        turn.toolSteps.append(ChatMessage(.assistant, legText + call.transcript))
+        var e = RuntimeEvent(kind: .toolCall, npcID: npc.id, turnID: turn.id, text: call.arguments, name: call.name)
+        e.callID = call.id
+        events.push(e)
+        guard turn.park(on: call) else { return false }
+        return true
+    }
+
+    private func add(_ leg: ReplyStats, to turn: Turn) {
+        turn.stats.promptTokens = leg.promptTokens
+        turn.stats.prefilledTokens += leg.prefilledTokens
+        turn.stats.generatedTokens += leg.generatedTokens
+        turn.stats.prefillMs += leg.prefillMs
+    }
+
+    private func complete(_ turn: Turn) {
+        var stats = turn.stats
+        stats.generateMs = events.now() - turn.sayTimeMs - stats.prefillMs
+        stats.firstAudioMs = turn.firstAudioMs
+        turn.npc.record(user: turn.line, toolSteps: turn.toolSteps, reply: turn.reply.trimmedWhitespace, stats: stats)
+        lock.withLock {
+            totals.turnsCompleted += 1
+            totals.tokensPrefilled += UInt64(stats.prefilledTokens)
+            totals.tokensGenerated += UInt64(stats.generatedTokens)
+            totals.lastTurn = stats
+        }
+        finish(turn, outcome: turn.cancelled ? .cancelled : .ok)
+    }
+
+    private func routeEvent(_ turn: Turn) -> RuntimeEvent {
+        let npc = turn.npc
+        let config = npc.config
+        let decision: RouteDecision
+        if let router {
+            decision = router.decide(RouteRequest(npcName: config.name, policy: config.policy, line: turn.line,
+                                                  historyExchanges: Int(npc.turnCount), toolCount: 0, remoteAvailable: false))
+        } else {
+            decision = RouteDecision(route: .local, reasons: ["no router configured"])
+        }
+        return RuntimeEvent(kind: .route, npcID: npc.id, turnID: turn.id, text: decision.json)
     }
 
     enum Outcome { case ok, cancelled, failed(ErrorKind) }
 
     /// DONE goes through the voice worker when there is a voice, so it comes after the turn's audio.
-    private func finish(_ turn: Turn, outcome: Outcome, reply: String?) {
-        let done: @Sendable () -> Void = { [self] in
+    private func finish(_ turn: Turn, outcome: Outcome) {
+        let events = self.events
+        let reply = turn.reply.trimmedWhitespace
+        let done: @Sendable () -> Void = {
             var e = RuntimeEvent(kind: .done, npcID: turn.npc.id, turnID: turn.id)
             switch outcome {
             case .ok: e.errorKind = turn.cancelled ? .cancelled : nil
             case .cancelled: e.errorKind = .cancelled
             case let .failed(kind): e.errorKind = kind
             }
-            e.text = reply.map(\.trimmedWhitespace)
+            if case .failed = outcome {} else { e.text = reply }
             events.push(e)
             turn.npc.lock.withLock { if turn.npc.activeTurn === turn { turn.npc.activeTurn = nil } }
         }
-        if speech == nil || !voiceWorker.submit(done) { done() }
+        if speechStage?.afterQueuedSpeech(done) != true { done() }
     }
 
-    // MARK: The voice worker
-
-    private func speak(_ piece: String, turn: Turn) {
-        let text = StageDirections.spoken(piece)
-        guard speech != nil, text.contains(where: { $0.isLetter || $0.isNumber }) else { return }
-        if turn.firstAudioMs == nil && !turn.firstPieceQueued {
-            turn.firstPieceQueued = true
-            turn.awaitingFirstAudio = true
-        }
-        let queued = voiceWorker.submit { [self] in self.synthesize(text, turn: turn) }
-        if !queued {
-            events.push(RuntimeEvent(kind: .error, errorKind: .voice, npcID: turn.npc.id, turnID: turn.id,
-                                     text: "voice queue full; a sentence was not spoken"))
-        }
-    }
-
-    /// Streams one piece of the reply: per sentence, its VISEME track, then AUDIO
-    /// chunks as the decoder produces them (the first after a few tens of ms).
-    /// Sample positions count from the turn's first audio.
-    private func synthesize(_ text: String, turn: Turn) {
-        defer { turn.awaitingFirstAudio = false }
-        guard let speech, !turn.cancelled else { return }
-        let npc = turn.npc
-        let style = npc.config.voice
-        let rate = Int32(speech.sampleRate)
-        do {
-            for sentence in try speech.sentences(for: text) where !sentence.ids.isEmpty {
-                if turn.cancelled { return }
-                let stream = try speech.start(sentence, scales: style.scales(over: speech.scales), speaker: style.speaker,
-                                              seed: config.seed &+ turn.id)
-                let base = Int64(turn.audioSamples)
-                for v in stream.visemes {
-                    var e = RuntimeEvent(kind: .viseme, npcID: npc.id, turnID: turn.id, name: v.viseme.rawValue)
-                    e.startSample = base + Int64(v.start)
-                    e.endSample = base + Int64(v.end)
-                    e.sampleRate = rate
-                    events.push(e)
-                }
-                while let chunk = stream.next() {
-                    waitForAudioRoom(turn)
-                    if turn.cancelled { return }
-                    var e = RuntimeEvent(kind: .audio, npcID: npc.id, turnID: turn.id, text: chunk.offset == 0 ? sentence.text : nil)
-                    e.samples = Array(chunk.samples)
-                    e.sampleRate = rate
-                    e.startSample = base + Int64(chunk.offset)
-                    e.endSample = e.startSample + Int64(chunk.samples.count)
-                    recordFirstAudio(turn)
-                    events.push(e)
-                    turn.awaitingFirstAudio = false
-                }
-                turn.audioSamples += stream.sampleCount
-            }
-        } catch {
-            events.push(RuntimeEvent(kind: .error, errorKind: error.kind, npcID: npc.id, turnID: turn.id, text: error.message))
-        }
-    }
-
-    private func recordFirstAudio(_ turn: Turn) {
-        guard turn.firstAudioMs == nil else { return }
-        let ms = events.now() - turn.sayTimeMs
-        turn.firstAudioMs = ms
+    private func recordFirstAudio(_ turn: Turn, ms: Double) {
         turn.npc.updateStats { s in
             if s.turnID == turn.id, s.firstAudioMs == nil { s.firstAudioMs = ms }
         }
@@ -321,15 +320,5 @@ public final class Runtime: @unchecked Sendable {
         }
     }
 
-    /// Back-pressure: the voice worker waits while the game has more than
-    /// `maxQueuedAudioSeconds` of audio unpolled, instead of growing memory.
-    private func waitForAudioRoom(_ turn: Turn) {
-        guard let speech else { return }
-        let limit = Int(maxQueuedAudioSeconds * Double(speech.sampleRate))
-        while events.queuedSamples > limit && !turn.cancelled { sleepMs(5) }
-    }
-
     static func cpuCount() -> Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
-
-    private func sleepMs(_ ms: Int) { usleep(useconds_t(ms * 1000)) }
 }

@@ -4,10 +4,14 @@ protocol HeapOrdered {
 }
 
 /// A binary max-heap by `comesFirst`, reused across words without reallocating.
-struct BinaryHeap<Element: HeapOrdered> {
+struct BinaryHeap<Element: HeapOrdered>: Sendable where Element: Sendable {
     private var items: [Element] = []
 
     mutating func removeAll() { items.removeAll(keepingCapacity: true) }
+
+    var count: Int { items.count }
+    /// The element `pop` would return.
+    var first: Element? { items.first }
 
     mutating func push(_ element: Element) {
         items.append(element)

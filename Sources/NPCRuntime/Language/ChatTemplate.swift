@@ -1,8 +1,8 @@
 /// Chat formats rendered natively (no Jinja), recognised from the GGUF's
-/// `tokenizer.chat_template`. The rendered text is tokenized with special-token
+/// `tokenizer.chat_template`. Only the markup is tokenized with special-token
 /// parsing on; BOS comes from the tokenizer's add-BOS rule, not from here.
 public struct ChatMessage: Sendable, Equatable {
-    public enum Role: String, Sendable { case system, user, assistant }
+    public enum Role: String, Sendable { case system, user, assistant, tool }
     public var role: Role
     public var content: String
     public init(_ role: Role, _ content: String) {
@@ -38,36 +38,74 @@ public enum ChatTemplate: String, Sendable, CaseIterable {
         }
     }
 
-    /// Renders the conversation; with `addGenerationPrompt`, ends with the
-    /// opening of an assistant turn.
-    public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool = true) -> String {
-        var out = ""
+    /// Renders the conversation as segments: the format's markup, and message
+    /// content that is tokenized with special-token parsing off (a player who types
+    /// `<|im_end|>` gets ordinary text tokens). With `addGenerationPrompt`, it ends
+    /// with the opening of an assistant turn.
+    public func segments(_ messages: [ChatMessage], addGenerationPrompt: Bool = true) -> [PromptSegment] {
+        var out: [PromptSegment] = []
+        func markup(_ s: String) { out.append(PromptSegment(s, isMarkup: true)) }
+        func content(_ s: String) { if !s.isEmpty { out.append(PromptSegment(s, isMarkup: false)) } }
         switch self {
         case .chatML:
-            for m in messages { out += "<|im_start|>\(m.role.rawValue)\n\(m.content)<|im_end|>\n" }
-            if addGenerationPrompt { out += "<|im_start|>assistant\n" }
+            for m in messages {
+                markup("<|im_start|>\(m.role.rawValue)\n")
+                content(m.content)
+                markup("<|im_end|>\n")
+            }
+            if addGenerationPrompt { markup("<|im_start|>assistant\n") }
         case .gemma:
+            // no system or tool role: system text opens the next user turn, a tool result is a user turn
             var pendingSystem: String?
+            func userTurn(_ text: String) {
+                markup("<start_of_turn>user\n")
+                if let s = pendingSystem { content(s + "\n\n") }
+                pendingSystem = nil
+                content(text)
+                markup("<end_of_turn>\n")
+            }
             for m in messages {
                 switch m.role {
-                case .system:
-                    pendingSystem = pendingSystem.map { $0 + "\n\n" + m.content } ?? m.content
-                case .user:
-                    let text = pendingSystem.map { $0 + "\n\n" + m.content } ?? m.content
-                    pendingSystem = nil
-                    out += "<start_of_turn>user\n\(text)<end_of_turn>\n"
+                case .system: pendingSystem = pendingSystem.map { $0 + "\n\n" + m.content } ?? m.content
+                case .user: userTurn(m.content)
+                case .tool: userTurn("Result: " + m.content)
                 case .assistant:
-                    out += "<start_of_turn>model\n\(m.content)<end_of_turn>\n"
+                    markup("<start_of_turn>model\n")
+                    content(m.content)
+                    markup("<end_of_turn>\n")
                 }
             }
-            if let s = pendingSystem { out += "<start_of_turn>user\n\(s)<end_of_turn>\n" }
-            if addGenerationPrompt { out += "<start_of_turn>model\n" }
+            if let s = pendingSystem {
+                pendingSystem = nil
+                markup("<start_of_turn>user\n")
+                content(s)
+                markup("<end_of_turn>\n")
+            }
+            if addGenerationPrompt { markup("<start_of_turn>model\n") }
         case .llama3:
             for m in messages {
-                out += "<|start_header_id|>\(m.role.rawValue)<|end_header_id|>\n\n\(m.content)<|eot_id|>"
+                markup("<|start_header_id|>\(m.role == .tool ? "ipython" : m.role.rawValue)<|end_header_id|>\n\n")
+                content(m.content)
+                markup("<|eot_id|>")
             }
-            if addGenerationPrompt { out += "<|start_header_id|>assistant<|end_header_id|>\n\n" }
+            if addGenerationPrompt { markup("<|start_header_id|>assistant<|end_header_id|>\n\n") }
         }
         return out
+    }
+
+    /// The rendered conversation as one string (for display and tests).
+    public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool = true) -> String {
+        segments(messages, addGenerationPrompt: addGenerationPrompt).map(\.text).joined()
+    }
+}
+
+/// A piece of a rendered prompt: the chat format's own markup (special tokens
+/// parsed) or text from a message (special tokens never parsed).
+public struct PromptSegment: Sendable, Equatable {
+    public var text: String
+    public var isMarkup: Bool
+    public init(_ text: String, isMarkup: Bool) {
+        self.text = text
+        self.isMarkup = isMarkup
     }
 }

@@ -55,8 +55,18 @@ struct SpecialTokenSplitter: Sendable {
         self.terminal = terminal
     }
 
-    func split(_ text: UnsafeBufferPointer<UInt8>, parseSpecial: Bool) -> [TextFragment] {
+    /// `plainText[i]` true: byte i is untrusted text, split as if `parseSpecial`
+    /// were off for any special token that covers it (control and unknown tokens
+    /// are not cut; user-defined ones, ordinary text pieces, still are).
+    func split(_ text: UnsafeBufferPointer<UInt8>, parseSpecial: Bool, plainText: [Bool] = []) -> [TextFragment] {
         guard !text.isEmpty else { return [] }
+        // plainPrefix[i] = plain bytes before i, so a span's plain count is one subtraction
+        var plainPrefix: [Int] = []
+        if !plainText.isEmpty {
+            plainPrefix.reserveCapacity(text.count + 1)
+            plainPrefix.append(0)
+            for i in 0..<text.count { plainPrefix.append(plainPrefix[i] + (i < plainText.count && plainText[i] ? 1 : 0)) }
+        }
         // Every occurrence of every special text, as (order index, start).
         var occurrences: [(index: Int, start: Int)] = []
         for start in 0..<text.count {
@@ -66,7 +76,8 @@ struct SpecialTokenSplitter: Sendable {
                 node = Int(child)
                 p += 1
                 let index = Int(terminal[node])
-                if index >= 0 && (parseSpecial || !needsParseSpecial[index]) {
+                let parsed = parseSpecial && (plainPrefix.isEmpty || plainPrefix[p] == plainPrefix[start])
+                if index >= 0 && (parsed || !needsParseSpecial[index]) {
                     occurrences.append((index, start))
                 }
             }

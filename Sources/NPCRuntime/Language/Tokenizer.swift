@@ -109,11 +109,26 @@ public struct Tokenizer: Sendable {
         return bytes.withUnsafeBufferPointer { encode($0, addSpecial: addSpecial, parseSpecial: parseSpecial) }
     }
 
-    func encode(_ text: UnsafeBufferPointer<UInt8>, addSpecial: Bool, parseSpecial: Bool) -> [Int32] {
+    /// Token ids of a rendered prompt: special tokens are parsed in markup segments
+    /// only; message text (a player's line, lore) never yields a special token, even
+    /// where it borders markup. Text is tokenized as one string otherwise, so a
+    /// prompt without special-token text gets the same ids as `encode(_:…parseSpecial: true)`.
+    public func encode(segments: [PromptSegment], addSpecial: Bool) -> [Int32] {
+        var bytes: [UInt8] = []
+        var plain: [Bool] = []
+        for s in segments {
+            let before = bytes.count
+            bytes.append(contentsOf: s.text.utf8)
+            plain.append(contentsOf: repeatElement(!s.isMarkup, count: bytes.count - before))
+        }
+        return bytes.withUnsafeBufferPointer { encode($0, addSpecial: addSpecial, parseSpecial: true, plainText: plain) }
+    }
+
+    func encode(_ text: UnsafeBufferPointer<UInt8>, addSpecial: Bool, parseSpecial: Bool, plainText: [Bool] = []) -> [Int32] {
         var out: [Int32] = []
         out.reserveCapacity(text.count / 3 + 2)
         if addSpecial && addBOS, let bos { out.append(bos) }
-        let fragments = specials.split(text, parseSpecial: parseSpecial)
+        let fragments = specials.split(text, parseSpecial: parseSpecial, plainText: plainText)
         switch model {
         case let .bytePair(bpe):
             var workspace = BytePairModel.Workspace()

@@ -8,31 +8,22 @@ public struct GeneratedStep: Sendable {
 
 extension Transformer {
     /// Prefills `prompt` (after whatever the cache already holds) and samples up to
-    /// `maxTokens` tokens, stopping after a token in `stopTokens` (which is included)
-    /// or when `onStep` returns false.
+    /// `maxTokens` tokens through `TokenStream`, stopping after a token in
+    /// `stopTokens` (which is included in the result).
     @discardableResult
-    public func generate(prompt: [Int32], cache: KVCache, maxTokens: Int, sampler: inout Sampler,
-                         stopTokens: Set<Int32> = [], topLogprobs: Int = 0,
-                         onStep: (GeneratedStep) -> Bool = { _ in true }) throws(RuntimeError) -> [GeneratedStep] {
+    public func generate(prompt: [Int32], cache: KVCache, maxTokens: Int, sampler: Sampler,
+                         processors: [any LogitsProcessor] = [], stopTokens: Set<Int32> = [],
+                         topLogprobs: Int = 0) throws(RuntimeError) -> [GeneratedStep] {
+        var stream = try TokenStream(transformer: self, cache: cache, prompt: prompt, sampler: sampler,
+                                     processors: processors, stopTokens: stopTokens, maxTokens: maxTokens)
         var steps: [GeneratedStep] = []
-        var history = cache.tokens + prompt
-        var logits = try forward(prompt, cache: cache)
-        for _ in 0..<maxTokens {
-            let token = sampler.sample(logits, history: history)
-            var logprob: Float = 0
-            var top: [(id: Int32, logprob: Float)] = []
-            if topLogprobs > 0 {
-                let lsm = logSoftmax(logits)
-                logprob = lsm[Int(token)]
-                top = topK(lsm, topLogprobs)
-            }
-            let step = GeneratedStep(token: token, logprob: logprob, top: top)
-            steps.append(step)
-            history.append(token)
-            if !onStep(step) || stopTokens.contains(token) { break }
-            if steps.count == maxTokens { break }
-            guard cache.count < cache.capacity else { break }
-            logits = try forward([token], cache: cache)
+        while true {
+            let lsm = topLogprobs > 0 ? logSoftmax(stream.rawLogits) : []
+            let token = try stream.next() ?? stream.stoppedBy
+            guard let token else { break }
+            let logprob = lsm.isEmpty ? 0 : lsm[Int(token)]
+            steps.append(GeneratedStep(token: token, logprob: logprob, top: lsm.isEmpty ? [] : topK(lsm, topLogprobs)))
+            if stream.stoppedBy != nil { break }
         }
         return steps
     }

@@ -2,8 +2,8 @@
 import Glibc
 #endif
 
-/// How the next token is chosen. `temperature == 0` is greedy (argmax after
-/// penalties and bias). Same seed, same choices, on any thread count.
+/// How the next token is chosen. `temperature == 0` is greedy (argmax after the
+/// logits processors). Same seed, same choices, on any thread count.
 public struct SamplerConfig: Sendable {
     public var temperature: Float = 0
     public var topK: Int = 0            // 0: off
@@ -15,50 +15,50 @@ public struct SamplerConfig: Sendable {
     public var seed: UInt64 = 0
     public init() {}
     public static let greedy = SamplerConfig()
+
+    /// The logits processors these settings ask for, in llama.cpp's order
+    /// (bias, then penalties): they run between the forward pass and `Sampler`.
+    public var processors: [any LogitsProcessor] {
+        var out: [any LogitsProcessor] = []
+        if !logitBias.isEmpty { out.append(LogitBias(logitBias)) }
+        if repeatPenalty != 1 { out.append(RepetitionPenalty(penalty: repeatPenalty, window: repeatWindow)) }
+        return out
+    }
 }
 
+/// Picks a token from processed logits: greedy, or top-k → top-p → min-p →
+/// temperature → a seeded draw. Top-k candidates come from a k-sized heap
+/// (O(vocab · log k)), not from sorting the vocabulary every token.
 public struct Sampler: Sendable {
     public let config: SamplerConfig
     private var rng: SplitMix64
-    private var candidates: [(id: Int32, logit: Float)] = []
+    private var heap = BinaryHeap<Candidate>()
+    private var candidates: [Candidate] = []
+    private var probs: [Float] = []
+
+    /// A token and its logit; in the heap the worst kept candidate is on top.
+    struct Candidate: HeapOrdered, Sendable {
+        var id: Int32
+        var logit: Float
+        /// Higher logit first; ties by lower id, so the order is deterministic.
+        func isBetter(than o: Candidate) -> Bool { logit != o.logit ? logit > o.logit : id < o.id }
+        static func comesFirst(_ a: Candidate, _ b: Candidate) -> Bool { b.isBetter(than: a) }
+    }
 
     public init(_ config: SamplerConfig) {
         self.config = config
         rng = SplitMix64(seed: config.seed)
     }
 
-    /// Picks the next token from `logits` (vocab), given the tokens so far.
-    public mutating func sample(_ logits: UnsafeBufferPointer<Float>, history: [Int32]) -> Int32 {
+    /// Picks the next token from `logits` (vocab), already run through the processors.
+    public mutating func sample(_ logits: UnsafeBufferPointer<Float>) -> Int32 {
         let c = config
-        // logit bias and repetition penalty (llama.cpp's rule: divide positive, multiply negative)
-        var adjusted: [Int: Float] = [:]
-        for (id, bias) in c.logitBias where id >= 0 && Int(id) < logits.count {
-            adjusted[Int(id)] = (adjusted[Int(id)] ?? logits[Int(id)]) + bias
-        }
-        if c.repeatPenalty != 1 {
-            for id in Set(history.suffix(c.repeatWindow)) where id >= 0 && Int(id) < logits.count {
-                let v = adjusted[Int(id)] ?? logits[Int(id)]
-                adjusted[Int(id)] = v > 0 ? v / c.repeatPenalty : v * c.repeatPenalty
-            }
-        }
-        @inline(__always) func logit(_ i: Int) -> Float { adjusted[i] ?? logits[i] }
-
-        if c.temperature <= 0 {
-            var best = 0
-            var bestValue = -Float.infinity
-            for i in 0..<logits.count where logit(i) > bestValue { best = i; bestValue = logit(i) }
-            return Int32(best)
-        }
-
-        // candidates sorted by logit (descending; ties by id so the order is deterministic)
-        candidates.removeAll(keepingCapacity: true)
-        for i in 0..<logits.count where logit(i).isFinite { candidates.append((Int32(i), logit(i))) }
-        guard !candidates.isEmpty else { return 0 }
-        candidates.sort { $0.logit != $1.logit ? $0.logit > $1.logit : $0.id < $1.id }
-        if c.topK > 0 && c.topK < candidates.count { candidates.removeSubrange(c.topK...) }
+        if c.temperature <= 0 { return Self.argmax(logits) }
+        collectCandidates(logits, limit: c.topK > 0 ? c.topK : logits.count)
+        guard !candidates.isEmpty else { return Self.argmax(logits) }
 
         // probabilities at temperature 1 for top-p / min-p, as llama.cpp's chain does
-        var probs = softmax(candidates.map { $0.logit }, temperature: 1)
+        softmax(temperature: 1)
         if c.topP < 1 {
             var cumulative: Float = 0
             var keep = candidates.count
@@ -73,7 +73,7 @@ public struct Sampler: Sendable {
             let keep = max(1, probs.firstIndex { $0 < c.minP * top } ?? probs.count)
             candidates.removeSubrange(keep...)
         }
-        probs = softmax(candidates.map { $0.logit }, temperature: c.temperature)
+        softmax(temperature: c.temperature)
         let r = rng.nextFloat()
         var cumulative: Float = 0
         for (i, p) in probs.enumerated() {
@@ -83,12 +83,47 @@ public struct Sampler: Sendable {
         return candidates[candidates.count - 1].id
     }
 
-    private func softmax(_ logits: [Float], temperature: Float) -> [Float] {
-        guard let m = logits.first else { return [] }
-        var out = logits.map { expf(($0 - m) / temperature) }
-        let sum = out.reduce(0, +)
-        for i in out.indices { out[i] /= sum }
-        return out
+    /// The best finite logit (lowest id on ties); 0 when none is finite.
+    static func argmax(_ logits: UnsafeBufferPointer<Float>) -> Int32 {
+        var best = 0
+        var bestValue = -Float.infinity
+        for i in 0..<logits.count where logits[i] > bestValue && logits[i].isFinite {
+            best = i
+            bestValue = logits[i]
+        }
+        return Int32(best)
+    }
+
+    /// `candidates` = the `limit` best finite logits, best first.
+    private mutating func collectCandidates(_ logits: UnsafeBufferPointer<Float>, limit: Int) {
+        heap.removeAll()
+        for i in 0..<logits.count {
+            let v = logits[i]
+            guard v.isFinite else { continue }
+            let c = Candidate(id: Int32(i), logit: v)
+            if heap.count < limit {
+                heap.push(c)
+            } else if let worst = heap.first, c.isBetter(than: worst) {
+                _ = heap.pop()
+                heap.push(c)
+            }
+        }
+        candidates.removeAll(keepingCapacity: true)
+        while let c = heap.pop() { candidates.append(c) }
+        candidates.reverse()
+    }
+
+    /// `probs` = softmax of the candidates' logits at `temperature` (candidates are sorted).
+    private mutating func softmax(temperature: Float) {
+        probs.removeAll(keepingCapacity: true)
+        guard let m = candidates.first?.logit else { return }
+        var sum: Float = 0
+        for c in candidates {
+            let e = expf((c.logit - m) / temperature)
+            probs.append(e)
+            sum += e
+        }
+        for i in probs.indices { probs[i] /= sum }
     }
 }
 

@@ -33,11 +33,17 @@ public final class SerialWorker: @unchecked Sendable {
     }
 
     /// Stops after the running job; queued jobs are dropped. Idempotent.
+    /// Called from a job on this worker (the owner's last reference was a job's
+    /// capture), it cannot join itself: the thread is detached and ends on return.
     public func stop() {
         guard started else { return }
         started = false
         core.shutdown()
-        pthread_join(thread, nil)
+        if pthread_equal(pthread_self(), thread) != 0 {
+            pthread_detach(thread)
+        } else {
+            pthread_join(thread, nil)
+        }
     }
 
     public var pending: Int { core.count }

@@ -1,0 +1,46 @@
+/// A step between the forward pass and the sampler: it edits the logits of the
+/// next token in place (token masks, biases, repetition rules). `history` is
+/// every token already in the context, oldest first.
+public protocol LogitsProcessor: Sendable {
+    func process(_ logits: UnsafeMutableBufferPointer<Float>, history: ArraySlice<Int32>)
+}
+
+/// llama.cpp's repetition rule over the last `window` tokens: a positive logit
+/// is divided by the penalty, a negative one multiplied (each token once).
+public struct RepetitionPenalty: LogitsProcessor {
+    public let penalty: Float
+    public let window: Int
+    public init(penalty: Float, window: Int) {
+        self.penalty = penalty
+        self.window = max(0, window)
+    }
+
+    public func process(_ logits: UnsafeMutableBufferPointer<Float>, history: ArraySlice<Int32>) {
+        var seen = Set<Int32>()
+        for id in history.suffix(window) where id >= 0 && Int(id) < logits.count && seen.insert(id).inserted {
+            let v = logits[Int(id)]
+            logits[Int(id)] = v > 0 ? v / penalty : v * penalty
+        }
+    }
+}
+
+/// Adds a fixed bias to chosen tokens (ids outside the vocabulary are ignored).
+public struct LogitBias: LogitsProcessor {
+    public let bias: [Int32: Float]
+    public init(_ bias: [Int32: Float]) { self.bias = bias }
+
+    public func process(_ logits: UnsafeMutableBufferPointer<Float>, history: ArraySlice<Int32>) {
+        for (id, b) in bias where id >= 0 && Int(id) < logits.count { logits[Int(id)] += b }
+    }
+}
+
+/// Forbids tokens (their logits become −∞), e.g. a chat format's control tokens
+/// that must never appear inside a reply.
+public struct TokenMask: LogitsProcessor {
+    public let banned: [Int32]
+    public init(banning ids: some Sequence<Int32>) { banned = Array(Set(ids)).sorted() }
+
+    public func process(_ logits: UnsafeMutableBufferPointer<Float>, history: ArraySlice<Int32>) {
+        for id in banned where id >= 0 && Int(id) < logits.count { logits[Int(id)] = -.infinity }
+    }
+}

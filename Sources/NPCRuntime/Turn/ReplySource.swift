@@ -1,0 +1,62 @@
+/// A function call an NPC's reply asks for. The game decides whether it runs.
+public struct ToolCall: Sendable, Equatable {
+    /// Unique within the runtime; the game answers with it.
+    public var id: String
+    public var name: String
+    /// A JSON object.
+    public var arguments: String
+    public init(id: String, name: String, arguments: String) {
+        self.id = id
+        self.name = name
+        self.arguments = arguments
+    }
+
+    /// The call as the assistant's message in the conversation.
+    public var transcript: String {
+        var name = "", args = ""
+        JSONValue.writeString(self.name, to: &name)
+        JSONValue.writeString(arguments, to: &args)
+        return #"{"tool_call":{"name":\#(name),"arguments":\#(args)}}"#
+    }
+}
+
+/// What a reply stream yields: text as it is produced, or a tool call, after
+/// which the turn waits for the game's result.
+public enum ReplyPiece: Sendable, Equatable {
+    case text(String)
+    case toolCall(ToolCall)
+}
+
+/// One leg of a turn's reply to produce: the whole prompt as messages.
+public struct ReplyRequest {
+    public let npc: NPC
+    /// System, history, the player's line, and this turn's tool steps so far.
+    public var messages: [ChatMessage]
+    /// The prompt with the oldest exchange folded into the summary, for a source
+    /// whose context it does not fit; nil when there is nothing left to drop.
+    public var shorten: () -> [ChatMessage]?
+    public var maxTokens: Int
+    public var sampler: SamplerConfig
+}
+
+/// What a leg cost, for `TurnStats`.
+public struct ReplyStats: Sendable {
+    public var promptTokens = 0
+    public var prefilledTokens = 0
+    public var generatedTokens = 0
+    public var prefillMs = 0.0
+    public init() {}
+}
+
+/// Pulled one piece at a time by the model worker, which checks for
+/// cancellation and yields the CPU between pieces.
+public protocol ReplyStream {
+    mutating func next() throws(RuntimeError) -> ReplyPiece?
+    var stats: ReplyStats { get }
+}
+
+/// Where replies come from: the local transformer, or (router issue) a remote
+/// model's stream. `start` runs on the model worker.
+public protocol ReplySource: Sendable {
+    func start(_ request: ReplyRequest) throws(RuntimeError) -> any ReplyStream
+}

@@ -1,0 +1,97 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The speech end of a turn: speakable pieces from the chunker go to the voice
+/// worker, which streams each as VISEME then AUDIO events. Sample positions
+/// count from the turn's first audio.
+final class SpeechStage: @unchecked Sendable {
+    let speech: SpeechSynthesizer
+    private let worker: SerialWorker
+    private let events: EventQueue
+    private let seed: UInt64
+    /// Audio the game may leave unpolled before the voice worker waits (seconds).
+    let maxQueuedAudioSeconds: Double
+    /// Called with (turn, ms) when a turn's first audio goes out.
+    private let onFirstAudio: @Sendable (Turn, Double) -> Void
+
+    init(speech: SpeechSynthesizer, worker: SerialWorker, events: EventQueue, seed: UInt64,
+         maxQueuedAudioSeconds: Double, onFirstAudio: @escaping @Sendable (Turn, Double) -> Void) {
+        self.speech = speech
+        self.worker = worker
+        self.events = events
+        self.seed = seed
+        self.maxQueuedAudioSeconds = maxQueuedAudioSeconds
+        self.onFirstAudio = onFirstAudio
+    }
+
+    /// Queues one piece of the reply (model worker).
+    func speak(_ piece: String, turn: Turn) {
+        let text = StageDirections.spoken(piece)
+        guard text.contains(where: { $0.isLetter || $0.isNumber }) else { return }
+        if turn.firstAudioMs == nil && !turn.firstPieceQueued {
+            turn.firstPieceQueued = true
+            turn.awaitingFirstAudio = true
+        }
+        let queued = worker.submit { [self] in self.synthesize(text, turn: turn) }
+        if !queued {
+            turn.awaitingFirstAudio = false
+            events.push(RuntimeEvent(kind: .error, errorKind: .voice, npcID: turn.npc.id, turnID: turn.id,
+                                     text: "voice queue full; a sentence was not spoken"))
+        }
+    }
+
+    /// Runs `job` after every piece queued so far (DONE comes after the turn's audio).
+    func afterQueuedSpeech(_ job: @escaping @Sendable () -> Void) -> Bool { worker.submit(job) }
+
+    /// Streams one piece: per sentence, its VISEME track, then AUDIO chunks as the
+    /// decoder produces them (the first after a few tens of ms). Voice worker.
+    private func synthesize(_ text: String, turn: Turn) {
+        defer { turn.awaitingFirstAudio = false }
+        guard !turn.cancelled else { return }
+        let npc = turn.npc
+        let style = npc.config.voice
+        let rate = Int32(speech.sampleRate)
+        do {
+            for sentence in try speech.sentences(for: text) where !sentence.ids.isEmpty {
+                if turn.cancelled { return }
+                let stream = try speech.start(sentence, scales: style.scales(over: speech.scales), speaker: style.speaker,
+                                              seed: seed &+ turn.id)
+                let base = Int64(turn.audioSamples)
+                for v in stream.visemes {
+                    var e = RuntimeEvent(kind: .viseme, npcID: npc.id, turnID: turn.id, name: v.viseme.rawValue)
+                    e.startSample = base + Int64(v.start)
+                    e.endSample = base + Int64(v.end)
+                    e.sampleRate = rate
+                    events.push(e)
+                }
+                while let chunk = stream.next() {
+                    waitForAudioRoom(turn)
+                    if turn.cancelled { return }
+                    var e = RuntimeEvent(kind: .audio, npcID: npc.id, turnID: turn.id, text: chunk.offset == 0 ? sentence.text : nil)
+                    e.samples = Array(chunk.samples)
+                    e.sampleRate = rate
+                    e.startSample = base + Int64(chunk.offset)
+                    e.endSample = e.startSample + Int64(chunk.samples.count)
+                    if turn.firstAudioMs == nil {
+                        let ms = events.now() - turn.sayTimeMs
+                        turn.firstAudioMs = ms
+                        onFirstAudio(turn, ms)
+                    }
+                    events.push(e)
+                    turn.awaitingFirstAudio = false
+                }
+                turn.audioSamples += stream.sampleCount
+            }
+        } catch {
+            events.push(RuntimeEvent(kind: .error, errorKind: error.kind, npcID: npc.id, turnID: turn.id, text: error.message))
+        }
+    }
+
+    /// Back-pressure: the voice worker waits while the game has more than
+    /// `maxQueuedAudioSeconds` of audio unpolled, instead of growing memory.
+    private func waitForAudioRoom(_ turn: Turn) {
+        let limit = Int(maxQueuedAudioSeconds * Double(speech.sampleRate))
+        while events.queuedSamples > limit && !turn.cancelled { usleep(5000) }
+    }
+}

@@ -1,0 +1,79 @@
+/// One player line and its reply in progress. A turn runs on the model worker
+/// in one or more legs: a leg that ends in a tool call parks the turn (no
+/// worker holds it) until the game answers with `Runtime.toolResult`.
+final class Turn: @unchecked Sendable {
+    let id: UInt64
+    let npc: NPC
+    let line: String
+    let sayTimeMs: Double
+    private let flag = Lock()
+    private var _cancelled = false
+    private var _pendingCall: ToolCall?
+    private var _firstAudioMs: Double?
+    private var _awaitingFirstAudio = false
+
+    // Model worker only (one leg at a time):
+    /// The assistant's calls and the game's results so far, in prompt order.
+    var toolSteps: [ChatMessage] = []
+    /// Reply text streamed so far, over every leg.
+    var reply = ""
+    var stats = TurnStats()
+    var chunker = SentenceChunker()
+    var firstPieceQueued = false
+    // Voice worker only:
+    /// Samples of speech produced so far.
+    var audioSamples = 0
+
+    init(id: UInt64, npc: NPC, line: String, sayTimeMs: Double) {
+        self.id = id
+        self.npc = npc
+        self.line = line
+        self.sayTimeMs = sayTimeMs
+        stats.turnID = id
+    }
+
+    var cancelled: Bool { flag.withLock { _cancelled } }
+
+    /// Marks the turn cancelled. Returns true when it was parked on a tool call:
+    /// no worker will see the flag, so the caller ends it.
+    @discardableResult
+    func cancel() -> Bool {
+        flag.withLock {
+            _cancelled = true
+            defer { _pendingCall = nil }
+            return _pendingCall != nil
+        }
+    }
+
+    /// Parks the turn on `call`; false if it was cancelled meanwhile.
+    func park(on call: ToolCall) -> Bool {
+        flag.withLock {
+            guard !_cancelled else { return false }
+            _pendingCall = call
+            return true
+        }
+    }
+
+    /// Takes the parked call if its id is `callID` (so a result is applied once).
+    func takePendingCall(id callID: String) -> ToolCall? {
+        flag.withLock {
+            guard let call = _pendingCall, call.id == callID else { return nil }
+            _pendingCall = nil
+            return call
+        }
+    }
+
+    var pendingCall: ToolCall? { flag.withLock { _pendingCall } }
+
+    /// True from when the first speakable piece is handed to the voice until its audio
+    /// is out: the model worker yields the CPU meanwhile, so the player hears the NPC sooner.
+    var awaitingFirstAudio: Bool {
+        get { flag.withLock { _awaitingFirstAudio } }
+        set { flag.withLock { _awaitingFirstAudio = newValue } }
+    }
+    /// ms from say() to the turn's first AUDIO event.
+    var firstAudioMs: Double? {
+        get { flag.withLock { _firstAudioMs } }
+        set { flag.withLock { _firstAudioMs = newValue } }
+    }
+}

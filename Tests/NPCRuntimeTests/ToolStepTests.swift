@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+@testable import NPCRuntime
+
+/// A reply source that replays a script: each leg's pieces are fixed, chosen by
+/// how many tool results the prompt already holds. It records every prompt.
+final class ScriptedReplySource: ReplySource, @unchecked Sendable {
+    let legs: [String: [[ReplyPiece]]]
+    private let lock = Lock()
+    private var _prompts: [[ChatMessage]] = []
+    var prompts: [[ChatMessage]] { lock.withLock { _prompts } }
+
+    /// legs[npcName][n]: the pieces of the leg after n tool results.
+    init(_ legs: [String: [[ReplyPiece]]]) { self.legs = legs }
+
+    func start(_ request: ReplyRequest) throws(RuntimeError) -> any ReplyStream {
+        lock.withLock { _prompts.append(request.messages) }
+        let results = request.messages.reversed().prefix { $0.role != .user }.filter { $0.role == .tool }.count
+        let script = legs[request.npc.config.name] ?? []
+        guard results < script.count else { throw RuntimeError(.invalidState, "script has no leg \(results)") }
+        return Stream(pieces: script[results])
+    }
+
+    struct Stream: ReplyStream {
+        var pieces: [ReplyPiece]
+        var stats = ReplyStats()
+        mutating func next() throws(RuntimeError) -> ReplyPiece? {
+            guard !pieces.isEmpty else { return nil }
+            stats.generatedTokens += 1
+            return pieces.removeFirst()
+        }
+    }
+}
+
+/// The tool step: a turn parks on a call without holding the model worker, and
+/// resumes with the game's result in its context.
+@Suite(.serialized) struct ToolStepTests {
+    static let voice = "en_US-joe-medium.onnx"
+    let openGate = ToolCall(id: "src-1", name: "open_gate", arguments: #"{"gate":"north"}"#)
+
+    func runtime(_ source: ScriptedReplySource, voice: Bool = false) throws -> Runtime {
+        var c = RuntimeConfig(modelPath: nil, voicePath: voice ? try #require(TestPaths.model(Self.voice)) : nil)
+        c.threads = 1
+        return try Runtime(config: c, replySource: source)
+    }
+
+    func poll(_ rt: Runtime, until done: (RuntimeEvent) -> Bool, limit: Double = 60_000) -> [RuntimeEvent] {
+        var out: [RuntimeEvent] = []
+        let start = monotonicMs()
+        while monotonicMs() - start < limit {
+            guard let e = rt.events.poll() else { usleep(1000); continue }
+            out.append(e)
+            if done(e) { break }
+        }
+        return out
+    }
+
+    @Test(.enabled(if: TestPaths.hasModel(voice) && Espeak.available))
+    func otherNPCTalksWhileATurnWaitsOnATool() throws {
+        let source = ScriptedReplySource([
+            "Guard": [[.text("Let me check. "), .toolCall(openGate)], [.text("The gate is open.")]],
+            "Mara": [[.text("Welcome to the Drowned Lantern. Sit by the fire.")]],
+        ])
+        let rt = try runtime(source, voice: true)
+        let guardNPC = try rt.createNPC(NPCConfig(name: "Guard", persona: "Keeps the north gate."))
+        let mara = try rt.createNPC(NPCConfig(name: "Mara", persona: "The innkeeper."))
+
+        let guardTurn = try rt.say(guardNPC, "Open the gate, please.")
+        let call = try #require(poll(rt) { $0.kind == .toolCall }.last)
+        #expect(call.npcID == guardNPC.id && call.turnID == guardTurn)
+        #expect(call.name == "open_gate" && call.text == #"{"gate":"north"}"#)
+        let callID = try #require(call.callID)
+        #expect(callID == "\(guardTurn).1")
+
+        // The guard's turn is parked; Mara's whole turn, with audio, completes meanwhile.
+        let maraTurn = try rt.say(mara, "Good evening!")
+        let maraEvents = poll(rt) { $0.kind == .done && $0.turnID == maraTurn }
+        #expect(!maraEvents.contains { $0.turnID == guardTurn && $0.kind == .done })
+        let maraDone = try #require(maraEvents.last)
+        #expect(maraDone.kind == .done && maraDone.errorKind == nil)
+        #expect(maraDone.text == "Welcome to the Drowned Lantern. Sit by the fire.")
+        let audio = maraEvents.filter { $0.kind == .audio && $0.turnID == maraTurn }
+        #expect(audio.reduce(0) { $0 + $1.samples.count } > 22050)  // over a second of speech
+
+        // The result resumes the guard's turn with the call and result in its prompt.
+        #expect(throws: RuntimeError.self) { try rt.toolResult(guardNPC, callID: "nope", result: "{}") }
+        try rt.toolResult(guardNPC, callID: callID, result: #"{"ok":true}"#)
+        #expect(throws: RuntimeError.self) { try rt.toolResult(guardNPC, callID: callID, result: "{}") }  // answered once
+        let guardEvents = poll(rt) { $0.kind == .done && $0.turnID == guardTurn }
+        let done = try #require(guardEvents.last)
+        #expect(done.errorKind == nil && done.text == "Let me check. The gate is open.")
+        let resumedPrompt = try #require(source.prompts.last)
+        #expect(resumedPrompt.suffix(3).map(\.role) == [.user, .assistant, .tool])
+        #expect(resumedPrompt.last?.content == #"{"ok":true}"#)
+        #expect(resumedPrompt[resumedPrompt.count - 2].content.contains("open_gate"))
+        // History keeps the tool step between the line and the reply.
+        #expect(guardNPC.history.map(\.role) == [.user, .assistant, .tool, .assistant])
+    }
+
+    @Test func cancelAndBargeInEndAParkedTurn() throws {
+        let source = ScriptedReplySource(["Guard": [[.toolCall(openGate)], [.text("Done.")]]])
+        let rt = try runtime(source)
+        let npc = try rt.createNPC(NPCConfig(name: "Guard", persona: "Keeps the gate."))
+        let first = try rt.say(npc, "Open it.")
+        _ = poll(rt) { $0.kind == .toolCall }
+        rt.cancel(npc)
+        let cancelled = poll(rt) { $0.kind == .done }
+        #expect(cancelled.last?.turnID == first && cancelled.last?.errorKind == .cancelled)
+
+        let second = try rt.say(npc, "Open it.")
+        let call = try #require(poll(rt) { $0.kind == .toolCall }.last?.callID)
+        let third = try rt.say(npc, "Never mind.")  // barge-in on the parked turn
+        let events = poll(rt) { $0.kind == .toolCall && $0.turnID == third }
+        #expect(events.contains { $0.kind == .done && $0.turnID == second && $0.errorKind == .cancelled })
+        #expect(throws: RuntimeError.self) { try rt.toolResult(npc, callID: call, result: "{}") }
+        #expect(npc.history.isEmpty)
+    }
+
+    @Test func aTurnMakesAtMostMaxToolStepsCalls() throws {
+        let legs = Array(repeating: [ReplyPiece.toolCall(openGate)], count: Runtime.maxToolSteps + 1)
+        let source = ScriptedReplySource(["Guard": legs])
+        let rt = try runtime(source)
+        let npc = try rt.createNPC(NPCConfig(name: "Guard", persona: "Keeps the gate."))
+        let turn = try rt.say(npc, "Open all the gates.")
+        var calls = 0
+        var events: [RuntimeEvent] = []
+        while true {
+            let batch = poll(rt) { $0.kind == .toolCall || $0.kind == .done }
+            events += batch
+            guard let last = batch.last, last.kind == .toolCall, let id = last.callID else { break }
+            calls += 1
+            try rt.toolResult(npc, callID: id, result: #"{"ok":true}"#)
+        }
+        #expect(calls == Runtime.maxToolSteps)
+        #expect(events.contains { $0.kind == .error && $0.errorKind == .toolRejected })
+        #expect(events.last?.kind == .done && events.last?.turnID == turn)
+        #expect(throws: RuntimeError.self) {
+            try rt.toolResult(npc, callID: "x", result: String(repeating: "a", count: Runtime.maxToolResultBytes + 1))
+        }
+    }
+}
