@@ -16,21 +16,49 @@ func npcHandle(_ p: OpaquePointer) -> NPCHandle {
     Unmanaged<NPCHandle>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
 }
 
-/// Bytes of parley_npc_params up to and including `seed`, the first published version.
-let npcParamsV1Size = MemoryLayout<parley_npc_params>.size
-
+/// The 0.1 symbol, for programs built against 0.1: the caller's return slot holds only
+/// the V1 layout, so it returns that layout (the current defaults, cut at V1).
 @_cdecl("parley_npc_default_params")
-public func parley_npc_default_params() -> parley_npc_params {
+public func parley_npc_default_params_v1() -> parley_npc_params_v1 {
+    var v1 = parley_npc_params_v1()
+    let full = parley_npc_default_params_v2()
+    withUnsafeBytes(of: full) { src in
+        withUnsafeMutableBytes(of: &v1) { dst in
+            dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[..<min(src.count, dst.count)]))
+        }
+    }
+    v1.struct_size = MemoryLayout<parley_npc_params_v1>.size
+    return v1
+}
+
+@_cdecl("parley_npc_default_params_v2")
+public func parley_npc_default_params_v2() -> parley_npc_params {
+    // NPCConfig and SamplerConfig.npcDefault hold the defaults; name and persona stay NULL.
+    let c = NPCConfig(name: "", persona: "")
     var p = parley_npc_params()
     p.struct_size = MemoryLayout<parley_npc_params>.size
-    p.voice_rate = 1
-    p.noise_scale = -1
-    p.noise_w = -1
-    p.speaker = -1
-    p.policy = PARLEY_ROUTE_AUTO
-    p.max_reply_tokens = 96
-    p.temperature = 0.7
+    p.voice_rate = c.voice.rate
+    p.noise_scale = c.voice.noiseScale ?? -1
+    p.noise_w = c.voice.noiseW ?? -1
+    p.speaker = c.voice.speaker.map { Int32(clamping: $0) } ?? -1
+    p.position = (c.position.x, c.position.y, c.position.z)
+    p.policy = routePolicy(c.policy)
+    p.max_reply_tokens = Int32(clamping: c.maxReplyTokens)
+    p.temperature = c.sampler.temperature
+    p.seed = c.sampler.seed
+    p.top_k = Int32(clamping: c.sampler.topK)
+    p.top_p = c.sampler.topP
+    p.min_p = c.sampler.minP
+    p.repeat_penalty = c.sampler.repeatPenalty
     return p
+}
+
+func routePolicy(_ policy: RoutingPolicy) -> parley_route_policy {
+    switch policy {
+    case .auto: PARLEY_ROUTE_AUTO
+    case .local: PARLEY_ROUTE_LOCAL
+    case .remote: PARLEY_ROUTE_REMOTE
+    }
 }
 
 func string(_ p: UnsafePointer<CChar>?, _ what: String) throws(RuntimeError) -> String? {
@@ -43,7 +71,8 @@ func string(_ p: UnsafePointer<CChar>?, _ what: String) throws(RuntimeError) -> 
 func npcConfig(_ p: parley_npc_params) throws(RuntimeError) -> NPCConfig {
     guard let name = try string(p.name, "name") else { throw RuntimeError(.invalidArgument, "parley_npc_params.name is NULL") }
     var c = NPCConfig(name: name, persona: try string(p.persona, "persona") ?? "")
-    guard p.n_knowledge <= 512 else { throw RuntimeError(.invalidArgument, "n_knowledge \(p.n_knowledge) > 512") }
+    // Checked before reading the lines: n_knowledge bounds how far we walk the caller's array.
+    try NPCLimits.check(Int(clamping: p.n_knowledge), in: NPCLimits.knowledgeLines, "n_knowledge")
     if p.n_knowledge > 0 {
         guard let lines = p.knowledge else { throw RuntimeError(.invalidArgument, "knowledge is NULL but n_knowledge > 0") }
         for i in 0..<p.n_knowledge {
@@ -52,8 +81,9 @@ func npcConfig(_ p: parley_npc_params) throws(RuntimeError) -> NPCConfig {
         }
     }
     c.voice.rate = p.voice_rate
-    c.voice.noiseScale = p.noise_scale >= 0 ? p.noise_scale : nil
-    c.voice.noiseW = p.noise_w >= 0 ? p.noise_w : nil
+    // Negative means "the voice's default"; NaN is passed on so validate() rejects it.
+    c.voice.noiseScale = p.noise_scale < 0 ? nil : p.noise_scale
+    c.voice.noiseW = p.noise_w < 0 ? nil : p.noise_w
     c.voice.speaker = p.speaker >= 0 ? Int(p.speaker) : nil
     c.position = (p.position.0, p.position.1, p.position.2)
     switch p.policy {
@@ -65,6 +95,10 @@ func npcConfig(_ p: parley_npc_params) throws(RuntimeError) -> NPCConfig {
     c.maxReplyTokens = Int(p.max_reply_tokens)
     c.sampler.temperature = p.temperature
     c.sampler.seed = p.seed
+    c.sampler.topK = Int(p.top_k)
+    c.sampler.topP = p.top_p
+    c.sampler.minP = p.min_p
+    c.sampler.repeatPenalty = p.repeat_penalty
     return c
 }
 
@@ -80,12 +114,15 @@ public func parley_npc_create(_ rt: OpaquePointer?, _ params: UnsafePointer<parl
     guard let out else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_npc_create: out is NULL") }
     out.pointee = nil
     guard let rt, let params else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_npc_create: rt and params must not be NULL") }
-    guard params.pointee.struct_size >= npcParamsV1Size else {
-        return fail(PARLEY_ERR_STRUCT_SIZE, "parley_npc_create: fill params with parley_npc_default_params()")
+    let p: parley_npc_params
+    do throws(StructSizeError) {
+        p = try VersionedStruct.read(params, defaults: parley_npc_default_params_v2(), v1Size: npcParamsV1Size, "parley_npc_create")
+    } catch {
+        return fail(error)
     }
     let owner = handle(rt)
     do {
-        let npc = try owner.runtime.createNPC(try npcConfig(params.pointee))
+        let npc = try owner.runtime.createNPC(try npcConfig(p))
         register(npc, in: owner, out)
         return PARLEY_OK
     } catch {
@@ -161,15 +198,11 @@ public func parley_npc_load(_ rt: OpaquePointer?, _ data: UnsafeRawPointer?, _ s
     }
 }
 
-let statsV1Size = MemoryLayout<parley_stats>.size
-
 @_cdecl("parley_runtime_stats")
 public func parley_runtime_stats(_ rt: OpaquePointer?, _ out: UnsafeMutablePointer<parley_stats>?) -> parley_status {
     guard let rt, let out else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_runtime_stats: rt and out must not be NULL") }
-    guard out.pointee.struct_size >= statsV1Size else { return fail(PARLEY_ERR_STRUCT_SIZE, "parley_runtime_stats: set struct_size") }
     let s = handle(rt).runtime.stats()
     var r = parley_stats()
-    r.struct_size = out.pointee.struct_size
     r.npc_count = UInt32(clamping: s.npcCount)
     r.turns_completed = s.turnsCompleted
     r.tokens_prefilled = s.tokensPrefilled
@@ -182,6 +215,10 @@ public func parley_runtime_stats(_ rt: OpaquePointer?, _ out: UnsafeMutablePoint
     r.last_generate_ms = s.lastTurn.generateMs
     r.last_first_text_ms = s.lastTurn.firstTextMs ?? -1
     r.last_first_audio_ms = s.lastTurn.firstAudioMs ?? -1
-    out.pointee = r
-    return PARLEY_OK
+    do throws(StructSizeError) {
+        try VersionedStruct.write(r, to: out, v1Size: statsV1Size, "parley_runtime_stats")
+        return PARLEY_OK
+    } catch {
+        return fail(error)
+    }
 }

@@ -2,6 +2,9 @@
 import Kernels
 import NPCRuntime
 import ParleyABI
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What a `parley_runtime*` points to: the runtime plus the storage that keeps
 /// the last polled event's payloads alive until the next poll.
@@ -36,13 +39,16 @@ final class HeldBuffer<T> {
     deinit { buffer.deallocate() }
 }
 
-/// Bytes of parley_runtime_params up to and including `seed`, the first published version.
-let runtimeParamsV1Size = MemoryLayout<parley_runtime_params>.size
-
 @_cdecl("parley_runtime_default_params")
 public func parley_runtime_default_params() -> parley_runtime_params {
-    parley_runtime_params(struct_size: MemoryLayout<parley_runtime_params>.size,
-                          model_path: nil, voice_path: nil, n_threads: 0, n_ctx: 0, seed: 0)
+    // RuntimeConfig holds the defaults; the paths have none (NULL: no model, no voice).
+    let c = RuntimeConfig()
+    var p = parley_runtime_params()
+    p.struct_size = MemoryLayout<parley_runtime_params>.size
+    p.n_threads = Int32(clamping: c.threads)
+    p.n_ctx = Int32(clamping: c.contextLength)
+    p.seed = c.seed
+    return p
 }
 
 @_cdecl("parley_runtime_create")
@@ -52,25 +58,22 @@ public func parley_runtime_create(_ params: UnsafePointer<parley_runtime_params>
     out.pointee = nil
     var p = parley_runtime_default_params()
     if let params {
-        guard params.pointee.struct_size >= runtimeParamsV1Size else {
-            return fail(PARLEY_ERR_STRUCT_SIZE,
-                        "parley_runtime_create: struct_size \(params.pointee.struct_size) is smaller than \(runtimeParamsV1Size); fill params with parley_runtime_default_params()")
+        do throws(StructSizeError) {
+            p = try VersionedStruct.read(params, defaults: p, v1Size: runtimeParamsV1Size, "parley_runtime_create")
+        } catch {
+            return fail(error)
         }
-        p = params.pointee
     }
-    guard p.n_threads >= 0, p.n_threads <= 256 else {
-        return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_runtime_create: n_threads \(p.n_threads) out of range 0…256")
-    }
-    guard p.n_ctx >= 0 else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_runtime_create: n_ctx \(p.n_ctx) is negative") }
     guard pk_engines_supported() == 1 else {
         return fail(PARLEY_ERR_UNSUPPORTED_CPU, "parley_runtime_create: " + String(cString: pk_engines_requirement()))
     }
-    var config = RuntimeConfig(modelPath: p.model_path.map { String(cString: $0) },
-                               voicePath: p.voice_path.map { String(cString: $0) })
-    config.threads = Int(p.n_threads)
-    config.contextLength = Int(p.n_ctx)
-    config.seed = p.seed
     do {
+        var config = RuntimeConfig(modelPath: p.model_path.map { String(cString: $0) },
+                                   voicePath: p.voice_path.map { String(cString: $0) })
+        config.threads = Int(p.n_threads)
+        config.contextLength = Int(p.n_ctx)
+        config.seed = p.seed
+        try config.validate()
         let runtime = try Runtime(config: config)
         out.pointee = OpaquePointer(Unmanaged.passRetained(RuntimeHandle(runtime: runtime)).toOpaque())
         return PARLEY_OK
@@ -89,22 +92,34 @@ func handle(_ rt: OpaquePointer) -> RuntimeHandle {
     Unmanaged<RuntimeHandle>.fromOpaque(UnsafeRawPointer(rt)).takeUnretainedValue()
 }
 
-/// Bytes of parley_event up to and including `t_ms`, the first published version.
-let eventV1Size = MemoryLayout<parley_event>.size
+/// parley_event.type_name: C copies of `RuntimeEvent.Kind.name`, made once and kept
+/// for the life of the process (the header promises static storage). Never mutated
+/// after its lazy, thread-safe initialisation, hence nonisolated(unsafe).
+nonisolated(unsafe) let eventTypeNames: [Int32: UnsafePointer<CChar>] = {
+    var names: [Int32: UnsafePointer<CChar>] = [:]
+    for kind in RuntimeEvent.Kind.allCases {
+        if let copy = strdup(kind.name) { names[kind.rawValue] = UnsafePointer(copy) }
+    }
+    return names
+}()
+/// PARLEY_EVENT_NONE exists only in C, so its name lives here.
+let noEventTypeName: StaticString = "none"
 
 @_cdecl("parley_poll")
 public func parley_poll(_ rt: OpaquePointer?, _ out: UnsafeMutablePointer<parley_event>?) -> parley_status {
     guard let rt, let out else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_poll: rt and out must not be NULL") }
-    guard out.pointee.struct_size >= eventV1Size else {
-        return fail(PARLEY_ERR_STRUCT_SIZE, "parley_poll: out->struct_size must be sizeof(parley_event)")
+    // Checked before taking an event, so a bad struct_size loses nothing.
+    do throws(StructSizeError) {
+        try VersionedStruct.checkSize(VersionedStruct.callerSize(out), v1Size: eventV1Size, "parley_poll")
+    } catch {
+        return fail(error)
     }
     let h = handle(rt)
     var e = parley_event()
-    e.struct_size = out.pointee.struct_size
     guard let event = h.runtime.events.poll() else {
         e.type = PARLEY_EVENT_NONE
-        out.pointee = e
-        return PARLEY_NO_EVENT
+        e.type_name = UnsafeRawPointer(noEventTypeName.utf8Start).assumingMemoryBound(to: CChar.self)
+        return deliver(e, to: out, status: PARLEY_NO_EVENT)
     }
     e.type = parley_event_type(rawValue: UInt32(bitPattern: event.kind.rawValue))
     e.status = event.errorKind.map(status(for:)) ?? PARLEY_OK
@@ -119,6 +134,15 @@ public func parley_poll(_ rt: OpaquePointer?, _ out: UnsafeMutablePointer<parley
     e.start_sample = event.startSample
     e.end_sample = event.endSample
     e.t_ms = event.timeMs
-    out.pointee = e
-    return PARLEY_OK
+    e.type_name = eventTypeNames[event.kind.rawValue]
+    return deliver(e, to: out, status: PARLEY_OK)
+}
+
+private func deliver(_ e: parley_event, to out: UnsafeMutablePointer<parley_event>, status: parley_status) -> parley_status {
+    do throws(StructSizeError) {
+        try VersionedStruct.write(e, to: out, v1Size: eventV1Size, "parley_poll")
+        return status
+    } catch {
+        return fail(error)
+    }
 }

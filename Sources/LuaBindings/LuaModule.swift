@@ -6,7 +6,7 @@ import NPCRuntime
 
 let runtimeMetatable = "parley.runtime"
 let npcMetatable = "parley.npc"
-let moduleVersion = "parley 0.1.0"
+let moduleVersion = "parley 0.2.0"
 
 /// Userdata payload: a retained Runtime, or nil once released.
 struct RuntimeBox { var runtime: Unmanaged<Runtime>? }
@@ -50,11 +50,14 @@ let luaOpen: parley_lua_impl = { L in
     guard pk_engines_supported() == 1 else { return nilAndMessage(L, "parley.open: " + String(cString: pk_engines_requirement())) }
     var config = RuntimeConfig(modelPath: optionalStringField(L, 1, "model"),
                                voicePath: optionalStringField(L, 1, "voice"))
-    lua_getfield(L, 1, "threads")
-    if lua_isnumber(L, -1) != 0 { config.threads = max(0, Int(lua_tointeger(L, -1))) }
-    parley_lua_pop(L, 1)
+    do throws(LuaArgumentError) {
+        if let n = try integerField(L, 1, "threads") { config.threads = n }
+    } catch {
+        return raise(L, "parley.open: " + error.message)
+    }
     let runtime: Runtime
     do {
+        try config.validate()
         runtime = try Runtime(config: config)
     } catch {
         return nilAndMessage(L, error.parleyMessage)
@@ -82,8 +85,7 @@ let luaPoll: parley_lua_impl = { L in
     }
     guard let event = runtime.events.poll() else { lua_pushnil(L); return 1 }
     parley_lua_newtable(L)
-    let kinds = [1: "text", 2: "audio", 3: "viseme", 4: "tool_call", 5: "route", 6: "done", 7: "error"]
-    lua_pushstring(L, kinds[Int(event.kind.rawValue)] ?? "unknown")
+    lua_pushstring(L, event.kind.name)
     lua_setfield(L, -2, "type")
     lua_pushnumber(L, Double(event.npcID)); lua_setfield(L, -2, "npc")
     lua_pushnumber(L, Double(event.turnID)); lua_setfield(L, -2, "turn")
@@ -114,20 +116,37 @@ func npcBox(_ L: OpaquePointer, _ index: Int32) -> UnsafeMutablePointer<NPCBox>?
     return raw.assumingMemoryBound(to: NPCBox.self)
 }
 
-func numberField(_ L: OpaquePointer, _ table: Int32, _ key: String) -> Double? {
-    lua_getfield(L, table, key)
-    defer { parley_lua_pop(L, 1) }
-    return lua_isnumber(L, -1) != 0 ? lua_tonumber(L, -1) : nil
+/// A field of the wrong type or an integer field that is not a representable integer:
+/// raised as a Lua error (a script bug), unlike a value out of NPCLimits (nil, message).
+struct LuaArgumentError: Error {
+    let message: String
 }
 
-/// runtime:npc{ name=, persona=, knowledge={…}, voice={ rate= }, position={x,y,z}, max_tokens=, temperature=, seed= }
-let luaNewNPC: parley_lua_impl = { L in
-    guard let L else { return 0 }
-    guard let box = runtimeBox(L, 1), let runtime = box.pointee.runtime else { return raise(L, "runtime:npc: not a live runtime") }
-    guard parley_lua_istable(L, 2) != 0 else { return raise(L, "runtime:npc: expected a table") }
-    guard let name = optionalStringField(L, 2, "name") else { return raise(L, "runtime:npc: name is required") }
-    var config = NPCConfig(name: name, persona: optionalStringField(L, 2, "persona") ?? "")
-    lua_getfield(L, 2, "knowledge")
+/// nil when the field is absent; a number (or numeric string) otherwise.
+func numberField(_ L: OpaquePointer, _ table: Int32, _ key: String) throws(LuaArgumentError) -> Double? {
+    lua_getfield(L, table, key)
+    defer { parley_lua_pop(L, 1) }
+    if lua_type(L, -1) == LUA_TNIL { return nil }
+    guard lua_isnumber(L, -1) != 0 else { throw LuaArgumentError(message: "\(key) must be a number") }
+    return lua_tonumber(L, -1)
+}
+
+/// Lua numbers are doubles: math.huge, NaN, 2^63 or 1.5 have no Int, and converting
+/// them unchecked would trap, so they are refused here.
+func integerField(_ L: OpaquePointer, _ table: Int32, _ key: String) throws(LuaArgumentError) -> Int? {
+    guard let d = try numberField(L, table, key) else { return nil }
+    guard let n = Int(exactly: d) else { throw LuaArgumentError(message: "\(key) must be an integer, got \(d)") }
+    return n
+}
+
+func floatField(_ L: OpaquePointer, _ table: Int32, _ key: String) throws(LuaArgumentError) -> Float? {
+    try numberField(L, table, key).map { Float($0) }
+}
+
+/// The NPC table's fields over `NPCConfig`'s defaults; NPCConfig.validate() judges the values.
+func npcConfig(_ L: OpaquePointer, _ t: Int32, name: String) throws(LuaArgumentError) -> NPCConfig {
+    var config = NPCConfig(name: name, persona: optionalStringField(L, t, "persona") ?? "")
+    lua_getfield(L, t, "knowledge")
     if parley_lua_istable(L, -1) != 0 {
         var i: Int32 = 1
         while true {
@@ -139,15 +158,21 @@ let luaNewNPC: parley_lua_impl = { L in
         }
     }
     parley_lua_pop(L, 1)
-    lua_getfield(L, 2, "voice")
+    lua_getfield(L, t, "voice")
     if parley_lua_istable(L, -1) != 0 {
-        let t = lua_gettop(L)
-        if let r = numberField(L, t, "rate") { config.voice.rate = Float(r) }
-        if let v = numberField(L, t, "noise_scale") { config.voice.noiseScale = Float(v) }
-        if let v = numberField(L, t, "noise_w") { config.voice.noiseW = Float(v) }
+        let v = lua_gettop(L)
+        do throws(LuaArgumentError) {
+            if let r = try floatField(L, v, "rate") { config.voice.rate = r }
+            if let n = try floatField(L, v, "noise_scale") { config.voice.noiseScale = n }
+            if let n = try floatField(L, v, "noise_w") { config.voice.noiseW = n }
+            if let n = try integerField(L, v, "speaker") { config.voice.speaker = n }
+        } catch {
+            parley_lua_pop(L, 1)
+            throw LuaArgumentError(message: "voice." + error.message)
+        }
     }
     parley_lua_pop(L, 1)
-    lua_getfield(L, 2, "position")
+    lua_getfield(L, t, "position")
     if parley_lua_istable(L, -1) != 0 {
         var p: [Float] = []
         for i: Int32 in 1...3 {
@@ -158,9 +183,38 @@ let luaNewNPC: parley_lua_impl = { L in
         config.position = (p[0], p[1], p[2])
     }
     parley_lua_pop(L, 1)
-    if let n = numberField(L, 2, "max_tokens") { config.maxReplyTokens = Int(n) }
-    if let t = numberField(L, 2, "temperature") { config.sampler.temperature = Float(t) }
-    if let s = numberField(L, 2, "seed"), s >= 0, s < 1.8e19 { config.sampler.seed = UInt64(s) }
+    if let policy = optionalStringField(L, t, "policy") {
+        guard let p = RoutingPolicy(rawValue: policy) else {
+            throw LuaArgumentError(message: "policy must be \"auto\", \"local\" or \"remote\", got \"\(policy)\"")
+        }
+        config.policy = p
+    }
+    if let n = try integerField(L, t, "max_tokens") { config.maxReplyTokens = n }
+    if let v = try floatField(L, t, "temperature") { config.sampler.temperature = v }
+    if let n = try integerField(L, t, "top_k") { config.sampler.topK = n }
+    if let v = try floatField(L, t, "top_p") { config.sampler.topP = v }
+    if let v = try floatField(L, t, "min_p") { config.sampler.minP = v }
+    if let v = try floatField(L, t, "repeat_penalty") { config.sampler.repeatPenalty = v }
+    if let d = try numberField(L, t, "seed") {
+        guard let seed = UInt64(exactly: d) else { throw LuaArgumentError(message: "seed must be an integer in 0…2^64-1, got \(d)") }
+        config.sampler.seed = seed
+    }
+    return config
+}
+
+/// runtime:npc{ name=, persona=, knowledge={…}, voice={ rate=, noise_scale=, noise_w=, speaker= }, position={x,y,z},
+///              policy=, max_tokens=, temperature=, top_k=, top_p=, min_p=, repeat_penalty=, seed= }
+let luaNewNPC: parley_lua_impl = { L in
+    guard let L else { return 0 }
+    guard let box = runtimeBox(L, 1), let runtime = box.pointee.runtime else { return raise(L, "runtime:npc: not a live runtime") }
+    guard parley_lua_istable(L, 2) != 0 else { return raise(L, "runtime:npc: expected a table") }
+    guard let name = optionalStringField(L, 2, "name") else { return raise(L, "runtime:npc: name is required") }
+    let config: NPCConfig
+    do throws(LuaArgumentError) {
+        config = try npcConfig(L, 2, name: name)
+    } catch {
+        return raise(L, "runtime:npc: " + error.message)
+    }
     let npc: NPC
     do { npc = try runtime.takeUnretainedValue().createNPC(config) } catch { return nilAndMessage(L, error.parleyMessage) }
     return pushNPC(L, npc, runtime)

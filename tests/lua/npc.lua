@@ -36,6 +36,29 @@ local bad, msg = rt:load_npc("{not json")
 check(bad == nil and type(msg) == "string", "corrupt save gives nil, message")
 local none, why = rt:npc { name = "" }
 check(none == nil and why:find("name"), "invalid NPC gives nil, message")
+-- Integer fields that are no integer (math.huge, NaN, 2^63, 1.5) are Lua errors, never a crash;
+-- integers out of NPCLimits give nil, message naming the field and its range.
+for _, bad in ipairs { math.huge, -math.huge, 0/0, 2^63, 1.5 } do
+  local ok, e = pcall(rt.npc, rt, { name = "Bad", max_tokens = bad })
+  check(not ok and tostring(e):find("max_tokens must be an integer", 1, true), "max_tokens = " .. tostring(bad) .. ": " .. tostring(e))
+end
+local ok_k, e_k = pcall(rt.npc, rt, { name = "Bad", top_k = 0/0 })
+check(not ok_k and tostring(e_k):find("top_k", 1, true), "top_k = NaN: " .. tostring(e_k))
+local ok_s, e_s = pcall(rt.npc, rt, { name = "Bad", voice = { speaker = math.huge } })
+check(not ok_s and tostring(e_s):find("voice.speaker", 1, true), "voice.speaker = inf: " .. tostring(e_s))
+local ok_seed, e_seed = pcall(rt.npc, rt, { name = "Bad", seed = -1 })
+check(not ok_seed and tostring(e_seed):find("seed", 1, true), "seed = -1: " .. tostring(e_seed))
+local ok_t, e_t = pcall(rt.npc, rt, { name = "Bad", max_tokens = "many" })
+check(not ok_t and tostring(e_t):find("max_tokens must be a number", 1, true), "max_tokens = 'many': " .. tostring(e_t))
+local big, why_big = rt:npc { name = "Bad", max_tokens = 5000 }
+check(big == nil and why_big:find("max reply tokens", 1, true) and why_big:find("1…1024", 1, true), "max_tokens 5000: " .. tostring(why_big))
+local hot, why_hot = rt:npc { name = "Bad", temperature = math.huge }
+check(hot == nil and why_hot:find("temperature", 1, true), "temperature inf: " .. tostring(why_hot))
+local pol_ok, pol_e = pcall(rt.npc, rt, { name = "Bad", policy = "cloud" })
+check(not pol_ok and tostring(pol_e):find("policy", 1, true), "unknown policy: " .. tostring(pol_e))
+local fine = rt:npc { name = "Fine", max_tokens = 8, top_k = 10, top_p = 0.9, min_p = 0, repeat_penalty = 1, policy = "local", seed = 2^53 }
+check(fine ~= nil, "valid sampler fields are accepted")
+if fine then fine:release() end
 again:release()
 rt:release()
 collectgarbage()

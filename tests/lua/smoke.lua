@@ -12,6 +12,11 @@ check(rt == nil and type(err) == "string" and err:find("missing-model.gguf", 1, 
 local ok, e = pcall(parley.open, 42)
 check(not ok and tostring(e):find("expected a table"), "bad argument raises: " .. tostring(e))
 
+local ok3, e3 = pcall(parley.open, { threads = math.huge })
+check(not ok3 and tostring(e3):find("threads must be an integer", 1, true), "threads = inf is a Lua error: " .. tostring(e3))
+local many, why = parley.open { threads = 65 }
+check(many == nil and tostring(why):find("0…64", 1, true), "threads = 65 gives nil, message: " .. tostring(why))
+
 rt = assert(parley.open {})
 check(rt:poll() == nil, "empty poll")
 rt:release()

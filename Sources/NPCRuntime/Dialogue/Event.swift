@@ -1,8 +1,21 @@
 /// One thing that happened, in the order the game should see it. Engines
 /// produce these on worker threads; the game takes them with `EventQueue.poll`.
 public struct RuntimeEvent: Sendable {
-    public enum Kind: Int32, Sendable {
+    public enum Kind: Int32, Sendable, CaseIterable {
         case text = 1, audio = 2, viseme = 3, toolCall = 4, route = 5, done = 6, error = 7
+
+        /// The kind's name in scripts and logs (Lua's `event.type`); the one table of them.
+        public var name: String {
+            switch self {
+            case .text: "text"
+            case .audio: "audio"
+            case .viseme: "viseme"
+            case .toolCall: "tool_call"
+            case .route: "route"
+            case .done: "done"
+            case .error: "error"
+            }
+        }
     }
     public var kind: Kind
     /// nil on success; the error kind for DONE/ERROR events that end early.

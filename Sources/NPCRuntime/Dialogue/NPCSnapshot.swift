@@ -53,7 +53,7 @@ public enum NPCSnapshot {
             return s
         }
         if let voice = json["voice"] {
-            c.voice.rate = Float(voice["rate"]?.doubleValue ?? 1)
+            c.voice.rate = Float(voice["rate"]?.doubleValue ?? Double(c.voice.rate))
             c.voice.noiseScale = voice["noise_scale"]?.doubleValue.map { Float($0) }
             c.voice.noiseW = voice["noise_w"]?.doubleValue.map { Float($0) }
             c.voice.speaker = voice["speaker"]?.intValue

@@ -115,16 +115,7 @@ public final class Runtime: @unchecked Sendable {
     public var npcCount: Int { lock.withLock { npcs.count } }
 
     func validate(_ c: NPCConfig) throws(RuntimeError) {
-        guard !c.name.isEmpty, c.name.utf8.count <= 256 else { throw RuntimeError(.invalidArgument, "NPC name must be 1…256 bytes") }
-        guard c.persona.utf8.count <= 16_384 else { throw RuntimeError(.invalidArgument, "persona longer than 16 KB") }
-        guard c.knowledge.count <= 512 else { throw RuntimeError(.invalidArgument, "more than 512 knowledge lines") }
-        guard c.maxReplyTokens >= 1, c.maxReplyTokens <= 1024 else { throw RuntimeError(.invalidArgument, "max reply tokens must be 1…1024") }
-        guard c.voice.rate.isFinite, c.voice.rate >= 0.25, c.voice.rate <= 4 else { throw RuntimeError(.invalidArgument, "voice rate must be 0.25…4") }
-        let s = c.sampler
-        guard s.temperature.isFinite, s.temperature >= 0, s.topP > 0, s.topP <= 1, s.minP >= 0, s.minP < 1,
-              s.repeatPenalty > 0, s.topK >= 0 else {
-            throw RuntimeError(.invalidArgument, "sampler settings out of range")
-        }
+        try c.validate()
     }
 
     // MARK: Turns

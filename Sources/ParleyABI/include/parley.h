@@ -12,7 +12,7 @@
  *   - Params structs start with `struct_size`; get them from the matching
  *     *_default_params() function, change what you need, pass a pointer. The
  *     library reads only the fields that fit in struct_size, so a program built
- *     against an older header keeps working.
+ *     against an older header keeps working (see "Struct versions" below).
  *   - Ownership is written next to every pointer. Strings passed in are copied
  *     before the call returns unless stated otherwise.
  *   - Threads: the library runs inference on its own worker threads. Game code
@@ -39,7 +39,7 @@ extern "C" {
 
 /* API version: MAJOR changes break source or binary compatibility. */
 #define PARLEY_API_VERSION_MAJOR 0
-#define PARLEY_API_VERSION_MINOR 1
+#define PARLEY_API_VERSION_MINOR 2
 #define PARLEY_API_VERSION_PATCH 0
 #define PARLEY_API_VERSION ((PARLEY_API_VERSION_MAJOR << 16) | (PARLEY_API_VERSION_MINOR << 8) | PARLEY_API_VERSION_PATCH)
 
@@ -86,7 +86,7 @@ typedef enum parley_status {
     PARLEY_STATUS_FORCE_32BIT        = 0x7fffffff
 } parley_status;
 
-/* Library version string, e.g. "0.1.0". Static storage; never free. Thread-safe. */
+/* Library version string, e.g. "0.2.0". Static storage; never free. Thread-safe. */
 PARLEY_API const char *parley_version(void);
 
 /* PARLEY_API_VERSION of the loaded library (compare with the macro you built against). Thread-safe. */
@@ -102,21 +102,50 @@ PARLEY_API const char *parley_status_string(parley_status status);
 PARLEY_API const char *parley_last_error(void);
 
 /* ------------------------------------------------------------------------ */
+/* Struct versions                                                           */
+/* ------------------------------------------------------------------------ */
+/*
+ * Every struct passed across this ABI starts with `size_t struct_size`, the
+ * sizeof() the caller was compiled with. New fields are only ever appended, so:
+ *   - Params the library reads (parley_runtime_params, parley_npc_params): it
+ *     starts from its own defaults and copies the first min(struct_size, its
+ *     sizeof) bytes of yours over them. A program built against an older header
+ *     gets the defaults for every field added since; a program built against a
+ *     newer header has the fields this library does not know ignored.
+ *   - Structs the library writes (parley_event, parley_stats): it writes at most
+ *     struct_size bytes, never past the end of your (possibly older, smaller)
+ *     struct, and leaves struct_size as you set it.
+ *   - struct_size below the first published size (the *_V1_SIZE values here) is
+ *     refused with PARLEY_ERR_STRUCT_SIZE and a message in parley_last_error().
+ *   - A *_default_params() function returns its struct by value, so the size is
+ *     part of that function's ABI: when the struct grows, the function gets a new
+ *     symbol (parley_npc_default_params_v2) and this header maps the plain name to
+ *     it; the old symbol stays and keeps returning the old layout to old programs.
+ * The V1 sizes are frozen: the sizeof of each struct in API 0.1 on 64-bit
+ * targets (x86-64 / arm64). Fields added later are marked "since 0.2".
+ */
+#define PARLEY_RUNTIME_PARAMS_V1_SIZE 40
+#define PARLEY_NPC_PARAMS_V1_SIZE     88
+#define PARLEY_EVENT_V1_SIZE          104
+#define PARLEY_STATS_V1_SIZE          96
+
+/* ------------------------------------------------------------------------ */
 /* Runtime                                                                   */
 /* ------------------------------------------------------------------------ */
 
 typedef struct parley_runtime parley_runtime;   /* opaque */
 
 typedef struct parley_runtime_params {
-    size_t      struct_size;  /* = sizeof(parley_runtime_params); set by parley_runtime_default_params() */
+    size_t      struct_size;  /* = sizeof(parley_runtime_params); set by parley_runtime_default_params();
+                                 ≥ PARLEY_RUNTIME_PARAMS_V1_SIZE */
     /* Dialogue model (GGUF). A path, or a bare file name looked up in $PARLEY_MODELS,
      * then ./models. NULL: no local dialogue model. Copied during the call. */
     const char *model_path;
     /* Piper voice (.onnx, with its .onnx.json beside it). Same lookup rule.
      * NULL: no voice (text-only NPCs). Copied during the call. */
     const char *voice_path;
-    int32_t     n_threads;    /* worker threads for inference; 0 = choose (number of cores, at most 4) */
-    int32_t     n_ctx;        /* context length per NPC in tokens; 0 = min(model's, 2048) */
+    int32_t     n_threads;    /* worker threads for inference, 0…64; 0 = choose (number of cores, at most 4) */
+    int32_t     n_ctx;        /* context length per NPC in tokens, 0…131072; 0 = min(model's, 2048) */
     uint64_t    seed;         /* base seed for sampling and voice noise; same seed, same output */
 } parley_runtime_params;
 
@@ -157,7 +186,8 @@ typedef enum parley_event_type {
 } parley_event_type;
 
 typedef struct parley_event {
-    size_t            struct_size;  /* in: set to sizeof(parley_event) before polling */
+    size_t            struct_size;  /* in: set to sizeof(parley_event) before polling; ≥ PARLEY_EVENT_V1_SIZE.
+                                       The library writes at most this many bytes. */
     parley_event_type type;
     parley_status     status;       /* DONE/ERROR: outcome; otherwise PARLEY_OK */
     uint64_t          npc_id;       /* NPC the event belongs to; 0 for runtime-wide events */
@@ -173,6 +203,9 @@ typedef struct parley_event {
     int64_t           start_sample; /* AUDIO/VISEME: [start, end) in samples since the turn's first audio */
     int64_t           end_sample;
     double            t_ms;         /* when the event was produced, ms since the runtime was created */
+    /* since 0.2 */
+    const char       *type_name;    /* "text", "audio", "viseme", "tool_call", "route", "done", "error" ("none"
+                                       when there is no event): the names the Lua binding uses. Static; never free. */
 } parley_event;
 
 /* Take the next pending event, never blocking.
@@ -198,25 +231,35 @@ typedef enum parley_route_policy {
 } parley_route_policy;
 
 typedef struct parley_npc_params {
-    size_t        struct_size;     /* = sizeof(parley_npc_params); set by parley_npc_default_params() */
+    size_t        struct_size;     /* = sizeof(parley_npc_params); set by parley_npc_default_params();
+                                      ≥ PARLEY_NPC_PARAMS_V1_SIZE */
     const char   *name;            /* required, UTF-8, 1…256 bytes; copied */
     const char   *persona;         /* who they are, how they talk (≤ 16 KB); copied; NULL = "" */
     const char *const *knowledge;  /* lore lines the NPC knows; copied; may be NULL when n_knowledge = 0 */
     size_t        n_knowledge;     /* ≤ 512 */
     float         voice_rate;      /* speaking rate, 1 = the voice's own (0.25…4) */
-    float         noise_scale;     /* < 0: the voice's default */
-    float         noise_w;         /* < 0: the voice's default */
+    float         noise_scale;     /* 0…2; < 0: the voice's default */
+    float         noise_w;         /* 0…2; < 0: the voice's default */
     int32_t       speaker;         /* multi-speaker voices; < 0: default */
     float         position[3];     /* world position (for positioned audio) */
     parley_route_policy policy;
     int32_t       max_reply_tokens; /* 1…1024 */
-    float         temperature;     /* 0 = greedy */
+    float         temperature;     /* 0…5; 0 = greedy */
     uint64_t      seed;            /* added to the runtime's seed */
+    /* since 0.2 (a caller built against 0.1 gets the defaults) */
+    int32_t       top_k;           /* 0…1000; 0 = off */
+    float         top_p;           /* (0, 1]; 1 = off */
+    float         min_p;           /* [0, 1); 0 = off */
+    float         repeat_penalty;  /* 0.5…2; 1 = off */
 } parley_npc_params;
 
 /* Defaults: voice_rate 1, voice defaults, policy AUTO, max_reply_tokens 96,
- * temperature 0.7, seed 0; name and persona NULL (name must be set). Thread-safe. */
-PARLEY_API parley_npc_params parley_npc_default_params(void);
+ * temperature 0.7, seed 0, top_k 40, top_p 0.95, min_p 0.05, repeat_penalty 1.1;
+ * name and persona NULL (name must be set). Thread-safe.
+ * The exported symbol of this layout is parley_npc_default_params_v2 (see "Struct
+ * versions"); the symbol parley_npc_default_params returns the 0.1 layout. */
+PARLEY_API parley_npc_params parley_npc_default_params_v2(void);
+#define parley_npc_default_params parley_npc_default_params_v2
 
 /* Create an NPC sharing the runtime's model and voice, with its own history and KV cache.
  *   rt      in: the runtime.
@@ -265,7 +308,7 @@ PARLEY_API parley_status parley_npc_save(parley_npc *npc, void *buf, size_t capa
 PARLEY_API parley_status parley_npc_load(parley_runtime *rt, const void *data, size_t size, parley_npc **out);
 
 typedef struct parley_stats {
-    size_t   struct_size;        /* in: sizeof(parley_stats) */
+    size_t   struct_size;        /* in: sizeof(parley_stats); ≥ PARLEY_STATS_V1_SIZE. At most this many bytes are written. */
     uint32_t npc_count;
     uint64_t turns_completed;
     uint64_t tokens_prefilled;   /* prompt tokens run through the model (cached prefixes excluded) */

@@ -1,0 +1,292 @@
+/*
+ * parley.h — the C ABI of libparley, a voice runtime for game characters.
+ *
+ * A game loads libparley.so, creates one parley_runtime (it owns the loaded
+ * dialogue model and voice, memory-mapped and shared by every NPC) and pumps
+ * events once per frame with parley_poll().
+ *
+ * Conventions
+ *   - Every fallible call returns a parley_status: 0 is PARLEY_OK, positive
+ *     values are non-error outcomes ("nothing to report"), negative values are
+ *     errors. After an error, parley_last_error() describes it.
+ *   - Params structs start with `struct_size`; get them from the matching
+ *     *_default_params() function, change what you need, pass a pointer. The
+ *     library reads only the fields that fit in struct_size, so a program built
+ *     against an older header keeps working.
+ *   - Ownership is written next to every pointer. Strings passed in are copied
+ *     before the call returns unless stated otherwise.
+ *   - Threads: the library runs inference on its own worker threads. Game code
+ *     (tool hooks, callbacks) only ever runs inside parley_poll(), on the thread
+ *     that calls it. parley_poll() never blocks.
+ *   - Nothing here aborts the process: bad files, bad arguments and failures
+ *     become status codes and ERROR events.
+ */
+#ifndef PARLEY_H
+#define PARLEY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#  define PARLEY_API __declspec(dllimport)
+#else
+#  define PARLEY_API __attribute__((visibility("default")))
+#endif
+
+/* API version: MAJOR changes break source or binary compatibility. */
+#define PARLEY_API_VERSION_MAJOR 0
+#define PARLEY_API_VERSION_MINOR 1
+#define PARLEY_API_VERSION_PATCH 0
+#define PARLEY_API_VERSION ((PARLEY_API_VERSION_MAJOR << 16) | (PARLEY_API_VERSION_MINOR << 8) | PARLEY_API_VERSION_PATCH)
+
+/* ------------------------------------------------------------------------ */
+/* Status codes                                                              */
+/* ------------------------------------------------------------------------ */
+
+typedef enum parley_status {
+    PARLEY_OK                        = 0,
+    PARLEY_NO_EVENT                  = 1,    /* parley_poll: the queue is empty right now */
+    PARLEY_CANCELLED                 = 2,    /* DONE: the turn was cancelled or barged in on */
+
+    /* Caller errors (-1 … -99) */
+    PARLEY_ERR_INVALID_ARGUMENT      = -1,   /* NULL where a value is required, out-of-range value */
+    PARLEY_ERR_BUFFER_TOO_SMALL      = -2,
+    PARLEY_ERR_INVALID_STATE         = -3,   /* call not allowed now (e.g. no model loaded) */
+    PARLEY_ERR_STRUCT_SIZE           = -4,   /* struct_size smaller than the first version of the struct */
+
+    /* Files and models (-100 … -199) */
+    PARLEY_ERR_FILE_NOT_FOUND        = -100,
+    PARLEY_ERR_IO                    = -101,
+    PARLEY_ERR_BAD_MODEL             = -102, /* corrupt, truncated or inconsistent file */
+    PARLEY_ERR_UNSUPPORTED_MODEL     = -103, /* valid file, but an architecture / type we do not run */
+
+    /* Voice (-200 … -299) */
+    PARLEY_ERR_VOICE                 = -200,
+    PARLEY_ERR_PHONEMIZER_UNAVAILABLE = -201, /* libespeak-ng (or the game's phonemizer) not found */
+
+    /* Remote model (-300 … -399) */
+    PARLEY_ERR_NETWORK               = -300,
+    PARLEY_ERR_REMOTE                = -301,
+
+    /* Scripts and tools (-400 … -499) */
+    PARLEY_ERR_SCRIPT                = -400,
+    PARLEY_ERR_TOOL_REJECTED         = -401,
+
+    /* Platform (-800 … -899) */
+    PARLEY_ERR_UNSUPPORTED_CPU       = -800, /* the engines need x86-64 with AVX2 + FMA + F16C */
+
+    /* Internal (-900 … -999) */
+    PARLEY_ERR_OUT_OF_MEMORY         = -900,
+    PARLEY_ERR_INTERNAL              = -999,
+
+    PARLEY_STATUS_FORCE_32BIT        = 0x7fffffff
+} parley_status;
+
+/* Library version string, e.g. "0.1.0". Static storage; never free. Thread-safe. */
+PARLEY_API const char *parley_version(void);
+
+/* PARLEY_API_VERSION of the loaded library (compare with the macro you built against). Thread-safe. */
+PARLEY_API uint32_t parley_api_version(void);
+
+/* Name of a status code, e.g. "PARLEY_ERR_FILE_NOT_FOUND"; "PARLEY_UNKNOWN_STATUS"
+ * for values not listed above. Static storage; never free. Thread-safe. */
+PARLEY_API const char *parley_status_string(parley_status status);
+
+/* Human-readable message for the most recent failed call on the calling thread
+ * ("" if none). Thread-local: calls on other threads do not change it. The
+ * pointer stays valid until the next failing parley_* call on this thread. */
+PARLEY_API const char *parley_last_error(void);
+
+/* ------------------------------------------------------------------------ */
+/* Runtime                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct parley_runtime parley_runtime;   /* opaque */
+
+typedef struct parley_runtime_params {
+    size_t      struct_size;  /* = sizeof(parley_runtime_params); set by parley_runtime_default_params() */
+    /* Dialogue model (GGUF). A path, or a bare file name looked up in $PARLEY_MODELS,
+     * then ./models. NULL: no local dialogue model. Copied during the call. */
+    const char *model_path;
+    /* Piper voice (.onnx, with its .onnx.json beside it). Same lookup rule.
+     * NULL: no voice (text-only NPCs). Copied during the call. */
+    const char *voice_path;
+    int32_t     n_threads;    /* worker threads for inference; 0 = choose (number of cores, at most 4) */
+    int32_t     n_ctx;        /* context length per NPC in tokens; 0 = min(model's, 2048) */
+    uint64_t    seed;         /* base seed for sampling and voice noise; same seed, same output */
+} parley_runtime_params;
+
+/* Defaults: no model, no voice, n_threads 0, n_ctx 0, seed 0. Thread-safe. */
+PARLEY_API parley_runtime_params parley_runtime_default_params(void);
+
+/* Create a runtime: loads (memory-maps and validates) the model and voice.
+ *   params  in, optional: NULL means parley_runtime_default_params().
+ *   out     out: receives the new runtime; set to NULL on any failure.
+ * Returns PARLEY_OK, or an error (PARLEY_ERR_FILE_NOT_FOUND, PARLEY_ERR_BAD_MODEL,
+ * PARLEY_ERR_UNSUPPORTED_MODEL, PARLEY_ERR_INVALID_ARGUMENT, …) with a message in
+ * parley_last_error(); nothing is leaked on failure.
+ * Ownership: the caller owns *out and frees it with parley_runtime_destroy().
+ * Threads: any thread; several runtimes may coexist. */
+PARLEY_API parley_status parley_runtime_create(const parley_runtime_params *params, parley_runtime **out);
+
+/* Stop the worker threads, drop pending events and free everything the runtime
+ * owns (NPCs included). NULL is a no-op. Event payloads from parley_poll()
+ * become invalid. Threads: not concurrently with any other call on `rt`. */
+PARLEY_API void parley_runtime_destroy(parley_runtime *rt);
+
+/* ------------------------------------------------------------------------ */
+/* Events                                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef enum parley_event_type {
+    PARLEY_EVENT_NONE      = 0,
+    PARLEY_EVENT_TEXT      = 1,  /* text: a UTF-8 delta of the reply (whole characters only) */
+    PARLEY_EVENT_AUDIO     = 2,  /* samples/n_samples/sample_rate: mono float PCM in [-1, 1]; start_sample/end_sample:
+                                    where the chunk sits in the turn's speech; text: the sentence (on its first chunk) */
+    PARLEY_EVENT_VISEME    = 3,  /* name: viseme (OVR 15: sil PP FF TH DD kk CH SS nn RR aa E ih oh ou);
+                                    start_sample/end_sample in the turn's speech; sent before the audio it shapes */
+    PARLEY_EVENT_TOOL_CALL = 4,  /* name: tool; text: JSON arguments (validated against its schema) */
+    PARLEY_EVENT_ROUTE     = 5,  /* text: JSON {"route":…, "reasons":[…], "cost":…} */
+    PARLEY_EVENT_DONE      = 6,  /* the turn ended; status: PARLEY_OK, PARLEY_CANCELLED or the error; text: the whole reply */
+    PARLEY_EVENT_ERROR     = 7,  /* status + text: message; the turn (if any) ends with DONE */
+    PARLEY_EVENT_TYPE_FORCE_32BIT = 0x7fffffff
+} parley_event_type;
+
+typedef struct parley_event {
+    size_t            struct_size;  /* in: set to sizeof(parley_event) before polling */
+    parley_event_type type;
+    parley_status     status;       /* DONE/ERROR: outcome; otherwise PARLEY_OK */
+    uint64_t          npc_id;       /* NPC the event belongs to; 0 for runtime-wide events */
+    uint64_t          turn_id;      /* turn the event belongs to; 0 if none */
+    /* Borrowed payloads: owned by the runtime, valid until the next parley_poll()
+     * on the same runtime or parley_runtime_destroy(). Copy what you keep. */
+    const char       *text;         /* NUL-terminated UTF-8 or NULL */
+    size_t            text_len;     /* bytes, without the NUL */
+    const char       *name;         /* NUL-terminated or NULL */
+    const float      *samples;      /* AUDIO only, else NULL */
+    size_t            n_samples;
+    int32_t           sample_rate;
+    int64_t           start_sample; /* AUDIO/VISEME: [start, end) in samples since the turn's first audio */
+    int64_t           end_sample;
+    double            t_ms;         /* when the event was produced, ms since the runtime was created */
+} parley_event;
+
+/* Take the next pending event, never blocking.
+ *   rt   in: the runtime.
+ *   out  out: filled when PARLEY_OK is returned; out->struct_size must be set.
+ * Returns PARLEY_OK (an event was written), PARLEY_NO_EVENT (queue empty, *out
+ * has type PARLEY_EVENT_NONE), or PARLEY_ERR_INVALID_ARGUMENT / PARLEY_ERR_STRUCT_SIZE.
+ * Payloads stay valid until the next parley_poll() on `rt`.
+ * Threads: call from one thread (the game thread); game hooks run inside it. */
+PARLEY_API parley_status parley_poll(parley_runtime *rt, parley_event *out);
+
+/* ------------------------------------------------------------------------ */
+/* NPCs                                                                      */
+/* ------------------------------------------------------------------------ */
+
+typedef struct parley_npc parley_npc;   /* opaque */
+
+typedef enum parley_route_policy {
+    PARLEY_ROUTE_AUTO   = 0,  /* the router decides per turn */
+    PARLEY_ROUTE_LOCAL  = 1,  /* always the local model */
+    PARLEY_ROUTE_REMOTE = 2,  /* the remote model when configured, else local */
+    PARLEY_ROUTE_FORCE_32BIT = 0x7fffffff
+} parley_route_policy;
+
+typedef struct parley_npc_params {
+    size_t        struct_size;     /* = sizeof(parley_npc_params); set by parley_npc_default_params() */
+    const char   *name;            /* required, UTF-8, 1…256 bytes; copied */
+    const char   *persona;         /* who they are, how they talk (≤ 16 KB); copied; NULL = "" */
+    const char *const *knowledge;  /* lore lines the NPC knows; copied; may be NULL when n_knowledge = 0 */
+    size_t        n_knowledge;     /* ≤ 512 */
+    float         voice_rate;      /* speaking rate, 1 = the voice's own (0.25…4) */
+    float         noise_scale;     /* < 0: the voice's default */
+    float         noise_w;         /* < 0: the voice's default */
+    int32_t       speaker;         /* multi-speaker voices; < 0: default */
+    float         position[3];     /* world position (for positioned audio) */
+    parley_route_policy policy;
+    int32_t       max_reply_tokens; /* 1…1024 */
+    float         temperature;     /* 0 = greedy */
+    uint64_t      seed;            /* added to the runtime's seed */
+} parley_npc_params;
+
+/* Defaults: voice_rate 1, voice defaults, policy AUTO, max_reply_tokens 96,
+ * temperature 0.7, seed 0; name and persona NULL (name must be set). Thread-safe. */
+PARLEY_API parley_npc_params parley_npc_default_params(void);
+
+/* Create an NPC sharing the runtime's model and voice, with its own history and KV cache.
+ *   rt      in: the runtime.
+ *   params  in: required (name must be set).
+ *   out     out: the new NPC, NULL on failure.
+ * Returns PARLEY_OK or PARLEY_ERR_INVALID_ARGUMENT / PARLEY_ERR_STRUCT_SIZE.
+ * Ownership: destroy with parley_npc_destroy() before parley_runtime_destroy(); the
+ * runtime frees NPCs that are left, after which their pointers must not be used.
+ * Threads: the thread that polls `rt`. */
+PARLEY_API parley_status parley_npc_create(parley_runtime *rt, const parley_npc_params *params, parley_npc **out);
+
+/* Cancel the NPC's turn and free it. NULL is a no-op. Events already queued for it
+ * still arrive (with its npc_id). Threads: the thread that polls the runtime. */
+PARLEY_API void parley_npc_destroy(parley_npc *npc);
+
+/* The NPC's id, as found in parley_event.npc_id (never 0). */
+PARLEY_API uint64_t parley_npc_id(const parley_npc *npc);
+
+/* Hand a player line to the NPC and return at once; the reply arrives through
+ * parley_poll(): ROUTE, TEXT deltas, AUDIO chunks (with the sentence as text), then
+ * DONE (ERROR before it on failure). A line to an NPC that is still answering
+ * cancels that turn first (its DONE has status PARLEY_CANCELLED).
+ *   text     in: UTF-8, 1…4096 bytes; copied. Player text is untrusted and treated as such.
+ *   turn_id  out, optional: the id carried by this turn's events.
+ * Returns PARLEY_OK; PARLEY_ERR_INVALID_STATE when no dialogue model is loaded or too
+ * many lines are waiting (4 per NPC); PARLEY_ERR_INVALID_ARGUMENT.
+ * Threads: the thread that polls the runtime. */
+PARLEY_API parley_status parley_npc_say(parley_npc *npc, const char *text, uint64_t *turn_id);
+
+/* End the NPC's current turn early; its DONE event carries PARLEY_CANCELLED.
+ * Nothing to cancel is not an error. Threads: the thread that polls the runtime. */
+PARLEY_API parley_status parley_npc_cancel(parley_npc *npc);
+
+/* Serialise the NPC (persona, settings, history, summary; versioned bytes) for the
+ * game's save file.
+ *   buf       out, optional: where to write; NULL to ask for the size.
+ *   capacity  in: bytes available at buf.
+ *   size      out: bytes needed (always set).
+ * Returns PARLEY_OK, or PARLEY_ERR_BUFFER_TOO_SMALL when capacity < *size (nothing written).
+ * A turn in progress is not included until it completes. Threads: the polling thread. */
+PARLEY_API parley_status parley_npc_save(parley_npc *npc, void *buf, size_t capacity, size_t *size);
+
+/* Recreate an NPC from parley_npc_save() bytes; it continues the conversation.
+ * Returns PARLEY_OK or PARLEY_ERR_INVALID_ARGUMENT (corrupt / unknown version),
+ * *out NULL on failure. Ownership as parley_npc_create(). Threads: the polling thread. */
+PARLEY_API parley_status parley_npc_load(parley_runtime *rt, const void *data, size_t size, parley_npc **out);
+
+typedef struct parley_stats {
+    size_t   struct_size;        /* in: sizeof(parley_stats) */
+    uint32_t npc_count;
+    uint64_t turns_completed;
+    uint64_t tokens_prefilled;   /* prompt tokens run through the model (cached prefixes excluded) */
+    uint64_t tokens_generated;
+    /* the most recent completed turn */
+    uint64_t last_turn_id;
+    uint32_t last_prompt_tokens;
+    uint32_t last_prefilled_tokens;
+    uint32_t last_generated_tokens;
+    double   last_prefill_ms;
+    double   last_generate_ms;
+    double   last_first_text_ms;  /* say → first TEXT; < 0 if none */
+    double   last_first_audio_ms; /* say → first AUDIO; < 0 if none (yet) */
+} parley_stats;
+
+/* Fill *out with counters. Returns PARLEY_OK or PARLEY_ERR_INVALID_ARGUMENT /
+ * PARLEY_ERR_STRUCT_SIZE. Threads: any. */
+PARLEY_API parley_status parley_runtime_stats(parley_runtime *rt, parley_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PARLEY_H */
