@@ -17,8 +17,10 @@ let soLinkerFlags: [LinkerSetting] = [
 ]
 
 // Hot float loops: let SIMD8/SIMD16<Float> lower to AVX2 + FMA in release builds.
+// No -Ounchecked: NPCRuntime also parses untrusted input (GGUF, ONNX, JSON,
+// snapshots, player text), and the hot loops are C kernels (BENCHMARKS.md:
+// decode and voice speed did not move when it was dropped).
 let engineSwiftFlags: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
     .unsafeFlags(["-Xcc", "-march=x86-64-v3", "-target-cpu", "haswell"], .when(configuration: .release)),
 ]
 
@@ -59,7 +61,7 @@ let package = Package(
                 swiftSettings: engineSwiftFlags),
         // CCurl joins ComputeRouter with the remote client (the .so links only what it uses).
         .target(name: "ComputeRouter", dependencies: ["NPCRuntime"]),
-        .target(name: "LuaBindings", dependencies: ["NPCRuntime", "Kernels", "CLuaJIT"]),
+        .target(name: "LuaBindings", dependencies: ["NPCRuntime", "ComputeRouter", "Kernels", "CLuaJIT"]),
         .target(name: "CAPI", dependencies: ["NPCRuntime", "Kernels", "ComputeRouter", "LuaBindings", "ParleyABI"],
                 linkerSettings: soLinkerFlags),
 

@@ -1,5 +1,6 @@
 // parley_runtime_* and parley_poll: handles and event payload lifetimes.
 import Kernels
+import ComputeRouter
 import NPCRuntime
 import ParleyABI
 #if canImport(Glibc)
@@ -74,7 +75,7 @@ public func parley_runtime_create(_ params: UnsafePointer<parley_runtime_params>
         config.contextLength = Int(p.n_ctx)
         config.seed = p.seed
         try config.validate()
-        let runtime = try Runtime(config: config)
+        let runtime = try Runtime(config: config, router: PolicyRouter())
         out.pointee = OpaquePointer(Unmanaged.passRetained(RuntimeHandle(runtime: runtime)).toOpaque())
         return PARLEY_OK
     } catch {

@@ -2,6 +2,7 @@
 // Errors: bad arguments raise Lua errors; runtime failures return nil, message.
 import CLuaJIT
 import Kernels
+import ComputeRouter
 import NPCRuntime
 
 let runtimeMetatable = "parley.runtime"
@@ -58,7 +59,7 @@ let luaOpen: parley_lua_impl = { L in
     let runtime: Runtime
     do {
         try config.validate()
-        runtime = try Runtime(config: config)
+        runtime = try Runtime(config: config, router: PolicyRouter())
     } catch {
         return nilAndMessage(L, error.parleyMessage)
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ComputeRouter
 import NPCRuntime
 
 /// The conversation `bench turn` and bench/turn-vs-peers.sh both run.
@@ -29,7 +30,7 @@ struct BenchTurn: ParsableCommand {
         config.threads = threads
         config.seed = 7
         let runtime: Runtime
-        do { runtime = try Runtime(config: config) } catch { throw CLIFailure(error.message) }
+        do { runtime = try Runtime(config: config, router: PolicyRouter()) } catch { throw CLIFailure(error.message) }
         var npcConfig = NPCConfig(name: "Mara", persona: BenchConversation.persona)
         npcConfig.knowledge = BenchConversation.lore
         npcConfig.maxReplyTokens = maxTokens

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ComputeRouter
 import NPCRuntime
 
 struct Chat: ParsableCommand {
@@ -23,7 +24,7 @@ struct Chat: ParsableCommand {
         config.threads = threads
         config.seed = seed
         let runtime: Runtime
-        do { runtime = try Runtime(config: config) } catch { throw CLIFailure(error.message) }
+        do { runtime = try Runtime(config: config, router: PolicyRouter()) } catch { throw CLIFailure(error.message) }
         var npcConfig = NPCConfig(name: name, persona: persona)
         if let lore {
             npcConfig.knowledge = try String(contentsOfFile: lore, encoding: .utf8)

@@ -60,6 +60,7 @@ public final class Runtime: @unchecked Sendable {
     /// route (nil: always local); `replySource` replaces the local model (tests).
     public init(config: RuntimeConfig, router: (any RouteDecider)? = nil,
                 replySource: (any ReplySource)? = nil) throws(RuntimeError) {
+        try config.validate()
         self.config = config
         self.router = router
         let threads = config.threads > 0 ? config.threads : min(4, max(1, Runtime.cpuCount()))
@@ -97,7 +98,7 @@ public final class Runtime: @unchecked Sendable {
     // MARK: NPCs
 
     public func createNPC(_ config: NPCConfig) throws(RuntimeError) -> NPC {
-        try validate(config)
+        try config.validate()
         return lock.withLock {
             let npc = NPC(id: nextNPCID, config: config)
             nextNPCID += 1
@@ -114,10 +115,6 @@ public final class Runtime: @unchecked Sendable {
 
     public var npcCount: Int { lock.withLock { npcs.count } }
 
-    func validate(_ c: NPCConfig) throws(RuntimeError) {
-        try c.validate()
-    }
-
     // MARK: Turns
 
     /// Hands a player line to an NPC; the reply arrives as events. A line to an NPC
@@ -126,7 +123,7 @@ public final class Runtime: @unchecked Sendable {
     @discardableResult
     public func say(_ npc: NPC, _ line: String) throws(RuntimeError) -> UInt64 {
         guard replySource != nil else { throw RuntimeError(.invalidState, "no dialogue model loaded") }
-        guard !line.isEmpty, line.utf8.count <= 4096 else { throw RuntimeError(.invalidArgument, "player line must be 1…4096 bytes") }
+        try NPCLimits.validatePlayerLine(line)
         let turn: Turn = try lock.withLock { () throws(RuntimeError) -> Turn in
             guard npcs[npc.id] != nil else { throw RuntimeError(.invalidArgument, "NPC \(npc.id) was destroyed") }
             guard pendingTurns[npc.id, default: 0] < maxPendingTurns else {

@@ -12,6 +12,15 @@ public struct RouteRequest: Sendable {
     /// Tools the NPC may call this turn.
     public var toolCount: Int
     public var remoteAvailable: Bool
+    public init(npcName: String, policy: RoutingPolicy, line: String, historyExchanges: Int, toolCount: Int,
+                remoteAvailable: Bool) {
+        self.npcName = npcName
+        self.policy = policy
+        self.line = line
+        self.historyExchanges = historyExchanges
+        self.toolCount = toolCount
+        self.remoteAvailable = remoteAvailable
+    }
 }
 
 public struct RouteDecision: Sendable, Equatable {
