@@ -192,8 +192,8 @@ public final class Runtime: @unchecked Sendable {
         var legText = ""
         do throws(RuntimeError) {
             var stream = try replySource.start(PromptAssembly.request(for: turn))
-            defer { add(stream.stats, to: turn) }
-            while true {
+            var parked = false
+            while !parked {
                 // audio first: on a small CPU the first sentence's synthesis must not share it
                 while turn.awaitingFirstAudio && !turn.cancelled { usleep(500) }
                 if turn.cancelled { break }
@@ -203,9 +203,11 @@ public final class Runtime: @unchecked Sendable {
                     legText += text
                     emit(text, turn: turn)
                 case let .toolCall(call):
-                    if park(turn, on: call, after: legText) { return }
+                    parked = park(turn, on: call, after: legText)
                 }
             }
+            add(stream.stats, to: turn)
+            if parked { return }
             if let rest = turn.chunker.finish(), !turn.cancelled { speechStage?.speak(rest, turn: turn) }
             complete(turn)
         } catch {
@@ -238,10 +240,11 @@ public final class Runtime: @unchecked Sendable {
         call.id = "\(turn.id).\(step + 1)"  // unique per runtime, whatever the source named it
         if let rest = turn.chunker.finish(), !turn.cancelled { speechStage?.speak(rest, turn: turn) }
         turn.toolSteps.append(ChatMessage(.assistant, legText + call.transcript))
+        // parked before the game can see the call, so an immediate answer finds it waiting
+        guard turn.park(on: call) else { return false }
         var e = RuntimeEvent(kind: .toolCall, npcID: npc.id, turnID: turn.id, text: call.arguments, name: call.name)
         e.callID = call.id
         events.push(e)
-        guard turn.park(on: call) else { return false }
         return true
     }
 
