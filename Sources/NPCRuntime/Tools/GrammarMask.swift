@@ -29,6 +29,8 @@ public final class GrammarMask: LogitsProcessor, @unchecked Sendable {
     public var isComplete: Bool { lock.withLock { !failed && grammar.isComplete } }
     /// True if a token the grammar refused got into the context (the call is then void).
     public var hasFailed: Bool { lock.withLock { failed } }
+    /// The grammar state after the tokens folded in so far.
+    public var currentGrammar: CallGrammar { lock.withLock { grammar } }
     public var text: String { lock.withLock { String(decoding: bytes, as: UTF8.self) } }
 
     public func process(_ logits: UnsafeMutableBufferPointer<Float>, history: ArraySlice<Int32>) {
