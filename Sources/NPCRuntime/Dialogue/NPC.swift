@@ -110,7 +110,7 @@ public final class NPC: @unchecked Sendable {
 
     func updateStats(_ body: (inout TurnStats) -> Void) { lock.withLock { body(&_lastStats) } }
 
-    func setToolGuard(_ tool: String, _ guard: ToolGuard?) { lock.withLock { toolGuards[tool] = `guard` } }
+    func setToolGuard(_ tool: String, _ check: ToolGuard?) { lock.withLock { toolGuards[tool] = check } }
     func setToolRateLimit(_ tool: String, _ limit: ToolRateLimit?) { lock.withLock { toolRateLimits[tool] = limit } }
 
     /// The game side of a tool step: nil hands the call to the game, else the

@@ -195,11 +195,11 @@ public final class Runtime: @unchecked Sendable {
     }
 
     /// The game's precondition for one of the NPC's tools (nil removes it).
-    public func setToolGuard(_ npc: NPC, tool: String, _ guard: ToolGuard?) throws(RuntimeError) {
+    public func setToolGuard(_ npc: NPC, tool: String, _ check: ToolGuard?) throws(RuntimeError) {
         guard npc.config.tools.contains(where: { $0.name == tool }) else {
             throw RuntimeError(.invalidArgument, "\(npc.config.name) has no tool \"\(tool)\"")
         }
-        npc.setToolGuard(tool, guard)
+        npc.setToolGuard(tool, check)
     }
 
     /// At most `maxCalls` calls of `tool` handed to the game per `seconds` (0 calls: no limit).
