@@ -56,8 +56,18 @@ import Testing
         for (id, bytes) in pieces { #expect(trie.piece(id).map(Array.init) == bytes) }
         #expect(trie.piece(Int32(size - 1)) == nil)
         #expect(trie.piece(-1) == nil && trie.piece(Int32(size)) == nil)
-        // Each token sits in the subtree range of the node its bytes lead to.
-        #expect(Set(trie.tokenOrder).count == pieces.count)
+        #expect(Set(trie.all.tokenOrder).count == pieces.count)
+        // Plain-text tokens and the rest split the vocabulary; plain ones are sorted by length.
+        #expect(Set(trie.plainByLength).isDisjoint(with: trie.special.tokenOrder))
+        #expect(Set(trie.plainByLength).union(trie.special.tokenOrder).count == pieces.count)
+        let mill = pieces.first { $0.1 == Array("mill".utf8) }?.0
+        let quote = pieces.first { $0.1 == Array("\"".utf8) }?.0
+        let halfEmoji = pieces.first { $0.1 == [0xF0, 0x9F] }?.0
+        #expect(mill.map { trie.plainByLength.contains($0) } == true)
+        #expect(quote.map { trie.special.tokenOrder.contains($0) } == true)
+        #expect(halfEmoji.map { trie.special.tokenOrder.contains($0) } == true)
+        // One character: 93 printable ASCII bytes (all but " and \), "é", "😀", and "-" and "[" again as words.
+        #expect(trie.plainCountEnd[1] == 97)
     }
 
     @Test func greedyDecodingUnderTheMaskAlwaysYieldsAValidCall() throws {

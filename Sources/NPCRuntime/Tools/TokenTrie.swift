@@ -1,23 +1,21 @@
 /// Every token's output bytes (as `Tokenizer.piece` / `StreamingDecoder` produce
-/// them) in one byte trie, so a grammar mask can test all tokens sharing a
-/// prefix with one grammar step. Built once per tokenizer (and call suffix).
+/// them) in a byte trie, so a grammar mask can test all tokens sharing a prefix
+/// with one grammar step. Built once per tokenizer (and call suffix).
 ///
-/// Nodes are stored in depth-first order: node n's subtree is n..<subtreeEnd[n]
-/// and the tokens ending in it are tokenOrder[tokenStart[n]..<tokenEnd[n]], so a
-/// whole subtree can be allowed without visiting it.
+/// Inside a string's text most tokens are plain text, and whether the grammar
+/// takes one depends only on its length: those are kept apart, sorted by
+/// length, and allowed as one range; only the other tokens (quotes, escapes,
+/// controls, split UTF-8 characters) are walked there.
 public final class TokenTrie: Sendable {
     public let vocabularySize: Int
-    let nodeByte: [UInt8]
-    let subtreeEnd: [Int32]
-    let tokenStart: [Int32]
-    /// Tokens whose bytes end exactly at the node: tokenStart..<ownEnd.
-    let ownEnd: [Int32]
-    let tokenEnd: [Int32]
-    /// If every token below the node continues with plain string text (no `"`,
-    /// `\`, control bytes; whole UTF-8 characters), the most characters any of
-    /// them adds; else -1.
-    let plainRun: [Int32]
-    let tokenOrder: [Int32]
+    /// All included tokens.
+    let all: ByteTrie
+    /// Included tokens that are not plain string text.
+    let special: ByteTrie
+    /// Plain-text tokens (no `"`, `\`, control bytes; whole UTF-8 characters),
+    /// shortest first; the first plainCountEnd[r] of them have at most r characters.
+    let plainByLength: [Int32]
+    let plainCountEnd: [Int32]
     /// Each token's bytes: pieceBytes[pieceStart[id]..<pieceStart[id + 1]];
     /// tokens left out of the trie have `included[id] == false`.
     private let pieceBytes: [UInt8]
@@ -50,48 +48,24 @@ public final class TokenTrie: Sendable {
         self.vocabularySize = max(0, vocabularySize)
         var pieces = input.filter { $0.0 >= 0 && Int($0.0) < vocabularySize && !$0.1.isEmpty }
         pieces.sort { a, b in a.1.lexicographicallyPrecedes(b.1) || (a.1 == b.1 && a.0 < b.0) }
+        all = ByteTrie(sorted: pieces)
 
-        var bytesOut: [UInt8] = [], subtree: [Int32] = [], start: [Int32] = [], own: [Int32] = [],
-            end: [Int32] = [], plain: [Int32] = []
-        func newNode(_ b: UInt8, token: Int) {
-            bytesOut.append(b); subtree.append(0); start.append(Int32(token)); own.append(Int32(token))
-            end.append(Int32(token)); plain.append(0)
+        var plain: [(Int32, Int)] = []
+        var others: [(Int32, [UInt8])] = []
+        for (id, bytes) in pieces {
+            if let n = Self.plainLength(bytes) { plain.append((id, n)) } else { others.append((id, bytes)) }
         }
-        newNode(0, token: 0)
-        var path: [Int32] = [0]  // path[d] = node at depth d
-        var previous: [UInt8] = []
-        var okFrom: [Bool] = [], scalarsFrom: [Int32] = []
-        for (k, (_, bytes)) in pieces.enumerated() {
-            var common = 0
-            while common < previous.count && common < bytes.count && previous[common] == bytes[common] { common += 1 }
-            while path.count - 1 > common, let n = path.popLast() {
-                subtree[Int(n)] = Int32(bytesOut.count)
-                end[Int(n)] = Int32(k)
-            }
-            for d in common..<bytes.count {
-                newNode(bytes[d], token: k)
-                path.append(Int32(bytesOut.count - 1))
-            }
-            if let last = path.last { own[Int(last)] = Int32(k + 1) }
-            Self.plainSuffixes(bytes, ok: &okFrom, scalars: &scalarsFrom)
-            for d in 1..<path.count where d < okFrom.count {
-                let n = Int(path[d])
-                if !okFrom[d] { plain[n] = -1 } else if plain[n] >= 0 { plain[n] = max(plain[n], scalarsFrom[d]) }
-            }
-            previous = bytes
+        special = ByteTrie(sorted: others)
+        plain.sort { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }
+        plainByLength = plain.map(\.0)
+        let longest = plain.last?.1 ?? 0
+        var ends = [Int32](repeating: 0, count: longest + 1)
+        var k = 0
+        for r in 0...longest {
+            while k < plain.count && plain[k].1 <= r { k += 1 }
+            ends[r] = Int32(k)
         }
-        while let n = path.popLast() {
-            subtree[Int(n)] = Int32(bytesOut.count)
-            end[Int(n)] = Int32(pieces.count)
-        }
-        plain[0] = -1
-        nodeByte = bytesOut
-        subtreeEnd = subtree
-        tokenStart = start
-        ownEnd = own
-        tokenEnd = end
-        plainRun = plain
-        tokenOrder = pieces.map(\.0)
+        plainCountEnd = ends
 
         var flat: [UInt8] = [], offsets: [Int32] = [0], isIn = [Bool](repeating: false, count: self.vocabularySize)
         var byID = [[UInt8]](repeating: [], count: self.vocabularySize)
@@ -105,7 +79,7 @@ public final class TokenTrie: Sendable {
         included = isIn
     }
 
-    public var nodeCount: Int { nodeByte.count }
+    public var nodeCount: Int { all.nodeCount }
 
     /// The bytes a token adds, or nil if the trie leaves it out.
     public func piece(_ id: Int32) -> ArraySlice<UInt8>? {
@@ -117,53 +91,25 @@ public final class TokenTrie: Sendable {
     /// current state; `mask` holds at least `vocabularySize` entries. Returns how many.
     func markAllowed(_ grammar: CallGrammar, mask: UnsafeMutableBufferPointer<UInt8>) -> Int {
         guard grammar.isAlive, mask.count >= vocabularySize else { return 0 }
-        return tokenOrder.withUnsafeBufferPointer { order in
-            walk(0, grammar, order: order, mask: mask)
+        let room = Int(grammar.plainTextRoom)
+        guard room >= 0, !plainCountEnd.isEmpty else { return all.markAllowed(grammar, mask: mask) }
+        let n = Int(plainCountEnd[min(room, plainCountEnd.count - 1)])
+        plainByLength.withUnsafeBufferPointer { ids in
+            for i in 0..<n { mask[Int(ids[i])] = 1 }
         }
+        return n + special.markAllowed(grammar, mask: mask)
     }
 
-    private func walk(_ node: Int, _ state: CallGrammar, order: UnsafeBufferPointer<Int32>,
-                      mask: UnsafeMutableBufferPointer<UInt8>) -> Int {
-        var count = 0
-        func mark(_ range: Range<Int>) {
-            for i in range { mask[Int(order[i])] = 1 }
-            count += range.count
-        }
-        var child = node + 1
-        let end = Int(subtreeEnd[node])
-        while child < end {
-            var s = state
-            if s.step(nodeByte[child]) {
-                let room = s.plainTextRoom
-                let run = plainRun[child]
-                if run >= 0 && run <= room {
-                    mark(Int(tokenStart[child])..<Int(tokenEnd[child]))
-                } else {
-                    mark(Int(tokenStart[child])..<Int(ownEnd[child]))
-                    if Int(subtreeEnd[child]) > child + 1 { count += walk(child, s, order: order, mask: mask) }
-                }
-            }
-            child = Int(subtreeEnd[child])
+    /// Characters in `bytes` if all of it is plain string text, else nil.
+    private static func plainLength(_ bytes: [UInt8]) -> Int? {
+        var i = 0, count = 0
+        while i < bytes.count {
+            let length = plainCharacterLength(bytes, at: i)
+            guard length > 0 else { return nil }
+            i += length
+            count += 1
         }
         return count
-    }
-
-    /// For each start j of `bytes`: whether bytes[j...] is plain string text
-    /// (whole, well-formed UTF-8 characters, no `"`, `\` or controls) and how many characters it holds.
-    private static func plainSuffixes(_ bytes: [UInt8], ok: inout [Bool], scalars: inout [Int32]) {
-        let n = bytes.count
-        ok = [Bool](repeating: false, count: n + 1)
-        scalars = [Int32](repeating: 0, count: n + 1)
-        ok[n] = true
-        var j = n - 1
-        while j >= 0 {
-            let length = plainCharacterLength(bytes, at: j)
-            if length > 0 && j + length <= n && ok[j + length] {
-                ok[j] = true
-                scalars[j] = scalars[j + length] + 1
-            }
-            j -= 1
-        }
     }
 
     /// Byte length of the plain character starting at `i`, or 0.
@@ -194,5 +140,65 @@ public final class TokenTrie: Sendable {
         guard !needle.isEmpty, needle.count <= haystack.count else { return false }
         for i in 0...(haystack.count - needle.count) where haystack[i..<i + needle.count].elementsEqual(needle) { return true }
         return false
+    }
+}
+
+/// A byte trie over sorted (id, bytes) pairs, nodes in depth-first order: node
+/// n's subtree is n..<subtreeEnd[n]; the tokens ending at n are
+/// tokenOrder[tokenStart[n]..<ownEnd[n]].
+struct ByteTrie: Sendable {
+    let nodeByte: [UInt8]
+    let subtreeEnd: [Int32]
+    let tokenStart: [Int32]
+    let ownEnd: [Int32]
+    let tokenOrder: [Int32]
+
+    var nodeCount: Int { nodeByte.count }
+
+    /// `pieces` sorted by bytes, none empty.
+    init(sorted pieces: [(Int32, [UInt8])]) {
+        var bytesOut: [UInt8] = [0], subtree: [Int32] = [0], start: [Int32] = [0], own: [Int32] = [0]
+        var path: [Int32] = [0]  // path[d] = node at depth d
+        var previous: [UInt8] = []
+        for (k, (_, bytes)) in pieces.enumerated() {
+            var common = 0
+            while common < previous.count && common < bytes.count && previous[common] == bytes[common] { common += 1 }
+            while path.count - 1 > common, let n = path.popLast() { subtree[Int(n)] = Int32(bytesOut.count) }
+            for d in common..<bytes.count {
+                bytesOut.append(bytes[d]); subtree.append(0); start.append(Int32(k)); own.append(Int32(k))
+                path.append(Int32(bytesOut.count - 1))
+            }
+            // Equal texts are adjacent and sort before their extensions: a node's own tokens come first.
+            if let last = path.last { own[Int(last)] = Int32(k + 1) }
+            previous = bytes
+        }
+        while let n = path.popLast() { subtree[Int(n)] = Int32(bytesOut.count) }
+        nodeByte = bytesOut
+        subtreeEnd = subtree
+        tokenStart = start
+        ownEnd = own
+        tokenOrder = pieces.map(\.0)
+    }
+
+    func markAllowed(_ grammar: CallGrammar, mask: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        tokenOrder.withUnsafeBufferPointer { order in walk(0, grammar, order: order, mask: mask) }
+    }
+
+    /// Visits the children of `node` the grammar (in `state`) can take, and their subtrees.
+    private func walk(_ node: Int, _ state: CallGrammar, order: UnsafeBufferPointer<Int32>,
+                      mask: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        var count = 0
+        var child = node + 1
+        let end = Int(subtreeEnd[node])
+        while child < end {
+            var s = state
+            if s.step(nodeByte[child]) {
+                for i in Int(tokenStart[child])..<Int(ownEnd[child]) { mask[Int(order[i])] = 1 }
+                count += Int(ownEnd[child] - tokenStart[child])
+                if Int(subtreeEnd[child]) > child + 1 { count += walk(child, s, order: order, mask: mask) }
+            }
+            child = Int(subtreeEnd[child])
+        }
+        return count
     }
 }
