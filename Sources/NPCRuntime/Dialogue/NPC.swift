@@ -32,6 +32,7 @@ public struct NPCConfig: Sendable, Equatable {
         if !knowledge.isEmpty {
             text += "\nWhat you know:\n" + knowledge.map { "- " + $0 }.joined(separator: "\n")
         }
+        text += ToolFormat.toolsSection(tools, npcName: name)
         if !summary.isEmpty { text += "\nEarlier in this conversation: " + summary }
         text += "\nStay in character. Answer in one to three short spoken sentences."
         return text
@@ -78,6 +79,8 @@ public final class NPC: @unchecked Sendable {
     /// Turns completed, also the seed offset of the next turn.
     private var _turnCount: UInt64 = 0
     var cache: KVCache?
+    /// The side prompt of `ToolDecision` (model worker only).
+    var decisionCache: KVCache?
     private var toolGuards: [String: ToolGuard] = [:]
     private var toolRateLimits: [String: ToolRateLimit] = [:]
     /// The turn being generated or spoken, for cancellation.

@@ -115,6 +115,9 @@ public final class Runtime: @unchecked Sendable {
 
     public var npcCount: Int { lock.withLock { npcs.count } }
 
+    /// The live NPC with this id (events carry ids), or nil once destroyed.
+    public func npc(id: UInt64) -> NPC? { lock.withLock { npcs[id] } }
+
     // MARK: Turns
 
     /// Hands a player line to an NPC; the reply arrives as events. A line to an NPC

@@ -49,8 +49,9 @@ public enum ChatTemplate: String, Sendable, CaseIterable {
         switch self {
         case .chatML:
             for m in messages {
-                markup("<|im_start|>\(m.role.rawValue)\n")
-                content(m.content)
+                // a tool result is a user turn wrapped in <tool_response>, as Qwen2.5's template has it
+                markup("<|im_start|>\(m.role == .tool ? "user" : m.role.rawValue)\n")
+                content(m.role == .tool ? "<tool_response>\n" + m.content + "\n</tool_response>" : m.content)
                 markup("<|im_end|>\n")
             }
             if addGenerationPrompt { markup("<|im_start|>assistant\n") }

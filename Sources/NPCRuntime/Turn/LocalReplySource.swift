@@ -5,10 +5,18 @@ import Glibc
 /// Replies from the local transformer: tokenizes the prompt (fitting it to the
 /// context), reuses the NPC's KV cache for the common prefix, and streams text
 /// deltas through `TokenStream`. Runs on the model worker only.
+///
+/// With tools, the first leg of a turn starts with `ToolDecision`; when it picks
+/// an action, the reply is that call, decoded greedily under a `GrammarMask`
+/// after the forced `<tool_call>` prefix, so it always parses and validates.
+/// Otherwise the call tags are masked out of free speech (where they are tokens).
 public struct LocalReplySource: ReplySource {
     public let model: LanguageModel
     /// Mixed into every turn's sampler seed (the runtime's seed).
     public let seed: UInt64
+    private let tries = TrieCache()
+    /// Longest call, in tokens.
+    static let maxCallTokens = 256
 
     public init(model: LanguageModel, seed: UInt64) {
         self.model = model
@@ -34,15 +42,79 @@ public struct LocalReplySource: ReplySource {
         stats.promptTokens = tokens.count
         stats.prefilledTokens = tokens.count - reused
 
+        let t0 = monotonicMs()
+        // calls only at the start of a turn: after a tool result the NPC tells the outcome
+        let tools = npc.config.tools
+        if let line = request.messages.last, line.role == .user,
+           let tool = try ToolDecision.choose(model: model, npc: npc, line: line.content, tools: tools) {
+            let prefix = model.tokenizer.encode(ToolFormat.callPrefix, addSpecial: false, parseSpecial: false)
+            let mask = GrammarMask(trie: tries.trie(for: model.tokenizer), grammar: try CallGrammar(tools: [tool], suffix: ToolFormat.callSuffix),
+                                   endTokens: model.stopTokens, startIndex: tokens.count + prefix.count)
+            let tokenStream = try TokenStream(transformer: model.transformer, cache: cache, prompt: Array(tokens[reused...]) + prefix,
+                                              sampler: Sampler(.greedy), processors: [mask],
+                                              stopTokens: model.stopTokens, maxTokens: Self.maxCallTokens)
+            stats.prefillMs = monotonicMs() - t0
+            return LocalCallStream(tokens: tokenStream, mask: mask, tool: tool, stats: stats)
+        }
+
         var sampling = request.sampler
         sampling.seed = seed &+ sampling.seed &+ npc.id &* 0x9E37_79B9 &+ npc.turnCount &* 7919
-        let t0 = monotonicMs()
         let tokenStream = try TokenStream(transformer: model.transformer, cache: cache, prompt: Array(tokens[reused...]),
-                                          sampler: Sampler(sampling), processors: sampling.processors,
+                                          sampler: Sampler(sampling), processors: sampling.processors + callTagMask(),
                                           stopTokens: model.stopTokens, maxTokens: request.maxTokens)
         stats.prefillMs = monotonicMs() - t0
         return LocalReplyStream(tokens: tokenStream, decoder: StreamingDecoder(tokenizer: model.tokenizer, renderSpecial: false),
                                 stats: stats)
+    }
+
+    /// Call tags that are single tokens (Qwen2.5) never appear in speech.
+    private func callTagMask() -> [any LogitsProcessor] {
+        let tags = ["<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>"].compactMap { model.tokenizer.tokenID($0) }
+        return tags.isEmpty ? [] : [TokenMask(banning: tags)]
+    }
+}
+
+/// The model's `TokenTrie`, built on first use (it walks the whole vocabulary).
+final class TrieCache: @unchecked Sendable {
+    private let lock = Lock()
+    private var built: TokenTrie?
+
+    func trie(for tokenizer: Tokenizer) -> TokenTrie {
+        lock.withLock {
+            if let built { return built }
+            let t = TokenTrie(tokenizer: tokenizer, suffix: ToolFormat.callSuffix)
+            built = t
+            return t
+        }
+    }
+}
+
+/// A reply that is one tool call, decoded under the grammar; yields it once.
+struct LocalCallStream: ReplyStream {
+    var tokens: TokenStream
+    let mask: GrammarMask
+    let tool: ToolSpec
+    var stats: ReplyStats
+    private var done = false
+
+    init(tokens: TokenStream, mask: GrammarMask, tool: ToolSpec, stats: ReplyStats) {
+        self.tokens = tokens
+        self.mask = mask
+        self.tool = tool
+        self.stats = stats
+    }
+
+    mutating func next() throws(RuntimeError) -> ReplyPiece? {
+        guard !done else { return nil }
+        done = true
+        while !mask.isComplete, try tokens.next() != nil { stats.generatedTokens += 1 }
+        // The grammar makes a complete call parse; anything else is reported as
+        // an invalid call of the chosen tool (and refused by the runtime).
+        let text = mask.text
+        guard mask.isComplete, let call = try? ParsedCall(text: text, suffix: ToolFormat.callSuffix) else {
+            return .toolCall(ToolCall(id: "", name: tool.name, arguments: text))
+        }
+        return .toolCall(ToolCall(id: "", name: call.name, arguments: call.arguments.serialized))
     }
 }
 

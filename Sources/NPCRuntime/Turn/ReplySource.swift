@@ -12,12 +12,7 @@ public struct ToolCall: Sendable, Equatable {
     }
 
     /// The call as the assistant's message in the conversation.
-    public var transcript: String {
-        var name = "", args = ""
-        JSONValue.writeString(self.name, to: &name)
-        JSONValue.writeString(arguments, to: &args)
-        return #"{"tool_call":{"name":\#(name),"arguments":\#(args)}}"#
-    }
+    public var transcript: String { ToolFormat.transcript(name: name, arguments: arguments) }
 }
 
 /// What a reply stream yields: text as it is produced, or a tool call, after
