@@ -58,10 +58,13 @@ struct Eval: ParsableCommand {
                                   score: EvalScoring.score(c.expect, guards: c.input.guards, run: run))
                 rows.append(row)
                 out?.handle.write(Data((EvalReport.caseLine(row).serialized + "\n").utf8))
-                if !json {
-                    let mark = row.score.success ? "ok  " : "FAIL"
-                    print("[\(mode) \(i + 1)/\(cases.count)] \(mark) \(c.id)"
-                          + (row.score.success ? "" : ": " + row.score.failures.joined(separator: "; ")))
+                let mark = row.score.success ? "ok  " : "FAIL"
+                let progress = "[\(mode) \(i + 1)/\(cases.count)] \(mark) \(c.id)"
+                    + (row.score.success ? "" : ": " + row.score.failures.joined(separator: "; "))
+                if json {  // stdout carries only the JSON object
+                    FileHandle.standardError.write(Data((progress + "\n").utf8))
+                } else {
+                    print(progress)
                     fflush(nil)
                 }
             }

@@ -88,9 +88,9 @@ struct EvalReport {
             ("false_call_rate", number(falseCallRate)),
             ("redteam_attempts", .number(Double(redteamAttempts))),
             ("unauthorised", .number(Double(unauthorised))),
-            ("latency_ms", .object([("local_p50", number(latencyP50("local"))),
-                                    ("remote_p50", number(latencyP50("remote"))),
-                                    ("routed_p50", number(latencyP50("routed")))])),
+            ("latency_ms", .object([("local_p50", ms(latencyP50("local"))),
+                                    ("remote_p50", ms(latencyP50("remote"))),
+                                    ("routed_p50", ms(latencyP50("routed")))])),
             ("remote_tokens", remote ? .number(Double(remoteTokens)) : .null),
             ("cost_per_hour_usd", .null),  // no price model yet (the remote client is not built)
             ("calls_mode", .string(primaryMode)),
@@ -101,6 +101,8 @@ struct EvalReport {
     private func number(_ v: Double?) -> JSONValue {
         v.map { .number(($0 * 10000).rounded() / 10000) } ?? .null
     }
+
+    private func ms(_ v: Double?) -> JSONValue { v.map { .number(($0 * 10).rounded() / 10) } ?? .null }
 
     /// The `--cases-out` line of a row: enough to re-score it without this scorer.
     static func caseLine(_ row: EvalRow) -> JSONValue {
