@@ -117,7 +117,7 @@ public func parley_poll(_ rt: OpaquePointer?, _ out: UnsafeMutablePointer<parley
     }
     let h = handle(rt)
     var e = parley_event()
-    guard let event = h.runtime.events.poll() else {
+    guard let event = h.runtime.poll() else {
         e.type = PARLEY_EVENT_NONE
         e.type_name = UnsafeRawPointer(noEventTypeName.utf8Start).assumingMemoryBound(to: CChar.self)
         return deliver(e, to: out, status: PARLEY_NO_EVENT)

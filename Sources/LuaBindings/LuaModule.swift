@@ -84,7 +84,7 @@ let luaPoll: parley_lua_impl = { L in
     guard let runtime = box.pointee.runtime?.takeUnretainedValue() else {
         return raise(L, "parley: runtime used after release")
     }
-    guard let event = runtime.events.poll() else { lua_pushnil(L); return 1 }
+    guard let event = runtime.poll() else { lua_pushnil(L); return 1 }
     parley_lua_newtable(L)
     lua_pushstring(L, event.kind.name)
     lua_setfield(L, -2, "type")

@@ -41,7 +41,7 @@ struct BenchTurn: ParsableCommand {
             let turn = try runtime.say(npc, line)
             var audioSamples = 0
             while true {
-                guard let e = runtime.events.poll() else { usleep(500); continue }
+                guard let e = runtime.poll() else { usleep(500); continue }
                 if e.turnID == turn && e.kind == .audio { audioSamples += e.samples.count }
                 if e.turnID == turn && e.kind == .done { break }
             }

@@ -58,7 +58,7 @@ struct Chat: ParsableCommand {
             var sampleRate = 22050
             var done = false
             while !done {
-                guard let e = runtime.events.poll() else { usleep(2000); continue }
+                guard let e = runtime.poll() else { usleep(2000); continue }
                 tracer?.write(e)
                 switch e.kind {
                 case .text:

@@ -78,6 +78,19 @@ struct FailingPhonemizer: Phonemizer {
         #expect(s[0].ids.first == 1 && s[0].ids.last == 2)
     }
 
+    @Test func anUtteranceIsOneIdSequenceWhateverThePhonemizerSplits() throws {
+        let p = try pipeline()
+        let u = try #require(try p.utterance(for: "Hello, the road. Is it long?"))
+        #expect(u.phonemes == "həlˈoʊ, ðə ɹˈoʊd. ɪz it lˈɔŋ?")
+        #expect(u.text == "Hello, the road. Is it long?")
+        let mapper = try PhonemeIDMapper(phonemeIDMap: Self.idMap)
+        #expect(u.ids == mapper.ids(for: u.phonemes).ids)
+        #expect(u.ids.filter { $0 == 1 }.count == 1 && u.ids.first == 1 && u.ids.last == 2)
+        // one sentence: the same as `sentences`
+        #expect(try p.utterance(for: "The road is long.") == (try p.sentences(for: "The road is long.")).first)
+        #expect(try p.utterance(for: "  ") == nil)
+    }
+
     @Test func normalizesBeforePhonemizing() throws {
         let s = try pipeline().sentences(for: "The road is 5 km long.")
         #expect(s.map(\.phonemes) == ["ðə ɹˈoʊd ɪz five kilometers lˈɔŋ."])

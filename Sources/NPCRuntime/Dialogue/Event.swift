@@ -31,6 +31,8 @@ public struct RuntimeEvent: Sendable {
     public var timeMs: Double = 0
     /// TOOL_CALL: the id the game answers with (`Runtime.toolResult`).
     public var callID: String?
+    /// ERROR (toolRejected): the arguments of the call that did not run.
+    public var toolArguments: String?
 
     public init(kind: Kind, errorKind: ErrorKind? = nil, npcID: UInt64 = 0, turnID: UInt64 = 0,
                 text: String? = nil, name: String? = nil) {

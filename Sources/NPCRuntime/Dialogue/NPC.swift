@@ -12,6 +12,8 @@ public struct NPCConfig: Sendable, Equatable {
     /// Longest reply, in tokens.
     public var maxReplyTokens = 96
     public var sampler = SamplerConfig.npcDefault
+    /// What the NPC may do in the world; only these calls ever reach the game.
+    public var tools: [ToolSpec] = []
 
     public init(name: String, persona: String) {
         self.name = name
@@ -21,6 +23,7 @@ public struct NPCConfig: Sendable, Equatable {
     public static func == (a: NPCConfig, b: NPCConfig) -> Bool {
         a.name == b.name && a.persona == b.persona && a.knowledge == b.knowledge && a.voice == b.voice
             && a.position == b.position && a.policy == b.policy && a.maxReplyTokens == b.maxReplyTokens
+            && a.tools.map(\.name) == b.tools.map(\.name)
     }
 
     /// The system message: persona, lore, and what was summarised from dropped turns.
@@ -75,6 +78,8 @@ public final class NPC: @unchecked Sendable {
     /// Turns completed, also the seed offset of the next turn.
     private var _turnCount: UInt64 = 0
     var cache: KVCache?
+    private var toolGuards: [String: ToolGuard] = [:]
+    private var toolRateLimits: [String: ToolRateLimit] = [:]
     /// The turn being generated or spoken, for cancellation.
     var activeTurn: Turn?
 
@@ -104,6 +109,20 @@ public final class NPC: @unchecked Sendable {
     }
 
     func updateStats(_ body: (inout TurnStats) -> Void) { lock.withLock { body(&_lastStats) } }
+
+    func setToolGuard(_ tool: String, _ check: ToolGuard?) { lock.withLock { toolGuards[tool] = check } }
+    func setToolRateLimit(_ tool: String, _ limit: ToolRateLimit?) { lock.withLock { toolRateLimits[tool] = limit } }
+
+    /// The game side of a tool step: nil hands the call to the game, else the
+    /// reason it may not run. The guard is game code: it runs outside the lock.
+    func admit(tool: String, arguments: String, now: Double) -> String? {
+        if let check = lock.withLock({ toolGuards[tool] }), case let .refuse(reason) = check(arguments) { return reason }
+        return lock.withLock {
+            guard var limit = toolRateLimits[tool] else { return nil }
+            defer { toolRateLimits[tool] = limit }
+            return limit.admit(now: now) ? nil : "\(tool) was used too often just now"
+        }
+    }
 
     /// Drops the oldest exchange (a player line and everything up to the next one)
     /// into the summary (an extractive one: what the player asked).

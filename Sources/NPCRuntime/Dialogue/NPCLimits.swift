@@ -24,6 +24,11 @@ public enum NPCLimits {
     /// 1 turns the penalty off; below 1 it favours repetition.
     public static let repeatPenalty: ClosedRange<Float> = 0.5...2
     public static let repeatWindow: ClosedRange<Int> = 0...4096
+    /// Tools one NPC may have (each is described in every prompt).
+    public static let tools: ClosedRange<Int> = 0...16
+    /// A tool's rate limit: calls per window (0: no limit) and the window.
+    public static let toolCallsPerWindow: ClosedRange<Int> = 0...1000
+    public static let toolRateWindowSeconds: ClosedRange<Float> = 0.001...86_400
     /// UTF-8 bytes of one player line.
     public static let playerLineBytes: ClosedRange<Int> = 1...4096
     /// Worker threads of a runtime; 0 lets the runtime choose.
@@ -63,6 +68,10 @@ extension NPCConfig {
         if let v = voice.speaker { try NPCLimits.check(v, in: NPCLimits.speaker, "voice speaker") }
         guard position.x.isFinite, position.y.isFinite, position.z.isFinite else {
             throw RuntimeError(.invalidArgument, "position must be finite, got (\(position.x), \(position.y), \(position.z))")
+        }
+        try NPCLimits.check(tools.count, in: NPCLimits.tools, "number of tools")
+        for (i, tool) in tools.enumerated() where tools[..<i].contains(where: { $0.name == tool.name }) {
+            throw RuntimeError(.invalidArgument, "tool \"\(tool.name)\" is given twice")
         }
         try NPCLimits.check(sampler.temperature, in: NPCLimits.temperature, "temperature")
         try NPCLimits.check(sampler.topK, in: NPCLimits.topK, "top-k")

@@ -166,6 +166,52 @@ public final class Runtime: @unchecked Sendable {
         }
     }
 
+    /// The next event for the game, never blocking. A tool call passes the game's
+    /// guard and the tool's rate limit here, on the game's thread: a refused call
+    /// comes out as ERROR (toolRejected, with the arguments) and its refusal goes
+    /// back to the model as the tool result.
+    public func poll() -> RuntimeEvent? {
+        while let e = events.poll() {
+            guard e.kind == .toolCall, let callID = e.callID, let name = e.name,
+                  let npc = lock.withLock({ npcs[e.npcID] }) else { return e }
+            guard let reason = npc.admit(tool: name, arguments: e.text ?? "{}", now: events.now()) else { return e }
+            var refused = RuntimeEvent(kind: .error, errorKind: .toolRejected, npcID: e.npcID, turnID: e.turnID,
+                                       text: reason, name: name)
+            refused.toolArguments = e.text
+            // the turn may have been cancelled meanwhile: then there is nothing to resume
+            try? toolResult(npc, callID: callID, result: ToolStep.refusal(reason))
+            return refused
+        }
+        return nil
+    }
+
+    /// Gives the NPC a tool (the game's allowlist for it).
+    public func addTool(_ npc: NPC, _ tool: ToolSpec) throws(RuntimeError) {
+        var config = npc.config
+        config.tools.removeAll { $0.name == tool.name }
+        config.tools.append(tool)
+        try config.validate()
+        npc.config = config
+    }
+
+    /// The game's precondition for one of the NPC's tools (nil removes it).
+    public func setToolGuard(_ npc: NPC, tool: String, _ check: ToolGuard?) throws(RuntimeError) {
+        guard npc.config.tools.contains(where: { $0.name == tool }) else {
+            throw RuntimeError(.invalidArgument, "\(npc.config.name) has no tool \"\(tool)\"")
+        }
+        npc.setToolGuard(tool, check)
+    }
+
+    /// At most `maxCalls` calls of `tool` handed to the game per `seconds` (0 calls: no limit).
+    public func setToolRateLimit(_ npc: NPC, tool: String, maxCalls: Int, seconds: Double) throws(RuntimeError) {
+        guard npc.config.tools.contains(where: { $0.name == tool }) else {
+            throw RuntimeError(.invalidArgument, "\(npc.config.name) has no tool \"\(tool)\"")
+        }
+        try NPCLimits.check(maxCalls, in: NPCLimits.toolCallsPerWindow, "max calls")
+        try NPCLimits.check(Float(seconds), in: NPCLimits.toolRateWindowSeconds, "rate window in seconds")
+        npc.setToolRateLimit(tool, maxCalls == 0 ? nil : ToolRateLimit(maxCalls: maxCalls, windowMs: seconds * 1000))
+    }
+
     /// Ends the NPC's current turn early (its DONE event carries the cancellation).
     public func cancel(_ npc: NPC) {
         guard let turn = npc.lock.withLock({ npc.activeTurn }) else { return }
@@ -182,28 +228,40 @@ public final class Runtime: @unchecked Sendable {
 
     // MARK: The model worker
 
-    /// One leg of a turn: from its prompt to the end of the reply, or to a tool
-    /// call, where the turn parks and the worker moves on to other NPCs.
+    /// A turn's legs on the model worker: from its prompt to the end of the reply,
+    /// or to a tool call the game must answer, where the turn parks and the worker
+    /// moves on to other NPCs. A call that fails the NPC's allowlist or the tool's
+    /// schema does not reach the game: the refusal is the tool result and the next
+    /// leg starts at once.
     private func runLeg(_ turn: Turn) {
         let npc = turn.npc
         defer { lock.withLock { pendingTurns[npc.id, default: 1] -= 1 } }
         guard let replySource, !turn.cancelled else { finish(turn, outcome: .cancelled); return }
         if turn.toolSteps.isEmpty { events.push(routeEvent(turn)) }
-        var legText = ""
         do throws(RuntimeError) {
-            var stream = try replySource.start(PromptAssembly.request(for: turn))
-            defer { add(stream.stats, to: turn) }
-            while true {
-                // audio first: on a small CPU the first sentence's synthesis must not share it
-                while turn.awaitingFirstAudio && !turn.cancelled { usleep(500) }
-                if turn.cancelled { break }
-                guard let piece = try stream.next() else { break }
-                switch piece {
-                case let .text(text):
-                    legText += text
-                    emit(text, turn: turn)
-                case let .toolCall(call):
-                    if park(turn, on: call, after: legText) { return }
+            legs: while true {
+                var stream = try replySource.start(PromptAssembly.request(for: turn))
+                var legText = ""
+                var end = LegEnd.replied
+                pieces: while true {
+                    // audio first: on a small CPU the first sentence's synthesis must not share it
+                    while turn.awaitingFirstAudio && !turn.cancelled { usleep(500) }
+                    if turn.cancelled { break }
+                    guard let piece = try stream.next() else { break }
+                    switch piece {
+                    case let .text(text):
+                        legText += text
+                        emit(text, turn: turn)
+                    case let .toolCall(call):
+                        end = toolStep(turn, call: call, after: legText)
+                        if end != .replied { break pieces }
+                    }
+                }
+                add(stream.stats, to: turn)
+                switch end {
+                case .replied: break legs
+                case .parked: return
+                case .refused: continue legs
                 }
             }
             if let rest = turn.chunker.finish(), !turn.cancelled { speechStage?.speak(rest, turn: turn) }
@@ -215,6 +273,8 @@ public final class Runtime: @unchecked Sendable {
         }
     }
 
+    enum LegEnd { case replied, parked, refused }
+
     private func emit(_ text: String, turn: Turn) {
         guard !text.isEmpty else { return }
         if turn.stats.firstTextMs == nil { turn.stats.firstTextMs = events.now() - turn.sayTimeMs }
@@ -223,26 +283,40 @@ public final class Runtime: @unchecked Sendable {
         for piece in turn.chunker.feed(text) { speechStage?.speak(piece, turn: turn) }
     }
 
-    /// The tool step: the call goes to the game as TOOL_CALL and the turn waits for
-    /// `toolResult`. Returns false when the turn goes on without it (cancelled, or
-    /// out of tool steps), after saying so.
-    private func park(_ turn: Turn, on proposed: ToolCall, after legText: String) -> Bool {
+    /// The tool step on the model worker. A call within the step budget that names
+    /// one of the NPC's tools with valid arguments goes to the game as TOOL_CALL
+    /// (`.parked`); an invalid one is reported (ERROR, toolRejected) and its refusal
+    /// becomes the tool result (`.refused`); past the budget the call is dropped and
+    /// the reply goes on (`.replied`).
+    private func toolStep(_ turn: Turn, call proposed: ToolCall, after legText: String) -> LegEnd {
         let npc = turn.npc
         let step = turn.toolSteps.count / 2
         guard step < Runtime.maxToolSteps else {
-            events.push(RuntimeEvent(kind: .error, errorKind: .toolRejected, npcID: npc.id, turnID: turn.id,
-                                     text: "\(npc.config.name) asked for more than \(Runtime.maxToolSteps) tool calls in one turn; \(proposed.name) was not called"))
-            return false
+            rejected(proposed, turn: turn,
+                     reason: "\(npc.config.name) asked for more than \(Runtime.maxToolSteps) tool calls in one turn; \(proposed.name) was not called")
+            return .replied
         }
         var call = proposed
         call.id = "\(turn.id).\(step + 1)"  // unique per runtime, whatever the source named it
         if let rest = turn.chunker.finish(), !turn.cancelled { speechStage?.speak(rest, turn: turn) }
         turn.toolSteps.append(ChatMessage(.assistant, legText + call.transcript))
+        if let problem = ToolStep.problem(with: call, tools: npc.config.tools) {
+            rejected(call, turn: turn, reason: problem)
+            turn.toolSteps.append(ChatMessage(.tool, ToolStep.refusal(problem)))
+            return .refused
+        }
+        // parked before the game can see the call, so an immediate answer finds it waiting
+        guard turn.park(on: call) else { return .replied }
         var e = RuntimeEvent(kind: .toolCall, npcID: npc.id, turnID: turn.id, text: call.arguments, name: call.name)
         e.callID = call.id
         events.push(e)
-        guard turn.park(on: call) else { return false }
-        return true
+        return .parked
+    }
+
+    private func rejected(_ call: ToolCall, turn: Turn, reason: String) {
+        var e = RuntimeEvent(kind: .error, errorKind: .toolRejected, npcID: turn.npc.id, turnID: turn.id, text: reason, name: call.name)
+        e.toolArguments = call.arguments
+        events.push(e)
     }
 
     private func add(_ leg: ReplyStats, to turn: Turn) {

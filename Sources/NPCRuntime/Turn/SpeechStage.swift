@@ -44,8 +44,10 @@ final class SpeechStage: @unchecked Sendable {
     /// Runs `job` after every piece queued so far (DONE comes after the turn's audio).
     func afterQueuedSpeech(_ job: @escaping @Sendable () -> Void) -> Bool { worker.submit(job) }
 
-    /// Streams one piece: per sentence, its VISEME track, then AUDIO chunks as the
-    /// decoder produces them (the first after a few tens of ms). Voice worker.
+    /// Streams one piece as one utterance: its VISEME track, then AUDIO chunks as
+    /// the decoder produces them (the first after a few tens of ms). The piece is
+    /// the chunker's sentence, so the first chunk's subtitle is exactly the text the
+    /// voice speaks: sentences are split once, by the chunker. Voice worker.
     private func synthesize(_ text: String, turn: Turn) {
         defer { turn.awaitingFirstAudio = false }
         guard !turn.cancelled else { return }
@@ -53,36 +55,34 @@ final class SpeechStage: @unchecked Sendable {
         let style = npc.config.voice
         let rate = Int32(speech.sampleRate)
         do {
-            for sentence in try speech.sentences(for: text) where !sentence.ids.isEmpty {
-                if turn.cancelled { return }
-                let stream = try speech.start(sentence, scales: style.scales(over: speech.scales), speaker: style.speaker,
-                                              seed: seed &+ turn.id)
-                let base = Int64(turn.audioSamples)
-                for v in stream.visemes {
-                    var e = RuntimeEvent(kind: .viseme, npcID: npc.id, turnID: turn.id, name: v.viseme.rawValue)
-                    e.startSample = base + Int64(v.start)
-                    e.endSample = base + Int64(v.end)
-                    e.sampleRate = rate
-                    events.push(e)
-                }
-                while let chunk = stream.next() {
-                    waitForAudioRoom(turn)
-                    if turn.cancelled { return }
-                    var e = RuntimeEvent(kind: .audio, npcID: npc.id, turnID: turn.id, text: chunk.offset == 0 ? sentence.text : nil)
-                    e.samples = Array(chunk.samples)
-                    e.sampleRate = rate
-                    e.startSample = base + Int64(chunk.offset)
-                    e.endSample = e.startSample + Int64(chunk.samples.count)
-                    if turn.firstAudioMs == nil {
-                        let ms = events.now() - turn.sayTimeMs
-                        turn.firstAudioMs = ms
-                        onFirstAudio(turn, ms)
-                    }
-                    events.push(e)
-                    turn.awaitingFirstAudio = false
-                }
-                turn.audioSamples += stream.sampleCount
+            guard let utterance = try speech.utterance(for: text), !utterance.ids.isEmpty else { return }
+            let stream = try speech.start(utterance, scales: style.scales(over: speech.scales), speaker: style.speaker,
+                                          seed: seed &+ turn.id)
+            let base = Int64(turn.audioSamples)
+            for v in stream.visemes {
+                var e = RuntimeEvent(kind: .viseme, npcID: npc.id, turnID: turn.id, name: v.viseme.rawValue)
+                e.startSample = base + Int64(v.start)
+                e.endSample = base + Int64(v.end)
+                e.sampleRate = rate
+                events.push(e)
             }
+            while let chunk = stream.next() {
+                waitForAudioRoom(turn)
+                if turn.cancelled { return }
+                var e = RuntimeEvent(kind: .audio, npcID: npc.id, turnID: turn.id, text: chunk.offset == 0 ? text : nil)
+                e.samples = Array(chunk.samples)
+                e.sampleRate = rate
+                e.startSample = base + Int64(chunk.offset)
+                e.endSample = e.startSample + Int64(chunk.samples.count)
+                if turn.firstAudioMs == nil {
+                    let ms = events.now() - turn.sayTimeMs
+                    turn.firstAudioMs = ms
+                    onFirstAudio(turn, ms)
+                }
+                events.push(e)
+                turn.awaitingFirstAudio = false
+            }
+            turn.audioSamples += stream.sampleCount
         } catch {
             events.push(RuntimeEvent(kind: .error, errorKind: error.kind, npcID: npc.id, turnID: turn.id, text: error.message))
         }

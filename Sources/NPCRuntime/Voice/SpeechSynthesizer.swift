@@ -56,6 +56,11 @@ public final class SpeechSynthesizer: @unchecked Sendable {
         try self.text.sentences(for: text)
     }
 
+    /// `text` as one utterance (see `TextToPhonemeIDs.utterance`).
+    public func utterance(for text: String) throws(RuntimeError) -> PhonemizedSentence? {
+        try self.text.utterance(for: text)
+    }
+
     /// Starts streaming one sentence; the stream carries its visemes.
     public func start(_ sentence: PhonemizedSentence, scales: VoiceScales? = nil, speaker: Int? = nil,
                       seed: UInt64 = 0) throws(RuntimeError) -> SentenceStream {

@@ -106,6 +106,18 @@ public struct TextToPhonemeIDs: Sendable {
         }
     }
 
+    /// `text` as one utterance, whatever sentences the phonemizer finds in it: the
+    /// runtime's sentence chunker has already decided where sentences end, and
+    /// subtitles and speech must agree. nil for text with nothing to say.
+    public func utterance(for text: String) throws(RuntimeError) -> PhonemizedSentence? {
+        let parts = try sentences(for: text)
+        guard parts.count > 1 else { return parts.first }
+        let phonemes = parts.map(\.phonemes).joined(separator: " ")
+        let mapped = mapper.ids(for: phonemes)
+        return PhonemizedSentence(text: parts.map(\.text).joined(separator: " "), phonemes: phonemes, ids: mapped.ids,
+                                  spans: mapped.spans, missingPhonemes: mapped.missing)
+    }
+
     private func phonemize(_ text: String) throws(RuntimeError) -> [PhonemeClause] {
         do {
             return try phonemizer.phonemize(text)
