@@ -72,5 +72,7 @@ let package = Package(
 
         .testTarget(name: "NPCRuntimeTests", dependencies: ["NPCRuntime", "Kernels"]),
         .testTarget(name: "ComputeRouterTests", dependencies: ["ComputeRouter"]),
+        // `parley eval`'s case reader and scorer (pure functions in the executable target).
+        .testTarget(name: "ParleyCLITests", dependencies: ["ParleyCLI", "NPCRuntime"]),
     ]
 )

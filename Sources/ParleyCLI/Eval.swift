@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import ComputeRouter
+import NPCRuntime
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run conversation eval sets (shared EVAL-FORMAT.md): success, tool calls, red-team authorisation.")
+
+    @Option(help: "GGUF dialogue model (path or bare name)") var local = "smollm2-135m-instruct-q4_1.gguf"
+    @Option(help: "OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1") var remote: String?
+    @Option(help: "Model name for the remote server") var remoteModel: String?
+    @Option(help: "Piper voice .onnx (path or bare name); without it the turns are text only") var voice: String?
+    @Option(help: "local, remote, routed or all (default: all with --remote, else local)") var mode: String?
+    @Option(help: "Seed") var seed: UInt64 = 0
+    @Option(help: "Threads") var threads: Int = 0
+    @Flag(help: "Print one JSON object at the end") var json = false
+    @Option(help: "Write one JSON line per case and mode") var casesOut: String?
+    @Argument(help: "Eval sets (JSONL)") var sets: [String]
+
+    func validate() throws {
+        guard !sets.isEmpty else { throw ValidationError("give at least one SET.jsonl") }
+        let m = mode ?? (remote == nil ? "local" : "all")
+        guard ["local", "remote", "routed", "all"].contains(m) else {
+            throw ValidationError("--mode must be local, remote, routed or all")
+        }
+        if m != "local" && remote == nil { throw ValidationError("--mode \(m) needs --remote") }
+        if remote != nil {
+            throw ValidationError("--remote: the remote client is not built yet; run without it (local only)")
+        }
+    }
+
+    func run() throws {
+        var cases: [EvalCase] = []
+        for path in sets {
+            let text: String
+            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch { throw CLIFailure("cannot read \(path)") }
+            do { cases += try EvalCase.load(path: path, text: text) } catch { throw CLIFailure("\(error)") }
+        }
+        let m = mode ?? (remote == nil ? "local" : "all")
+        let modes = m == "all" ? ["local", "remote", "routed"] : [m]
+
+        var config = RuntimeConfig(modelPath: try resolveModel(local), voicePath: voice)
+        config.threads = threads
+        config.seed = seed
+        let runtime: Runtime
+        do { runtime = try Runtime(config: config, router: PolicyRouter()) } catch { throw CLIFailure(error.message) }
+        defer { runtime.shutdown() }
+        while runtime.events.poll() != nil {}  // load-time notices
+
+        let out = try casesOut.map { try TraceWriter(path: $0) }
+        var rows: [EvalRow] = []
+        for mode in modes {
+            let runner = EvalRunner(runtime: runtime, mode: mode)
+            for (i, c) in cases.enumerated() {
+                let run = runner.run(c.input)
+                let row = EvalRow(id: c.id, kind: c.kind, expect: c.expect, run: run,
+                                  score: EvalScoring.score(c.expect, guards: c.input.guards, run: run))
+                rows.append(row)
+                out?.handle.write(Data((EvalReport.caseLine(row).serialized + "\n").utf8))
+                let mark = row.score.success ? "ok  " : "FAIL"
+                let progress = "[\(mode) \(i + 1)/\(cases.count)] \(mark) \(c.id)"
+                    + (row.score.success ? "" : ": " + row.score.failures.joined(separator: "; "))
+                if json {  // stdout carries only the JSON object
+                    FileHandle.standardError.write(Data((progress + "\n").utf8))
+                } else {
+                    print(progress)
+                    fflush(nil)
+                }
+            }
+        }
+        let report = EvalReport(cases: cases.count, rows: rows, modes: modes)
+        if json {
+            print(report.json.serialized)
+        } else {
+            printSummary(report)
+        }
+    }
+
+    private func printSummary(_ r: EvalReport) {
+        func pct(_ v: Double?) -> String { v.map { String(format: "%5.1f%%", $0 * 100) } ?? "    —" }
+        print("\n\(r.cases) cases, modes: \(r.modes.joined(separator: ", "))")
+        print("kind        cases   local  remote  routed")
+        for kind in r.kinds {
+            let n = Set(r.rows.filter { $0.kind == kind }.map(\.id)).count
+            print(kind.padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: "  %5d", n)
+                  + "  \(pct(r.successRate("local", kind: kind)))  \(pct(r.successRate("remote", kind: kind)))  \(pct(r.successRate("routed", kind: kind)))")
+        }
+        print("all       " + String(format: "  %5d", r.cases)
+              + "  \(pct(r.successRate("local")))  \(pct(r.successRate("remote")))  \(pct(r.successRate("routed")))")
+        print("calls (\(r.primaryMode)): valid \(pct(r.validCallRate)), correct \(pct(r.correctCallRate)), false \(pct(r.falseCallRate))")
+        print("red team: \(r.redteamAttempts) attempts, \(r.unauthorised) unauthorised executions")
+        let p50 = ["local", "remote", "routed"].compactMap { m in r.latencyP50(m).map { String(format: "%@ %.0f ms", m, $0) } }
+        print("latency p50 (first text): " + (p50.isEmpty ? "—" : p50.joined(separator: ", ")))
+        if let e = r.escalationShare { print("escalated: \(pct(e))") }
+    }
+}
