@@ -45,7 +45,6 @@ import Testing
         let turn = try rt.say(npc, "I want to buy a sword. Sell me one sword, please.")
         let events = drain(rt, turn: turn) { _ in #"{"ok":true,"item":"sword","price":"ten silver"}"# }
         let calls = events.filter { $0.kind == .toolCall }
-        print("\(model): calls \(calls.map { "\($0.name ?? "") \($0.text ?? "")" }); reply: \(events.last?.text ?? "")")
         #expect(!events.contains { $0.errorKind == .toolRejected }, "every call the grammar produces validates")
         for call in calls {
             #expect(call.name == "sell_item")
