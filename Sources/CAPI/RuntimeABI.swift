@@ -14,6 +14,10 @@ final class RuntimeHandle {
     let heldText = HeldBuffer<CChar>()
     let heldName = HeldBuffer<CChar>()
     let heldSamples = HeldBuffer<Float>()
+    let heldCallID = HeldBuffer<CChar>()
+    let heldToolArguments = HeldBuffer<CChar>()
+    /// Inside parley_poll (tool guards run there): a nested poll is refused.
+    var polling = false
     /// NPC handles given out and not yet destroyed (freed with the runtime).
     var npcs: [UInt64: Unmanaged<NPCHandle>] = [:]
 
@@ -116,8 +120,14 @@ public func parley_poll(_ rt: OpaquePointer?, _ out: UnsafeMutablePointer<parley
         return fail(error)
     }
     let h = handle(rt)
+    guard !h.polling else {
+        return fail(PARLEY_ERR_INVALID_STATE, "parley_poll: called from inside a tool guard (guards must not poll)")
+    }
     var e = parley_event()
-    guard let event = h.runtime.poll() else {
+    h.polling = true
+    let polled = h.runtime.poll()
+    h.polling = false
+    guard let event = polled else {
         e.type = PARLEY_EVENT_NONE
         e.type_name = UnsafeRawPointer(noEventTypeName.utf8Start).assumingMemoryBound(to: CChar.self)
         return deliver(e, to: out, status: PARLEY_NO_EVENT)
@@ -136,6 +146,8 @@ public func parley_poll(_ rt: OpaquePointer?, _ out: UnsafeMutablePointer<parley
     e.end_sample = event.endSample
     e.t_ms = event.timeMs
     e.type_name = eventTypeNames[event.kind.rawValue]
+    e.call_id = h.heldCallID.hold(event.callID?.utf8CString ?? [])
+    e.tool_arguments = h.heldToolArguments.hold(event.toolArguments?.utf8CString ?? [])
     return deliver(e, to: out, status: PARLEY_OK)
 }
 

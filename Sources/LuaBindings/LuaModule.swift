@@ -84,7 +84,10 @@ let luaPoll: parley_lua_impl = { L in
     guard let runtime = box.pointee.runtime?.takeUnretainedValue() else {
         return raise(L, "parley: runtime used after release")
     }
-    guard let event = runtime.poll() else { lua_pushnil(L); return 1 }
+    // Tool guards (Lua functions) run inside runtime.poll() on this Lua thread; a guard that
+    // polls again would take events out of order, so that is an error (its guard then refuses).
+    guard pollingState() == nil else { return raise(L, "rt:poll: called from inside a tool guard") }
+    guard let event = whilePolling(L, { runtime.poll() }) else { lua_pushnil(L); return 1 }
     parley_lua_newtable(L)
     lua_pushstring(L, event.kind.name)
     lua_setfield(L, -2, "type")
@@ -102,6 +105,12 @@ let luaPoll: parley_lua_impl = { L in
         lua_pushnumber(L, Double(event.sampleRate)); lua_setfield(L, -2, "sample_rate")
     }
     if let kind = event.errorKind { lua_pushstring(L, "\(kind)"); lua_setfield(L, -2, "status") }
+    // tool_call: call_id (for npc:tool_result) and arguments (= text); a rejected call
+    // (error, status "toolRejected"): arguments as the model wrote them, text the reason.
+    if let id = event.callID { lua_pushstring(L, id); lua_setfield(L, -2, "call_id") }
+    if let arguments = event.kind == .toolCall ? event.text : event.toolArguments {
+        lua_pushstring(L, arguments); lua_setfield(L, -2, "arguments")
+    }
     lua_pushnumber(L, event.timeMs); lua_setfield(L, -2, "t_ms")
     return 1
 }
@@ -278,6 +287,7 @@ let luaNPCRelease: parley_lua_impl = { L in
     guard let L, let box = npcBox(L, 1) else { return 0 }
     if let npc = box.pointee.npc, let rt = box.pointee.runtime {
         rt.takeUnretainedValue().destroyNPC(npc.takeUnretainedValue())
+        dropGuards(L, npc.takeUnretainedValue())
         npc.release()
         rt.release()
     }
@@ -324,6 +334,10 @@ public func luaopen_parley(_ L: OpaquePointer?) -> Int32 {
         setFunction(L, "cancel", luaCancel)
         setFunction(L, "save", luaSave)
         setFunction(L, "id", luaNPCID)
+        setFunction(L, "add_tool", luaAddTool)
+        setFunction(L, "set_tool_guard", luaSetToolGuard)
+        setFunction(L, "set_tool_rate_limit", luaSetToolRateLimit)
+        setFunction(L, "tool_result", luaToolResult)
         setFunction(L, "release", luaNPCRelease)
         lua_setfield(L, -2, "__index")
         setFunction(L, "__gc", luaNPCRelease)

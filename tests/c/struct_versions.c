@@ -20,6 +20,10 @@ _Static_assert(sizeof(parley_runtime_params) == PARLEY_RUNTIME_PARAMS_V1_SIZE, "
 _Static_assert(offsetof(parley_npc_params, top_k) == PARLEY_NPC_PARAMS_V1_SIZE, "npc params V1");
 _Static_assert(offsetof(parley_event, type_name) == PARLEY_EVENT_V1_SIZE, "event V1");
 _Static_assert(sizeof(parley_stats) == PARLEY_STATS_V1_SIZE, "stats V1");
+/* parley_event in 0.2: type_name, then the tool fields, appended in this order. */
+_Static_assert(offsetof(parley_event, call_id) == PARLEY_EVENT_V1_SIZE + 8, "event call_id");
+_Static_assert(offsetof(parley_event, tool_arguments) == PARLEY_EVENT_V1_SIZE + 16, "event tool_arguments");
+_Static_assert(sizeof(parley_event) == PARLEY_EVENT_V1_SIZE + 24, "event 0.2 size");
 
 static int untouched(const unsigned char *p, size_t n, unsigned char fill) {
     for (size_t i = 0; i < n; i++) if (p[i] != fill) return 0;
@@ -112,11 +116,23 @@ int main(void) {
     memcpy(&kept, evbuf, sizeof kept);
     CHECK(kept == PARLEY_EVENT_V1_SIZE, "struct_size kept: %zu", kept);
 
+    /* A caller of 0.2 before the tool fields (call_id, tool_arguments) were appended:
+     * type_name written, nothing past it. */
+    memset(evbuf, 0xAB, sizeof evbuf);
+    size_t before_tools = offsetof(parley_event, call_id);
+    memcpy(evbuf, &before_tools, sizeof before_tools);
+    st = parley_poll(rt, (parley_event *)evbuf);
+    const char *tn = NULL;
+    memcpy(&tn, evbuf + offsetof(parley_event, type_name), sizeof tn);
+    CHECK(st == PARLEY_NO_EVENT && tn && strcmp(tn, "none") == 0, "poll before tools: %s", parley_status_string(st));
+    CHECK(untouched(evbuf + before_tools, sizeof evbuf - before_tools, 0xAB), "bytes past struct_size (before tools) written");
+
     parley_event ev;
-    memset(&ev, 0, sizeof ev);
+    memset(&ev, 0x5A, sizeof ev);
     ev.struct_size = sizeof ev;
     CHECK(parley_poll(rt, &ev) == PARLEY_NO_EVENT && ev.type_name && strcmp(ev.type_name, "none") == 0,
           "type_name of no event: %s", ev.type_name ? ev.type_name : "(null)");
+    CHECK(ev.call_id == NULL && ev.tool_arguments == NULL, "tool fields of no event are NULL");
     ev.struct_size = PARLEY_EVENT_V1_SIZE - 1;
     CHECK(parley_poll(rt, &ev) == PARLEY_ERR_STRUCT_SIZE && strstr(parley_last_error(), "parley_poll"),
           "poll small struct_size: %s", parley_last_error());

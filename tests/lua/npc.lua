@@ -59,6 +59,54 @@ check(not pol_ok and tostring(pol_e):find("policy", 1, true), "unknown policy: "
 local fine = rt:npc { name = "Fine", max_tokens = 8, top_k = 10, top_p = 0.9, min_p = 0, repeat_penalty = 1, policy = "local", seed = 2^53 }
 check(fine ~= nil, "valid sampler fields are accepted")
 if fine then fine:release() end
+
+-- Tools on a real turn: a guarded tool; tool_call events are answered with tool_result.
+-- Whether the model calls is its choice (no call passes); a call that arrives must carry
+-- a call_id and arguments, be answered, and the turn must end done with a reply.
+local brom = assert(rt:npc { name = "Brom", persona = "The village blacksmith; gruff, honest.", max_tokens = 24, temperature = 0 })
+assert(brom:add_tool("sell_item", "Sell the player items from the forge.",
+                     { type = "object", required = { "item", "quantity" },
+                       properties = { item = { type = "string", enum = { "sword", "shield", "healing_potion" } },
+                                      quantity = { type = "integer", minimum = 1, maximum = 5 } } }))
+local guard_runs = 0
+assert(brom:set_tool_guard("sell_item", function(args)
+  guard_runs = guard_runs + 1
+  local q = tonumber(args:match('"quantity"%s*:%s*(%d+)'))
+  if not q or q > 3 then return false, "only 3 of each on the rack" end
+  return true
+end))
+assert(brom:set_tool_rate_limit("sell_item", 2, 60))
+local bturn = assert(brom:say("Sell me one sword, please."))
+local calls, answered, rejected, btext, bdone = 0, 0, 0, {}, nil
+deadline = os.time() + 120
+while os.time() < deadline do
+  local ev = rt:poll()
+  if not ev then ffi.C.usleep(2000) end
+  if ev and ev.turn == bturn then
+    if ev.type == "text" then btext[#btext + 1] = ev.text end
+    if ev.type == "tool_call" then
+      calls = calls + 1
+      check(type(ev.call_id) == "string" and ev.name == "sell_item" and ev.arguments == ev.text, "tool_call event fields")
+      check(tostring(ev.arguments):find('"item"', 1, true) ~= nil, "tool_call arguments: " .. tostring(ev.arguments))
+      local ok, why = brom:tool_result(ev.call_id, { ok = true, paid_gold = 40 })
+      check(ok == true, "tool_result: " .. tostring(why))
+      if ok then answered = answered + 1 end
+      local again_ok, again_why = brom:tool_result(ev.call_id, { ok = true })
+      check(again_ok == nil and tostring(again_why):find("not waiting", 1, true), "a call is answered once: " .. tostring(again_why))
+    end
+    if ev.type == "error" and ev.status == "toolRejected" then
+      rejected = rejected + 1
+      print("rejected " .. tostring(ev.name) .. " " .. tostring(ev.arguments) .. ": " .. tostring(ev.text))
+    end
+    if ev.type == "done" then bdone = ev; break end
+  end
+end
+check(bdone ~= nil and bdone.status == nil, "tool turn finished ok")
+check(calls == 0 or table.concat(btext):match("%S"), "a reply after the tool call")
+check(guard_runs >= calls, "every call passed the guard")
+print(string.format("brom: %s [tool calls %d, answered %d, rejected %d, guard ran %d]",
+                    table.concat(btext), calls, answered, rejected, guard_runs))
+brom:release()
 again:release()
 rt:release()
 collectgarbage()

@@ -19,6 +19,56 @@ check(many == nil and tostring(why):find("0…64", 1, true), "threads = 65 gives
 
 rt = assert(parley.open {})
 check(rt:poll() == nil, "empty poll")
+
+-- Tools without a model: declaring, guards, rate limits and answers; misuse is nil, message
+-- (what the runtime refuses) or a Lua error (a wrong argument type), never a crash.
+local brom = assert(rt:npc { name = "Brom" })
+local sell = { type = "object", required = { "item", "quantity" },
+               properties = { item = { type = "string", enum = { "sword", "shield", "healing_potion" } },
+                              quantity = { type = "integer", minimum = 1, maximum = 5 } } }
+check(brom:add_tool("sell_item", "Sell the player an item.", sell) == true, "add_tool with a schema table")
+check(brom:add_tool("wave", nil, '{"type":"object","properties":{}}') == true, "add_tool with JSON text, no description")
+local function refused(what, needle, ok, msg)
+  check(ok == nil and type(msg) == "string" and msg:find(needle, 1, true), what .. ": " .. tostring(ok) .. ", " .. tostring(msg))
+end
+local function raises(what, needle, f, ...)
+  local ok, e = pcall(f, ...)
+  check(not ok and tostring(e):find(needle, 1, true), what .. ": " .. tostring(e))
+end
+refused("bad schema JSON", "invalid JSON", brom:add_tool("sell_item", "x", '{"type":"object",'))
+refused("schema not an object", "object schema", brom:add_tool("sell_item", "x", { type = "string" }))
+refused("schema keyword", "unsupported keyword 'format'", brom:add_tool("sell_item", "x", { type = "object", format = "x" }))
+refused("bad tool name", "tool name", brom:add_tool("sell item", "x", sell))
+raises("add_tool without a name", "name must be a string", brom.add_tool, brom, nil, "x", sell)
+raises("add_tool with a number schema", "parameters must be a JSON string or a table", brom.add_tool, brom, "t", "x", 42)
+raises("add_tool schema with a function", "has no JSON form", brom.add_tool, brom, "t", "x", { type = "object", f = print })
+raises("add_tool schema with holes", "holes", brom.add_tool, brom, "t", "x", { type = "object", required = { [1] = "a", [3] = "b" } })
+raises("add_tool schema with NaN", "finite", brom.add_tool, brom, "t", "x", { type = "object", minimum = 0/0 })
+local cyclic = { type = "object" }; cyclic.properties = { self = cyclic }
+raises("add_tool cyclic schema", "deeper", brom.add_tool, brom, "t", "x", cyclic)
+
+check(brom:set_tool_guard("sell_item", function(args) return true end) == true, "set_tool_guard")
+check(brom:set_tool_guard("sell_item", nil) == true, "remove a guard")
+refused("guard for an unknown tool", 'no tool "steal"', brom:set_tool_guard("steal", function() return true end))
+raises("guard that is no function", "function or nil", brom.set_tool_guard, brom, "sell_item", 42)
+raises("guard without a name", "name must be a string", brom.set_tool_guard, brom, 7, print)
+
+check(brom:set_tool_rate_limit("sell_item", 3, 60) == true, "set_tool_rate_limit")
+check(brom:set_tool_rate_limit("sell_item", 0, 60) == true, "remove a rate limit")
+refused("rate limit for an unknown tool", "no tool", brom:set_tool_rate_limit("steal", 3, 60))
+refused("rate limit out of range", "max calls", brom:set_tool_rate_limit("sell_item", 1001, 60))
+refused("rate window NaN", "rate window", brom:set_tool_rate_limit("sell_item", 3, 0/0))
+raises("rate limit not an integer", "max_calls must be an integer", brom.set_tool_rate_limit, brom, "sell_item", 1.5, 60)
+raises("rate limit seconds not a number", "seconds must be a number", brom.set_tool_rate_limit, brom, "sell_item", 3, "soon")
+
+refused("result for an unknown call", 'not waiting for tool call "1.1"', brom:tool_result("1.1", { ok = true }))
+refused("JSON result for an unknown call", "not waiting", brom:tool_result("1.1", '{"ok":true}'))
+refused("result too long", "16384", brom:tool_result("1.1", string.rep(" ", 16385)))
+raises("result without a call id", "call_id must be a string", brom.tool_result, brom, nil, "{}")
+raises("result of a wrong type", "result must be a JSON string or a table", brom.tool_result, brom, "1.1", true)
+raises("result that is not UTF-8", "UTF-8", brom.tool_result, brom, "1.1", "\255")
+brom:release()
+raises("add_tool after release", "after release", brom.add_tool, brom, "t", "x", sell)
 rt:release()
 local ok2, e2 = pcall(rt.poll, rt)
 check(not ok2 and tostring(e2):find("after release"), "use after release is a Lua error: " .. tostring(e2))

@@ -178,10 +178,15 @@ typedef enum parley_event_type {
                                     where the chunk sits in the turn's speech; text: the sentence (on its first chunk) */
     PARLEY_EVENT_VISEME    = 3,  /* name: viseme (OVR 15: sil PP FF TH DD kk CH SS nn RR aa E ih oh ou);
                                     start_sample/end_sample in the turn's speech; sent before the audio it shapes */
-    PARLEY_EVENT_TOOL_CALL = 4,  /* name: tool; text: JSON arguments (validated against its schema) */
+    PARLEY_EVENT_TOOL_CALL = 4,  /* name: tool; text: JSON arguments (validated against its schema, passed the
+                                    game's guard and rate limit); call_id: answer with parley_tool_result() */
     PARLEY_EVENT_ROUTE     = 5,  /* text: JSON {"route":…, "reasons":[…], "cost":…} */
     PARLEY_EVENT_DONE      = 6,  /* the turn ended; status: PARLEY_OK, PARLEY_CANCELLED or the error; text: the whole reply */
-    PARLEY_EVENT_ERROR     = 7,  /* status + text: message; the turn (if any) ends with DONE */
+    PARLEY_EVENT_ERROR     = 7,  /* status + text: message; the turn (if any) ends with DONE. A tool call that did
+                                    not run (not the NPC's tool, arguments off its schema, refused by the guard,
+                                    over its rate limit) is status PARLEY_ERR_TOOL_REJECTED, name: the tool,
+                                    text: why, tool_arguments: the call's arguments; the turn goes on (the model
+                                    is told the call was refused) */
     PARLEY_EVENT_TYPE_FORCE_32BIT = 0x7fffffff
 } parley_event_type;
 
@@ -206,6 +211,10 @@ typedef struct parley_event {
     /* since 0.2 */
     const char       *type_name;    /* "text", "audio", "viseme", "tool_call", "route", "done", "error" ("none"
                                        when there is no event): the names the Lua binding uses. Static; never free. */
+    const char       *call_id;      /* TOOL_CALL: the id to pass to parley_tool_result(), NUL-terminated; else NULL.
+                                       Borrowed like text (valid until the next parley_poll()). */
+    const char       *tool_arguments; /* ERROR with PARLEY_ERR_TOOL_REJECTED: the rejected call's arguments as the
+                                       model wrote them (untrusted, not necessarily JSON); else NULL. Borrowed like text. */
 } parley_event;
 
 /* Take the next pending event, never blocking.
@@ -327,6 +336,90 @@ typedef struct parley_stats {
 /* Fill *out with counters. Returns PARLEY_OK or PARLEY_ERR_INVALID_ARGUMENT /
  * PARLEY_ERR_STRUCT_SIZE. Threads: any. */
 PARLEY_API parley_status parley_runtime_stats(parley_runtime *rt, parley_stats *out);
+
+/* ------------------------------------------------------------------------ */
+/* Tools (quest hooks)                                                       */
+/* ------------------------------------------------------------------------ */
+/*
+ * An NPC may only call the tools it was given (its allowlist). A call the model
+ * writes is checked on the worker (known tool, arguments valid against the
+ * tool's JSON Schema), then inside parley_poll() on the game's thread (the
+ * game's guard, then the tool's rate limit). Only a call that passes all of
+ * them arrives as PARLEY_EVENT_TOOL_CALL; the turn then waits until the game
+ * answers it with parley_tool_result(). A call that fails a check arrives as
+ * PARLEY_EVENT_ERROR with PARLEY_ERR_TOOL_REJECTED and is never executed; the
+ * model is told it was refused and the turn goes on by itself.
+ * At most 4 tool calls per turn. Player text is untrusted: guard every tool
+ * whose effect matters, whatever the model says.
+ */
+
+/* Give the NPC a tool (or replace its tool of the same name).
+ *   name             in: 1…64 ASCII characters of [A-Za-z0-9_-], starting with a letter; copied.
+ *   description      in, optional: what the tool does, for the model (UTF-8, ≤ 1024 bytes, no control
+ *                    characters but newline and tab); NULL = ""; copied.
+ *   parameters_json  in: a JSON Schema of type "object" (the subset: object, string, enum, integer,
+ *                    number, boolean, array; properties, required, minimum/maximum, …), UTF-8; copied.
+ * Returns PARLEY_OK, or PARLEY_ERR_INVALID_ARGUMENT (NULL npc, name or parameters_json, bad name,
+ * invalid UTF-8, malformed JSON, a schema outside the subset) with the reason (for a schema, the
+ * path to the problem) in parley_last_error().
+ * Threads: the thread that polls the runtime. */
+PARLEY_API parley_status parley_npc_add_tool(parley_npc *npc, const char *name, const char *description,
+                                             const char *parameters_json);
+
+/* The game's precondition for one tool.
+ *   user_data        the pointer given to parley_npc_set_tool_guard(), passed back unchanged.
+ *   tool             the tool's name; NUL-terminated; borrowed for the duration of the call.
+ *   arguments_json   the call's arguments, a JSON object already valid against the tool's schema;
+ *                    NUL-terminated UTF-8; borrowed for the duration of the call.
+ *   reason           out: on refusal, write a NUL-terminated UTF-8 reason here (at most
+ *                    reason_capacity bytes, NUL included; longer text is cut). It is told to the
+ *                    model (so the NPC can say why in character) and reported in the ERROR event.
+ *                    Starts as "" (an empty reason becomes "refused by the game").
+ * Return nonzero to allow the call, 0 to refuse it.
+ * Called only from inside parley_poll(), on the thread that polls, before the TOOL_CALL event
+ * would be returned. It must not call parley_poll() (that poll fails with
+ * PARLEY_ERR_INVALID_STATE) nor destroy the runtime or the NPC. */
+typedef int (*parley_tool_guard_fn)(void *user_data, const char *tool, const char *arguments_json,
+                                    char *reason, size_t reason_capacity);
+
+/* Set (or replace) the guard of one of the NPC's tools; fn NULL removes it.
+ *   tool       in: the name of a tool the NPC has (parley_npc_add_tool() first); copied.
+ *   fn         in, optional: the guard.
+ *   user_data  in, optional: handed to fn; not owned (keep it alive while the guard is set, i.e.
+ *              until it is replaced or removed, or the NPC or the runtime is destroyed).
+ * Returns PARLEY_OK, or PARLEY_ERR_INVALID_ARGUMENT (NULL npc or tool, a tool the NPC does not have).
+ * Threads: the thread that polls the runtime; the guard then runs on that thread too. */
+PARLEY_API parley_status parley_npc_set_tool_guard(parley_npc *npc, const char *tool,
+                                                   parley_tool_guard_fn fn, void *user_data);
+
+/* Let at most max_calls calls of `tool` through to the game per `seconds` (a sliding window,
+ * counted when a call passes its guard). A call over the limit is refused like a guard's
+ * refusal, with the reason "<tool> was used too often just now".
+ *   tool       in: the name of a tool the NPC has; copied.
+ *   max_calls  0…1000; 0 removes the limit.
+ *   seconds    0.001…86400.
+ * Returns PARLEY_OK or PARLEY_ERR_INVALID_ARGUMENT (NULL, unknown tool, a value out of range or NaN).
+ * Threads: the thread that polls the runtime. */
+PARLEY_API parley_status parley_npc_set_tool_rate_limit(parley_npc *npc, const char *tool,
+                                                        int32_t max_calls, double seconds);
+
+/* The game's answer to a PARLEY_EVENT_TOOL_CALL: the NPC's turn resumes with it.
+ *   call_id      in: the event's call_id (copy it before the next poll); copied.
+ *   status       PARLEY_OK: the game ran the tool and result_json is its outcome.
+ *                Any other value: the game could not run it; the model is told
+ *                {"ok":false,"error":"<parley_status_string(status)>"}, followed by the members of
+ *                result_json when it is a JSON object ("ok" dropped, its "error" renamed "detail"),
+ *                or by "detail": result_json when it is another JSON value or plain text.
+ *   result_json  in: with PARLEY_OK required: the outcome, JSON text (plain text is accepted and
+ *                passed on as it is), UTF-8, at most 16384 bytes; e.g. {"ok":true,"gold":40}.
+ *                Otherwise optional (NULL: only ok and error). Copied.
+ * Each call is answered once. Returns PARLEY_OK; PARLEY_ERR_INVALID_ARGUMENT (NULL npc or call_id,
+ * NULL result_json with PARLEY_OK, invalid UTF-8, a result over 16384 bytes);
+ * PARLEY_ERR_INVALID_STATE (the NPC is not waiting for that call: unknown or already answered
+ * id, or the turn was cancelled or barged in on meanwhile; the game need do nothing more).
+ * Threads: the thread that polls the runtime (not from inside a tool guard). */
+PARLEY_API parley_status parley_tool_result(parley_npc *npc, const char *call_id, parley_status status,
+                                            const char *result_json);
 
 #ifdef __cplusplus
 }
