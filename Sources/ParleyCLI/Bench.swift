@@ -42,6 +42,7 @@ struct BenchLLM: ParsableCommand {
             decode.append(Double(n) / ((t2 - t1) / 1000))
         }
         let sampling = samplingCostMs(logits: lastLogits, history: prompt)
+        let mask = try grammarMaskCost(tokenizer: Tokenizer(gguf: gguf), tools: sampleNPCTools(), suffix: ToolFormat.callSuffix)
         let afterRuns = try ResidentMemory.current()
         let bytes = transformer.weights.bytesPerToken
         let bandwidth = measureReadBandwidth(pool: transformer.pool)
@@ -50,13 +51,14 @@ struct BenchLLM: ParsableCommand {
         let bound = bandwidth / Double(bytes)
         let pre = median(prefill), dec = median(decode)
         if json {
-            print(#"{"model":"\#(model)","threads":\#(t),"prompt":\#(p),"gen":\#(n),"prefill_tok_s":\#(round1(pre)),"decode_tok_s":\#(round1(dec)),"bytes_per_token":\#(bytes),"bandwidth_gb_s":\#(round1(bandwidth / 1e9)),"decode_bound_tok_s":\#(round1(bound)),"file_mb":\#(round1(fileMB)),"kv_cache_mb":\#(round1(kvMB)),"rss_after_load_mb":\#(round1(loaded.totalMB)),"rss_anon_after_load_mb":\#(round1(loaded.anonMB)),"rss_after_runs_mb":\#(round1(afterRuns.totalMB)),"rss_anon_after_runs_mb":\#(round1(afterRuns.anonMB)),"rss_budget_mb":\#(round1(budgetMB)),"sampling_ms_per_token":\#(sampling)}"#)
+            print(#"{"model":"\#(model)","threads":\#(t),"prompt":\#(p),"gen":\#(n),"prefill_tok_s":\#(round1(pre)),"decode_tok_s":\#(round1(dec)),"bytes_per_token":\#(bytes),"bandwidth_gb_s":\#(round1(bandwidth / 1e9)),"decode_bound_tok_s":\#(round1(bound)),"file_mb":\#(round1(fileMB)),"kv_cache_mb":\#(round1(kvMB)),"rss_after_load_mb":\#(round1(loaded.totalMB)),"rss_anon_after_load_mb":\#(round1(loaded.anonMB)),"rss_after_runs_mb":\#(round1(afterRuns.totalMB)),"rss_anon_after_runs_mb":\#(round1(afterRuns.anonMB)),"rss_budget_mb":\#(round1(budgetMB)),"sampling_ms_per_token":\#(sampling),"grammar_mask_ms_per_token":\#(round3(mask.perTokenMs)),"grammar_mask_share_of_decode":\#(round3(mask.perTokenMs * dec / 1000))}"#)
         } else {
             print("model \(model), \(t) threads")
             print("prefill \(p) tokens: \(round1(pre)) tok/s   (runs: \(prefill.map(round1)))")
             print("decode  \(n) tokens: \(round1(dec)) tok/s   (runs: \(decode.map(round1)))")
             print("resident memory: \(round1(loaded.totalMB)) MB after load (\(round1(loaded.anonMB)) MB heap), \(round1(afterRuns.totalMB)) MB after the runs (\(round1(afterRuns.anonMB)) MB heap); budget file \(round1(fileMB)) + KV cache \(round1(kvMB)) + 64 = \(round1(budgetMB)) MB")
             print("sampling (NPC default: penalty, top-k 40, top-p, min-p, temperature) \(String(format: "%.3f", sampling)) ms per token over \(transformer.config.vocabSize) logits")
+            print("tool-call grammar mask: \(String(format: "%.3f", mask.perTokenMs)) ms per token (worst \(String(format: "%.2f", mask.maxTokenMs)) ms) = \(String(format: "%.1f", 100 * mask.perTokenMs * dec / 1000))% of a decode step; \(mask.validCalls)/\(mask.calls) random-logit calls valid")
             print("weights read per token: \(String(format: "%.1f", Double(bytes) / 1e6)) MB; memory read bandwidth \(round1(bandwidth / 1e9)) GB/s → decode bound \(round1(bound)) tok/s (\(Int(100 * dec / bound))% of it)")
         }
     }
@@ -91,6 +93,7 @@ func median(_ v: [Double]) -> Double {
 }
 
 func round1(_ v: Double) -> Double { (v * 10).rounded() / 10 }
+func round3(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }
 
 /// Read bandwidth with all pool threads summing disjoint parts of a 512 MB buffer (best of 3).
 func measureReadBandwidth(pool: ThreadPool) -> Double {
