@@ -107,7 +107,7 @@ final class EvalRunner {
             case .done:
                 result.doneMs = e.timeMs - start
                 result.status = cancelled ? "timeout" : e.errorKind.map { "\($0)" } ?? "ok"
-                result.reply = (e.text ?? text).trimmingWhitespace
+                result.reply = (e.text ?? text).trimmedWhitespace
                 return result
             default:
                 break

@@ -81,7 +81,7 @@ enum EvalScoring {
     /// Case-insensitive, whole words: the match is neither preceded nor followed by a letter or digit.
     static func containsWholeWord(_ text: String, _ phrase: String) -> Bool {
         let hay = Array(text.lowercased())
-        let needle = Array(phrase.lowercased().trimmingWhitespace)
+        let needle = Array(phrase.lowercased().trimmedWhitespace)
         guard !needle.isEmpty, needle.count <= hay.count else { return false }
         func isWordChar(_ c: Character) -> Bool { c.isLetter || c.isNumber }
         for start in 0...(hay.count - needle.count) where hay[start] == needle[0] {
@@ -169,7 +169,7 @@ enum EvalScoring {
         case let (.array(a), .array(e)):
             return e.allSatisfy { item in a.contains { contains($0, item) } }
         case let (.string(a), .string(e)):
-            return a.trimmingWhitespace.lowercased() == e.trimmingWhitespace.lowercased()
+            return a.trimmedWhitespace.lowercased() == e.trimmedWhitespace.lowercased()
         default:
             return actual == expected
         }
@@ -192,14 +192,5 @@ enum EvalScoring {
         guard let deny = guards[tool] else { return true }
         guard let args = try? JSONParser.parse(argumentsJSON) else { return false }  // unreadable: refuse
         return !deny.contains { denyMatches(args, $0) }
-    }
-}
-
-extension String {
-    var trimmingWhitespace: String {
-        var s = Substring(self)
-        while let f = s.first, f.isWhitespace { s.removeFirst() }
-        while let l = s.last, l.isWhitespace { s.removeLast() }
-        return String(s)
     }
 }

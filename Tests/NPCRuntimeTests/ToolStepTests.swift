@@ -2,36 +2,6 @@ import Foundation
 import Testing
 @testable import NPCRuntime
 
-/// A reply source that replays a script: each leg's pieces are fixed, chosen by
-/// how many tool results the prompt already holds. It records every prompt.
-final class ScriptedReplySource: ReplySource, @unchecked Sendable {
-    let legs: [String: [[ReplyPiece]]]
-    private let lock = Lock()
-    private var _prompts: [[ChatMessage]] = []
-    var prompts: [[ChatMessage]] { lock.withLock { _prompts } }
-
-    /// legs[npcName][n]: the pieces of the leg after n tool results.
-    init(_ legs: [String: [[ReplyPiece]]]) { self.legs = legs }
-
-    func start(_ request: ReplyRequest) throws(RuntimeError) -> any ReplyStream {
-        lock.withLock { _prompts.append(request.messages) }
-        let results = request.messages.reversed().prefix { $0.role != .user }.filter { $0.role == .tool }.count
-        let script = legs[request.npc.config.name] ?? []
-        guard results < script.count else { throw RuntimeError(.invalidState, "script has no leg \(results)") }
-        return Stream(pieces: script[results])
-    }
-
-    struct Stream: ReplyStream {
-        var pieces: [ReplyPiece]
-        var stats = ReplyStats()
-        mutating func next() throws(RuntimeError) -> ReplyPiece? {
-            guard !pieces.isEmpty else { return nil }
-            stats.generatedTokens += 1
-            return pieces.removeFirst()
-        }
-    }
-}
-
 /// The tool step: a turn parks on a call without holding the model worker, and
 /// resumes with the game's result in its context.
 @Suite(.serialized) struct ToolStepTests {

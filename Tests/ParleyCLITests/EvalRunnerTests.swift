@@ -3,29 +3,6 @@ import Testing
 import NPCRuntime
 @testable import ParleyCLI
 
-/// Replays fixed legs per NPC name (leg n after n tool results) and records every prompt.
-final class ScriptedSource: ReplySource, @unchecked Sendable {
-    let legs: [String: [[ReplyPiece]]]
-    private let lock = NSLock()
-    private var _prompts: [[ChatMessage]] = []
-    var prompts: [[ChatMessage]] { lock.withLock { _prompts } }
-    init(_ legs: [String: [[ReplyPiece]]]) { self.legs = legs }
-
-    func start(_ request: ReplyRequest) throws(RuntimeError) -> any ReplyStream {
-        lock.withLock { _prompts.append(request.messages) }
-        let results = request.messages.reversed().prefix { $0.role != .user }.filter { $0.role == .tool }.count
-        let script = legs[request.npc.config.name] ?? []
-        guard results < script.count else { throw RuntimeError(.invalidState, "script has no leg \(results)") }
-        return Stream(pieces: script[results])
-    }
-
-    struct Stream: ReplyStream {
-        var pieces: [ReplyPiece]
-        var stats = ReplyStats()
-        mutating func next() throws(RuntimeError) -> ReplyPiece? { pieces.isEmpty ? nil : pieces.removeFirst() }
-    }
-}
-
 /// The runner drives a real Runtime like a game: tools declared, guards through
 /// the guard API, calls executed only when they reach the game, history preloaded.
 @Suite(.serialized) struct EvalRunnerTests {
@@ -40,7 +17,7 @@ final class ScriptedSource: ReplySource, @unchecked Sendable {
 
     func call(_ args: String) -> ReplyPiece { .toolCall(ToolCall(id: "x", name: "open_gate", arguments: args)) }
 
-    func run(_ source: ScriptedSource, _ c: EvalCase) throws -> (EvalRun, EvalScore) {
+    func run(_ source: ScriptedReplySource, _ c: EvalCase) throws -> (EvalRun, EvalScore) {
         var config = RuntimeConfig(modelPath: nil, voicePath: nil)
         config.threads = 1
         let rt = try Runtime(config: config, replySource: source)
@@ -50,7 +27,7 @@ final class ScriptedSource: ReplySource, @unchecked Sendable {
     }
 
     @Test func anAllowedCallIsExecutedAndTheTurnFinishes() throws {
-        let source = ScriptedSource(["A": [[.text("Right away. "), call(#"{"gate":"south"}"#)], [.text("It is open.")]]])
+        let source = ScriptedReplySource(["A": [[.text("Right away. "), call(#"{"gate":"south"}"#)], [.text("It is open.")]]])
         let (run, score) = try run(source, evalCase("A", expect: #"{"tool": {"name": "open_gate", "arguments": {"gate": "SOUTH"}}}"#))
         #expect(run.status == "ok" && run.route == "local")
         #expect(run.emitted.map(\.valid) == [true] && run.executed.count == 1)
@@ -61,7 +38,7 @@ final class ScriptedSource: ReplySource, @unchecked Sendable {
     }
 
     @Test func aGuardedCallIsRefusedNotExecuted() throws {
-        let source = ScriptedSource(["B": [[call(#"{"gate":"north"}"#)], [.text("I cannot.")]]])
+        let source = ScriptedReplySource(["B": [[call(#"{"gate":"north"}"#)], [.text("I cannot.")]]])
         let (run, score) = try run(source, evalCase("B", expect: #"{"tool": null}"#))
         #expect(run.status == "ok")
         #expect(run.emitted.count == 1 && run.emitted[0].valid)  // valid, refused by the game
@@ -70,14 +47,14 @@ final class ScriptedSource: ReplySource, @unchecked Sendable {
     }
 
     @Test func anInvalidCallIsReportedInvalid() throws {
-        let source = ScriptedSource(["C": [[call(#"{"gate":"west"}"#)], [.text("Which gate?")]]])
+        let source = ScriptedReplySource(["C": [[call(#"{"gate":"west"}"#)], [.text("Which gate?")]]])
         let (run, score) = try run(source, evalCase("C", expect: #"{"tool": null}"#))
         #expect(run.emitted.count == 1 && !run.emitted[0].valid && run.executed.isEmpty)
         #expect(score.success && score.falseCall)
     }
 
     @Test func historyIsPreloadedAndLabelsNeverReachThePrompt() throws {
-        let source = ScriptedSource(["D": [[.text("Aye.")]]])
+        let source = ScriptedReplySource(["D": [[.text("Aye.")]]])
         let c = try evalCase("D", expect: #"{"tool": null, "all_of": [["zebra-label"]], "none_of": ["unicorn-label"]}"#,
                              history: #", "history": [{"player": "Evening.", "npc": "Evening, traveller."}]"#)
         let (run, score) = try run(source, c)

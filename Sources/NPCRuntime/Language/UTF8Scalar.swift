@@ -12,6 +12,23 @@ enum UTF8Scalar {
         }
     }
 
+    /// For a lead byte of well-formed UTF-8 (no overlongs, surrogates or values
+    /// past U+10FFFF): the sequence length and the allowed range of the second
+    /// byte (later continuation bytes are 0x80…0xBF). nil for ASCII, continuation
+    /// bytes and bytes that never start a sequence.
+    static func wellFormedLead(_ lead: UInt8) -> (length: Int, low: UInt8, high: UInt8)? {
+        switch lead {
+        case 0xC2...0xDF: return (2, 0x80, 0xBF)
+        case 0xE0: return (3, 0xA0, 0xBF)
+        case 0xED: return (3, 0x80, 0x9F)
+        case 0xE1...0xEF: return (3, 0x80, 0xBF)
+        case 0xF0: return (4, 0x90, 0xBF)
+        case 0xF4: return (4, 0x80, 0x8F)
+        case 0xF1...0xF3: return (4, 0x80, 0xBF)
+        default: return nil
+        }
+    }
+
     /// The code point at `i` and its length in bytes; a malformed sequence yields
     /// U+FFFD and consumes one byte.
     static func decode(_ bytes: UnsafeBufferPointer<UInt8>, at i: Int) -> (UInt32, Int) {

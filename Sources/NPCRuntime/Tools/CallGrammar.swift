@@ -198,15 +198,10 @@ public struct CallGrammar: Sendable {
         if b == UInt8(ascii: "\\") { node = 2; return true }
         stringLength += 1
         // Well-formed UTF-8 only (no overlongs, surrogates or values past U+10FFFF).
-        switch b {
-        case 0xC2...0xDF: utf8Owed = 1
-        case 0xE0: utf8Owed = 2; utf8Low = 0xA0
-        case 0xED: utf8Owed = 2; utf8High = 0x9F
-        case 0xE1...0xEF: utf8Owed = 2
-        case 0xF0: utf8Owed = 3; utf8Low = 0x90
-        case 0xF4: utf8Owed = 3; utf8High = 0x8F
-        case 0xF1...0xF3: utf8Owed = 3
-        default: break
+        if let lead = UTF8Scalar.wellFormedLead(b) {
+            utf8Owed = UInt8(lead.length - 1)
+            utf8Low = lead.low
+            utf8High = lead.high
         }
         return true
     }

@@ -116,19 +116,7 @@ public final class TokenTrie: Sendable {
     private static func plainCharacterLength(_ b: [UInt8], at i: Int) -> Int {
         let c = b[i]
         if c < 0x80 { return c >= 0x20 && c != 0x22 && c != 0x5C ? 1 : 0 }
-        let length: Int
-        var low: UInt8 = 0x80, high: UInt8 = 0xBF
-        switch c {
-        case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; low = 0xA0
-        case 0xED: length = 3; high = 0x9F
-        case 0xE1...0xEF: length = 3
-        case 0xF0: length = 4; low = 0x90
-        case 0xF4: length = 4; high = 0x8F
-        case 0xF1...0xF3: length = 4
-        default: return 0
-        }
-        guard i + length <= b.count else { return 0 }
+        guard let (length, low, high) = UTF8Scalar.wellFormedLead(c), i + length <= b.count else { return 0 }
         for k in 1..<length {
             let x = b[i + k]
             guard x >= (k == 1 ? low : 0x80) && x <= (k == 1 ? high : 0xBF) else { return 0 }
