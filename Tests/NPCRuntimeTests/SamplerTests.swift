@@ -75,6 +75,16 @@ import Testing
         #expect(logits == [1, -4, 2.5, 4, -.infinity])
     }
 
+    @Test func earlyStopMaskHoldsStopTokensOffUntilTheReplyHasStarted() {
+        let mask = EarlyStopMask(banning: [0, 2], untilCount: 3)
+        var logits: [Float] = [5, 1, 4]
+        logits.withUnsafeMutableBufferPointer { mask.process($0, history: [7, 8][...]) }
+        #expect(logits == [-.infinity, 1, -.infinity])
+        var later: [Float] = [5, 1, 4]
+        later.withUnsafeMutableBufferPointer { mask.process($0, history: [7, 8, 9][...]) }
+        #expect(later == [5, 1, 4])
+    }
+
     @Test func configBuildsBiasThenPenalty() {
         var c = SamplerConfig()
         #expect(c.processors.isEmpty)

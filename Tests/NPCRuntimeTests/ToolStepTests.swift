@@ -73,7 +73,7 @@ import Testing
         #expect(done.errorKind == nil && done.text == "Let me check. The gate is open.")
         let resumedPrompt = try #require(source.prompts.last)
         #expect(resumedPrompt.suffix(3).map(\.role) == [.user, .assistant, .tool])
-        #expect(resumedPrompt.last?.content == #"{"ok":true}"#)
+        #expect(resumedPrompt.last?.content.hasPrefix("ok: true\n") == true)  // the result in words for the model
         #expect(resumedPrompt[resumedPrompt.count - 2].content.contains("open_gate"))
         // History keeps the tool step between the line and the reply.
         #expect(guardNPC.history.map(\.role) == [.user, .assistant, .tool, .assistant])
@@ -146,7 +146,7 @@ import Testing
         // each refusal went back to the model as the tool result
         let last = try #require(source.prompts.last)
         #expect(last.filter { $0.role == .tool }.count == 3)
-        #expect(last.filter { $0.role == .tool }.allSatisfy { $0.content.contains("\"ok\":false") })
+        #expect(last.filter { $0.role == .tool }.allSatisfy { $0.content.contains("\"ok\":false") || $0.content.hasPrefix("ok: false") })
     }
 
     @Test func theGamesGuardRefusesOnItsThreadAndTheNPCHearsWhy() throws {

@@ -15,6 +15,16 @@ public enum ToolFormat {
         return callPrefix + #"{"name": \#(quotedName), "arguments": \#(arguments)}"# + callSuffix
     }
 
+    /// A game's result as the model reads it: a JSON object as "key: value"
+    /// lines (small models otherwise echo the braces back as speech); other
+    /// text as it is.
+    public static func resultForModel(_ result: String) -> String {
+        guard let json = try? JSONParser.parse(result), let members = json.objectValue else { return result }
+        return members.map { key, value in
+            "\(key): \(value.stringValue ?? value.serialized)"
+        }.joined(separator: "\n")
+    }
+
     /// The system prompt's part about actions: each tool with its parameters in
     /// words (short, for small models), and when to use one.
     public static func toolsSection(_ tools: [ToolSpec], npcName: String) -> String {

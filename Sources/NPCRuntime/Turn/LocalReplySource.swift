@@ -60,7 +60,9 @@ public struct LocalReplySource: ReplySource {
         var sampling = request.sampler
         sampling.seed = seed &+ sampling.seed &+ npc.id &* 0x9E37_79B9 &+ npc.turnCount &* 7919
         let tokenStream = try TokenStream(transformer: model.transformer, cache: cache, prompt: Array(tokens[reused...]),
-                                          sampler: Sampler(sampling), processors: sampling.processors + callTagMask(),
+                                          sampler: Sampler(sampling),
+                                          processors: sampling.processors + callTagMask()
+                                              + [EarlyStopMask(banning: model.stopTokens, untilCount: tokens.count + 1)],
                                           stopTokens: model.stopTokens, maxTokens: request.maxTokens)
         stats.prefillMs = monotonicMs() - t0
         return LocalReplyStream(tokens: tokenStream, decoder: StreamingDecoder(tokenizer: model.tokenizer, renderSpecial: false),

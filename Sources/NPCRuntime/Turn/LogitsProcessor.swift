@@ -44,3 +44,20 @@ public struct TokenMask: LogitsProcessor {
         for id in banned where id >= 0 && Int(id) < logits.count { logits[Int(id)] = -.infinity }
     }
 }
+
+/// Forbids tokens while the context is shorter than `untilCount`: with the stop
+/// tokens and the prompt's length plus one, a reply is never empty (a model
+/// that would rather start a masked tool call must say something instead).
+public struct EarlyStopMask: LogitsProcessor {
+    public let banned: [Int32]
+    public let untilCount: Int
+    public init(banning ids: some Sequence<Int32>, untilCount: Int) {
+        banned = Array(Set(ids)).sorted()
+        self.untilCount = untilCount
+    }
+
+    public func process(_ logits: UnsafeMutableBufferPointer<Float>, history: ArraySlice<Int32>) {
+        guard history.count < untilCount else { return }
+        for id in banned where id >= 0 && Int(id) < logits.count { logits[Int(id)] = -.infinity }
+    }
+}
