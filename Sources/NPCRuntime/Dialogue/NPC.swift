@@ -81,7 +81,7 @@ public final class NPC: @unchecked Sendable {
     var cache: KVCache?
     /// The side prompt of `ToolDecision` and its content-free scores (model worker only).
     var decisionCache: KVCache?
-    var decisionPrior: (options: [String], scores: [Float])?
+    var decisionPrior: (system: String, scores: [Float])?
     private var toolGuards: [String: ToolGuard] = [:]
     private var toolRateLimits: [String: ToolRateLimit] = [:]
     /// The turn being generated or spoken, for cancellation.

@@ -292,6 +292,11 @@ public struct ParsedCall: Sendable, Equatable {
     public let name: String
     public let arguments: JSONValue
 
+    public init(name: String, arguments: JSONValue) {
+        self.name = name
+        self.arguments = arguments
+    }
+
     /// Parses `{"name": …, "arguments": {…}}`, with `suffix` (if present) removed first.
     public init(text: String, suffix: String = "") throws(RuntimeError) {
         var body = Substring(text)

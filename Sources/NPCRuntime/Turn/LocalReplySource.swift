@@ -18,9 +18,14 @@ public struct LocalReplySource: ReplySource {
     /// Longest call, in tokens.
     static let maxCallTokens = 256
 
+    /// Call tags that are single tokens (Qwen2.5) never appear in speech.
+    private let callTagMask: [any LogitsProcessor]
+
     public init(model: LanguageModel, seed: UInt64) {
         self.model = model
         self.seed = seed
+        let tags = ["<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>"].compactMap { model.tokenizer.tokenID($0) }
+        callTagMask = tags.isEmpty ? [] : [TokenMask(banning: tags)]
     }
 
     public func start(_ request: ReplyRequest) throws(RuntimeError) -> any ReplyStream {
@@ -61,18 +66,12 @@ public struct LocalReplySource: ReplySource {
         sampling.seed = seed &+ sampling.seed &+ npc.id &* 0x9E37_79B9 &+ npc.turnCount &* 7919
         let tokenStream = try TokenStream(transformer: model.transformer, cache: cache, prompt: Array(tokens[reused...]),
                                           sampler: Sampler(sampling),
-                                          processors: sampling.processors + callTagMask()
+                                          processors: sampling.processors + callTagMask
                                               + [EarlyStopMask(banning: model.stopTokens, untilCount: tokens.count + 1)],
                                           stopTokens: model.stopTokens, maxTokens: request.maxTokens)
         stats.prefillMs = monotonicMs() - t0
         return LocalReplyStream(tokens: tokenStream, decoder: StreamingDecoder(tokenizer: model.tokenizer, renderSpecial: false),
                                 stats: stats)
-    }
-
-    /// Call tags that are single tokens (Qwen2.5) never appear in speech.
-    private func callTagMask() -> [any LogitsProcessor] {
-        let tags = ["<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>"].compactMap { model.tokenizer.tokenID($0) }
-        return tags.isEmpty ? [] : [TokenMask(banning: tags)]
     }
 }
 

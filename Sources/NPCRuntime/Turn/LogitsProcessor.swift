@@ -16,8 +16,10 @@ public struct RepetitionPenalty: LogitsProcessor {
     }
 
     public func process(_ logits: UnsafeMutableBufferPointer<Float>, history: ArraySlice<Int32>) {
-        var seen = Set<Int32>()
-        for id in history.suffix(window) where id >= 0 && Int(id) < logits.count && seen.insert(id).inserted {
+        // no per-token allocation: a repeat is found by scanning the (short) window before it
+        let recent = history.suffix(window)
+        for (offset, id) in zip(recent.indices, recent) where id >= 0 && Int(id) < logits.count {
+            guard !recent[..<offset].contains(id) else { continue }
             let v = logits[Int(id)]
             logits[Int(id)] = v > 0 ? v / penalty : v * penalty
         }

@@ -21,16 +21,20 @@ struct ToolDecision {
     /// The chosen tool, or nil to talk.
     static func choose(model: LanguageModel, npc: NPC, line: String, tools: [ToolSpec]) throws(RuntimeError) -> ToolSpec? {
         guard !tools.isEmpty else { return nil }
-        let options = [talk] + tools.map(\.name)
+        let system = sidePrompt(npc.config, tools: tools)
+        let options = ([talk] + tools.map(\.name)).map {
+            Array(model.tokenizer.encode(" " + $0, addSpecial: false, parseSpecial: false).prefix(maxOptionTokens))
+        }
+        // the small-talk scores depend only on the side prompt: kept until it changes
         let prior: [Float]
-        if let cached = npc.decisionPrior, cached.options == options {
+        if let cached = npc.decisionPrior, cached.system == system {
             prior = cached.scores
         } else {
-            guard let s = try scores(model: model, npc: npc, line: smallTalk, options: options, tools: tools) else { return nil }
+            guard let s = try scores(model: model, npc: npc, system: system, line: smallTalk, options: options) else { return nil }
             prior = s
-            npc.decisionPrior = (options, s)
+            npc.decisionPrior = (system, s)
         }
-        guard let given = try scores(model: model, npc: npc, line: line, options: options, tools: tools) else { return nil }
+        guard let given = try scores(model: model, npc: npc, system: system, line: line, options: options) else { return nil }
         var best = (score: -Float.infinity, index: 0)
         for i in options.indices.dropFirst() where given[i] > best.score { best = (given[i], i) }
         let beatsTalk = given[best.index] - given[0] > margin
@@ -39,15 +43,19 @@ struct ToolDecision {
         return tools[best.index - 1]
     }
 
-    /// Log-probability of each option's name after the side prompt for `line`;
-    /// nil when the prompt does not fit (then the NPC talks).
-    private static func scores(model: LanguageModel, npc: NPC, line: String, options: [String],
-                               tools: [ToolSpec]) throws(RuntimeError) -> [Float]? {
-        let config = npc.config
+    /// The side prompt's system message: the NPC, its actions, and "talk".
+    private static func sidePrompt(_ config: NPCConfig, tools: [ToolSpec]) -> String {
         var system = "You decide what \(config.name) does in a game. \(config.name): \(config.persona)\nOptions:"
         for t in tools { system += "\n- \(t.name): \(t.description)" }
         system += "\n- \(talk): just answer in words; take no action."
         system += "\nPick the action the player's line clearly asks \(config.name) to take. If the player is chatting, asking a question, or asks for something not listed, pick \(talk)."
+        return system
+    }
+
+    /// Log-probability of each option (its name's tokens) after the side prompt
+    /// for `line`; nil when the prompt does not fit (then the NPC talks).
+    private static func scores(model: LanguageModel, npc: NPC, system: String, line: String,
+                               options: [[Int32]]) throws(RuntimeError) -> [Float]? {
         let user = "The player says: \"\(line)\"\nWhich option?"
         let prompt = model.tokenize([ChatMessage(.system, system), ChatMessage(.user, user)])
             + model.tokenizer.encode("Option:", addSpecial: false, parseSpecial: false)
@@ -62,8 +70,7 @@ struct ToolDecision {
         let base = cache.count
 
         var out: [Float] = []
-        for option in options {
-            let ids = Array(model.tokenizer.encode(" " + option, addSpecial: false, parseSpecial: false).prefix(maxOptionTokens))
+        for ids in options {
             guard let head = ids.first, Int(head) < first.count else { out.append(-.infinity); continue }
             var score = first[Int(head)]
             for k in 1..<max(1, ids.count) {

@@ -16,12 +16,10 @@ public typealias ToolGuard = @Sendable (_ arguments: String) -> ToolGuardVerdict
 enum ToolStep {
     /// nil when `call` names one of `tools` and its arguments match that tool's schema.
     static func problem(with call: ToolCall, tools: [ToolSpec]) -> String? {
-        guard let spec = tools.first(where: { $0.name == call.name }) else {
-            return "\"\(call.name)\" is not an action this character can take"
-        }
         let arguments: JSONValue
         do { arguments = try JSONParser.parse(call.arguments) } catch { return "the arguments are not JSON (\(error.message))" }
-        return spec.parameters.validate(arguments).map { "invalid arguments for \(call.name): \($0)" }
+        return ParsedCall(name: call.name, arguments: arguments).validate(against: tools)
+            .map { "invalid call of \(call.name.prefix(64)): \($0)" }
     }
 
     /// The tool result the model sees for a call that did not run.
