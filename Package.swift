@@ -59,8 +59,8 @@ let package = Package(
 
         .target(name: "NPCRuntime", dependencies: ["Kernels", "VoiceKernels", "CBLAS", "CEspeakNG"],
                 swiftSettings: engineSwiftFlags),
-        // CCurl joins ComputeRouter with the remote client (the .so links only what it uses).
-        .target(name: "ComputeRouter", dependencies: ["NPCRuntime"]),
+        // The router and the remote client (libcurl).
+        .target(name: "ComputeRouter", dependencies: ["NPCRuntime", "CCurl"]),
         .target(name: "LuaBindings", dependencies: ["NPCRuntime", "ComputeRouter", "Kernels", "CLuaJIT"]),
         .target(name: "CAPI", dependencies: ["NPCRuntime", "Kernels", "ComputeRouter", "LuaBindings", "ParleyABI"],
                 linkerSettings: soLinkerFlags),

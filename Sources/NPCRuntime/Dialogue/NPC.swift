@@ -64,6 +64,8 @@ public struct TurnStats: Sendable {
     public var firstTextMs: Double?
     public var firstAudioMs: Double?
     public var audioSamples = 0
+    /// Prompt and completion tokens billed by the remote model.
+    public var remoteTokens = 0
     public init() {}
 }
 

@@ -24,6 +24,10 @@ public struct RuntimeStats: Sendable {
     public var turnsCompleted: UInt64 = 0
     public var tokensPrefilled: UInt64 = 0
     public var tokensGenerated: UInt64 = 0
+    /// Prompt and completion tokens billed by the remote model.
+    public var remoteTokens: UInt64 = 0
+    /// Turns the remote model started and the local model had to finish.
+    public var remoteFallbacks: UInt64 = 0
     public var lastTurn = TurnStats()
 }
 
@@ -46,7 +50,10 @@ public final class Runtime: @unchecked Sendable {
 
     private let router: (any RouteDecider)?
     private let replySource: (any ReplySource)?
+    private let remote: (any ReplySource)?
     private let modelWorker = SerialWorker(capacity: 64)
+    /// Remote legs wait on the network here, so local turns of other NPCs go on.
+    private let remoteWorker = SerialWorker(capacity: 64)
     private let voiceWorker = SerialWorker(capacity: 512)
     private var speechStage: SpeechStage?
     private let lock = Lock()
@@ -57,12 +64,15 @@ public final class Runtime: @unchecked Sendable {
     private var totals = RuntimeStats()
 
     /// Loads the model and voice `config` names. `router` chooses each turn's
-    /// route (nil: always local); `replySource` replaces the local model (tests).
+    /// route (nil: always local); `replySource` replaces the local model (tests);
+    /// `remote` is the large model a router may send turns to. A remote leg that
+    /// fails is finished by the local one.
     public init(config: RuntimeConfig, router: (any RouteDecider)? = nil,
-                replySource: (any ReplySource)? = nil) throws(RuntimeError) {
+                replySource: (any ReplySource)? = nil, remote: (any ReplySource)? = nil) throws(RuntimeError) {
         try config.validate()
         self.config = config
         self.router = router
+        self.remote = remote
         let threads = config.threads > 0 ? config.threads : min(4, max(1, Runtime.cpuCount()))
         model = try config.modelPath.map { name throws(RuntimeError) in
             try LanguageModel(path: ModelLocator.resolve(name), threads: threads, contextLength: config.contextLength)
@@ -92,6 +102,7 @@ public final class Runtime: @unchecked Sendable {
     public func shutdown() {
         lock.withLock { for npc in npcs.values { npc.lock.withLock { _ = npc.activeTurn?.cancel() } } }
         modelWorker.stop()
+        remoteWorker.stop()
         voiceWorker.stop()
     }
 
@@ -161,9 +172,7 @@ public final class Runtime: @unchecked Sendable {
         }
         // The turn is parked: no worker touches it until the leg below is queued.
         turn.toolSteps.append(ChatMessage(.tool, result))
-        lock.withLock { pendingTurns[npc.id, default: 0] += 1 }
-        if !modelWorker.submit({ [self] in self.runLeg(turn) }) {
-            lock.withLock { pendingTurns[npc.id, default: 1] -= 1 }
+        if !submitLeg(turn) {
             finish(turn, outcome: .failed(.invalidState))
             throw RuntimeError(.invalidState, "the runtime is shutting down or overloaded")
         }
@@ -229,22 +238,52 @@ public final class Runtime: @unchecked Sendable {
         }
     }
 
-    // MARK: The model worker
+    // MARK: The model and remote workers
 
-    /// A turn's legs on the model worker: from its prompt to the end of the reply,
-    /// or to a tool call the game must answer, where the turn parks and the worker
-    /// moves on to other NPCs. A call that fails the NPC's allowlist or the tool's
-    /// schema does not reach the game: the refusal is the tool result and the next
-    /// leg starts at once.
+    /// Queues the turn's next leg on the worker of its route; false if that worker
+    /// is stopping or full.
+    private func submitLeg(_ turn: Turn) -> Bool {
+        let npcID = turn.npc.id
+        lock.withLock { pendingTurns[npcID, default: 0] += 1 }
+        let worker = turn.route == .remote ? remoteWorker : modelWorker
+        guard worker.submit({ [self] in self.runLeg(turn) }) else {
+            lock.withLock { pendingTurns[npcID, default: 1] -= 1 }
+            return false
+        }
+        return true
+    }
+
+    /// A turn's legs: from its prompt to the end of the reply, or to a tool call
+    /// the game must answer, where the turn parks and the worker moves on to other
+    /// NPCs. A call that fails the NPC's allowlist or the tool's schema does not
+    /// reach the game: the refusal is the tool result and the next leg starts at
+    /// once. The first leg decides the route on the model worker; remote legs
+    /// run on the remote worker, and a failed one hands the turn back to the
+    /// local model, which continues from the text already spoken.
     private func runLeg(_ turn: Turn) {
         let npc = turn.npc
         defer { lock.withLock { pendingTurns[npc.id, default: 1] -= 1 } }
-        guard let replySource, !turn.cancelled else { finish(turn, outcome: .cancelled); return }
-        if turn.toolSteps.isEmpty { events.push(routeEvent(turn)) }
+        guard replySource != nil, !turn.cancelled else { finish(turn, outcome: .cancelled); return }
+        if !turn.routed {
+            turn.routed = true
+            let decision = decideRoute(turn)
+            events.push(RuntimeEvent(kind: .route, npcID: npc.id, turnID: turn.id, text: decision.json))
+            if decision.route == .remote {
+                turn.route = .remote
+                if !submitLeg(turn) { finish(turn, outcome: .failed(.invalidState)) }
+                return
+            }
+        }
+        guard let source = turn.route == .remote ? remote : replySource else { finish(turn, outcome: .cancelled); return }
+        var legText = ""
         do throws(RuntimeError) {
             legs: while true {
-                var stream = try replySource.start(PromptAssembly.request(for: turn))
-                var legText = ""
+                var request = PromptAssembly.request(for: turn)
+                request.continuation = turn.continuation
+                request.isCancelled = { [weak turn] in turn?.cancelled ?? true }
+                turn.continuation = ""
+                legText = request.continuation
+                var stream = try source.start(request)
                 var end = LegEnd.replied
                 pieces: while true {
                     // audio first: on a small CPU the first sentence's synthesis must not share it
@@ -270,10 +309,29 @@ public final class Runtime: @unchecked Sendable {
             if let rest = turn.chunker.finish(), !turn.cancelled { speechStage?.speak(rest, turn: turn) }
             complete(turn)
         } catch {
+            if turn.route == .remote {
+                fallBack(turn, after: error, spoken: legText)
+                return
+            }
             npc.cache?.truncate(to: 0)  // a failed step may have left the cache half-written
             events.push(RuntimeEvent(kind: .error, errorKind: error.kind, npcID: npc.id, turnID: turn.id, text: error.message))
             finish(turn, outcome: .failed(error.kind))
         }
+    }
+
+    /// A remote leg failed: the game hears why (ERROR, then ROUTE) and the local
+    /// model finishes the turn from what was already said, so the NPC never goes silent.
+    private func fallBack(_ turn: Turn, after error: RuntimeError, spoken: String) {
+        let npc = turn.npc
+        if turn.cancelled || error.kind == .cancelled { finish(turn, outcome: .cancelled); return }
+        lock.withLock { totals.remoteFallbacks += 1 }
+        events.push(RuntimeEvent(kind: .error, errorKind: error.kind, npcID: npc.id, turnID: turn.id,
+                                 text: error.message + "; the local model finishes the turn"))
+        let decision = RouteDecision(route: .local, reasons: ["fallback: " + error.message])
+        events.push(RuntimeEvent(kind: .route, npcID: npc.id, turnID: turn.id, text: decision.json))
+        turn.route = .local
+        turn.continuation = spoken
+        if !submitLeg(turn) { finish(turn, outcome: .failed(.invalidState)) }
     }
 
     enum LegEnd { case replied, parked, refused }
@@ -323,6 +381,8 @@ public final class Runtime: @unchecked Sendable {
     }
 
     private func add(_ leg: ReplyStats, to turn: Turn) {
+        turn.stats.remoteTokens += leg.remoteTokens
+        guard leg.remoteTokens == 0 else { return }
         turn.stats.promptTokens = leg.promptTokens
         turn.stats.prefilledTokens += leg.prefilledTokens
         turn.stats.generatedTokens += leg.generatedTokens
@@ -338,22 +398,23 @@ public final class Runtime: @unchecked Sendable {
             totals.turnsCompleted += 1
             totals.tokensPrefilled += UInt64(stats.prefilledTokens)
             totals.tokensGenerated += UInt64(stats.generatedTokens)
+            totals.remoteTokens += UInt64(stats.remoteTokens)
             totals.lastTurn = stats
         }
         finish(turn, outcome: turn.cancelled ? .cancelled : .ok)
     }
 
-    private func routeEvent(_ turn: Turn) -> RuntimeEvent {
+    private func decideRoute(_ turn: Turn) -> RouteDecision {
         let npc = turn.npc
         let config = npc.config
-        let decision: RouteDecision
-        if let router {
-            decision = router.decide(RouteRequest(npcName: config.name, policy: config.policy, line: turn.line,
-                                                  historyExchanges: Int(npc.turnCount), toolCount: 0, remoteAvailable: false))
-        } else {
-            decision = RouteDecision(route: .local, reasons: ["no router configured"])
+        guard let router else { return RouteDecision(route: .local, reasons: ["no router configured"]) }
+        var decision = router.decide(RouteRequest(npcName: config.name, policy: config.policy, line: turn.line,
+                                                  historyExchanges: Int(npc.turnCount), toolCount: config.tools.count,
+                                                  remoteAvailable: remote?.isAvailable ?? false))
+        if decision.route == .remote && remote == nil {
+            decision = RouteDecision(route: .local, reasons: decision.reasons + ["no remote model configured"])
         }
-        return RuntimeEvent(kind: .route, npcID: npc.id, turnID: turn.id, text: decision.json)
+        return decision
     }
 
     enum Outcome { case ok, cancelled, failed(ErrorKind) }

@@ -294,3 +294,32 @@ public indirect enum ToolSchema: Sendable, Equatable {
         }
     }
 }
+
+extension ToolSchema {
+    /// The effective schema as JSON Schema (with the bounds this project applies),
+    /// for servers that take tools in OpenAI's format.
+    public var json: JSONValue {
+        switch self {
+        case let .object(properties):
+            return .object([
+                ("type", .string("object")),
+                ("properties", .object(properties.map { ($0.name, $0.schema.json) })),
+                ("required", .array(properties.filter(\.isRequired).map { .string($0.name) })),
+                ("additionalProperties", .bool(false)),
+            ])
+        case let .string(maxLength):
+            return .object([("type", .string("string")), ("maxLength", .number(Double(maxLength)))])
+        case let .integer(minimum, maximum):
+            return .object([("type", .string("integer")), ("minimum", .number(Double(minimum))),
+                            ("maximum", .number(Double(maximum)))])
+        case let .number(minimum, maximum):
+            return .object([("type", .string("number")), ("minimum", .number(minimum)), ("maximum", .number(maximum))])
+        case .boolean:
+            return .object([("type", .string("boolean"))])
+        case let .array(items, maxItems):
+            return .object([("type", .string("array")), ("items", items.json), ("maxItems", .number(Double(maxItems)))])
+        case let .enumeration(values):
+            return .object([("enum", .array(values))])
+        }
+    }
+}

@@ -30,9 +30,12 @@ public struct LocalReplySource: ReplySource {
 
     public func start(_ request: ReplyRequest) throws(RuntimeError) -> any ReplyStream {
         let npc = request.npc
-        var tokens = model.tokenize(request.messages)
+        // a reply another source began goes on from its last word
+        let continuation = request.continuation.isEmpty ? []
+            : model.tokenizer.encode(request.continuation, addSpecial: false, parseSpecial: false)
+        var tokens = model.tokenize(request.messages) + continuation
         while tokens.count + request.maxTokens > model.contextLength, let shorter = request.shorten() {
-            tokens = model.tokenize(shorter)
+            tokens = model.tokenize(shorter) + continuation
         }
         guard tokens.count + 1 < model.contextLength else {
             throw RuntimeError(.invalidArgument,
@@ -50,7 +53,7 @@ public struct LocalReplySource: ReplySource {
         let t0 = monotonicMs()
         // calls only at the start of a turn: after a tool result the NPC tells the outcome
         let tools = npc.config.tools
-        if let line = request.messages.last, line.role == .user,
+        if continuation.isEmpty, let line = request.messages.last, line.role == .user,
            let tool = try ToolDecision.choose(model: model, npc: npc, line: line.content, tools: tools) {
             let prefix = model.tokenizer.encode(ToolFormat.callPrefix, addSpecial: false, parseSpecial: false)
             let mask = GrammarMask(trie: tries.trie(for: model.tokenizer), grammar: try CallGrammar(tools: [tool], suffix: ToolFormat.callSuffix),

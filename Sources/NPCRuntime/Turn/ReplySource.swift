@@ -32,6 +32,19 @@ public struct ReplyRequest {
     public var shorten: () -> [ChatMessage]?
     public var maxTokens: Int
     public var sampler: SamplerConfig
+    /// Reply text already spoken in this leg by a source that failed: the next
+    /// source continues it rather than starting over.
+    public var continuation = ""
+    /// True once the turn is cancelled; a source that waits (on the network) checks it.
+    public var isCancelled: @Sendable () -> Bool = { false }
+
+    public init(npc: NPC, messages: [ChatMessage], shorten: @escaping () -> [ChatMessage]?, maxTokens: Int, sampler: SamplerConfig) {
+        self.npc = npc
+        self.messages = messages
+        self.shorten = shorten
+        self.maxTokens = maxTokens
+        self.sampler = sampler
+    }
 }
 
 /// What a leg cost, for `TurnStats`.
@@ -40,6 +53,8 @@ public struct ReplyStats: Sendable {
     public var prefilledTokens = 0
     public var generatedTokens = 0
     public var prefillMs = 0.0
+    /// Prompt and completion tokens a remote model billed for.
+    public var remoteTokens = 0
     public init() {}
 }
 
@@ -54,4 +69,10 @@ public protocol ReplyStream {
 /// model's stream. `start` runs on the model worker.
 public protocol ReplySource: Sendable {
     func start(_ request: ReplyRequest) throws(RuntimeError) -> any ReplyStream
+    /// False while the source would refuse turns (a remote behind an open circuit breaker).
+    var isAvailable: Bool { get }
+}
+
+extension ReplySource {
+    public var isAvailable: Bool { true }
 }

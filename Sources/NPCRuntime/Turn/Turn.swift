@@ -12,12 +12,17 @@ final class Turn: @unchecked Sendable {
     private var _firstAudioMs: Double?
     private var _awaitingFirstAudio = false
 
-    // Model worker only (one leg at a time):
+    // The worker running the turn's leg only (one leg at a time):
     /// The assistant's calls and the game's results so far, in prompt order.
     var toolSteps: [ChatMessage] = []
     /// Reply text streamed so far, over every leg.
     var reply = ""
     var stats = TurnStats()
+    /// Set by the first leg; a remote leg that fails switches the turn to local.
+    var routed = false
+    var route = Route.local
+    /// Text a failed remote leg already spoke, for the local model to continue.
+    var continuation = ""
     var chunker = SentenceChunker()
     var firstPieceQueued = false
     // Voice worker only:
