@@ -13,9 +13,9 @@ public struct PolicyRouter: RouteDecider {
         case .remote where request.remoteAvailable:
             return RouteDecision(route: .remote, reasons: ["designer policy: remote"])
         case .remote:
-            return RouteDecision(route: .local, reasons: ["designer policy: remote, but no remote model is configured"])
+            return RouteDecision(route: .local, reasons: ["designer policy: remote, but the remote model is unavailable"])
         case .auto:
-            let why = request.remoteAvailable ? "auto: the local model answers by default" : "auto: no remote model configured"
+            let why = request.remoteAvailable ? "auto: the local model answers by default" : "auto: the remote model is unavailable"
             return RouteDecision(route: .local, reasons: [why])
         }
     }

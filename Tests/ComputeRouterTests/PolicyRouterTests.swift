@@ -12,7 +12,7 @@ import NPCRuntime
         #expect(r.decide(request(.local, remote: true)).route == .local)
         #expect(r.decide(request(.remote, remote: true)).route == .remote)
         let fallback = r.decide(request(.remote, remote: false))
-        #expect(fallback.route == .local && fallback.reasons == ["designer policy: remote, but no remote model is configured"])
+        #expect(fallback.route == .local && fallback.reasons == ["designer policy: remote, but the remote model is unavailable"])
         #expect(r.decide(request(.auto, remote: false)).route == .local)
     }
 

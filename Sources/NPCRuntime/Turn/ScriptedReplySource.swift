@@ -5,15 +5,21 @@ public final class ScriptedReplySource: ReplySource, @unchecked Sendable {
     public let legs: [String: [[ReplyPiece]]]
     private let lock = Lock()
     private var _prompts: [[ChatMessage]] = []
+    private var _continuations: [String] = []
 
     /// legs[npcName][n]: the pieces of the leg after n tool results.
     public init(_ legs: [String: [[ReplyPiece]]]) { self.legs = legs }
 
     /// The messages of every leg started so far, oldest first.
     public var prompts: [[ChatMessage]] { lock.withLock { _prompts } }
+    /// Each leg's `continuation` (text another source already spoke), oldest first.
+    public var continuations: [String] { lock.withLock { _continuations } }
 
     public func start(_ request: ReplyRequest) throws(RuntimeError) -> any ReplyStream {
-        lock.withLock { _prompts.append(request.messages) }
+        lock.withLock {
+            _prompts.append(request.messages)
+            _continuations.append(request.continuation)
+        }
         let results = request.messages.reversed().prefix { $0.role != .user }.filter { $0.role == .tool }.count
         let script = legs[request.npc.config.name] ?? []
         guard results < script.count else {
