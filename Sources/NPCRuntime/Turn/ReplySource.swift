@@ -32,6 +32,20 @@ public struct ReplyRequest {
     public var shorten: () -> [ChatMessage]?
     public var maxTokens: Int
     public var sampler: SamplerConfig
+    /// When not empty, the reply is a call of one of these tools, decoded under
+    /// their grammar without `ToolDecision` (an API client's `tool_choice`
+    /// naming a tool, or "required"); sources that cannot force a call ignore it.
+    public var requiredTools: [ToolSpec]
+
+    public init(npc: NPC, messages: [ChatMessage], shorten: @escaping () -> [ChatMessage]? = { nil },
+                maxTokens: Int, sampler: SamplerConfig, requiredTools: [ToolSpec] = []) {
+        self.npc = npc
+        self.messages = messages
+        self.shorten = shorten
+        self.maxTokens = maxTokens
+        self.sampler = sampler
+        self.requiredTools = requiredTools
+    }
 }
 
 /// What a leg cost, for `TurnStats`.
