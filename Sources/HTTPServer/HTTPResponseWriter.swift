@@ -35,8 +35,10 @@ public final class HTTPResponseWriter: @unchecked Sendable {
     }
 
     /// Status line and headers, then `Content-Length` (when given) and
-    /// `Connection: close`. CR and LF in names or values become spaces, so a
-    /// value taken from a request cannot split the response.
+    /// `Connection: close`; those two in `headers` are dropped, so the framing
+    /// is always the writer's. CR and LF in names or values become spaces, so a
+    /// value taken from a request cannot split the response. (A fake server
+    /// that needs another framing writes its own head with `write`.)
     @discardableResult
     public func writeHead(status: Int, headers: [(String, String)] = [], contentLength: Int? = nil) -> Bool {
         func clean(_ s: String) -> String {

@@ -176,6 +176,21 @@ struct RawResponse {
         server.stop()
     }
 
+    @Test func randomBytesOverASocketGetAStatusAndTheServerKeepsServing() throws {
+        try withServer({ $0.readTimeout = 0.2; $0.limits.maxHeadBytes = 1024 }) { server in
+            var rng = TestRNG(seed: 7)
+            let statuses: Set<Int> = [400, 404, 408, 411, 413, 431, 501, 505]
+            for round in 0..<40 {
+                var bytes = (0..<Int(rng.next() % 2000)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+                // half the rounds look like a request line first, so the headers get fuzzed too
+                if round % 2 == 0 { bytes = Array("POST /hello HTTP/1.1\r\n".utf8) + bytes }
+                let r = RawResponse(try RawHTTPConnection.exchange(port: server.port, bytes, timeout: 5))
+                #expect(r.status == 0 || statuses.contains(r.status), "round \(round): \(r.status)")
+            }
+            #expect(try exchange(server, "GET /hello HTTP/1.1\r\n\r\n").status == 200)
+        }
+    }
+
     @Test func concurrentClientsAreAllServed() throws {
         try withServer { server in
             let port = server.port
