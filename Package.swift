@@ -65,14 +65,19 @@ let package = Package(
         .target(name: "CAPI", dependencies: ["NPCRuntime", "Kernels", "ComputeRouter", "LuaBindings", "ParleyABI"],
                 linkerSettings: soLinkerFlags),
 
+        // A minimal HTTP/1.1 server on POSIX sockets (`parley serve`, tests' fake servers);
+        // no engine dependency, and never linked into libparley.so.
+        .target(name: "HTTPServer"),
+
         .executableTarget(name: "ParleyCLI",
-                          dependencies: ["NPCRuntime", "ComputeRouter", "Kernels",
+                          dependencies: ["NPCRuntime", "ComputeRouter", "Kernels", "HTTPServer",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: engineSwiftFlags),
 
         .testTarget(name: "NPCRuntimeTests", dependencies: ["NPCRuntime", "Kernels"]),
         .testTarget(name: "ComputeRouterTests", dependencies: ["ComputeRouter"]),
         // `parley eval`'s case reader and scorer (pure functions in the executable target).
-        .testTarget(name: "ParleyCLITests", dependencies: ["ParleyCLI", "NPCRuntime"]),
+        .testTarget(name: "ParleyCLITests", dependencies: ["ParleyCLI", "NPCRuntime", "HTTPServer"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
     ]
 )

@@ -53,10 +53,14 @@ public struct LocalReplySource: ReplySource {
         let t0 = monotonicMs()
         // calls only at the start of a turn: after a tool result the NPC tells the outcome
         let tools = npc.config.tools
-        if continuation.isEmpty, let line = request.messages.last, line.role == .user,
+        var callTools = continuation.isEmpty ? request.requiredTools : []
+        if callTools.isEmpty, continuation.isEmpty, let line = request.messages.last, line.role == .user,
            let tool = try ToolDecision.choose(model: model, npc: npc, line: line.content, tools: tools) {
+            callTools = [tool]
+        }
+        if let tool = callTools.first {
             let prefix = model.tokenizer.encode(ToolFormat.callPrefix, addSpecial: false, parseSpecial: false)
-            let mask = GrammarMask(trie: tries.trie(for: model.tokenizer), grammar: try CallGrammar(tools: [tool], suffix: ToolFormat.callSuffix),
+            let mask = GrammarMask(trie: tries.trie(for: model.tokenizer), grammar: try CallGrammar(tools: callTools, suffix: ToolFormat.callSuffix),
                                    endTokens: model.stopTokens, startIndex: tokens.count + prefix.count)
             let tokenStream = try TokenStream(transformer: model.transformer, cache: cache, prompt: Array(tokens[reused...]) + prefix,
                                               sampler: Sampler(.greedy), processors: [mask],
@@ -94,6 +98,7 @@ final class TrieCache: @unchecked Sendable {
 }
 
 /// A reply that is one tool call, decoded under the grammar; yields it once.
+/// `tool` names an incomplete call (the first when several were allowed).
 struct LocalCallStream: ReplyStream {
     var tokens: TokenStream
     let mask: GrammarMask

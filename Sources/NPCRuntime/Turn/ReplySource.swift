@@ -37,13 +37,19 @@ public struct ReplyRequest {
     public var continuation = ""
     /// True once the turn is cancelled; a source that waits (on the network) checks it.
     public var isCancelled: @Sendable () -> Bool = { false }
+    /// When not empty, the reply is a call of one of these tools, decoded under
+    /// their grammar without `ToolDecision` (an API client's `tool_choice`
+    /// naming a tool, or "required"); sources that cannot force a call ignore it.
+    public var requiredTools: [ToolSpec]
 
-    public init(npc: NPC, messages: [ChatMessage], shorten: @escaping () -> [ChatMessage]?, maxTokens: Int, sampler: SamplerConfig) {
+    public init(npc: NPC, messages: [ChatMessage], shorten: @escaping () -> [ChatMessage]? = { nil },
+                maxTokens: Int, sampler: SamplerConfig, requiredTools: [ToolSpec] = []) {
         self.npc = npc
         self.messages = messages
         self.shorten = shorten
         self.maxTokens = maxTokens
         self.sampler = sampler
+        self.requiredTools = requiredTools
     }
 }
 
