@@ -14,6 +14,9 @@ public final class RemoteReplySource: ReplySource, @unchecked Sendable {
     private var jitter: SplitMix64
     private var billedTokens = 0
     private var billedUSD = 0.0
+    /// (time, tokens) of recent turns, for a per-minute budget.
+    private var recent: [(ms: Double, tokens: Int)] = []
+    private var firstByteEWMA: Double?
 
     public init(config: RemoteConfig, transport: any HTTPTransport = CurlTransport(),
                 clock: any RouterClock = SystemClock(), seed: UInt64 = 0) throws(RuntimeError) {
@@ -30,6 +33,15 @@ public final class RemoteReplySource: ReplySource, @unchecked Sendable {
     /// Remote tokens and their cost so far (for budgets and reports).
     public var spent: (tokens: Int, usd: Double) { lock.withLock { (billedTokens, billedUSD) } }
 
+    /// Tokens billed in the last `ms` milliseconds.
+    public func tokens(inLastMs ms: Double) -> Int {
+        let since = clock.nowMs() - ms
+        return lock.withLock { recent.reduce(0) { $1.ms >= since ? $0 + $1.tokens : $0 } }
+    }
+
+    /// Typical ms from request to the first byte of the reply (moving average), once known.
+    public var typicalFirstByteMs: Double? { lock.withLock { firstByteEWMA } }
+
     public func start(_ request: ReplyRequest) throws(RuntimeError) -> any ReplyStream {
         guard breaker.allowRequest() else {
             throw RuntimeError(.remote, "remote model unavailable: \(breaker.consecutiveFailures) failures in a row, waiting \(config.breakerCooldownMs / 1000) s before trying again")
@@ -44,10 +56,13 @@ public final class RemoteReplySource: ReplySource, @unchecked Sendable {
                                connectTimeoutMs: config.connectTimeoutMs, totalTimeoutMs: config.totalTimeoutMs)
         var attempt = 0
         while true {
+            let sentMs = clock.nowMs()
             let exchange = transport.open(http)
             let outcome = awaitStatus(exchange, cancelled: request.isCancelled)
             switch outcome {
             case .streaming:
+                let waited = clock.nowMs() - sentMs
+                lock.withLock { firstByteEWMA = firstByteEWMA.map { 0.7 * $0 + 0.3 * waited } ?? waited }
                 return RemoteReplyStream(source: self, exchange: exchange, requestBytes: http.body.count, maxTokens: request.maxTokens,
                                          isCancelled: request.isCancelled)
             case .cancelled:
@@ -132,6 +147,9 @@ public final class RemoteReplySource: ReplySource, @unchecked Sendable {
         lock.withLock {
             billedTokens += prompt + completion
             billedUSD += config.cost(promptTokens: prompt, completionTokens: completion)
+            let now = clock.nowMs()
+            recent.removeAll { now - $0.ms > 60_000 }
+            if recent.count < 4096 { recent.append((now, prompt + completion)) }
         }
     }
 

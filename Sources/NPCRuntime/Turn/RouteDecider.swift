@@ -11,14 +11,17 @@ public struct RouteRequest: Sendable {
     public var historyExchanges: Int
     /// Tools the NPC may call this turn.
     public var toolCount: Int
+    /// Lines of lore the NPC knows (facts a reply may have to pick from).
+    public var knowledgeLines: Int
     public var remoteAvailable: Bool
     public init(npcName: String, policy: RoutingPolicy, line: String, historyExchanges: Int, toolCount: Int,
-                remoteAvailable: Bool) {
+                knowledgeLines: Int = 0, remoteAvailable: Bool) {
         self.npcName = npcName
         self.policy = policy
         self.line = line
         self.historyExchanges = historyExchanges
         self.toolCount = toolCount
+        self.knowledgeLines = knowledgeLines
         self.remoteAvailable = remoteAvailable
     }
 }
@@ -26,18 +29,21 @@ public struct RouteRequest: Sendable {
 public struct RouteDecision: Sendable, Equatable {
     public var route: Route
     public var reasons: [String]
-    /// Estimated cost of the turn in the router's unit (0 for local).
+    /// Estimated cost of the turn in USD (0 for local).
     public var cost: Double
-    public init(route: Route, reasons: [String], cost: Double = 0) {
+    /// Expected ms to the reply's first text on this route, when the router knows.
+    public var latencyMs: Double?
+    public init(route: Route, reasons: [String], cost: Double = 0, latencyMs: Double? = nil) {
         self.route = route
         self.reasons = reasons
         self.cost = cost
+        self.latencyMs = latencyMs
     }
 
-    /// The ROUTE event's payload.
+    /// The ROUTE event's payload: route, reasons, cost (USD), latency_ms (or null).
     public var json: String {
         JSONValue.object([("route", .string(route.rawValue)), ("reasons", .array(reasons.map { .string($0) })),
-                          ("cost", .number(cost))]).serialized
+                          ("cost", .number(cost)), ("latency_ms", latencyMs.map { .number(($0 * 10).rounded() / 10) } ?? .null)]).serialized
     }
 }
 

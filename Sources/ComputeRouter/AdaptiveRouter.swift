@@ -1,0 +1,86 @@
+import NPCRuntime
+
+/// The router's knobs; the game (or `parley eval --sweep`) sets them.
+public struct RouterConfig: Sendable {
+    /// Auto turns whose difficulty is at least this go to the remote model
+    /// (0: every turn it may take, above 1: none).
+    public var threshold = 0.5
+    /// Remote tokens per session (runtime) before every turn stays local; 0: no limit.
+    public var sessionTokenBudget = 0
+    /// Remote tokens per rolling minute; 0: no limit.
+    public var tokensPerMinute = 0
+    /// Turns whose remote reply is expected to start later than this stay local; 0: no limit.
+    public var latencyBudgetMs = 0.0
+    public init() {}
+
+    public func validate() throws(RuntimeError) {
+        guard threshold.isFinite, (0...2).contains(threshold) else {
+            throw RuntimeError(.invalidArgument, "router threshold \(threshold) is outside 0...2")
+        }
+        guard (0...1_000_000_000).contains(sessionTokenBudget), (0...100_000_000).contains(tokensPerMinute) else {
+            throw RuntimeError(.invalidArgument, "router token budgets must be in 0...1e9 (session) and 0...1e8 (per minute)")
+        }
+        guard latencyBudgetMs.isFinite, (0...600_000).contains(latencyBudgetMs) else {
+            throw RuntimeError(.invalidArgument, "router latency budget \(latencyBudgetMs) ms is outside 0...600000")
+        }
+    }
+}
+
+/// Decides per turn: the designer's policy first, then the remote's health,
+/// the token budgets and the latency budget, then what the turn needs
+/// (`TurnDifficulty`) against the threshold. Every decision carries its
+/// reasons, the expected cost in USD and the expected wait.
+public struct AdaptiveRouter: RouteDecider {
+    public let config: RouterConfig
+    private let remote: RemoteReplySource?
+    /// Prompt plus completion tokens of a typical remote turn, before any were billed.
+    static let defaultTurnTokens = 600.0
+
+    public init(config: RouterConfig = RouterConfig(), remote: RemoteReplySource?) throws(RuntimeError) {
+        try config.validate()
+        self.config = config
+        self.remote = remote
+    }
+
+    public func decide(_ request: RouteRequest) -> RouteDecision {
+        let difficulty = TurnDifficulty(request)
+        let estimate = remoteEstimate()
+        func local(_ reasons: [String]) -> RouteDecision { RouteDecision(route: .local, reasons: reasons) }
+        func remote(_ reasons: [String]) -> RouteDecision {
+            RouteDecision(route: .remote, reasons: reasons, cost: estimate.usd, latencyMs: estimate.latencyMs)
+        }
+        if request.policy == .local { return local(["designer policy: local"]) }
+        guard request.remoteAvailable, let source = self.remote else {
+            return local(["\(request.policy == .remote ? "designer policy: remote" : "auto"), but the remote model is unavailable"])
+        }
+        if config.sessionTokenBudget > 0, source.spent.tokens >= config.sessionTokenBudget {
+            return local(["session budget spent: \(source.spent.tokens) of \(config.sessionTokenBudget) remote tokens"])
+        }
+        if config.tokensPerMinute > 0, case let used = source.tokens(inLastMs: 60_000), used >= config.tokensPerMinute {
+            return local(["minute budget spent: \(used) of \(config.tokensPerMinute) remote tokens"])
+        }
+        if request.policy == .remote { return remote(["designer policy: remote"]) }
+        if config.latencyBudgetMs > 0, let wait = estimate.latencyMs, wait > config.latencyBudgetMs {
+            return local(["remote replies start after ~\(Int(wait)) ms, over the \(Int(config.latencyBudgetMs)) ms budget"])
+        }
+        let summary = "difficulty \(Self.format(difficulty.score))"
+            + (difficulty.cues.isEmpty ? "" : " (\(difficulty.cues.joined(separator: ", ")))")
+        return difficulty.score >= config.threshold
+            ? remote([summary + " ≥ \(Self.format(config.threshold))"])
+            : local([summary + " < \(Self.format(config.threshold))"])
+    }
+
+    private func remoteEstimate() -> (usd: Double, latencyMs: Double?) {
+        guard let remote else { return (0, nil) }
+        let c = remote.config
+        let tokens = Self.defaultTurnTokens
+        let usd = (tokens * 0.85 * c.usdPerMillionInputTokens + tokens * 0.15 * c.usdPerMillionOutputTokens) / 1e6
+        return (usd, remote.typicalFirstByteMs)
+    }
+
+    static func format(_ x: Double) -> String {
+        let hundredths = Int((x * 100).rounded())
+        let fraction = abs(hundredths % 100)
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+    }
+}

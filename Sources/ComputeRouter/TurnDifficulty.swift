@@ -1,0 +1,83 @@
+import NPCRuntime
+
+/// What a turn needs, read from the player's line and the NPC's shape alone:
+/// counting and comparing, inference, a fact from the NPC's lore, or an action
+/// (tool calls are where the small local model is weakest). Small talk needs
+/// none of them. A score in 0...1 and the cues that raised or lowered it.
+public struct TurnDifficulty: Sendable, Equatable {
+    public var score: Double
+    public var cues: [String]
+
+    public init(_ request: RouteRequest) {
+        let words = Self.words(request.line)
+        let set = Set(words)
+        var score = 0.0
+        var cues: [String] = []
+        func add(_ weight: Double, _ cue: String) {
+            score += weight
+            cues.append(cue)
+        }
+        let asksFact = request.line.contains("?") || words.first.map(Self.questionStarts.contains) == true
+        if words.contains(where: { $0.first?.isNumber == true }) || !set.isDisjoint(with: Self.numberWords) {
+            add(0.25, "numbers")
+        }
+        if !set.isDisjoint(with: Self.counting) || Self.phrases(words, Self.countingPhrases) {
+            add(0.25, "counting or comparing")
+        }
+        if !set.isDisjoint(with: Self.inference) { add(0.2, "inference") }
+        if asksFact && request.knowledgeLines > 0 { add(0.3, "asks about the NPC's lore") }
+        if request.toolCount > 0 && (!set.isDisjoint(with: Self.requests) || Self.phrases(words, Self.requestPhrases)) {
+            add(0.45, "asks the NPC to act")
+        }
+        if words.count > 18 { add(0.1, "long line") }
+        if request.historyExchanges > 0 && !set.isDisjoint(with: Self.backReferences) { add(0.1, "refers back") }
+        if words.count <= 8 && !asksFact && !set.isDisjoint(with: Self.smallTalk) { add(-0.3, "small talk") }
+        self.score = min(1, max(0, score))
+        self.cues = cues
+    }
+
+    /// Lowercased words (letters, digits, apostrophes), at most 256.
+    static func words(_ line: String) -> [String] {
+        var out: [String] = []
+        var word = ""
+        for ch in line.lowercased() {
+            if ch.isLetter || ch.isNumber || ch == "'" {
+                word.append(ch)
+            } else if !word.isEmpty {
+                out.append(word)
+                word = ""
+                if out.count == 256 { return out }
+            }
+        }
+        if !word.isEmpty { out.append(word) }
+        return out
+    }
+
+    static func phrases(_ words: [String], _ list: [[String]]) -> Bool {
+        list.contains { phrase in
+            words.count >= phrase.count && (0...(words.count - phrase.count)).contains { i in
+                zip(phrase, words[i...]).allSatisfy { $0 == $1 }
+            }
+        }
+    }
+
+    static let numberWords: Set<String> = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+                                           "eleven", "twelve", "twenty", "thirty", "fifty", "hundred", "dozen", "half",
+                                           "twice", "double", "pair", "couple", "both", "third", "fourth"]
+    static let counting: Set<String> = ["total", "altogether", "together", "sum", "each", "per", "owe", "change", "left",
+                                        "remaining", "cheaper", "cheapest", "dearer", "more", "less", "fewer", "difference",
+                                        "split", "every", "plus", "minus", "times", "longer", "shorter", "faster", "earlier",
+                                        "later", "afford", "enough", "cost", "costs"]
+    static let countingPhrases: [[String]] = [["how", "much"], ["how", "many"], ["how", "long"], ["how", "far"]]
+    static let inference: Set<String> = ["if", "would", "which", "why", "because", "whether", "best", "should", "unless",
+                                         "otherwise", "instead", "then"]
+    static let questionStarts: Set<String> = ["what", "where", "when", "who", "whom", "whose", "why", "how", "which", "is",
+                                              "are", "do", "does", "did", "can", "could", "will", "would", "have", "has"]
+    static let requests: Set<String> = ["give", "sell", "buy", "rent", "book", "take", "want", "need", "open", "lend",
+                                        "borrow", "repair", "fix", "hire", "pay", "bring", "serve", "send", "issue",
+                                        "assign", "fetch", "mend", "order", "reserve", "i'll", "let"]
+    static let requestPhrases: [[String]] = [["i'd", "like"], ["i", "would", "like"], ["can", "i", "have"], ["could", "i", "have"]]
+    static let backReferences: Set<String> = ["it", "that", "those", "them", "one", "same", "again"]
+    static let smallTalk: Set<String> = ["hello", "hi", "hey", "greetings", "evening", "morning", "afternoon", "thanks",
+                                         "thank", "bye", "goodbye", "farewell", "cheers", "weather", "lovely", "nice"]
+}
