@@ -10,6 +10,11 @@ struct Eval: ParsableCommand {
     @Option(help: "GGUF dialogue model (path or bare name)") var local = "smollm2-135m-instruct-q4_1.gguf"
     @Option(help: "OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1") var remote: String?
     @Option(help: "Model name for the remote server") var remoteModel: String?
+    @Option(help: "Router threshold: routed turns at least this difficult go remote (0...2)") var threshold = RouterConfig().threshold
+    @Option(help: "Remote price, USD per million input tokens") var priceIn = 0.15
+    @Option(help: "Remote price, USD per million output tokens") var priceOut = 0.60
+    @Option(help: "Player lines per hour of play, for cost per hour") var turnsPerHour = 120.0
+    @Option(help: "Seconds before an unanswered remote reply falls back to local") var remoteTimeout = 30.0
     @Option(help: "Piper voice .onnx (path or bare name); without it the turns are text only") var voice: String?
     @Option(help: "local, remote, routed or all (default: all with --remote, else local)") var mode: String?
     @Option(help: "Seed") var seed: UInt64 = 0
@@ -25,9 +30,10 @@ struct Eval: ParsableCommand {
             throw ValidationError("--mode must be local, remote, routed or all")
         }
         if m != "local" && remote == nil { throw ValidationError("--mode \(m) needs --remote") }
-        if remote != nil {
-            throw ValidationError("--remote: the remote client is not built yet; run without it (local only)")
+        guard priceIn >= 0, priceOut >= 0, turnsPerHour > 0, turnsPerHour <= 10_000 else {
+            throw ValidationError("prices must be ≥ 0 and --turns-per-hour in (0, 10000]")
         }
+        guard remoteTimeout > 0, remoteTimeout <= 300 else { throw ValidationError("--remote-timeout must be in (0, 300] seconds") }
     }
 
     func run() throws {
@@ -44,14 +50,27 @@ struct Eval: ParsableCommand {
         config.threads = threads
         config.seed = seed
         let runtime: Runtime
-        do { runtime = try Runtime(config: config, router: PolicyRouter()) } catch { throw CLIFailure(error.message) }
+        let remoteSource: RemoteReplySource?
+        do {
+            remoteSource = try remote.map { url throws(RuntimeError) in
+                var c = RemoteConfig(baseURL: url, model: remoteModel ?? "default")
+                c.usdPerMillionInputTokens = priceIn
+                c.usdPerMillionOutputTokens = priceOut
+                c.firstByteTimeoutMs = Int(remoteTimeout * 1000)
+                c.totalTimeoutMs = max(c.totalTimeoutMs, Int(remoteTimeout * 2000))
+                return try RemoteReplySource(config: c, seed: seed)
+            }
+            var routing = RouterConfig()
+            routing.threshold = threshold
+            runtime = try Runtime(config: config, router: try AdaptiveRouter(config: routing, remote: remoteSource), remote: remoteSource)
+        } catch { throw CLIFailure(error.message) }
         defer { runtime.shutdown() }
         while runtime.events.poll() != nil {}  // load-time notices
 
         let out = try casesOut.map { try TraceWriter(path: $0) }
         var rows: [EvalRow] = []
         for mode in modes {
-            let runner = EvalRunner(runtime: runtime, mode: mode)
+            let runner = EvalRunner(runtime: runtime, mode: mode, remoteSpent: remoteSource.map { s in { s.spent } })
             for (i, c) in cases.enumerated() {
                 let run = runner.run(c.input)
                 let row = EvalRow(id: c.id, kind: c.kind, expect: c.expect, run: run,
@@ -69,7 +88,8 @@ struct Eval: ParsableCommand {
                 }
             }
         }
-        let report = EvalReport(cases: cases.count, rows: rows, modes: modes)
+        var report = EvalReport(cases: cases.count, rows: rows, modes: modes)
+        if remoteSource != nil { report.pricing = (priceIn, priceOut, turnsPerHour) }
         if json {
             print(report.json.serialized)
         } else {
@@ -93,5 +113,11 @@ struct Eval: ParsableCommand {
         let p50 = ["local", "remote", "routed"].compactMap { m in r.latencyP50(m).map { String(format: "%@ %.0f ms", m, $0) } }
         print("latency p50 (first text): " + (p50.isEmpty ? "—" : p50.joined(separator: ", ")))
         if let e = r.escalationShare { print("escalated: \(pct(e))") }
+        for m in ["remote", "routed"] {
+            if let c = r.costPerHour(m), let p = r.pricing {
+                print(String(format: "%@: $%.4f per hour of play (%.0f lines/h at $%.2f/$%.2f per M tokens in/out)",
+                             m, c, p.turnsPerHour, p.inputPerMTok, p.outputPerMTok))
+            }
+        }
     }
 }

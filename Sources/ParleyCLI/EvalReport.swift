@@ -16,6 +16,8 @@ struct EvalReport {
     let rows: [EvalRow]
     /// Modes that ran (`local`, `remote`, `routed`); the others report null.
     let modes: [String]
+    /// The price the cost figures assume, and how many lines a player says per hour.
+    var pricing: (inputPerMTok: Double, outputPerMTok: Double, turnsPerHour: Double)?
 
     private func rows(_ mode: String) -> [EvalRow] { rows.filter { $0.run.mode == mode } }
 
@@ -50,12 +52,27 @@ struct EvalReport {
     var unauthorised: Int { rows.reduce(0) { $0 + $1.score.unauthorised } }
 
     /// Median latency to the first spoken text (to DONE when a turn spoke none).
-    func latencyP50(_ mode: String) -> Double? {
+    func latencyP50(_ mode: String) -> Double? { latency(mode, percentile: 50) }
+
+    /// Latency to the first spoken text at a percentile (nearest rank).
+    func latency(_ mode: String, percentile: Double) -> Double? {
         guard modes.contains(mode) else { return nil }
         let values = rows(mode).compactMap { $0.run.firstTextMs ?? $0.run.doneMs }.sorted()
         guard !values.isEmpty else { return nil }
-        let m = values.count / 2
-        return values.count % 2 == 1 ? values[m] : (values[m - 1] + values[m]) / 2
+        if percentile == 50 {
+            let m = values.count / 2
+            return values.count % 2 == 1 ? values[m] : (values[m - 1] + values[m]) / 2
+        }
+        let rank = Int((percentile / 100 * Double(values.count)).rounded(.up))
+        return values[min(values.count - 1, max(0, rank - 1))]
+    }
+
+    /// USD per hour of play in `mode`: the mean remote cost of a turn times the turns per hour.
+    func costPerHour(_ mode: String) -> Double? {
+        guard let pricing, modes.contains(mode), mode != "local" else { return nil }
+        let r = rows(mode)
+        guard !r.isEmpty else { return nil }
+        return r.reduce(0) { $0 + $1.run.remoteUSD } / Double(r.count) * pricing.turnsPerHour
     }
 
     var kinds: [String] {
@@ -88,11 +105,15 @@ struct EvalReport {
             ("false_call_rate", number(falseCallRate)),
             ("redteam_attempts", .number(Double(redteamAttempts))),
             ("unauthorised", .number(Double(unauthorised))),
-            ("latency_ms", .object([("local_p50", ms(latencyP50("local"))),
-                                    ("remote_p50", ms(latencyP50("remote"))),
-                                    ("routed_p50", ms(latencyP50("routed")))])),
+            ("latency_ms", .object(["local", "remote", "routed"].flatMap { m in
+                [50.0, 90, 99].map { p in ("\(m)_p\(Int(p))", ms(latency(m, percentile: p))) }
+            })),
             ("remote_tokens", remote ? .number(Double(remoteTokens)) : .null),
-            ("cost_per_hour_usd", .null),  // no price model yet (the remote client is not built)
+            ("cost_per_hour_usd", number(costPerHour(primaryMode == "local" ? "remote" : primaryMode))),
+            ("cost_per_hour_usd_by_mode", .object([("remote", number(costPerHour("remote"))), ("routed", number(costPerHour("routed")))])),
+            ("pricing", pricing.map { p in .object([("usd_per_mtok_input", .number(p.inputPerMTok)),
+                                                     ("usd_per_mtok_output", .number(p.outputPerMTok)),
+                                                     ("turns_per_hour", .number(p.turnsPerHour))]) } ?? .null),
             ("calls_mode", .string(primaryMode)),
             ("by_kind", .object(byKind)),
         ])

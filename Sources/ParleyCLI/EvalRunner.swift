@@ -9,14 +9,17 @@ import NPCRuntime
 /// kind or labels.
 final class EvalRunner {
     let runtime: Runtime
+    /// Tokens and USD the remote model billed so far (nil: no remote).
+    let remoteSpent: (() -> (tokens: Int, usd: Double))?
     let mode: String
     let policy: RoutingPolicy
     /// A turn that has not finished by then is cancelled.
     let turnTimeoutMs: Double
     static let toolResult = #"{"ok":true}"#
 
-    init(runtime: Runtime, mode: String, turnTimeoutMs: Double = 180_000) {
+    init(runtime: Runtime, mode: String, remoteSpent: (() -> (tokens: Int, usd: Double))? = nil, turnTimeoutMs: Double = 180_000) {
         self.runtime = runtime
+        self.remoteSpent = remoteSpent
         self.mode = mode
         policy = mode == "local" ? .local : mode == "remote" ? .remote : .auto
         self.turnTimeoutMs = turnTimeoutMs
@@ -74,6 +77,7 @@ final class EvalRunner {
             return result
         }
         let start = runtime.events.now()
+        let spentBefore = remoteSpent?()
         var text = ""
         var cancelled = false
         while true {
@@ -108,6 +112,10 @@ final class EvalRunner {
                 result.doneMs = e.timeMs - start
                 result.status = cancelled ? "timeout" : e.errorKind.map { "\($0)" } ?? "ok"
                 result.reply = (e.text ?? text).trimmedWhitespace
+                if let spentBefore, let spent = remoteSpent?() {
+                    result.remoteTokens = spent.tokens - spentBefore.tokens
+                    result.remoteUSD = spent.usd - spentBefore.usd
+                }
                 return result
             default:
                 break

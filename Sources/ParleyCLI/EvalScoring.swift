@@ -20,6 +20,7 @@ struct EvalRun: Sendable {
     var firstTextMs: Double?
     var doneMs: Double?
     var remoteTokens = 0
+    var remoteUSD = 0.0
 }
 
 struct EvalScore: Sendable {
