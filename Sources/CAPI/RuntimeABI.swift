@@ -76,7 +76,7 @@ public func parley_runtime_default_params_v2() -> parley_runtime_params {
     p.router_threshold = Float(r.threshold)
     p.remote_token_budget = Int64(clamping: r.sessionTokenBudget)
     p.remote_tokens_per_minute = Int32(clamping: r.tokensPerMinute)
-    p.router_latency_budget_ms = Int32(clamping: Int(r.latencyBudgetMs))
+    p.router_latency_budget_ms = Int32(clamping: Int(exactly: r.latencyBudgetMs.rounded()) ?? 0)
     return p
 }
 
