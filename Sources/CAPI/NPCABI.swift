@@ -215,6 +215,8 @@ public func parley_runtime_stats(_ rt: OpaquePointer?, _ out: UnsafeMutablePoint
     r.last_generate_ms = s.lastTurn.generateMs
     r.last_first_text_ms = s.lastTurn.firstTextMs ?? -1
     r.last_first_audio_ms = s.lastTurn.firstAudioMs ?? -1
+    r.remote_tokens = s.remoteTokens
+    r.remote_fallbacks = s.remoteFallbacks
     do throws(StructSizeError) {
         try VersionedStruct.write(r, to: out, v1Size: statsV1Size, "parley_runtime_stats")
         return PARLEY_OK

@@ -44,16 +44,62 @@ final class HeldBuffer<T> {
     deinit { buffer.deallocate() }
 }
 
+/// The 0.1/0.2 symbol, for programs built against those headers: the caller's return
+/// slot holds only the V1 layout, so it returns that layout (the current defaults, cut at V1).
 @_cdecl("parley_runtime_default_params")
-public func parley_runtime_default_params() -> parley_runtime_params {
-    // RuntimeConfig holds the defaults; the paths have none (NULL: no model, no voice).
+public func parley_runtime_default_params_v1() -> parley_runtime_params_v1 {
+    var v1 = parley_runtime_params_v1()
+    let full = parley_runtime_default_params_v2()
+    withUnsafeBytes(of: full) { src in
+        withUnsafeMutableBytes(of: &v1) { dst in
+            dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[..<min(src.count, dst.count)]))
+        }
+    }
+    v1.struct_size = MemoryLayout<parley_runtime_params_v1>.size
+    return v1
+}
+
+@_cdecl("parley_runtime_default_params_v2")
+public func parley_runtime_default_params_v2() -> parley_runtime_params {
+    // RuntimeConfig and RouterConfig hold the defaults; the paths have none (NULL: no model,
+    // no voice, no remote). Remote timeouts and retries say "default" (0, -1) rather than
+    // copying RemoteConfig's values, so a later default reaches callers who kept them.
     let c = RuntimeConfig()
+    let r = RouterConfig()
     var p = parley_runtime_params()
     p.struct_size = MemoryLayout<parley_runtime_params>.size
     p.n_threads = Int32(clamping: c.threads)
     p.n_ctx = Int32(clamping: c.contextLength)
     p.seed = c.seed
+    p.remote_first_byte_timeout_ms = 0
+    p.remote_max_retries = -1
+    p.router_threshold = Float(r.threshold)
+    p.remote_token_budget = Int64(clamping: r.sessionTokenBudget)
+    p.remote_tokens_per_minute = Int32(clamping: r.tokensPerMinute)
+    p.router_latency_budget_ms = Int32(clamping: Int(exactly: r.latencyBudgetMs.rounded()) ?? 0)
     return p
+}
+
+/// The remote model of `p` (nil when remote_url is NULL), over RemoteConfig's defaults.
+/// RemoteConfig.validate() judges the values; a negative timeout or retry count other
+/// than the documented "default" markers reaches it as it is and is refused there.
+func remoteConfig(_ p: parley_runtime_params) throws(RuntimeError) -> RemoteConfig? {
+    guard let url = try string(p.remote_url, "remote_url") else { return nil }
+    var c = RemoteConfig(baseURL: url, model: try string(p.remote_model, "remote_model") ?? "",
+                         apiKey: try string(p.remote_api_key, "remote_api_key"))
+    if p.remote_first_byte_timeout_ms != 0 { c.firstByteTimeoutMs = Int(p.remote_first_byte_timeout_ms) }
+    if p.remote_max_retries != -1 { c.maxRetries = Int(p.remote_max_retries) }
+    return c
+}
+
+func routerConfig(_ p: parley_runtime_params) -> RouterConfig {
+    var c = RouterConfig()
+    // Float → Double keeps NaN and infinities, so validate() refuses them by name.
+    c.threshold = Double(p.router_threshold)
+    c.sessionTokenBudget = Int(p.remote_token_budget)
+    c.tokensPerMinute = Int(p.remote_tokens_per_minute)
+    c.latencyBudgetMs = Double(p.router_latency_budget_ms)
+    return c
 }
 
 @_cdecl("parley_runtime_create")
@@ -61,7 +107,7 @@ public func parley_runtime_create(_ params: UnsafePointer<parley_runtime_params>
                                   _ out: UnsafeMutablePointer<OpaquePointer?>?) -> parley_status {
     guard let out else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_runtime_create: out is NULL") }
     out.pointee = nil
-    var p = parley_runtime_default_params()
+    var p = parley_runtime_default_params_v2()
     if let params {
         do throws(StructSizeError) {
             p = try VersionedStruct.read(params, defaults: p, v1Size: runtimeParamsV1Size, "parley_runtime_create")
@@ -79,7 +125,9 @@ public func parley_runtime_create(_ params: UnsafePointer<parley_runtime_params>
         config.contextLength = Int(p.n_ctx)
         config.seed = p.seed
         try config.validate()
-        let runtime = try Runtime(config: config, router: PolicyRouter())
+        // Checked before the model loads, so a bad remote setting fails fast.
+        let setup = try RouterSetup(remote: try remoteConfig(p), router: routerConfig(p), seed: p.seed)
+        let runtime = try Runtime(config: config, router: setup.router, remote: setup.remote)
         out.pointee = OpaquePointer(Unmanaged.passRetained(RuntimeHandle(runtime: runtime)).toOpaque())
         return PARLEY_OK
     } catch {

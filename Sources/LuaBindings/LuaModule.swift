@@ -7,7 +7,7 @@ import NPCRuntime
 
 let runtimeMetatable = "parley.runtime"
 let npcMetatable = "parley.npc"
-let moduleVersion = "parley 0.2.0"
+let moduleVersion = "parley 0.3.0"
 
 /// Userdata payload: a retained Runtime, or nil once released.
 struct RuntimeBox { var runtime: Unmanaged<Runtime>? }
@@ -44,22 +44,30 @@ func runtimeBox(_ L: OpaquePointer, _ index: Int32) -> UnsafeMutablePointer<Runt
     return raw.assumingMemoryBound(to: RuntimeBox.self)
 }
 
-/// parley.open{ model = "...", voice = "...", threads = n } -> runtime | nil, message
+/// parley.open{ model = "...", voice = "...", threads = n,
+///              remote = { url =, model =, api_key =, first_byte_timeout_ms =, max_retries = },
+///              router = { threshold =, token_budget =, tokens_per_minute =, latency_budget_ms = } }
+///   -> runtime | nil, message
 let luaOpen: parley_lua_impl = { L in
     guard let L else { return 0 }
     guard parley_lua_istable(L, 1) != 0 else { return raise(L, "parley.open: expected a table of options") }
     guard pk_engines_supported() == 1 else { return nilAndMessage(L, "parley.open: " + String(cString: pk_engines_requirement())) }
     var config = RuntimeConfig(modelPath: optionalStringField(L, 1, "model"),
                                voicePath: optionalStringField(L, 1, "voice"))
+    let remote: RemoteConfig?
+    let router: RouterConfig
     do throws(LuaArgumentError) {
         if let n = try integerField(L, 1, "threads") { config.threads = n }
+        remote = try remoteConfig(L, 1)
+        router = try routerConfig(L, 1) ?? RouterConfig()
     } catch {
         return raise(L, "parley.open: " + error.message)
     }
     let runtime: Runtime
     do {
         try config.validate()
-        runtime = try Runtime(config: config, router: PolicyRouter())
+        let setup = try RouterSetup(remote: remote, router: router, seed: config.seed)
+        runtime = try Runtime(config: config, router: setup.router, remote: setup.remote)
     } catch {
         return nilAndMessage(L, error.parleyMessage)
     }
@@ -115,6 +123,37 @@ let luaPoll: parley_lua_impl = { L in
     return 1
 }
 
+/// runtime:stats() -> { npc_count, turns_completed, tokens_prefilled, tokens_generated,
+///                      remote_tokens, remote_fallbacks, last_turn = { turn, prompt_tokens, prefilled_tokens,
+///                      generated_tokens, remote_tokens, prefill_ms, generate_ms, first_text_ms?, first_audio_ms? } }
+let luaStats: parley_lua_impl = { L in
+    guard let L, let box = runtimeBox(L, 1) else { return 0 }
+    guard let runtime = box.pointee.runtime?.takeUnretainedValue() else {
+        return raise(L, "parley: runtime used after release")
+    }
+    let s = runtime.stats()
+    func set(_ key: String, _ value: Double) { lua_pushnumber(L, value); lua_setfield(L, -2, key) }
+    parley_lua_newtable(L)
+    set("npc_count", Double(s.npcCount))
+    set("turns_completed", Double(s.turnsCompleted))
+    set("tokens_prefilled", Double(s.tokensPrefilled))
+    set("tokens_generated", Double(s.tokensGenerated))
+    set("remote_tokens", Double(s.remoteTokens))
+    set("remote_fallbacks", Double(s.remoteFallbacks))
+    parley_lua_newtable(L)
+    set("turn", Double(s.lastTurn.turnID))
+    set("prompt_tokens", Double(s.lastTurn.promptTokens))
+    set("prefilled_tokens", Double(s.lastTurn.prefilledTokens))
+    set("generated_tokens", Double(s.lastTurn.generatedTokens))
+    set("remote_tokens", Double(s.lastTurn.remoteTokens))
+    set("prefill_ms", s.lastTurn.prefillMs)
+    set("generate_ms", s.lastTurn.generateMs)
+    if let ms = s.lastTurn.firstTextMs { set("first_text_ms", ms) }
+    if let ms = s.lastTurn.firstAudioMs { set("first_audio_ms", ms) }
+    lua_setfield(L, -2, "last_turn")
+    return 1
+}
+
 let luaToString: parley_lua_impl = { L in
     guard let L, let box = runtimeBox(L, 1) else { return 0 }
     lua_pushstring(L, box.pointee.runtime == nil ? "parley.runtime (released)" : "parley.runtime")
@@ -151,6 +190,58 @@ func integerField(_ L: OpaquePointer, _ table: Int32, _ key: String) throws(LuaA
 
 func floatField(_ L: OpaquePointer, _ table: Int32, _ key: String) throws(LuaArgumentError) -> Float? {
     try numberField(L, table, key).map { Float($0) }
+}
+
+/// nil when the field is absent; a string otherwise (another type is a script bug).
+func stringField(_ L: OpaquePointer, _ table: Int32, _ key: String) throws(LuaArgumentError) -> String? {
+    lua_getfield(L, table, key)
+    defer { parley_lua_pop(L, 1) }
+    if lua_type(L, -1) == LUA_TNIL { return nil }
+    guard lua_type(L, -1) == LUA_TSTRING, let s = parley_lua_tostring(L, -1) else {
+        throw LuaArgumentError(message: "\(key) must be a string")
+    }
+    return String(cString: s)
+}
+
+/// Reads the subtable `key` of the table at `table` with `read` (given the subtable's
+/// absolute index); nil when absent, a Lua error when it is not a table. Field names in
+/// messages are prefixed with `key.`.
+func tableField<T>(_ L: OpaquePointer, _ table: Int32, _ key: String,
+                   _ read: (Int32) throws(LuaArgumentError) -> T) throws(LuaArgumentError) -> T? {
+    lua_getfield(L, table, key)
+    defer { parley_lua_pop(L, 1) }
+    if lua_type(L, -1) == LUA_TNIL { return nil }
+    guard parley_lua_istable(L, -1) != 0 else { throw LuaArgumentError(message: "\(key) must be a table") }
+    do throws(LuaArgumentError) {
+        return try read(lua_gettop(L))
+    } catch {
+        throw LuaArgumentError(message: key + "." + error.message)
+    }
+}
+
+/// `remote = { url =, model =, api_key =, first_byte_timeout_ms =, max_retries = }` over
+/// RemoteConfig's defaults; RemoteConfig.validate() judges the values (nil, message).
+func remoteConfig(_ L: OpaquePointer, _ t: Int32) throws(LuaArgumentError) -> RemoteConfig? {
+    try tableField(L, t, "remote") { (r: Int32) throws(LuaArgumentError) -> RemoteConfig in
+        guard let url = try stringField(L, r, "url") else { throw LuaArgumentError(message: "url must be a string") }
+        var c = RemoteConfig(baseURL: url, model: try stringField(L, r, "model") ?? "", apiKey: try stringField(L, r, "api_key"))
+        if let n = try integerField(L, r, "first_byte_timeout_ms") { c.firstByteTimeoutMs = n }
+        if let n = try integerField(L, r, "max_retries") { c.maxRetries = n }
+        return c
+    }
+}
+
+/// `router = { threshold =, token_budget =, tokens_per_minute =, latency_budget_ms = }` over
+/// RouterConfig's defaults; RouterConfig.validate() judges the values (nil, message).
+func routerConfig(_ L: OpaquePointer, _ t: Int32) throws(LuaArgumentError) -> RouterConfig? {
+    try tableField(L, t, "router") { (r: Int32) throws(LuaArgumentError) -> RouterConfig in
+        var c = RouterConfig()
+        if let v = try numberField(L, r, "threshold") { c.threshold = v }
+        if let n = try integerField(L, r, "token_budget") { c.sessionTokenBudget = n }
+        if let n = try integerField(L, r, "tokens_per_minute") { c.tokensPerMinute = n }
+        if let v = try numberField(L, r, "latency_budget_ms") { c.latencyBudgetMs = v }
+        return c
+    }
 }
 
 /// The NPC table's fields over `NPCConfig`'s defaults; NPCConfig.validate() judges the values.
@@ -322,6 +413,7 @@ public func luaopen_parley(_ L: OpaquePointer?) -> Int32 {
         setFunction(L, "poll", luaPoll)
         setFunction(L, "npc", luaNewNPC)
         setFunction(L, "load_npc", luaLoadNPC)
+        setFunction(L, "stats", luaStats)
         setFunction(L, "release", luaRelease)
         lua_setfield(L, -2, "__index")
         setFunction(L, "__gc", luaRelease)

@@ -25,7 +25,11 @@ int main(int argc, char **argv) {
     const char *path = argc > 1 ? argv[1] : "libparley.so";
     void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!lib) { fprintf(stderr, "dlopen %s: %s\n", path, dlerror()); return 1; }
-#define LOAD(T, name) T name##_p = (T)dlsym(lib, #name); CHECK(name##_p != NULL, "missing symbol %s", #name); if (!name##_p) return 1;
+/* The symbol name after macro expansion, as a program built with the header must look it
+ * up: parley.h maps parley_runtime_default_params to its current symbol (_v2). */
+#define SYMBOL_(name) #name
+#define SYMBOL(name) SYMBOL_(name)
+#define LOAD(T, name) T name##_p = (T)dlsym(lib, SYMBOL(name)); CHECK(name##_p != NULL, "missing symbol %s", SYMBOL(name)); if (!name##_p) return 1;
 #else
     (void)argc; (void)argv;
 #define LOAD(T, name) T name##_p = name;

@@ -16,14 +16,19 @@ static int failures = 0;
 
 /* The V1 sizes are where each struct's first field added after 0.1 starts
  * (or the whole struct, for those that have not grown). */
-_Static_assert(sizeof(parley_runtime_params) == PARLEY_RUNTIME_PARAMS_V1_SIZE, "runtime params V1");
+_Static_assert(offsetof(parley_runtime_params, remote_url) == PARLEY_RUNTIME_PARAMS_V1_SIZE, "runtime params V1");
 _Static_assert(offsetof(parley_npc_params, top_k) == PARLEY_NPC_PARAMS_V1_SIZE, "npc params V1");
 _Static_assert(offsetof(parley_event, type_name) == PARLEY_EVENT_V1_SIZE, "event V1");
-_Static_assert(sizeof(parley_stats) == PARLEY_STATS_V1_SIZE, "stats V1");
+_Static_assert(offsetof(parley_stats, remote_tokens) == PARLEY_STATS_V1_SIZE, "stats V1");
 /* parley_event in 0.2: type_name, then the tool fields, appended in this order. */
 _Static_assert(offsetof(parley_event, call_id) == PARLEY_EVENT_V1_SIZE + 8, "event call_id");
 _Static_assert(offsetof(parley_event, tool_arguments) == PARLEY_EVENT_V1_SIZE + 16, "event tool_arguments");
 _Static_assert(sizeof(parley_event) == PARLEY_EVENT_V1_SIZE + 24, "event 0.2 size");
+/* 0.3: the remote and router fields of the runtime params (ending on an 8-byte boundary,
+ * see "Struct versions"), and the remote counters of the stats. */
+_Static_assert(offsetof(parley_runtime_params, reserved_0_3) == PARLEY_RUNTIME_PARAMS_V1_SIZE + 52, "runtime params padding");
+_Static_assert(sizeof(parley_runtime_params) == PARLEY_RUNTIME_PARAMS_V1_SIZE + 56, "runtime params 0.3 size");
+_Static_assert(sizeof(parley_stats) == PARLEY_STATS_V1_SIZE + 16, "stats 0.3 size");
 
 static int untouched(const unsigned char *p, size_t n, unsigned char fill) {
     for (size_t i = 0; i < n; i++) if (p[i] != fill) return 0;
@@ -32,6 +37,7 @@ static int untouched(const unsigned char *p, size_t n, unsigned char fill) {
 
 /* The 0.1 by-value symbol: an opaque blob of the V1 size has the same return ABI. */
 typedef struct { unsigned char bytes[PARLEY_NPC_PARAMS_V1_SIZE]; } npc_params_v1_blob;
+typedef struct { unsigned char bytes[PARLEY_RUNTIME_PARAMS_V1_SIZE]; } runtime_params_v1_blob;
 
 int main(void) {
     /* Current defaults, including the fields added in 0.2. */
@@ -137,20 +143,49 @@ int main(void) {
     CHECK(parley_poll(rt, &ev) == PARLEY_ERR_STRUCT_SIZE && strstr(parley_last_error(), "parley_poll"),
           "poll small struct_size: %s", parley_last_error());
 
-    /* Stats: V1 size, and a struct_size cut short is refused. */
+    /* Stats: V1 size (nothing written past it: the 0.3 remote counters stay untouched),
+     * the full size, and a struct_size cut short is refused. */
     struct { parley_stats s; unsigned char canary[16]; } stats;
     memset(&stats, 0xCD, sizeof stats);
     stats.s.struct_size = PARLEY_STATS_V1_SIZE;
     st = parley_runtime_stats(rt, &stats.s);
     CHECK(st == PARLEY_OK && stats.s.npc_count == 3 && stats.s.turns_completed == 0 && stats.s.last_first_text_ms < 0,
           "stats: %s npc_count %u", parley_status_string(st), stats.s.npc_count);
+    CHECK(untouched((const unsigned char *)&stats + PARLEY_STATS_V1_SIZE, sizeof stats - PARLEY_STATS_V1_SIZE, 0xCD),
+          "bytes past the V1 stats written");
+    stats.s.struct_size = sizeof stats.s;
+    st = parley_runtime_stats(rt, &stats.s);
+    CHECK(st == PARLEY_OK && stats.s.remote_tokens == 0 && stats.s.remote_fallbacks == 0, "0.3 stats: %s", parley_status_string(st));
     CHECK(untouched(stats.canary, sizeof stats.canary, 0xCD), "bytes past stats written");
     stats.s.struct_size = 8;
     CHECK(parley_runtime_stats(rt, &stats.s) == PARLEY_ERR_STRUCT_SIZE, "stats small struct_size");
 
     /* Runtime params: the same rule, and the limits come from one table. */
     parley_runtime_params rp = parley_runtime_default_params();
-    CHECK(rp.struct_size == PARLEY_RUNTIME_PARAMS_V1_SIZE && rp.n_threads == 0 && rp.n_ctx == 0, "runtime defaults");
+    CHECK(rp.struct_size == sizeof rp && rp.n_threads == 0 && rp.n_ctx == 0, "runtime defaults");
+    CHECK(rp.remote_url == NULL && rp.remote_max_retries == -1 && rp.router_threshold == 0.5f, "0.3 runtime defaults");
+    /* The 0.1 by-value symbol of the runtime params: exactly the V1 prefix of the same defaults. */
+    runtime_params_v1_blob (*legacy_rt)(void) =
+        (runtime_params_v1_blob (*)(void))dlsym(RTLD_DEFAULT, "parley_runtime_default_params");
+    CHECK(legacy_rt != NULL, "the 0.1 symbol parley_runtime_default_params is exported");
+    if (legacy_rt) {
+        runtime_params_v1_blob b = legacy_rt();
+        size_t size;
+        memcpy(&size, b.bytes, sizeof size);
+        CHECK(size == PARLEY_RUNTIME_PARAMS_V1_SIZE, "legacy runtime struct_size %zu", size);
+        CHECK(memcmp(b.bytes + sizeof(size_t), (const unsigned char *)&rp + sizeof(size_t),
+                     PARLEY_RUNTIME_PARAMS_V1_SIZE - sizeof(size_t)) == 0, "legacy runtime defaults equal the V1 prefix");
+    }
+    /* An old caller's runtime params: exactly V1 bytes on the heap (valgrind flags any read past them). */
+    parley_runtime_params *old_rp = malloc(PARLEY_RUNTIME_PARAMS_V1_SIZE);
+    if (!old_rp) return 1;
+    memcpy(old_rp, &rp, PARLEY_RUNTIME_PARAMS_V1_SIZE);
+    old_rp->struct_size = PARLEY_RUNTIME_PARAMS_V1_SIZE;
+    parley_runtime *rt_old = NULL;
+    st = parley_runtime_create(old_rp, &rt_old);
+    CHECK(st == PARLEY_OK && rt_old, "V1-size runtime params: %s %s", parley_status_string(st), parley_last_error());
+    parley_runtime_destroy(rt_old);
+    free(old_rp);
     rp.n_threads = 65;
     parley_runtime *rt2 = (parley_runtime *)0x1;
     st = parley_runtime_create(&rp, &rt2);

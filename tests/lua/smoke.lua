@@ -17,8 +17,21 @@ check(not ok3 and tostring(e3):find("threads must be an integer", 1, true), "thr
 local many, why = parley.open { threads = 65 }
 check(many == nil and tostring(why):find("0…64", 1, true), "threads = 65 gives nil, message: " .. tostring(why))
 
+-- Remote and router options (tests/lua/remote.lua has the rest): a wrong type raises,
+-- a value out of range gives nil, message; a valid remote needs no model.
+local ok4, e4 = pcall(parley.open, { router = { threshold = "x" } })
+check(not ok4 and tostring(e4):find("router.threshold must be a number", 1, true), "router.threshold = 'x': " .. tostring(e4))
+local far, why_far = parley.open { remote = { url = "ftp://x" } }
+check(far == nil and tostring(why_far):find("http://", 1, true), "remote.url ftp://x gives nil, message: " .. tostring(why_far))
+local remote_rt = parley.open { remote = { url = "http://127.0.0.1:9/v1", model = "big" }, router = { threshold = 0.7 } }
+check(remote_rt ~= nil, "a runtime with a remote model")
+if remote_rt then remote_rt:release() end
+
 rt = assert(parley.open {})
 check(rt:poll() == nil, "empty poll")
+local stats = rt:stats()
+check(stats.npc_count == 0 and stats.remote_tokens == 0 and stats.remote_fallbacks == 0 and stats.last_turn.first_text_ms == nil,
+      "stats of a fresh runtime")
 
 -- Tools without a model: declaring, guards, rate limits and answers; misuse is nil, message
 -- (what the runtime refuses) or a Lua error (a wrong argument type), never a crash.

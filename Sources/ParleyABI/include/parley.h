@@ -39,7 +39,7 @@ extern "C" {
 
 /* API version: MAJOR changes break source or binary compatibility. */
 #define PARLEY_API_VERSION_MAJOR 0
-#define PARLEY_API_VERSION_MINOR 2
+#define PARLEY_API_VERSION_MINOR 3
 #define PARLEY_API_VERSION_PATCH 0
 #define PARLEY_API_VERSION ((PARLEY_API_VERSION_MAJOR << 16) | (PARLEY_API_VERSION_MINOR << 8) | PARLEY_API_VERSION_PATCH)
 
@@ -86,7 +86,7 @@ typedef enum parley_status {
     PARLEY_STATUS_FORCE_32BIT        = 0x7fffffff
 } parley_status;
 
-/* Library version string, e.g. "0.2.0". Static storage; never free. Thread-safe. */
+/* Library version string, e.g. "0.3.0". Static storage; never free. Thread-safe. */
 PARLEY_API const char *parley_version(void);
 
 /* PARLEY_API_VERSION of the loaded library (compare with the macro you built against). Thread-safe. */
@@ -121,8 +121,14 @@ PARLEY_API const char *parley_last_error(void);
  *     part of that function's ABI: when the struct grows, the function gets a new
  *     symbol (parley_npc_default_params_v2) and this header maps the plain name to
  *     it; the old symbol stays and keeps returning the old layout to old programs.
+ *     A program that looks functions up with dlsym() must ask for the new symbol
+ *     ("parley_runtime_default_params_v2", "parley_npc_default_params_v2"): the
+ *     plain names return the 0.1 layouts.
+ *   - Each version's fields end on an 8-byte boundary (explicit padding where
+ *     needed), so every version of a struct has its own sizeof and struct_size
+ *     always tells them apart.
  * The V1 sizes are frozen: the sizeof of each struct in API 0.1 on 64-bit
- * targets (x86-64 / arm64). Fields added later are marked "since 0.2".
+ * targets (x86-64 / arm64). Fields added later are marked "since 0.2", "since 0.3".
  */
 #define PARLEY_RUNTIME_PARAMS_V1_SIZE 40
 #define PARLEY_NPC_PARAMS_V1_SIZE     88
@@ -147,17 +153,54 @@ typedef struct parley_runtime_params {
     int32_t     n_threads;    /* worker threads for inference, 0…64; 0 = choose (number of cores, at most 4) */
     int32_t     n_ctx;        /* context length per NPC in tokens, 0…131072; 0 = min(model's, 2048) */
     uint64_t    seed;         /* base seed for sampling and voice noise; same seed, same output */
+    /* since 0.3 (a caller built against 0.1 or 0.2 gets the defaults: no remote model).
+     * The remote model: any OpenAI-compatible Chat Completions server (hosted API, vLLM,
+     * llama.cpp's llama-server). The router sends it the turns the local model would get
+     * wrong; when it fails, the local model finishes the turn (see PARLEY_EVENT_ROUTE). */
+    /* Base URL, http:// or https://, ≤ 2048 bytes, no spaces or control characters, e.g.
+     * "http://127.0.0.1:8080/v1" ("/chat/completions" is appended). NULL: no remote model
+     * (every turn is local; the router fields below are still checked). Copied during the call. */
+    const char *remote_url;
+    /* Model name sent to the server, UTF-8, ≤ 256 bytes. NULL: "" (servers that serve a single
+     * model, such as llama-server, ignore it). Copied during the call. */
+    const char *remote_model;
+    /* Bearer token, ≤ 4096 bytes, no control characters. NULL or "": the environment variable
+     * PARLEY_REMOTE_API_KEY, read when a request is sent (none if unset: fine for a local
+     * server). Copied during the call; never logged, never part of an event or of
+     * parley_last_error(). */
+    const char *remote_api_key;
+    int32_t     remote_first_byte_timeout_ms; /* request sent → first byte of the reply (the big model's
+                                                 prefill), 1…300000; 0 = default (15000) */
+    int32_t     remote_max_retries;    /* attempts after the first on connect failures, HTTP 408/429/5xx before
+                                          the reply starts (jittered backoff), 0…5; -1 = default (2) */
+    float       router_threshold;      /* AUTO turns whose difficulty is at least this go remote; 0…2 (0: every
+                                          turn it may take, above 1: none); default 0.5; NaN is refused */
+    int32_t     remote_tokens_per_minute; /* remote tokens (prompt + completion) per rolling minute before turns
+                                             stay local, 0…100000000; 0 = no limit */
+    int64_t     remote_token_budget;   /* remote tokens per runtime (the session) before every turn stays local,
+                                          0…1000000000; 0 = no limit */
+    int32_t     router_latency_budget_ms; /* AUTO turns whose remote reply is expected to start later than this
+                                             stay local, 0…600000; 0 = no limit */
+    int32_t     reserved_0_3;          /* padding (see "Struct versions"); ignored, leave 0 */
 } parley_runtime_params;
 
-/* Defaults: no model, no voice, n_threads 0, n_ctx 0, seed 0. Thread-safe. */
-PARLEY_API parley_runtime_params parley_runtime_default_params(void);
+/* Defaults: no model, no voice, n_threads 0, n_ctx 0, seed 0; no remote model (remote_url,
+ * remote_model, remote_api_key NULL), remote_first_byte_timeout_ms 0, remote_max_retries -1,
+ * router_threshold 0.5, no token or latency budgets (0). Thread-safe.
+ * The exported symbol of this layout is parley_runtime_default_params_v2 (see "Struct
+ * versions"); the symbol parley_runtime_default_params returns the 0.1 layout. */
+PARLEY_API parley_runtime_params parley_runtime_default_params_v2(void);
+#define parley_runtime_default_params parley_runtime_default_params_v2
 
-/* Create a runtime: loads (memory-maps and validates) the model and voice.
+/* Create a runtime: loads (memory-maps and validates) the model and voice, and sets up
+ * the remote model and the router when remote_url is set. Nothing is sent over the
+ * network here: the remote is first contacted by a turn routed to it.
  *   params  in, optional: NULL means parley_runtime_default_params().
  *   out     out: receives the new runtime; set to NULL on any failure.
  * Returns PARLEY_OK, or an error (PARLEY_ERR_FILE_NOT_FOUND, PARLEY_ERR_BAD_MODEL,
- * PARLEY_ERR_UNSUPPORTED_MODEL, PARLEY_ERR_INVALID_ARGUMENT, …) with a message in
- * parley_last_error(); nothing is leaked on failure.
+ * PARLEY_ERR_UNSUPPORTED_MODEL, PARLEY_ERR_INVALID_ARGUMENT for a value out of its range
+ * (remote and router fields included), …) with a message in parley_last_error();
+ * nothing is leaked on failure.
  * Ownership: the caller owns *out and frees it with parley_runtime_destroy().
  * Threads: any thread; several runtimes may coexist. */
 PARLEY_API parley_status parley_runtime_create(const parley_runtime_params *params, parley_runtime **out);
@@ -180,13 +223,23 @@ typedef enum parley_event_type {
                                     start_sample/end_sample in the turn's speech; sent before the audio it shapes */
     PARLEY_EVENT_TOOL_CALL = 4,  /* name: tool; text: JSON arguments (validated against its schema, passed the
                                     game's guard and rate limit); call_id: answer with parley_tool_result() */
-    PARLEY_EVENT_ROUTE     = 5,  /* text: JSON {"route":…, "reasons":[…], "cost":…} */
+    PARLEY_EVENT_ROUTE     = 5,  /* a turn's route, before its first TEXT. text: JSON {"route":"local"|"remote",
+                                    "reasons":["…"], "cost":USD, "latency_ms":ms|null}: reasons are readable strings
+                                    (the designer's policy, remote health, budgets, the turn's difficulty against
+                                    router_threshold); cost is the expected price of the turn in US dollars (0 for
+                                    local); latency_ms the expected wait for the remote's first byte (null when
+                                    unknown or local). When a remote turn fails (network, timeout, HTTP error,
+                                    broken stream), an ERROR follows (status PARLEY_ERR_NETWORK or
+                                    PARLEY_ERR_REMOTE, text ending "; the local model finishes the turn"), then a
+                                    second ROUTE {"route":"local","reasons":["fallback: <why>"],…}; the local model
+                                    continues from the text already sent, and DONE has status PARLEY_OK */
     PARLEY_EVENT_DONE      = 6,  /* the turn ended; status: PARLEY_OK, PARLEY_CANCELLED or the error; text: the whole reply */
     PARLEY_EVENT_ERROR     = 7,  /* status + text: message; the turn (if any) ends with DONE. A tool call that did
                                     not run (not the NPC's tool, arguments off its schema, refused by the guard,
                                     over its rate limit) is status PARLEY_ERR_TOOL_REJECTED, name: the tool,
                                     text: why, tool_arguments: the call's arguments; the turn goes on (the model
-                                    is told the call was refused) */
+                                    is told the call was refused). A remote turn that failed is status
+                                    PARLEY_ERR_NETWORK or PARLEY_ERR_REMOTE and the turn goes on locally (see ROUTE) */
     PARLEY_EVENT_TYPE_FORCE_32BIT = 0x7fffffff
 } parley_event_type;
 
@@ -233,7 +286,7 @@ PARLEY_API parley_status parley_poll(parley_runtime *rt, parley_event *out);
 typedef struct parley_npc parley_npc;   /* opaque */
 
 typedef enum parley_route_policy {
-    PARLEY_ROUTE_AUTO   = 0,  /* the router decides per turn */
+    PARLEY_ROUTE_AUTO   = 0,  /* the router decides per turn (always local without a remote model) */
     PARLEY_ROUTE_LOCAL  = 1,  /* always the local model */
     PARLEY_ROUTE_REMOTE = 2,  /* the remote model when configured, else local */
     PARLEY_ROUTE_FORCE_32BIT = 0x7fffffff
@@ -289,7 +342,8 @@ PARLEY_API uint64_t parley_npc_id(const parley_npc *npc);
 
 /* Hand a player line to the NPC and return at once; the reply arrives through
  * parley_poll(): ROUTE, TEXT deltas, AUDIO chunks (with the sentence as text), then
- * DONE (ERROR before it on failure). A line to an NPC that is still answering
+ * DONE (ERROR before it on failure; a remote turn that fails adds ERROR and a second
+ * ROUTE "local" and still ends DONE OK, see PARLEY_EVENT_ROUTE). A line to an NPC that is still answering
  * cancels that turn first (its DONE has status PARLEY_CANCELLED).
  *   text     in: UTF-8, 1…4096 bytes; copied. Player text is untrusted and treated as such.
  *   turn_id  out, optional: the id carried by this turn's events.
@@ -331,6 +385,9 @@ typedef struct parley_stats {
     double   last_generate_ms;
     double   last_first_text_ms;  /* say → first TEXT; < 0 if none */
     double   last_first_audio_ms; /* say → first AUDIO; < 0 if none (yet) */
+    /* since 0.3 (not written for a caller whose struct_size ends before them) */
+    uint64_t remote_tokens;      /* prompt + completion tokens billed by the remote model, completed turns */
+    uint64_t remote_fallbacks;   /* turns the remote model started and the local model had to finish */
 } parley_stats;
 
 /* Fill *out with counters. Returns PARLEY_OK or PARLEY_ERR_INVALID_ARGUMENT /

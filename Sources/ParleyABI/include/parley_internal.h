@@ -24,4 +24,16 @@ typedef struct parley_npc_params_v1 {
     uint64_t      seed;
 } parley_npc_params_v1;
 _Static_assert(sizeof(parley_npc_params_v1) == PARLEY_NPC_PARAMS_V1_SIZE, "the 0.1 layout of parley_npc_params is frozen");
+
+/* parley_runtime_params as published in API 0.1 (and 0.2), returned by value by the
+ * symbol parley_runtime_default_params that programs built against them call. Frozen. */
+typedef struct parley_runtime_params_v1 {
+    size_t      struct_size;
+    const char *model_path;
+    const char *voice_path;
+    int32_t     n_threads;
+    int32_t     n_ctx;
+    uint64_t    seed;
+} parley_runtime_params_v1;
+_Static_assert(sizeof(parley_runtime_params_v1) == PARLEY_RUNTIME_PARAMS_V1_SIZE, "the 0.1 layout of parley_runtime_params is frozen");
 #endif
