@@ -11,6 +11,9 @@ public struct RouterConfig: Sendable {
     public var tokensPerMinute = 0
     /// Turns whose remote reply is expected to start later than this stay local; 0: no limit.
     public var latencyBudgetMs = 0.0
+    /// Escalated turns are bridged (a short local opening spoken while the remote
+    /// starts) once the remote's typical wait for its first byte reaches this; 0: never.
+    public var bridgeAfterMs = 1_500.0
     public init() {}
 
     public func validate() throws(RuntimeError) {
@@ -22,6 +25,9 @@ public struct RouterConfig: Sendable {
         }
         guard latencyBudgetMs.isFinite, (0...600_000).contains(latencyBudgetMs) else {
             throw RuntimeError(.invalidArgument, "router latency budget \(latencyBudgetMs) ms is outside 0...600000")
+        }
+        guard bridgeAfterMs.isFinite, (0...600_000).contains(bridgeAfterMs) else {
+            throw RuntimeError(.invalidArgument, "router bridge wait \(bridgeAfterMs) ms is outside 0...600000")
         }
     }
 }
@@ -65,9 +71,15 @@ public struct AdaptiveRouter: RouteDecider {
         }
         let summary = "difficulty \(Self.format(difficulty.score))"
             + (difficulty.cues.isEmpty ? "" : " (\(difficulty.cues.joined(separator: ", ")))")
-        return difficulty.score >= config.threshold
-            ? remote([summary + " ≥ \(Self.format(config.threshold))"])
-            : local([summary + " < \(Self.format(config.threshold))"])
+        guard difficulty.score >= config.threshold else { return local([summary + " < \(Self.format(config.threshold))"]) }
+        var decision = remote([summary + " ≥ \(Self.format(config.threshold))"])
+        // an opening covers a slow remote, but not a turn that acts: the remote decides that from its first word
+        if config.bridgeAfterMs > 0, let wait = estimate.latencyMs, wait >= config.bridgeAfterMs,
+           !difficulty.cues.contains("asks the NPC to act") {
+            decision.route = .bridge
+            decision.reasons.append("bridge: the remote's replies start after ~\(Int(wait)) ms")
+        }
+        return decision
     }
 
     private func remoteEstimate() -> (usd: Double, latencyMs: Double?) {

@@ -64,7 +64,7 @@ public final class RemoteReplySource: ReplySource, @unchecked Sendable {
                 let waited = clock.nowMs() - sentMs
                 lock.withLock { firstByteEWMA = firstByteEWMA.map { 0.7 * $0 + 0.3 * waited } ?? waited }
                 return RemoteReplyStream(source: self, exchange: exchange, requestBytes: http.body.count, maxTokens: request.maxTokens,
-                                         isCancelled: request.isCancelled)
+                                         continuation: request.continuation, isCancelled: request.isCancelled)
             case .cancelled:
                 exchange.close()
                 breaker.recordSuccess()  // not the remote's fault; release a half-open trial
@@ -162,6 +162,7 @@ final class RemoteReplyStream: ReplyStream {
     private let source: RemoteReplySource
     private var exchange: (any HTTPExchange)?
     private var decoder = ChatStreamDecoder()
+    private var echo: ContinuationEcho
     private var pending: [ReplyPiece] = []
     private let maxContentBytes: Int
     private let isCancelled: @Sendable () -> Bool
@@ -170,9 +171,10 @@ final class RemoteReplyStream: ReplyStream {
     private let promptEstimate: Int
     private(set) var stats = ReplyStats()
 
-    init(source: RemoteReplySource, exchange: any HTTPExchange, requestBytes: Int, maxTokens: Int,
+    init(source: RemoteReplySource, exchange: any HTTPExchange, requestBytes: Int, maxTokens: Int, continuation: String,
          isCancelled: @escaping @Sendable () -> Bool) {
         self.source = source
+        echo = ContinuationEcho(continuation)
         promptEstimate = requestBytes / 4
         self.exchange = exchange
         // a server that ignores max_tokens (or never ends) is cut off at a generous bound
@@ -192,8 +194,8 @@ final class RemoteReplyStream: ReplyStream {
                 switch event {
                 case let .bytes(bytes):
                     lastByteMs = source.now
-                    pending += try decoder.feed(bytes)
-                    if decoder.sawDone { pending += try decoder.finish(); end(success: true) }
+                    pending += try decoder.feed(bytes).compactMap(dropEcho)
+                    if decoder.sawDone { pending += try flushEcho() + decoder.finish(); end(success: true) }
                     else if decoder.contentBytes > maxContentBytes { end(success: true) }
                 case .idle:
                     if source.now - lastByteMs > source.idleTimeoutMs {
@@ -202,7 +204,7 @@ final class RemoteReplyStream: ReplyStream {
                 case .status:
                     continue
                 case .end:
-                    pending += try decoder.finish()
+                    pending += try flushEcho() + decoder.finish()
                     end(success: true)
                 case let .failed(failure):
                     throw RuntimeError(.remote, "remote connection broke mid-reply: \(failure.message)")
@@ -213,6 +215,17 @@ final class RemoteReplyStream: ReplyStream {
             }
         }
         return pending.removeFirst()
+    }
+
+    private func dropEcho(_ piece: ReplyPiece) -> ReplyPiece? {
+        guard case let .text(text) = piece else { return piece }
+        let rest = echo.filter(text)
+        return rest.isEmpty ? nil : .text(rest)
+    }
+
+    private func flushEcho() -> [ReplyPiece] {
+        let rest = echo.flush()
+        return rest.isEmpty ? [] : [.text(rest)]
     }
 
     private func end(success: Bool) {

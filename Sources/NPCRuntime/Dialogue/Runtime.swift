@@ -268,7 +268,13 @@ public final class Runtime: @unchecked Sendable {
             turn.routed = true
             let decision = decideRoute(turn)
             events.push(RuntimeEvent(kind: .route, npcID: npc.id, turnID: turn.id, text: decision.json))
-            if decision.route == .remote {
+            if decision.route == .bridge {
+                // the player hears the NPC at once; the remote continues from the opening
+                let opening = BridgeLine.pick(seed: config.seed &+ npc.id &* 31 &+ npc.turnCount)
+                emit(opening, turn: turn)
+                turn.continuation = opening
+            }
+            if decision.route != .local {
                 turn.route = .remote
                 if !submitLeg(turn) { finish(turn, outcome: .failed(.invalidState)) }
                 return
@@ -411,7 +417,7 @@ public final class Runtime: @unchecked Sendable {
         var decision = router.decide(RouteRequest(npcName: config.name, policy: config.policy, line: turn.line,
                                                   historyExchanges: Int(npc.turnCount), toolCount: config.tools.count,
                                                   knowledgeLines: config.knowledge.count, remoteAvailable: remote?.isAvailable ?? false))
-        if decision.route == .remote && remote == nil {
+        if decision.route != .local && remote == nil {
             decision = RouteDecision(route: .local, reasons: decision.reasons + ["no remote model configured"])
         }
         return decision

@@ -1,5 +1,6 @@
-/// Where a reply comes from.
-public enum Route: String, Sendable { case local, remote }
+/// Where a reply comes from. `bridge`: a short opening spoken at once while the
+/// remote model starts, which then continues from it.
+public enum Route: String, Sendable { case local, remote, bridge }
 
 /// What a router may look at for one turn: the designer's policy and the
 /// turn's shape, never an evaluation's labels.
