@@ -14,12 +14,13 @@ enum SweepPlot {
     static let grid = Raster.Colour(r: 228, g: 228, b: 228)
     static let ink = Raster.Colour(r: 40, g: 40, b: 40)
 
-    /// The y range: whole tenths around every plotted value, at least 0.2 wide, within 0...1.
+    /// The y range: whole tenths with at least 2 points of room around every plotted
+    /// value (so markers clear the frame), at least 0.2 wide, within 0...1.
     static func successRange(_ sweep: EvalSweep) -> (lo: Double, hi: Double) {
         let values = [sweep.localSuccess, sweep.remoteSuccess] + sweep.points.map(\.routedSuccess)
         let minV = values.min() ?? 0, maxV = values.max() ?? 1
-        var lo = max(0, (minV * 10 - 1e-9).rounded(.down) / 10)
-        var hi = min(1, (maxV * 10 + 1e-9).rounded(.up) / 10)
+        var lo = max(0, ((minV - 0.02) * 10).rounded(.down) / 10)
+        var hi = min(1, ((maxV + 0.02) * 10).rounded(.up) / 10)
         if hi - lo < 0.2 {
             hi = min(1, lo + 0.2)
             lo = max(0, hi - 0.2)
@@ -27,17 +28,24 @@ enum SweepPlot {
         return (lo, hi)
     }
 
+    /// Pixel column of an escalation share (clamped to 0...1).
+    static func x(share: Double) -> Int {
+        let s = share.isFinite ? min(1, max(0, share)) : 0
+        return left + Int((s * Double(right - left)).rounded())
+    }
+
+    /// Pixel row of a success rate within the plot's y range (clamped to it).
+    static func y(success: Double, range: (lo: Double, hi: Double)) -> Int {
+        let v = success.isFinite ? min(range.hi, max(range.lo, success)) : range.lo
+        return bottom - Int(((v - range.lo) / (range.hi - range.lo) * Double(bottom - top)).rounded())
+    }
+
     static func draw(_ sweep: EvalSweep, cases: Int) -> Raster {
         var img = Raster(width: width, height: height)
-        let (lo, hi) = successRange(sweep)
-        func px(_ share: Double) -> Int {
-            let s = share.isFinite ? min(1, max(0, share)) : 0
-            return left + Int((s * Double(right - left)).rounded())
-        }
-        func py(_ success: Double) -> Int {
-            let v = success.isFinite ? min(hi, max(lo, success)) : lo
-            return bottom - Int(((v - lo) / (hi - lo) * Double(bottom - top)).rounded())
-        }
+        let range = successRange(sweep)
+        let (lo, hi) = range
+        func px(_ share: Double) -> Int { x(share: share) }
+        func py(_ success: Double) -> Int { y(success: success, range: range) }
 
         // Grid and ticks: every 10% of escalation; every 5% of success when the range is narrow.
         let yStep = hi - lo <= 0.3 ? 0.05 : 0.1

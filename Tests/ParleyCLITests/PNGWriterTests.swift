@@ -128,29 +128,4 @@ import Testing
         #expect(throws: PNGWriter.SizeError.self) { try PNGWriter.encode(width: 2, height: 2, rgb: [0, 0, 0]) }
         #expect(throws: PNGWriter.SizeError.self) { try PNGWriter.encode(width: 0, height: 2, rgb: []) }
     }
-
-    @Test func sweepPlotDrawsItsParts() throws {
-        let cases: [EvalSweep.Case] = [
-            .init(difficulty: 0.0, localSuccess: true, remoteSuccess: false),
-            .init(difficulty: 0.3, localSuccess: true, remoteSuccess: true),
-            .init(difficulty: 0.6, localSuccess: false, remoteSuccess: true),
-            .init(difficulty: 0.9, localSuccess: false, remoteSuccess: true),
-        ]
-        let s = EvalSweep(cases: cases, thresholds: EvalSweep.thresholds(steps: 21))
-        let img = SweepPlot.draw(s, cases: 4)
-        #expect(img.width == 640 && img.height == 480)
-        // y range 0.5...1.0; local only at (share 0, 50%), remote only at (share 1, 75%).
-        #expect(SweepPlot.successRange(s).lo == 0.5 && SweepPlot.successRange(s).hi == 1.0)
-        let yLocal = SweepPlot.bottom, yRemote = SweepPlot.bottom - (SweepPlot.bottom - SweepPlot.top) / 2
-        #expect(img.pixel(SweepPlot.left, yLocal) == SweepPlot.local)
-        #expect(img.pixel(SweepPlot.right, yRemote) == SweepPlot.remote)
-        // A router point at share 0.5, success 100% (the top edge).
-        let xHalf = SweepPlot.left + (SweepPlot.right - SweepPlot.left) / 2
-        #expect(img.pixel(xHalf, SweepPlot.top) == SweepPlot.router)
-        // The random line at share 0.25 (62.5%), away from the router curve.
-        let x = SweepPlot.left + (SweepPlot.right - SweepPlot.left) / 4
-        let y = SweepPlot.bottom - (SweepPlot.bottom - SweepPlot.top) / 4
-        #expect((-1...1).contains { img.pixel(x, y + $0) == SweepPlot.random })
-        _ = try Self.decode(try PNGWriter.encode(width: img.width, height: img.height, rgb: img.rgb))
-    }
 }
