@@ -16,6 +16,13 @@ enum SweepPlot {
 
     /// The y range: whole tenths with at least 2 points of room around every plotted
     /// value (so markers clear the frame), at least 0.2 wide, within 0...1.
+    static let xTitle = "ESCALATED TO THE REMOTE MODEL (SHARE OF CASES)"
+    static let yTitle = "CASES SUCCEEDED"
+    /// The method, on the chart itself, so the figure is not mistaken for routed runs.
+    static let footnote = ["ROUTER CURVE COMPUTED FROM THE PER-CASE OUTCOMES OF THE LOCAL-ONLY",
+                           "AND REMOTE-ONLY RUNS; RANDOM = SHARE X REMOTE + (1 - SHARE) X LOCAL"]
+    static let legendLabels = ["ROUTER, OVER THRESHOLDS", "RANDOM ROUTING", "LOCAL ONLY", "REMOTE ONLY"]
+
     static func successRange(_ sweep: EvalSweep) -> (lo: Double, hi: Double) {
         let values = [sweep.localSuccess, sweep.remoteSuccess] + sweep.points.map(\.routedSuccess)
         let minV = values.min() ?? 0, maxV = values.max() ?? 1
@@ -71,13 +78,9 @@ enum SweepPlot {
 
         let title = "SUCCESS VS ESCALATION SHARE, \(cases) CASES"
         img.text(title, x: (width - Raster.textWidth(title, scale: 2)) / 2, y: 14, ink, scale: 2)
-        let xTitle = "ESCALATED TO THE REMOTE MODEL (SHARE OF CASES)"
         img.text(xTitle, x: left + (right - left - Raster.textWidth(xTitle)) / 2, y: bottom + 24, ink)
-        let yTitle = "CASES SUCCEEDED"
         img.verticalText(yTitle, x: 14, bottom: top + (bottom - top + Raster.textWidth(yTitle)) / 2, ink)
-        let note = ["ROUTER CURVE COMPUTED FROM THE PER-CASE OUTCOMES OF THE LOCAL-ONLY",
-                    "AND REMOTE-ONLY RUNS; RANDOM = SHARE X REMOTE + (1 - SHARE) X LOCAL"]
-        for (i, line) in note.enumerated() {
+        for (i, line) in footnote.enumerated() {
             img.text(line, x: (width - Raster.textWidth(line)) / 2, y: bottom + 44 + i * 11, random)
         }
 
@@ -92,7 +95,9 @@ enum SweepPlot {
             let (x, y) = (px(best.escalationShare), py(best.routedSuccess))
             ring(&img, x, y)
             let label = "T=" + String(fixed: best.threshold, decimals: 2)
-            img.text(label, x: x + 8, y: y - 14, router)
+            // On a white patch, so the label stays legible where it crosses a line.
+            img.fill(x: x + 7, y: y - 16, w: Raster.textWidth(label) + 3, h: 11, .white)
+            img.text(label, x: x + 9, y: y - 14, router)
         }
 
         img.fill(x: px(0) - 5, y: py(sweep.localSuccess) - 5, w: 11, h: 11, local)
@@ -113,8 +118,8 @@ enum SweepPlot {
     /// Bottom right of the plot area, where the curves (which rise left to right) rarely are.
     private static func legend(_ img: inout Raster) {
         let entries: [(String, Raster.Colour, Int)] = [
-            ("ROUTER, OVER THRESHOLDS", router, 0), ("RANDOM ROUTING", random, 1),
-            ("LOCAL ONLY", local, 2), ("REMOTE ONLY", remote, 2),
+            (legendLabels[0], router, 0), (legendLabels[1], random, 1),
+            (legendLabels[2], local, 2), (legendLabels[3], remote, 2),
         ]
         let w = 196, h = 12 + entries.count * 14
         let x = right - w - 8, y = bottom - h - 8
