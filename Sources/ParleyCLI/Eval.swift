@@ -47,6 +47,11 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
+        if let path = sweep {
+            // Fail now rather than after every case has run.
+            let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            guard FileManager.default.isWritableFile(atPath: dir) else { throw CLIFailure("--sweep: cannot write in \(dir)") }
+        }
         var cases: [EvalCase] = []
         for path in sets {
             let text: String
