@@ -21,6 +21,11 @@ struct Eval: ParsableCommand {
     @Option(help: "Threads") var threads: Int = 0
     @Flag(help: "Print one JSON object at the end") var json = false
     @Option(help: "Write one JSON line per case and mode") var casesOut: String?
+    @Option(help: ArgumentHelp("Sweep router thresholds and write a PNG plot of success against escalation share "
+                               + "(needs --remote; runs local-only and remote-only; routed success at each threshold is "
+                               + "computed from the per-case outcomes of the local-only and remote-only runs)",
+                               valueName: "FILE.png")) var sweep: String?
+    @Option(help: "Thresholds evenly spaced over 0...1 for --sweep (one more, 1.05, escalates none)") var sweepSteps = 21
     @Argument(help: "Eval sets (JSONL)") var sets: [String]
 
     func validate() throws {
@@ -34,9 +39,19 @@ struct Eval: ParsableCommand {
             throw ValidationError("prices must be ≥ 0 and --turns-per-hour in (0, 10000]")
         }
         guard remoteTimeout > 0, remoteTimeout <= 300 else { throw ValidationError("--remote-timeout must be in (0, 300] seconds") }
+        if sweep != nil {
+            guard remote != nil else { throw ValidationError("--sweep needs --remote (it runs local-only and remote-only)") }
+            guard mode == nil else { throw ValidationError("--sweep runs the local and remote modes itself; drop --mode") }
+        }
+        guard (2...1001).contains(sweepSteps) else { throw ValidationError("--sweep-steps must be in 2...1001") }
     }
 
     func run() throws {
+        if let path = sweep {
+            // Fail now rather than after every case has run.
+            let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            guard FileManager.default.isWritableFile(atPath: dir) else { throw CLIFailure("--sweep: cannot write in \(dir)") }
+        }
         var cases: [EvalCase] = []
         for path in sets {
             let text: String
@@ -44,7 +59,8 @@ struct Eval: ParsableCommand {
             do { cases += try EvalCase.load(path: path, text: text) } catch { throw CLIFailure("\(error)") }
         }
         let m = mode ?? (remote == nil ? "local" : "all")
-        let modes = m == "all" ? ["local", "remote", "routed"] : [m]
+        // --sweep needs no routed run: its routed curve comes from the local-only and remote-only outcomes.
+        let modes = sweep != nil ? ["local", "remote"] : m == "all" ? ["local", "remote", "routed"] : [m]
 
         var config = RuntimeConfig(modelPath: try resolveModel(local), voicePath: voice)
         config.threads = threads
@@ -90,10 +106,56 @@ struct Eval: ParsableCommand {
         }
         var report = EvalReport(cases: cases.count, rows: rows, modes: modes)
         if remoteSource != nil { report.pricing = (priceIn, priceOut, turnsPerHour) }
+        let sweepResult = try sweep.map { path in try runSweep(cases: cases, rows: rows, path: path) }
         if json {
-            print(report.json.serialized)
+            var object = report.json
+            if let sweepResult, case let .object(members) = object {
+                object = .object(members + [("sweep", sweepResult.json), ("sweep_best_at_most_half_escalated", sweepResult.bestJSON),
+                                            ("sweep_method", .string(EvalSweep.method))])
+            }
+            print(object.serialized)
         } else {
             printSummary(report)
+            if let sweepResult, let path = sweep { printSweep(sweepResult, path: path) }
+        }
+    }
+
+    /// The sweep over thresholds, from each case's local-only and remote-only rows (matched by
+    /// position: ids are unique only within a file); writes the plot to `path`.
+    private func runSweep(cases: [EvalCase], rows: [EvalRow], path: String) throws -> EvalSweep {
+        let local = rows.filter { $0.run.mode == "local" }
+        let remote = rows.filter { $0.run.mode == "remote" }
+        guard local.count == cases.count, remote.count == cases.count else {
+            throw CLIFailure("--sweep: expected \(cases.count) local and remote rows, got \(local.count) and \(remote.count)")
+        }
+        let sweepCases = cases.indices.map { i in
+            // The router's view: the case's input only.
+            EvalSweep.Case(difficulty: EvalSweep.difficulty(cases[i].input),
+                           localSuccess: local[i].score.success, remoteSuccess: remote[i].score.success)
+        }
+        let result = EvalSweep(cases: sweepCases, thresholds: EvalSweep.thresholds(steps: sweepSteps))
+        let image = SweepPlot.draw(result, cases: cases.count)
+        do {
+            let png = try PNGWriter.encode(width: image.width, height: image.height, rgb: image.rgb)
+            try Data(png).write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw CLIFailure("--sweep: cannot write \(path): \(error)")
+        }
+        return result
+    }
+
+    private func printSweep(_ s: EvalSweep, path: String) {
+        print("\nrouter threshold sweep (\(s.points.count) thresholds); plot: \(path)")
+        print(EvalSweep.method)
+        print("local only \(String(percent: s.localSuccess)), remote only \(String(percent: s.remoteSuccess))")
+        print(s.table)
+        if let b = s.best() {
+            let ratio = s.ratioToRemote(b).map { String(fixed: $0, decimals: 3) } ?? "—"
+            print("best with escalation ≤ 50%: threshold \(String(fixed: b.threshold, decimals: 2)), "
+                  + "escalated \(String(percent: b.escalationShare)), routed \(String(percent: b.routedSuccess)) "
+                  + "(random \(String(percent: b.randomSuccess))), routed/remote \(ratio)")
+        } else {
+            print("best with escalation ≤ 50%: none (every threshold escalates more than half)")
         }
     }
 
