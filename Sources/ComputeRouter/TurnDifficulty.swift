@@ -1,9 +1,10 @@
 import NPCRuntime
 
 /// What a turn needs, read from the player's line and the NPC's shape alone:
-/// counting and comparing, inference, a fact from the NPC's lore, or an action
-/// (tool calls are where the small local model is weakest). Small talk needs
-/// none of them. A score in 0...1 and the cues that raised or lowered it.
+/// counting and comparing, inference, a fact from the NPC's lore, or an action.
+/// Each cue that fires adds its weight: the expected gain in success from
+/// sending such a turn to the remote model rather than answering locally.
+/// A score in 0...1 and the cues behind it.
 public struct TurnDifficulty: Sendable, Equatable {
     public var score: Double
     public var cues: [String]
@@ -11,30 +12,33 @@ public struct TurnDifficulty: Sendable, Equatable {
     public init(_ request: RouteRequest) {
         let words = Self.words(request.line)
         let set = Set(words)
-        var score = 0.0
         var cues: [String] = []
-        func add(_ weight: Double, _ cue: String) {
-            score += weight
-            cues.append(cue)
-        }
         let asksFact = request.line.contains("?") || words.first.map(Self.questionStarts.contains) == true
         if words.contains(where: { $0.first?.isNumber == true }) || !set.isDisjoint(with: Self.numberWords) {
-            add(0.25, "numbers")
+            cues.append("numbers")
         }
         if !set.isDisjoint(with: Self.counting) || Self.phrases(words, Self.countingPhrases) {
-            add(0.25, "counting or comparing")
+            cues.append("counting or comparing")
         }
-        if !set.isDisjoint(with: Self.inference) { add(0.2, "inference") }
-        if asksFact && request.knowledgeLines > 0 { add(0.3, "asks about the NPC's lore") }
+        if !set.isDisjoint(with: Self.inference) { cues.append("inference") }
+        if asksFact && request.knowledgeLines > 0 { cues.append("asks about the NPC's lore") }
         if request.toolCount > 0 && (!set.isDisjoint(with: Self.requests) || Self.phrases(words, Self.requestPhrases)) {
-            add(0.45, "asks the NPC to act")
+            cues.append("asks the NPC to act")
         }
-        if words.count > 18 { add(0.1, "long line") }
-        if request.historyExchanges > 0 && !set.isDisjoint(with: Self.backReferences) { add(0.1, "refers back") }
-        if words.count <= 8 && !asksFact && !set.isDisjoint(with: Self.smallTalk) { add(-0.3, "small talk") }
-        self.score = min(1, max(0, score))
+        if words.count > 18 { cues.append("long line") }
+        if request.historyExchanges > 0 && !set.isDisjoint(with: Self.backReferences) { cues.append("refers back") }
+        if words.count <= 8 && !asksFact && !set.isDisjoint(with: Self.smallTalk) { cues.append("small talk") }
+        self.score = min(1, max(0, cues.reduce(Self.intercept) { $0 + (Self.weights[$1] ?? 0) }))
         self.cues = cues
     }
+
+    /// The gain of a turn with no cue.
+    public static let intercept = 0.0
+    /// The gain each cue adds.
+    public static let weights: [String: Double] = [
+        "numbers": 0.25, "counting or comparing": 0.25, "inference": 0.2, "asks about the NPC's lore": 0.3,
+        "asks the NPC to act": 0.45, "long line": 0.1, "refers back": 0.1, "small talk": -0.3,
+    ]
 
     /// Lowercased words (letters, digits, apostrophes), at most 256.
     static func words(_ line: String) -> [String] {

@@ -141,6 +141,7 @@ struct EvalReport {
             ("latency_ms", .object([("first_text", r.firstTextMs.map { .number(($0 * 10).rounded() / 10) } ?? .null),
                                     ("done", r.doneMs.map { .number(($0 * 10).rounded() / 10) } ?? .null)])),
             ("remote_tokens", .number(Double(r.remoteTokens))),
+            ("route_cues", .array(r.cues.map { .string($0) })),
             ("success", .bool(row.score.success)),
             ("failures", .array(row.score.failures.map { .string($0) })),
         ])

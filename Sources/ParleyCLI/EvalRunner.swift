@@ -1,4 +1,5 @@
 import Foundation
+import ComputeRouter
 import NPCRuntime
 
 /// Runs cases on one Runtime, each in a fresh NPC, the way a game would: the
@@ -44,6 +45,7 @@ final class EvalRunner {
     func run(_ input: EvalInput) -> EvalRun {
         var result = EvalRun()
         result.mode = mode
+        result.cues = TurnDifficulty(EvalSweep.routeRequest(input)).cues
         let npc: NPC
         let refusals = Refusals()
         do {

@@ -21,6 +21,8 @@ struct EvalRun: Sendable {
     var doneMs: Double?
     var remoteTokens = 0
     var remoteUSD = 0.0
+    /// The router's cues for the turn (from the input only), for scripts/train-router.py.
+    var cues: [String] = []
 }
 
 struct EvalScore: Sendable {

@@ -33,10 +33,11 @@ struct EvalSweep: Sendable {
     /// The difficulty the router scores for a case's turn: the same request
     /// `Runtime` builds for an auto turn after the case's history is preloaded.
     /// Reads only the input (never the case's id, kind or labels).
-    static func difficulty(_ input: EvalInput) -> Double {
-        TurnDifficulty(RouteRequest(npcName: input.name, policy: .auto, line: input.player,
-                                    historyExchanges: input.history.count, toolCount: input.tools.count,
-                                    knowledgeLines: input.knowledge.count, remoteAvailable: true)).score
+    static func difficulty(_ input: EvalInput) -> Double { TurnDifficulty(routeRequest(input)).score }
+
+    static func routeRequest(_ input: EvalInput) -> RouteRequest {
+        RouteRequest(npcName: input.name, policy: .auto, line: input.player, historyExchanges: input.history.count,
+                     toolCount: input.tools.count, knowledgeLines: input.knowledge.count, remoteAvailable: true)
     }
 
     /// `steps` thresholds evenly spaced over 0...1 (0: every turn escalates),
