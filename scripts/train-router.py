@@ -11,7 +11,8 @@ router escalates turns whose summed gain reaches its threshold.
 Prints the Swift table to paste, and a 5-fold cross-validated check: success
 at <= 50% escalation for out-of-fold scores, against random routing.
 
-Usage: scripts/train-router.py CASES.jsonl [--ridge 1.0]
+Usage: scripts/train-router.py CASES.jsonl... [--ridge 1.0]
+(several files: their rows are joined by case id and mode)
 """
 import json
 import random
@@ -20,17 +21,19 @@ import sys
 import numpy as np
 
 
-def load(path):
+def load(paths):
     rows = {}
-    for line in open(path):
-        r = json.loads(line)
-        rows.setdefault(r["id"], {})[r["mode"]] = r
+    for path in paths:
+        for line in open(path):
+            r = json.loads(line)
+            rows.setdefault(r["id"], {})[r["mode"]] = r
     cases = []
     for cid, modes in rows.items():
         if "local" in modes and "remote" in modes:
-            cues = modes["local"].get("route_cues")
+            # cues come from the input only, so any mode's row of the case has them
+            cues = next((m["route_cues"] for m in modes.values() if "route_cues" in m), None)
             if cues is None:
-                sys.exit("cases file has no route_cues: rerun `parley eval` with this build")
+                sys.exit(f"{cid}: no route_cues in any row: rerun `parley eval` with this build")
             cases.append((cid, cues, float(modes["local"]["success"]), float(modes["remote"]["success"])))
     return cases
 
@@ -63,8 +66,12 @@ def main():
     args = sys.argv[1:]
     if not args:
         sys.exit(__doc__)
-    ridge = float(args[args.index("--ridge") + 1]) if "--ridge" in args else 1.0
-    cases = load(args[0])
+    ridge = 1.0
+    if "--ridge" in args:
+        i = args.index("--ridge")
+        ridge = float(args[i + 1])
+        del args[i:i + 2]
+    cases = load(args)
     names = sorted({c for case in cases for c in case[1]})
     intercept, weights = fit(cases, names, ridge)
     print(f"{len(cases)} cases, cues: {', '.join(names)}")

@@ -2,24 +2,7 @@ import Foundation
 import Testing
 @testable import HTTPServer
 
-/// A raw response split into status, headers and body.
-struct RawResponse {
-    var status = 0
-    var headers: [String: String] = [:]
-    var body = ""
-
-    init(_ bytes: [UInt8]) {
-        let text = String(decoding: bytes, as: UTF8.self)
-        guard let split = text.range(of: "\r\n\r\n") else { return }
-        let lines = text[..<split.lowerBound].components(separatedBy: "\r\n")
-        status = Int(lines.first?.split(separator: " ").dropFirst().first ?? "") ?? 0
-        for line in lines.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
-        body = String(text[split.upperBound...])
-    }
-}
+typealias RawResponse = RawHTTPResponse
 
 /// A real server on an ephemeral port, driven by a raw socket client.
 @Suite(.serialized) struct HTTPServerSocketTests {

@@ -4,24 +4,9 @@ import NPCRuntime
 import Testing
 @testable import ParleyCLI
 
-/// A raw HTTP response: status, headers (lowercased names), body.
-struct ServeResponse {
-    var status = 0
-    var headers: [String: String] = [:]
-    var body = ""
+typealias ServeResponse = RawHTTPResponse
 
-    init(_ bytes: [UInt8]) {
-        let text = String(decoding: bytes, as: UTF8.self)
-        guard let split = text.range(of: "\r\n\r\n") else { return }
-        let lines = text[..<split.lowerBound].components(separatedBy: "\r\n")
-        status = Int(lines.first?.split(separator: " ").dropFirst().first ?? "") ?? 0
-        for line in lines.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
-        body = String(text[split.upperBound...])
-    }
-
+extension RawHTTPResponse {
     var json: JSONValue? { try? JSONParser.parse(body) }
 
     /// The `data:` payloads of an event stream, in order.
