@@ -38,6 +38,7 @@ import NPCRuntime
 
         var routing = RouterConfig()
         routing.bridgeAfterMs = 0.000_1  // any measured wait counts as slow
+        routing.threshold = 0  // every auto turn escalates
         let local = ScriptedReplySource(["Mara": [[.text("local")]]])
         let rt = try Runtime(config: RuntimeConfig(), router: try AdaptiveRouter(config: routing, remote: remote),
                              replySource: local, remote: remote)

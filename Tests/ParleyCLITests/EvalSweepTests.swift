@@ -81,7 +81,7 @@ import NPCRuntime
     }
 
     @Test func difficultyIsTheRoutersFromTheInputOnly() throws {
-        let line = #"{"id": "%@", "kind": "%@", "npc": {"name": "Mara", "persona": "Innkeeper.", "knowledge": ["A room costs five silver a night.", "Stew is two copper."], "tools": [{"name": "rent_room", "parameters": {"type": "object", "properties": {}}}]}, "history": [{"player": "Evening.", "npc": "Evening."}], "player": "How much for two nights and a stew?", "expect": %@}"#
+        let line = #"{"id": "%@", "kind": "%@", "npc": {"name": "Mara", "persona": "Innkeeper.", "knowledge": ["A room costs five silver a night.", "Stew is two copper."], "tools": [{"name": "rent_room", "parameters": {"type": "object", "properties": {}}}]}, "history": [{"player": "Evening.", "npc": "Evening."}], "player": "Who cooks the stew here?", "expect": %@}"#
         func parse(_ id: String, _ kind: String, _ expect: String) throws -> EvalCase {
             var s = line
             for v in [id, kind, expect] { if let r = s.range(of: "%@") { s.replaceSubrange(r, with: v) } }
@@ -89,7 +89,7 @@ import NPCRuntime
         }
         let a = try parse("a-reasoning", "reasoning", #"{"all_of": [["12"]]}"#)
         let b = try parse("b", "chitchat", #"{"tool": null}"#)
-        let router = TurnDifficulty(RouteRequest(npcName: "Mara", policy: .auto, line: "How much for two nights and a stew?",
+        let router = TurnDifficulty(RouteRequest(npcName: "Mara", policy: .auto, line: "Who cooks the stew here?",
                                                  historyExchanges: 1, toolCount: 1, knowledgeLines: 2, remoteAvailable: true))
         #expect(EvalSweep.difficulty(a.input) == router.score && router.score > 0)
         #expect(EvalSweep.difficulty(b.input) == EvalSweep.difficulty(a.input))

@@ -74,7 +74,7 @@ static void invalid_params(const char *url) {
     parley_runtime_params d = parley_runtime_default_params();
     CHECK(d.struct_size == sizeof d, "struct_size %zu", d.struct_size);
     CHECK(d.remote_url == NULL && d.remote_model == NULL && d.remote_api_key == NULL, "no remote by default");
-    CHECK(d.remote_first_byte_timeout_ms == 0 && d.remote_max_retries == -1 && d.router_threshold == 0.5f
+    CHECK(d.remote_first_byte_timeout_ms == 0 && d.remote_max_retries == -1 && d.router_threshold == 0.25f
           && d.remote_token_budget == 0 && d.remote_tokens_per_minute == 0 && d.router_latency_budget_ms == 0,
           "remote and router defaults: timeout %d retries %d threshold %g", d.remote_first_byte_timeout_ms,
           d.remote_max_retries, d.router_threshold);
