@@ -163,7 +163,7 @@ int main(void) {
     /* Runtime params: the same rule, and the limits come from one table. */
     parley_runtime_params rp = parley_runtime_default_params();
     CHECK(rp.struct_size == sizeof rp && rp.n_threads == 0 && rp.n_ctx == 0, "runtime defaults");
-    CHECK(rp.remote_url == NULL && rp.remote_max_retries == -1 && rp.router_threshold == 0.5f, "0.3 runtime defaults");
+    CHECK(rp.remote_url == NULL && rp.remote_max_retries == -1 && rp.router_threshold == 0.25f, "0.3 runtime defaults");
     /* The 0.1 by-value symbol of the runtime params: exactly the V1 prefix of the same defaults. */
     runtime_params_v1_blob (*legacy_rt)(void) =
         (runtime_params_v1_blob (*)(void))dlsym(RTLD_DEFAULT, "parley_runtime_default_params");
