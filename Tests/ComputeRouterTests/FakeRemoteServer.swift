@@ -5,7 +5,9 @@ import NPCRuntime
 
 /// A loopback HTTP server that plays a script per connection, for the remote
 /// client's fault tests: status lines, SSE chunks, stalls, resets, closes.
-/// Connection n gets scripts[min(n, last)]. Records each request it read.
+/// Connection n gets scripts[min(n, last)], or the script `choose` picks for
+/// the request; with `concurrent`, each connection is served on its own thread.
+/// Records each request it read.
 final class FakeRemoteServer: @unchecked Sendable {
     enum Step: Sendable {
         case send(String)
@@ -18,15 +20,22 @@ final class FakeRemoteServer: @unchecked Sendable {
 
     let port: UInt16
     private let listener: Int32
-    private let scripts: [[Step]]
+    private let choose: @Sendable (String, Int) -> [Step]
+    private let concurrent: Bool
+    private var connectionThreads: [pthread_t] = []
     private let lock = Lock()
     private var _requests: [String] = []
     private var _connections = 0
     private var stopping = false
     private var thread = pthread_t()
 
-    init(_ scripts: [[Step]]) throws {
-        self.scripts = scripts
+    convenience init(_ scripts: [[Step]]) throws {
+        try self.init(concurrent: false) { _, n in scripts[min(n, scripts.count - 1)] }
+    }
+
+    init(concurrent: Bool, choose: @escaping @Sendable (_ request: String, _ connection: Int) -> [Step]) throws {
+        self.choose = choose
+        self.concurrent = concurrent
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var yes: Int32 = 1
         setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
@@ -61,6 +70,7 @@ final class FakeRemoteServer: @unchecked Sendable {
         guard !already else { return }
         pthread_join(thread, nil)
         close(listener)
+        for t in lock.withLock({ connectionThreads }) { pthread_join(t, nil) }
     }
 
     private var isStopping: Bool { lock.withLock { stopping } }
@@ -73,15 +83,31 @@ final class FakeRemoteServer: @unchecked Sendable {
             let fd = accept(listener, nil, nil)
             guard fd >= 0 else { continue }
             let n = lock.withLock { () -> Int in defer { _connections += 1 }; return _connections }
-            serve(fd, script: scripts[min(n, scripts.count - 1)])
+            guard concurrent else { serve(fd, connection: n); continue }
+            final class Job { let server: FakeRemoteServer; let fd: Int32; let n: Int
+                init(_ s: FakeRemoteServer, _ fd: Int32, _ n: Int) { server = s; self.fd = fd; self.n = n } }
+            var t = pthread_t()
+            let job = Unmanaged.passRetained(Job(self, fd, n)).toOpaque()
+            if pthread_create(&t, nil, { raw in
+                guard let raw else { return nil }
+                let job = Unmanaged<Job>.fromOpaque(raw).takeRetainedValue()
+                job.server.serve(job.fd, connection: job.n)
+                return nil
+            }, job) == 0 {
+                lock.withLock { connectionThreads.append(t) }
+            } else {
+                Unmanaged<Job>.fromOpaque(job).release()
+                close(fd)
+            }
         }
     }
 
-    private func serve(_ fd: Int32, script: [Step]) {
+    private func serve(_ fd: Int32, connection: Int) {
         var closed = false
         defer { if !closed { close(fd) } }
         guard let request = readRequest(fd) else { return }
         lock.withLock { _requests.append(request) }
+        let script = choose(request, connection)
         for step in script {
             if isStopping { return }
             switch step {

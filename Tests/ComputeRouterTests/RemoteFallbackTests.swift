@@ -127,3 +127,38 @@ import NPCRuntime
         #expect(local.prompts.isEmpty)
     }
 }
+
+@Suite struct RemoteConcurrencyTests {
+    /// NPC A's remote reply is slow; NPC B's, asked right after, must not wait for it.
+    @Test func oneNPCsSlowRemoteDoesNotHoldAnothers() throws {
+        let server = try FakeRemoteServer(concurrent: true) { request, _ in
+            request.contains("Slow question")
+                ? [.sleep(ms: 1_500)] + FakeRemoteServer.reply(["Slow answer."])
+                : FakeRemoteServer.reply(["Quick answer."])
+        }
+        defer { server.stop() }
+        var c = RemoteConfig(baseURL: server.url, model: "big")
+        c.firstByteTimeoutMs = 5_000
+        let remote = try RemoteReplySource(config: c)
+        let rt = try Runtime(config: RuntimeConfig(), router: PolicyRouter(),
+                             replySource: ScriptedReplySource([:]), remote: remote)
+        defer { rt.shutdown() }
+        var config = NPCConfig(name: "A", persona: "x")
+        config.policy = .remote
+        let a = try rt.createNPC(config)
+        config.name = "B"
+        let b = try rt.createNPC(config)
+        let turnA = try rt.say(a, "Slow question?")
+        usleep(100_000)  // A's request is on the wire first
+        let turnB = try rt.say(b, "Quick question?")
+        var doneOrder: [UInt64] = []
+        var texts: [UInt64: String] = [:]
+        let t0 = monotonicMs()
+        while doneOrder.count < 2 && monotonicMs() - t0 < 10_000 {
+            guard let e = rt.poll() else { usleep(1000); continue }
+            if e.kind == .done { doneOrder.append(e.turnID); texts[e.turnID] = e.text }
+        }
+        #expect(doneOrder == [turnB, turnA])
+        #expect(texts[turnA] == "Slow answer." && texts[turnB] == "Quick answer.")
+    }
+}

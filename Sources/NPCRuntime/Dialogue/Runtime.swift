@@ -52,8 +52,11 @@ public final class Runtime: @unchecked Sendable {
     private let replySource: (any ReplySource)?
     private let remote: (any ReplySource)?
     private let modelWorker = SerialWorker(capacity: 64)
-    /// Remote legs wait on the network here, so local turns of other NPCs go on.
-    private let remoteWorker = SerialWorker(capacity: 64)
+    /// Remote legs wait on the network here, so local turns go on; several, so
+    /// one NPC's slow remote reply does not hold another's (an NPC's legs stay on
+    /// one worker, in order).
+    private let remoteWorkers = (0..<Runtime.remoteWorkerCount).map { _ in SerialWorker(capacity: 64) }
+    static let remoteWorkerCount = 4
     private let voiceWorker = SerialWorker(capacity: 512)
     private var speechStage: SpeechStage?
     private let lock = Lock()
@@ -102,7 +105,7 @@ public final class Runtime: @unchecked Sendable {
     public func shutdown() {
         lock.withLock { for npc in npcs.values { npc.lock.withLock { _ = npc.activeTurn?.cancel() } } }
         modelWorker.stop()
-        remoteWorker.stop()
+        for worker in remoteWorkers { worker.stop() }
         voiceWorker.stop()
     }
 
@@ -245,7 +248,7 @@ public final class Runtime: @unchecked Sendable {
     private func submitLeg(_ turn: Turn) -> Bool {
         let npcID = turn.npc.id
         lock.withLock { pendingTurns[npcID, default: 0] += 1 }
-        let worker = turn.route == .remote ? remoteWorker : modelWorker
+        let worker = turn.route == .remote ? remoteWorkers[Int(turn.npc.id % UInt64(remoteWorkers.count))] : modelWorker
         guard worker.submit({ [self] in self.runLeg(turn) }) else {
             lock.withLock { pendingTurns[npcID, default: 1] -= 1 }
             return false
