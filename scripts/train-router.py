@@ -11,8 +11,11 @@ router escalates turns whose summed gain reaches its threshold.
 Prints the Swift table to paste, and a 5-fold cross-validated check: success
 at <= 50% escalation for out-of-fold scores, against random routing.
 
-Usage: scripts/train-router.py CASES.jsonl... [--ridge 1.0]
-(several files: their rows are joined by case id and mode)
+Usage: scripts/train-router.py CASES.jsonl... [--ridge 1.0] [--cues CUES.jsonl]
+(several files: their rows are joined by case id and mode; --cues takes each
+case's cues from `parley eval --route-cues SET…` instead, so new cues can be
+fitted on old outcomes: the outcomes of local-only and remote-only runs do not
+depend on the router)
 """
 import json
 import random
@@ -21,7 +24,12 @@ import sys
 import numpy as np
 
 
-def load(paths):
+def load(paths, cues_file=None):
+    override = {}
+    if cues_file:
+        for line in open(cues_file):
+            r = json.loads(line)
+            override[r["id"]] = r["route_cues"]
     rows = {}
     for path in paths:
         for line in open(path):
@@ -31,7 +39,7 @@ def load(paths):
     for cid, modes in rows.items():
         if "local" in modes and "remote" in modes:
             # cues come from the input only, so any mode's row of the case has them
-            cues = next((m["route_cues"] for m in modes.values() if "route_cues" in m), None)
+            cues = override.get(cid) if cues_file else next((m["route_cues"] for m in modes.values() if "route_cues" in m), None)
             if cues is None:
                 sys.exit(f"{cid}: no route_cues in any row: rerun `parley eval` with this build")
             cases.append((cid, cues, float(modes["local"]["success"]), float(modes["remote"]["success"])))
@@ -71,7 +79,12 @@ def main():
         i = args.index("--ridge")
         ridge = float(args[i + 1])
         del args[i:i + 2]
-    cases = load(args)
+    cues_file = None
+    if "--cues" in args:
+        i = args.index("--cues")
+        cues_file = args[i + 1]
+        del args[i:i + 2]
+    cases = load(args, cues_file)
     names = sorted({c for case in cases for c in case[1]})
     intercept, weights = fit(cases, names, ridge)
     print(f"{len(cases)} cases, cues: {', '.join(names)}")

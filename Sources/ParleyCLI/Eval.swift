@@ -20,6 +20,8 @@ struct Eval: ParsableCommand {
     @Option(help: "Seed") var seed: UInt64 = 0
     @Option(help: "Threads") var threads: Int = 0
     @Flag(help: "Print one JSON object at the end") var json = false
+    @Flag(help: "Print the router's cues and score per case (one JSON line each) without running any turn; for scripts/train-router.py --cues")
+    var routeCues = false
     @Option(help: "Write one JSON line per case and mode") var casesOut: String?
     @Option(help: ArgumentHelp("Sweep router thresholds and write a PNG plot of success against escalation share "
                                + "(needs --remote; runs local-only and remote-only; routed success at each threshold is "
@@ -57,6 +59,14 @@ struct Eval: ParsableCommand {
             let text: String
             do { text = try String(contentsOfFile: path, encoding: .utf8) } catch { throw CLIFailure("cannot read \(path)") }
             do { cases += try EvalCase.load(path: path, text: text) } catch { throw CLIFailure("\(error)") }
+        }
+        if routeCues {
+            for c in cases {
+                let d = TurnDifficulty(EvalSweep.routeRequest(c.input))
+                print(JSONValue.object([("id", .string(c.id)), ("route_cues", .array(d.cues.map { .string($0) })),
+                                        ("score", .number(EvalSweep.round(d.score)))]).serialized)
+            }
+            return
         }
         let m = mode ?? (remote == nil ? "local" : "all")
         // --sweep needs no routed run: its routed curve comes from the local-only and remote-only outcomes.

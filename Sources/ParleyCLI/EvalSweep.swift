@@ -37,7 +37,8 @@ struct EvalSweep: Sendable {
 
     static func routeRequest(_ input: EvalInput) -> RouteRequest {
         RouteRequest(npcName: input.name, policy: .auto, line: input.player, historyExchanges: input.history.count,
-                     toolCount: input.tools.count, knowledgeLines: input.knowledge.count, remoteAvailable: true)
+                     toolCount: input.tools.count, knowledgeLines: input.knowledge.count, knowledge: input.knowledge,
+                     remoteAvailable: true)
     }
 
     /// `steps` thresholds evenly spaced over 0...1 (0: every turn escalates),

@@ -36,7 +36,18 @@ import NPCRuntime
             #expect(d.score == expectedScore(cues), "\(line)")
         }
         // every cue the router can name has a weight
-        for cue in ["numbers", "counting or comparing", "inference", "asks about the NPC's lore", "asks the NPC to act",
+        // with the lore's text: a question that touches it, or one beyond it
+        let lore = ["The ferry leaves from the north pier at dawn.", "Rooms cost six silver."]
+        let about = TurnDifficulty(RouteRequest(npcName: "Tobin", policy: .auto, line: "Which pier does the ferry use?",
+                                                historyExchanges: 0, toolCount: 0, knowledge: lore, remoteAvailable: true))
+        #expect(about.cues == ["inference", "asks about the NPC's lore"])
+        let beyond = TurnDifficulty(RouteRequest(npcName: "Tobin", policy: .auto, line: "Who rules the southern kingdom?",
+                                                 historyExchanges: 0, toolCount: 0, knowledge: lore, remoteAvailable: true))
+        #expect(beyond.cues == ["asks beyond the NPC's lore"] && beyond.score == expectedScore(beyond.cues))
+        // "rooms" and "room" share a stem
+        #expect(TurnDifficulty.sharesContentWord(["room"], ["Rooms cost six silver."]))
+        #expect(!TurnDifficulty.sharesContentWord(["what", "about", "that"], ["What about that?"]))
+        for cue in ["numbers", "counting or comparing", "inference", "asks about the NPC's lore", "asks beyond the NPC's lore", "asks the NPC to act",
                     "long line", "refers back", "small talk"] {
             #expect(TurnDifficulty.weights[cue] != nil, "\(cue)")
         }

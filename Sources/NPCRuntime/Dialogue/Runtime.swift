@@ -419,7 +419,7 @@ public final class Runtime: @unchecked Sendable {
         guard let router else { return RouteDecision(route: .local, reasons: ["no router configured"]) }
         var decision = router.decide(RouteRequest(npcName: config.name, policy: config.policy, line: turn.line,
                                                   historyExchanges: Int(npc.turnCount), toolCount: config.tools.count,
-                                                  knowledgeLines: config.knowledge.count, remoteAvailable: remote?.isAvailable ?? false))
+                                                  knowledgeLines: config.knowledge.count, knowledge: config.knowledge, remoteAvailable: remote?.isAvailable ?? false))
         if decision.route != .local && remote == nil {
             decision = RouteDecision(route: .local, reasons: decision.reasons + ["no remote model configured"])
         }

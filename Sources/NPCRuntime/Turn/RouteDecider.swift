@@ -14,15 +14,18 @@ public struct RouteRequest: Sendable {
     public var toolCount: Int
     /// Lines of lore the NPC knows (facts a reply may have to pick from).
     public var knowledgeLines: Int
+    /// The lore itself, so a router can tell a question about it from one beyond it.
+    public var knowledge: [String]
     public var remoteAvailable: Bool
     public init(npcName: String, policy: RoutingPolicy, line: String, historyExchanges: Int, toolCount: Int,
-                knowledgeLines: Int = 0, remoteAvailable: Bool) {
+                knowledgeLines: Int = 0, knowledge: [String] = [], remoteAvailable: Bool) {
         self.npcName = npcName
         self.policy = policy
         self.line = line
         self.historyExchanges = historyExchanges
         self.toolCount = toolCount
-        self.knowledgeLines = knowledgeLines
+        self.knowledgeLines = max(knowledgeLines, knowledge.count)
+        self.knowledge = knowledge
         self.remoteAvailable = remoteAvailable
     }
 }
