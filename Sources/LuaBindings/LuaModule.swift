@@ -45,7 +45,7 @@ func runtimeBox(_ L: OpaquePointer, _ index: Int32) -> UnsafeMutablePointer<Runt
 }
 
 /// parley.open{ model = "...", voice = "...", threads = n,
-///              remote = { url =, model =, api_key =, first_byte_timeout_ms =, max_retries = },
+///              remote = URL or { url =, model =, api_key =, first_byte_timeout_ms =, max_retries = },
 ///              router = { threshold =, token_budget =, tokens_per_minute =, latency_budget_ms = } }
 ///   -> runtime | nil, message
 let luaOpen: parley_lua_impl = { L in
@@ -219,16 +219,25 @@ func tableField<T>(_ L: OpaquePointer, _ table: Int32, _ key: String,
     }
 }
 
-/// `remote = { url =, model =, api_key =, first_byte_timeout_ms =, max_retries = }` over
-/// RemoteConfig's defaults; RemoteConfig.validate() judges the values (nil, message).
+/// `remote = URL`, or `remote = { url =, model =, api_key =, first_byte_timeout_ms =, max_retries = }`,
+/// over RemoteConfig's defaults; RemoteConfig.validate() judges the values (nil, message).
 func remoteConfig(_ L: OpaquePointer, _ t: Int32) throws(LuaArgumentError) -> RemoteConfig? {
-    try tableField(L, t, "remote") { (r: Int32) throws(LuaArgumentError) -> RemoteConfig in
+    if let url = try stringIfString(L, t, "remote") { return RemoteConfig(baseURL: url, model: "") }
+    return try tableField(L, t, "remote") { (r: Int32) throws(LuaArgumentError) -> RemoteConfig in
         guard let url = try stringField(L, r, "url") else { throw LuaArgumentError(message: "url must be a string") }
         var c = RemoteConfig(baseURL: url, model: try stringField(L, r, "model") ?? "", apiKey: try stringField(L, r, "api_key"))
         if let n = try integerField(L, r, "first_byte_timeout_ms") { c.firstByteTimeoutMs = n }
         if let n = try integerField(L, r, "max_retries") { c.maxRetries = n }
         return c
     }
+}
+
+/// The field's text when it is a string (nil for anything else: the caller reads it as another type).
+private func stringIfString(_ L: OpaquePointer, _ table: Int32, _ key: String) throws(LuaArgumentError) -> String? {
+    lua_getfield(L, table, key)
+    defer { parley_lua_pop(L, 1) }
+    guard lua_type(L, -1) == LUA_TSTRING else { return nil }
+    return try stringField(L, table, key)
 }
 
 /// `router = { threshold =, token_budget =, tokens_per_minute =, latency_budget_ms = }` over

@@ -50,7 +50,6 @@ end
 -- Wrong types: Lua errors naming the field.
 raises("router.threshold = 'x'", "router.threshold must be a number", { router = { threshold = "x" } })
 raises("router = 5", "router must be a table", { router = 5 })
-raises("remote = url string", "remote must be a table", { remote = url })
 raises("remote without url", "remote.url must be a string", { remote = { model = "big" } })
 raises("remote.url = 42", "remote.url must be a string", { remote = { url = 42 } })
 raises("remote.api_key = true", "remote.api_key must be a string", { remote = { url = url, api_key = true } })
@@ -77,6 +76,13 @@ if rt then
   rt:release()
   check(not pcall(rt.stats, rt), "stats after release is a Lua error")
 end
+
+-- The fixed short form: remote = URL.
+rt = parley.open { remote = url }
+check(rt ~= nil, "remote = URL string")
+if rt then rt:release() end
+refused("remote = 'ftp://x'", "http://", { remote = "ftp://x" })
+raises("remote = 42", "remote must be a table", { remote = 42 })
 
 -- The real turn.
 local model = "smollm2-135m-instruct-q4_1.gguf"
