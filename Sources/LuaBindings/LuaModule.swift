@@ -44,7 +44,7 @@ func runtimeBox(_ L: OpaquePointer, _ index: Int32) -> UnsafeMutablePointer<Runt
     return raw.assumingMemoryBound(to: RuntimeBox.self)
 }
 
-/// parley.open{ model = "...", voice = "...", threads = n,
+/// parley.open{ model = "...", voice = "...", threads = n, ctx = n, seed = n,
 ///              remote = URL or { url =, model =, api_key =, first_byte_timeout_ms =, max_retries = },
 ///              router = { threshold =, token_budget =, tokens_per_minute =, latency_budget_ms = } }
 ///   -> runtime | nil, message
@@ -52,12 +52,19 @@ let luaOpen: parley_lua_impl = { L in
     guard let L else { return 0 }
     guard parley_lua_istable(L, 1) != 0 else { return raise(L, "parley.open: expected a table of options") }
     guard pk_engines_supported() == 1 else { return nilAndMessage(L, "parley.open: " + String(cString: pk_engines_requirement())) }
-    var config = RuntimeConfig(modelPath: optionalStringField(L, 1, "model"),
-                               voicePath: optionalStringField(L, 1, "voice"))
+    var config = RuntimeConfig()
     let remote: RemoteConfig?
     let router: RouterConfig
     do throws(LuaArgumentError) {
+        try checkOptionNames(L, 1, ["model", "voice", "threads", "ctx", "seed", "remote", "router"])
+        config.modelPath = try stringField(L, 1, "model")
+        config.voicePath = try stringField(L, 1, "voice")
         if let n = try integerField(L, 1, "threads") { config.threads = n }
+        if let n = try integerField(L, 1, "ctx") { config.contextLength = n }
+        if let d = try numberField(L, 1, "seed") {
+            guard let seed = UInt64(exactly: d) else { throw LuaArgumentError(message: "seed must be an integer in 0…2^64-1, got \(d)") }
+            config.seed = seed
+        }
         remote = try remoteConfig(L, 1)
         router = try routerConfig(L, 1) ?? RouterConfig()
     } catch {
@@ -224,11 +231,30 @@ func tableField<T>(_ L: OpaquePointer, _ table: Int32, _ key: String,
 func remoteConfig(_ L: OpaquePointer, _ t: Int32) throws(LuaArgumentError) -> RemoteConfig? {
     if let url = try stringIfString(L, t, "remote") { return RemoteConfig(baseURL: url, model: "") }
     return try tableField(L, t, "remote") { (r: Int32) throws(LuaArgumentError) -> RemoteConfig in
+        try checkOptionNames(L, r, ["url", "model", "api_key", "first_byte_timeout_ms", "max_retries"])
         guard let url = try stringField(L, r, "url") else { throw LuaArgumentError(message: "url must be a string") }
         var c = RemoteConfig(baseURL: url, model: try stringField(L, r, "model") ?? "", apiKey: try stringField(L, r, "api_key"))
         if let n = try integerField(L, r, "first_byte_timeout_ms") { c.firstByteTimeoutMs = n }
         if let n = try integerField(L, r, "max_retries") { c.maxRetries = n }
         return c
+    }
+}
+
+/// Every key of the options table at `table` is a string in `known`: a designer's
+/// typo ("temprature") is an error, not a silently ignored setting.
+func checkOptionNames(_ L: OpaquePointer, _ table: Int32, _ known: Set<String>) throws(LuaArgumentError) {
+    lua_pushnil(L)
+    while lua_next(L, table) != 0 {
+        // key at -2, value at -1; the key is read without converting it (lua_next needs it intact)
+        var name: String?
+        if lua_type(L, -2) == LUA_TSTRING, let s = parley_lua_tostring(L, -2) { name = String(cString: s) }
+        parley_lua_pop(L, 1)
+        guard let name, known.contains(name) else {
+            parley_lua_pop(L, 1)
+            let list = known.sorted().joined(separator: ", ")
+            throw LuaArgumentError(message: name.map { "unknown option '\($0.prefix(64))' (known: \(list))" }
+                ?? "option names must be strings (known: \(list))")
+        }
     }
 }
 
@@ -244,6 +270,7 @@ private func stringIfString(_ L: OpaquePointer, _ table: Int32, _ key: String) t
 /// RouterConfig's defaults; RouterConfig.validate() judges the values (nil, message).
 func routerConfig(_ L: OpaquePointer, _ t: Int32) throws(LuaArgumentError) -> RouterConfig? {
     try tableField(L, t, "router") { (r: Int32) throws(LuaArgumentError) -> RouterConfig in
+        try checkOptionNames(L, r, ["threshold", "token_budget", "tokens_per_minute", "latency_budget_ms"])
         var c = RouterConfig()
         if let v = try numberField(L, r, "threshold") { c.threshold = v }
         if let n = try integerField(L, r, "token_budget") { c.sessionTokenBudget = n }
@@ -255,20 +282,36 @@ func routerConfig(_ L: OpaquePointer, _ t: Int32) throws(LuaArgumentError) -> Ro
 
 /// The NPC table's fields over `NPCConfig`'s defaults; NPCConfig.validate() judges the values.
 func npcConfig(_ L: OpaquePointer, _ t: Int32, name: String) throws(LuaArgumentError) -> NPCConfig {
-    var config = NPCConfig(name: name, persona: optionalStringField(L, t, "persona") ?? "")
+    try checkOptionNames(L, t, ["name", "persona", "knowledge", "voice", "position", "policy", "max_tokens", "temperature",
+                                "top_k", "top_p", "min_p", "repeat_penalty", "seed"])
+    var config = NPCConfig(name: name, persona: try stringField(L, t, "persona") ?? "")
     lua_getfield(L, t, "knowledge")
-    if parley_lua_istable(L, -1) != 0 {
+    if lua_type(L, -1) != LUA_TNIL {
+        guard parley_lua_istable(L, -1) != 0 else {
+            parley_lua_pop(L, 1)
+            throw LuaArgumentError(message: "knowledge must be a table of strings")
+        }
+        // the array part, in order; NPCConfig.validate() bounds its size
+        let count = Int32(clamping: lua_objlen(L, -1))
         var i: Int32 = 1
-        while true {
+        while i <= count {
             lua_rawgeti(L, -1, i)
-            defer { parley_lua_pop(L, 1) }
-            guard lua_type(L, -1) == LUA_TSTRING, let s = parley_lua_tostring(L, -1) else { break }
-            config.knowledge.append(String(cString: s))
+            let line = lua_type(L, -1) == LUA_TSTRING ? parley_lua_tostring(L, -1).map { String(cString: $0) } : nil
+            parley_lua_pop(L, 1)
+            guard let line else {
+                parley_lua_pop(L, 1)  // the knowledge table
+                throw LuaArgumentError(message: "knowledge[\(i)] must be a string")
+            }
+            config.knowledge.append(line)
             i += 1
         }
     }
     parley_lua_pop(L, 1)
     lua_getfield(L, t, "voice")
+    if lua_type(L, -1) != LUA_TNIL && parley_lua_istable(L, -1) == 0 {
+        parley_lua_pop(L, 1)
+        throw LuaArgumentError(message: "voice must be a table")
+    }
     if parley_lua_istable(L, -1) != 0 {
         let v = lua_gettop(L)
         do throws(LuaArgumentError) {
@@ -283,17 +326,22 @@ func npcConfig(_ L: OpaquePointer, _ t: Int32, name: String) throws(LuaArgumentE
     }
     parley_lua_pop(L, 1)
     lua_getfield(L, t, "position")
-    if parley_lua_istable(L, -1) != 0 {
+    if lua_type(L, -1) != LUA_TNIL {
         var p: [Float] = []
-        for i: Int32 in 1...3 {
-            lua_rawgeti(L, -1, i)
-            p.append(Float(lua_tonumber(L, -1)))
-            parley_lua_pop(L, 1)
+        if parley_lua_istable(L, -1) != 0 {
+            for i: Int32 in 1...3 {
+                lua_rawgeti(L, -1, i)
+                if lua_type(L, -1) == LUA_TNUMBER, case let x = lua_tonumber(L, -1), x.isFinite { p.append(Float(x)) }
+                parley_lua_pop(L, 1)
+            }
         }
+        parley_lua_pop(L, 1)
+        guard p.count == 3 else { throw LuaArgumentError(message: "position must be {x, y, z} of finite numbers") }
         config.position = (p[0], p[1], p[2])
+    } else {
+        parley_lua_pop(L, 1)
     }
-    parley_lua_pop(L, 1)
-    if let policy = optionalStringField(L, t, "policy") {
+    if let policy = try stringField(L, t, "policy") {
         guard let p = RoutingPolicy(rawValue: policy) else {
             throw LuaArgumentError(message: "policy must be \"auto\", \"local\" or \"remote\", got \"\(policy)\"")
         }
