@@ -40,8 +40,9 @@ public struct RouterConfig: Sendable {
 public struct AdaptiveRouter: RouteDecider {
     public let config: RouterConfig
     private let remote: RemoteReplySource?
-    /// Prompt plus completion tokens of a typical remote turn, before any were billed.
-    static let defaultTurnTokens = 600.0
+    /// A typical remote turn (persona, lore and history in; a few sentences out), for the cost estimate.
+    static let typicalPromptTokens = 510
+    static let typicalCompletionTokens = 90
 
     public init(config: RouterConfig = RouterConfig(), remote: RemoteReplySource?) throws(RuntimeError) {
         try config.validate()
@@ -70,10 +71,11 @@ public struct AdaptiveRouter: RouteDecider {
         if config.latencyBudgetMs > 0, let wait = estimate.latencyMs, wait > config.latencyBudgetMs {
             return local(["remote replies start after ~\(Int(wait)) ms, over the \(Int(config.latencyBudgetMs)) ms budget"])
         }
-        let summary = "difficulty \(Self.format(difficulty.score))"
+        let summary = "difficulty \(String(fixed: difficulty.score, decimals: 2))"
             + (difficulty.cues.isEmpty ? "" : " (\(difficulty.cues.joined(separator: ", ")))")
-        guard difficulty.score >= config.threshold else { return local([summary + " < \(Self.format(config.threshold))"]) }
-        var decision = remote([summary + " ≥ \(Self.format(config.threshold))"])
+        let threshold = String(fixed: config.threshold, decimals: 2)
+        guard difficulty.score >= config.threshold else { return local([summary + " < " + threshold]) }
+        var decision = remote([summary + " ≥ " + threshold])
         // an opening covers a slow remote, but not a turn that acts: the remote decides that from its first word
         if config.bridgeAfterMs > 0, let wait = estimate.latencyMs, wait >= config.bridgeAfterMs,
            !difficulty.cues.contains("asks the NPC to act") {
@@ -85,15 +87,7 @@ public struct AdaptiveRouter: RouteDecider {
 
     private func remoteEstimate() -> (usd: Double, latencyMs: Double?) {
         guard let remote else { return (0, nil) }
-        let c = remote.config
-        let tokens = Self.defaultTurnTokens
-        let usd = (tokens * 0.85 * c.usdPerMillionInputTokens + tokens * 0.15 * c.usdPerMillionOutputTokens) / 1e6
+        let usd = remote.config.cost(promptTokens: Self.typicalPromptTokens, completionTokens: Self.typicalCompletionTokens)
         return (usd, remote.typicalFirstByteMs)
-    }
-
-    static func format(_ x: Double) -> String {
-        let hundredths = Int((x * 100).rounded())
-        let fraction = abs(hundredths % 100)
-        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 }

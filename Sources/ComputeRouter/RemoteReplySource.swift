@@ -69,14 +69,13 @@ public final class RemoteReplySource: ReplySource, @unchecked Sendable {
                 exchange.close()
                 breaker.recordSuccess()  // not the remote's fault; release a half-open trial
                 throw RuntimeError(.cancelled, "turn cancelled while waiting for the remote model")
-            case let .retryable(reason) where attempt < config.maxRetries:
+            case .retryable where attempt < config.maxRetries:
                 exchange.close()
                 attempt += 1
                 guard backoff(attempt: attempt, cancelled: request.isCancelled) else {
                     breaker.recordSuccess()
                     throw RuntimeError(.cancelled, "turn cancelled while waiting for the remote model")
                 }
-                _ = reason
             case let .retryable(reason), let .fatal(reason):
                 exchange.close()
                 breaker.recordFailure()

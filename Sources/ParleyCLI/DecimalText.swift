@@ -1,19 +1,6 @@
-/// Fixed-decimal text for the eval's tables and the sweep plot's labels, without
-/// Foundation's `String(format:)` (the sweep and the plot are pure code).
+/// Percentages for the eval's tables and the sweep plot's labels (on
+/// `String(fixed:decimals:)`, without Foundation's `String(format:)`).
 extension String {
-    /// `v` with a fixed number of decimals, without Foundation's `String(format:)`.
-    init(fixed v: Double, decimals: Int) {
-        let decimals = Swift.min(9, Swift.max(0, decimals))
-        let scale = (0..<decimals).reduce(1.0) { a, _ in a * 10 }
-        let scaled = (abs(v) * scale).rounded()
-        guard scaled.isFinite, scaled < 1e15 else { self = v.isNaN ? "nan" : "inf"; return }
-        let whole = Int(scaled) / Int(scale)
-        let fraction = String(Int(scaled) % Int(scale))
-        let sign = v < 0 && scaled > 0 ? "-" : ""
-        self = sign + String(whole)
-            + (decimals > 0 ? "." + String(repeating: "0", count: decimals - fraction.count) + fraction : "")
-    }
-
     /// A rate as a percentage with one decimal: 0.4125 → "41.3%".
     init(percent v: Double) {
         self = String(fixed: v * 100, decimals: 1) + "%"

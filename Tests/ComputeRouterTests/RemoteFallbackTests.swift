@@ -131,7 +131,7 @@ import NPCRuntime
 @Suite struct RemoteConcurrencyTests {
     /// NPC A's remote reply is slow; NPC B's, asked right after, must not wait for it.
     @Test func oneNPCsSlowRemoteDoesNotHoldAnothers() throws {
-        let server = try FakeRemoteServer(concurrent: true) { request, _ in
+        let server = try FakeRemoteServer { request, _ in
             request.contains("Slow question")
                 ? [.sleep(ms: 1_500)] + FakeRemoteServer.reply(["Slow answer."])
                 : FakeRemoteServer.reply(["Quick answer."])

@@ -267,9 +267,9 @@ public final class Runtime: @unchecked Sendable {
         let npc = turn.npc
         defer { lock.withLock { pendingTurns[npc.id, default: 1] -= 1 } }
         guard replySource != nil, !turn.cancelled else { finish(turn, outcome: .cancelled); return }
-        if !turn.routed {
-            turn.routed = true
+        if turn.route == nil {
             let decision = decideRoute(turn)
+            turn.route = .local
             events.push(RuntimeEvent(kind: .route, npcID: npc.id, turnID: turn.id, text: decision.json))
             if decision.route == .bridge {
                 // the player hears the NPC at once; the remote continues from the opening

@@ -18,9 +18,8 @@ final class Turn: @unchecked Sendable {
     /// Reply text streamed so far, over every leg.
     var reply = ""
     var stats = TurnStats()
-    /// Set by the first leg; a remote leg that fails switches the turn to local.
-    var routed = false
-    var route = Route.local
+    /// Decided by the first leg (nil before); a remote leg that fails switches the turn to local.
+    var route: Route?
     /// Text a failed remote leg already spoke, for the local model to continue.
     var continuation = ""
     var chunker = SentenceChunker()
