@@ -47,14 +47,7 @@ import NPCRuntime
         config.knowledge = ["A room costs six silver a night for each guest."]
         let mara = try rt.createNPC(config)
         let turn = try rt.say(mara, "If two of us stay two nights, how much do we owe?")
-        var events: [RuntimeEvent] = []
-        let t0 = monotonicMs()
-        while monotonicMs() - t0 < 10_000 {
-            guard let e = rt.poll() else { usleep(1000); continue }
-            guard e.turnID == turn else { continue }
-            events.append(e)
-            if e.kind == .done { break }
-        }
+        let events = turnEvents(rt, turn: turn)
         let route = try JSONParser.parse(try #require(events.first { $0.kind == .route }?.text))
         #expect(route["route"]?.stringValue == "bridge")
         #expect(route["reasons"]?.arrayValue?.last?.stringValue?.hasPrefix("bridge: ") == true)

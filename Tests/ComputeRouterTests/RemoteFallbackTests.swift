@@ -21,17 +21,7 @@ import NPCRuntime
         return (rt, try rt.createNPC(npc), remote)
     }
 
-    func drain(_ rt: Runtime, turn: UInt64) -> [RuntimeEvent] {
-        var out: [RuntimeEvent] = []
-        let start = monotonicMs()
-        while monotonicMs() - start < 10_000 {
-            guard let e = rt.poll() else { usleep(1000); continue }
-            guard e.turnID == turn else { continue }
-            out.append(e)
-            if e.kind == .done { break }
-        }
-        return out
-    }
+    func drain(_ rt: Runtime, turn: UInt64) -> [RuntimeEvent] { turnEvents(rt, turn: turn) }
 
     func route(_ e: RuntimeEvent) -> String? {
         guard e.kind == .route, let text = e.text else { return nil }
@@ -161,4 +151,17 @@ import NPCRuntime
         #expect(doneOrder == [turnB, turnA])
         #expect(texts[turnA] == "Slow answer." && texts[turnB] == "Quick answer.")
     }
+}
+
+/// The turn's events as the game polls them, up to its DONE (or 10 s).
+func turnEvents(_ rt: Runtime, turn: UInt64) -> [RuntimeEvent] {
+    var out: [RuntimeEvent] = []
+    let start = monotonicMs()
+    while monotonicMs() - start < 10_000 {
+        guard let e = rt.poll() else { usleep(1000); continue }
+        guard e.turnID == turn else { continue }
+        out.append(e)
+        if e.kind == .done { break }
+    }
+    return out
 }
