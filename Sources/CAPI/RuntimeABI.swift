@@ -1,6 +1,7 @@
 // parley_runtime_* and parley_poll: handles and event payload lifetimes.
 import Kernels
 import ComputeRouter
+import LuaBindings
 import NPCRuntime
 import ParleyABI
 #if canImport(Glibc)
@@ -20,10 +21,13 @@ final class RuntimeHandle {
     var polling = false
     /// NPC handles given out and not yet destroyed (freed with the runtime).
     var npcs: [UInt64: Unmanaged<NPCHandle>] = [:]
+    /// The designer's scripts (parley_runtime_load_script), made on the first one.
+    var script: EmbeddedScript?
 
     init(runtime: Runtime) { self.runtime = runtime }
 
     deinit {
+        script = nil  // its NPCs are destroyed while the runtime still runs
         runtime.shutdown()
         for h in npcs.values { h.release() }
     }
@@ -173,7 +177,7 @@ public func parley_poll(_ rt: OpaquePointer?, _ out: UnsafeMutablePointer<parley
     }
     var e = parley_event()
     h.polling = true
-    let polled = h.runtime.poll()
+    let polled = h.script.map { $0.poll() } ?? h.runtime.poll()
     h.polling = false
     guard let event = polled else {
         e.type = PARLEY_EVENT_NONE
@@ -197,6 +201,22 @@ public func parley_poll(_ rt: OpaquePointer?, _ out: UnsafeMutablePointer<parley
     e.call_id = h.heldCallID.hold(event.callID?.utf8CString ?? [])
     e.tool_arguments = h.heldToolArguments.hold(event.toolArguments?.utf8CString ?? [])
     return deliver(e, to: out, status: PARLEY_OK)
+}
+
+@_cdecl("parley_runtime_load_script")
+public func parley_runtime_load_script(_ rt: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> parley_status {
+    guard let rt, let path else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_runtime_load_script: rt and path must not be NULL") }
+    let h = handle(rt)
+    guard !h.polling else { return fail(PARLEY_ERR_INVALID_STATE, "parley_runtime_load_script: called from inside parley_poll") }
+    do throws(RuntimeError) {
+        let script: EmbeddedScript
+        if let existing = h.script { script = existing } else { script = try EmbeddedScript(runtime: h.runtime) }
+        h.script = script
+        try script.run(path: String(cString: path))
+        return PARLEY_OK
+    } catch {
+        return fail(error)
+    }
 }
 
 private func deliver(_ e: parley_event, to out: UnsafeMutablePointer<parley_event>, status: parley_status) -> parley_status {

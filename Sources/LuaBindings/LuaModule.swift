@@ -7,10 +7,15 @@ import NPCRuntime
 
 let runtimeMetatable = "parley.runtime"
 let npcMetatable = "parley.npc"
-let moduleVersion = "parley 0.3.0"
+let moduleVersion = "parley 0.4.0"
 
 /// Userdata payload: a retained Runtime, or nil once released.
-struct RuntimeBox { var runtime: Unmanaged<Runtime>? }
+struct RuntimeBox {
+    var runtime: Unmanaged<Runtime>?
+    /// The `rt` of a script the runtime runs itself (parley_runtime_load_script):
+    /// parley_poll dispatches its events, so its rt:update takes none.
+    var embedded = false
+}
 
 /// Userdata payload of an NPC: the NPC and its runtime (kept alive while the NPC is).
 struct NPCBox {
@@ -31,8 +36,16 @@ func nilAndMessage(_ L: OpaquePointer, _ message: String) -> Int32 {
     return 2
 }
 
+/// Pushes table[key] without metamethods: a designer's table whose __index raises
+/// must not make Lua unwind through this Swift frame.
+func rawField(_ L: OpaquePointer, _ table: Int32, _ key: String) {
+    let t = table < 0 && table > parley_lua_registryindex() ? lua_gettop(L) + table + 1 : table
+    lua_pushstring(L, key)
+    lua_rawget(L, t)
+}
+
 func optionalStringField(_ L: OpaquePointer, _ table: Int32, _ key: String) -> String? {
-    lua_getfield(L, table, key)
+    rawField(L, table, key)
     defer { parley_lua_pop(L, 1) }
     guard lua_type(L, -1) == LUA_TSTRING, let s = parley_lua_tostring(L, -1) else { return nil }
     return String(cString: s)
@@ -93,40 +106,18 @@ let luaRelease: parley_lua_impl = { L in
     return 0
 }
 
-/// runtime:poll() -> event table | nil
+/// runtime:poll() -> event table (see pushEvent) | nil
 let luaPoll: parley_lua_impl = { L in
-    guard let L, let box = runtimeBox(L, 1) else { return 0 }
-    guard let runtime = box.pointee.runtime?.takeUnretainedValue() else {
-        return raise(L, "parley: runtime used after release")
-    }
+    guard let L else { return 0 }
+    guard let runtime = runtimeBox(L, 1)?.pointee.runtime?.takeUnretainedValue() else { return notLiveRuntime(L) }
     // Tool guards (Lua functions) run inside runtime.poll() on this Lua thread; a guard that
     // polls again would take events out of order, so that is an error (its guard then refuses).
     guard pollingState() == nil else { return raise(L, "rt:poll: called from inside a tool guard") }
+    guard runtimeBox(L, 1)?.pointee.embedded != true else {
+        return raise(L, "rt:poll: this runtime's events come through parley_poll (the script sees each one first)")
+    }
     guard let event = whilePolling(L, { runtime.poll() }) else { lua_pushnil(L); return 1 }
-    parley_lua_newtable(L)
-    lua_pushstring(L, event.kind.name)
-    lua_setfield(L, -2, "type")
-    lua_pushnumber(L, Double(event.npcID)); lua_setfield(L, -2, "npc")
-    lua_pushnumber(L, Double(event.turnID)); lua_setfield(L, -2, "turn")
-    if let text = event.text { lua_pushstring(L, text); lua_setfield(L, -2, "text") }
-    if let name = event.name { lua_pushstring(L, name); lua_setfield(L, -2, "name") }
-    if !event.samples.isEmpty {
-        // float32 little-endian PCM as a string: cheap to hand to LÖVE's SoundData or ffi.
-        event.samples.withUnsafeBytes { raw in
-            lua_pushlstring(L, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count)
-        }
-        lua_setfield(L, -2, "pcm")
-        lua_pushnumber(L, Double(event.samples.count)); lua_setfield(L, -2, "samples")
-        lua_pushnumber(L, Double(event.sampleRate)); lua_setfield(L, -2, "sample_rate")
-    }
-    if let kind = event.errorKind { lua_pushstring(L, "\(kind)"); lua_setfield(L, -2, "status") }
-    // tool_call: call_id (for npc:tool_result) and arguments (= text); a rejected call
-    // (error, status "toolRejected"): arguments as the model wrote them, text the reason.
-    if let id = event.callID { lua_pushstring(L, id); lua_setfield(L, -2, "call_id") }
-    if let arguments = event.kind == .toolCall ? event.text : event.toolArguments {
-        lua_pushstring(L, arguments); lua_setfield(L, -2, "arguments")
-    }
-    lua_pushnumber(L, event.timeMs); lua_setfield(L, -2, "t_ms")
+    pushEvent(L, event)
     return 1
 }
 
@@ -134,10 +125,8 @@ let luaPoll: parley_lua_impl = { L in
 ///                      remote_tokens, remote_fallbacks, last_turn = { turn, prompt_tokens, prefilled_tokens,
 ///                      generated_tokens, remote_tokens, prefill_ms, generate_ms, first_text_ms?, first_audio_ms? } }
 let luaStats: parley_lua_impl = { L in
-    guard let L, let box = runtimeBox(L, 1) else { return 0 }
-    guard let runtime = box.pointee.runtime?.takeUnretainedValue() else {
-        return raise(L, "parley: runtime used after release")
-    }
+    guard let L else { return 0 }
+    guard let runtime = runtimeBox(L, 1)?.pointee.runtime?.takeUnretainedValue() else { return notLiveRuntime(L) }
     let s = runtime.stats()
     func set(_ key: String, _ value: Double) { lua_pushnumber(L, value); lua_setfield(L, -2, key) }
     parley_lua_newtable(L)
@@ -180,7 +169,7 @@ struct LuaArgumentError: Error {
 
 /// nil when the field is absent; a number (or numeric string) otherwise.
 func numberField(_ L: OpaquePointer, _ table: Int32, _ key: String) throws(LuaArgumentError) -> Double? {
-    lua_getfield(L, table, key)
+    rawField(L, table, key)
     defer { parley_lua_pop(L, 1) }
     if lua_type(L, -1) == LUA_TNIL { return nil }
     guard lua_isnumber(L, -1) != 0 else { throw LuaArgumentError(message: "\(key) must be a number") }
@@ -201,7 +190,7 @@ func floatField(_ L: OpaquePointer, _ table: Int32, _ key: String) throws(LuaArg
 
 /// nil when the field is absent; a string otherwise (another type is a script bug).
 func stringField(_ L: OpaquePointer, _ table: Int32, _ key: String) throws(LuaArgumentError) -> String? {
-    lua_getfield(L, table, key)
+    rawField(L, table, key)
     defer { parley_lua_pop(L, 1) }
     if lua_type(L, -1) == LUA_TNIL { return nil }
     guard lua_type(L, -1) == LUA_TSTRING, let s = parley_lua_tostring(L, -1) else {
@@ -215,7 +204,7 @@ func stringField(_ L: OpaquePointer, _ table: Int32, _ key: String) throws(LuaAr
 /// messages are prefixed with `key.`.
 func tableField<T>(_ L: OpaquePointer, _ table: Int32, _ key: String,
                    _ read: (Int32) throws(LuaArgumentError) -> T) throws(LuaArgumentError) -> T? {
-    lua_getfield(L, table, key)
+    rawField(L, table, key)
     defer { parley_lua_pop(L, 1) }
     if lua_type(L, -1) == LUA_TNIL { return nil }
     guard parley_lua_istable(L, -1) != 0 else { throw LuaArgumentError(message: "\(key) must be a table") }
@@ -260,7 +249,7 @@ func checkOptionNames(_ L: OpaquePointer, _ table: Int32, _ known: Set<String>) 
 
 /// The field's text when it is a string (nil for anything else: the caller reads it as another type).
 private func stringIfString(_ L: OpaquePointer, _ table: Int32, _ key: String) throws(LuaArgumentError) -> String? {
-    lua_getfield(L, table, key)
+    rawField(L, table, key)
     defer { parley_lua_pop(L, 1) }
     guard lua_type(L, -1) == LUA_TSTRING else { return nil }
     return try stringField(L, table, key)
@@ -282,10 +271,10 @@ func routerConfig(_ L: OpaquePointer, _ t: Int32) throws(LuaArgumentError) -> Ro
 
 /// The NPC table's fields over `NPCConfig`'s defaults; NPCConfig.validate() judges the values.
 func npcConfig(_ L: OpaquePointer, _ t: Int32, name: String) throws(LuaArgumentError) -> NPCConfig {
-    try checkOptionNames(L, t, ["name", "persona", "knowledge", "voice", "position", "policy", "max_tokens", "temperature",
+    try checkOptionNames(L, t, ["name", "persona", "knowledge", "examples", "voice", "position", "policy", "max_tokens", "temperature",
                                 "top_k", "top_p", "min_p", "repeat_penalty", "seed"])
     var config = NPCConfig(name: name, persona: try stringField(L, t, "persona") ?? "")
-    lua_getfield(L, t, "knowledge")
+    rawField(L, t, "knowledge")
     if lua_type(L, -1) != LUA_TNIL {
         guard parley_lua_istable(L, -1) != 0 else {
             parley_lua_pop(L, 1)
@@ -307,7 +296,10 @@ func npcConfig(_ L: OpaquePointer, _ t: Int32, name: String) throws(LuaArgumentE
         }
     }
     parley_lua_pop(L, 1)
-    lua_getfield(L, t, "voice")
+    config.examples = try tableField(L, t, "examples") { (e: Int32) throws(LuaArgumentError) -> [DialogueExample] in
+        try dialogueExamples(L, e)
+    } ?? []
+    rawField(L, t, "voice")
     if lua_type(L, -1) != LUA_TNIL && parley_lua_istable(L, -1) == 0 {
         parley_lua_pop(L, 1)
         throw LuaArgumentError(message: "voice must be a table")
@@ -325,7 +317,7 @@ func npcConfig(_ L: OpaquePointer, _ t: Int32, name: String) throws(LuaArgumentE
         }
     }
     parley_lua_pop(L, 1)
-    lua_getfield(L, t, "position")
+    rawField(L, t, "position")
     if lua_type(L, -1) != LUA_TNIL {
         var p: [Float] = []
         if parley_lua_istable(L, -1) != 0 {
@@ -360,11 +352,35 @@ func npcConfig(_ L: OpaquePointer, _ t: Int32, name: String) throws(LuaArgumentE
     return config
 }
 
-/// runtime:npc{ name=, persona=, knowledge={…}, voice={ rate=, noise_scale=, noise_w=, speaker= }, position={x,y,z},
+/// `examples = { { player = "...", reply = "..." }, { "line", "reply" }, ... }` (the array part, in order);
+/// NPCConfig.validate() bounds the count and lengths.
+func dialogueExamples(_ L: OpaquePointer, _ table: Int32) throws(LuaArgumentError) -> [DialogueExample] {
+    var examples: [DialogueExample] = []
+    let count = min(lua_objlen(L, table), NPCLimits.examples.upperBound + 1)
+    for i in 0..<count {
+        lua_rawgeti(L, table, Int32(i + 1))
+        defer { parley_lua_pop(L, 1) }
+        let item = lua_gettop(L)
+        guard parley_lua_istable(L, item) != 0 else { throw LuaArgumentError(message: "[\(i + 1)] must be { player = \"...\", reply = \"...\" }") }
+        func text(_ key: String, _ position: Int32) -> String? {
+            rawField(L, item, key)
+            if lua_type(L, -1) == LUA_TNIL { parley_lua_pop(L, 1); lua_rawgeti(L, item, position) }
+            defer { parley_lua_pop(L, 1) }
+            return lua_type(L, -1) == LUA_TSTRING ? utf8String(L, -1) : nil
+        }
+        guard let player = text("player", 1), let reply = text("reply", 2) else {
+            throw LuaArgumentError(message: "[\(i + 1)] must be { player = \"...\", reply = \"...\" } of UTF-8 strings")
+        }
+        examples.append(DialogueExample(player: player, reply: reply))
+    }
+    return examples
+}
+
+/// runtime:npc{ name=, persona=, knowledge={…}, examples={…}, voice={ rate=, noise_scale=, noise_w=, speaker= }, position={x,y,z},
 ///              policy=, max_tokens=, temperature=, top_k=, top_p=, min_p=, repeat_penalty=, seed= }
 let luaNewNPC: parley_lua_impl = { L in
     guard let L else { return 0 }
-    guard let box = runtimeBox(L, 1), let runtime = box.pointee.runtime else { return raise(L, "runtime:npc: not a live runtime") }
+    guard let runtime = runtimeBox(L, 1)?.pointee.runtime else { return notLiveRuntime(L) }
     guard parley_lua_istable(L, 2) != 0 else { return raise(L, "runtime:npc: expected a table") }
     guard let name = optionalStringField(L, 2, "name") else { return raise(L, "runtime:npc: name is required") }
     let config: NPCConfig
@@ -396,7 +412,7 @@ func liveNPC(_ L: OpaquePointer) -> (NPC, Runtime)? {
 /// npc:say(text) -> turn id | nil, message
 let luaSay: parley_lua_impl = { L in
     guard let L else { return 0 }
-    guard let (npc, runtime) = liveNPC(L) else { return raise(L, "parley: npc used after release") }
+    guard let (npc, runtime) = liveNPC(L) else { return notLiveNPC(L) }
     guard lua_type(L, 2) == LUA_TSTRING, let text = parley_lua_tostring(L, 2) else { return raise(L, "npc:say: expected a string") }
     do {
         let turn = try runtime.say(npc, String(cString: text))
@@ -409,7 +425,7 @@ let luaSay: parley_lua_impl = { L in
 
 let luaCancel: parley_lua_impl = { L in
     guard let L else { return 0 }
-    guard let (npc, runtime) = liveNPC(L) else { return raise(L, "parley: npc used after release") }
+    guard let (npc, runtime) = liveNPC(L) else { return notLiveNPC(L) }
     runtime.cancel(npc)
     return 0
 }
@@ -417,16 +433,96 @@ let luaCancel: parley_lua_impl = { L in
 /// npc:save() -> string (the game stores it in its save file)
 let luaSave: parley_lua_impl = { L in
     guard let L else { return 0 }
-    guard let (npc, _) = liveNPC(L) else { return raise(L, "parley: npc used after release") }
+    guard let (npc, _) = liveNPC(L) else { return notLiveNPC(L) }
     let bytes = NPCSnapshot.encode(npc)
     bytes.withUnsafeBytes { lua_pushlstring(L, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) }
     return 1
 }
 
+/// npc.id (read through the NPC's __index in the Lua half)
 let luaNPCID: parley_lua_impl = { L in
     guard let L else { return 0 }
-    guard let (npc, _) = liveNPC(L) else { return raise(L, "parley: npc used after release") }
+    guard let (npc, _) = liveNPC(L) else { return notLiveNPC(L) }
     lua_pushnumber(L, Double(npc.id))
+    return 1
+}
+
+/// npc.name
+let luaNPCName: parley_lua_impl = { L in
+    guard let L else { return 0 }
+    guard let (npc, _) = liveNPC(L) else { return notLiveNPC(L) }
+    pushString(L, npc.config.name)
+    return 1
+}
+
+/// npc:set_position(x, y, z): finite numbers, else a Lua error.
+let luaSetPosition: parley_lua_impl = { L in
+    guard let L else { return 0 }
+    guard let (npc, runtime) = liveNPC(L) else { return notLiveNPC(L) }
+    var p: [Float] = []
+    for i: Int32 in 2...4 {
+        guard lua_type(L, i) == LUA_TNUMBER, case let x = lua_tonumber(L, i), x.isFinite, abs(x) <= Double(Float.greatestFiniteMagnitude) else {
+            return raise(L, "npc:set_position: x, y and z must be finite numbers")
+        }
+        p.append(Float(x))
+    }
+    do throws(RuntimeError) { try runtime.setPosition(npc, x: p[0], y: p[1], z: p[2]) } catch { return raise(L, "npc:set_position: " + error.message) }
+    return 0
+}
+
+/// npc:_cancel_turn(turn_id): cancels that turn only if it is still the NPC's current one.
+let luaCancelTurn: parley_lua_impl = { L in
+    guard let L else { return 0 }
+    guard let (npc, runtime) = liveNPC(L) else { return notLiveNPC(L) }
+    guard lua_type(L, 2) == LUA_TNUMBER, let id = UInt64(exactly: lua_tonumber(L, 2)) else {
+        return raise(L, "turn:cancel: not a turn of this NPC")
+    }
+    runtime.cancel(npc, turnID: id)
+    return 0
+}
+
+let luaNPCToString: parley_lua_impl = { L in
+    guard let L else { return 0 }
+    if let (npc, _) = liveNPC(L) {
+        pushString(L, "parley.npc \(npc.id) (\(npc.config.name.prefix(64)))")
+    } else {
+        lua_pushstring(L, "parley.npc (released)")
+    }
+    return 1
+}
+
+/// The error for a `self` that is not a live NPC: released, or not an NPC at all.
+func notLiveNPC(_ L: OpaquePointer) -> Int32 {
+    if npcBox(L, 1) != nil { return raise(L, "parley: npc used after release") }
+    return raise(L, "parley: expected an NPC as self (npc:method(...)), got a " + typeName(L, 1))
+}
+
+func notLiveRuntime(_ L: OpaquePointer) -> Int32 {
+    if runtimeBox(L, 1) != nil { return raise(L, "parley: runtime used after release") }
+    return raise(L, "parley: expected a runtime as self (rt:method(...)), got a " + typeName(L, 1))
+}
+
+func typeName(_ L: OpaquePointer, _ index: Int32) -> String {
+    String(cString: lua_typename(L, lua_type(L, index)))
+}
+
+/// rt:_script_error(npc_id, turn_id, message): a script's failure on an NPC's event
+/// becomes an ERROR event (status "script") for that NPC; used by the Lua half.
+let luaScriptError: parley_lua_impl = { L in
+    guard let L else { return 0 }
+    guard let runtime = runtimeBox(L, 1)?.pointee.runtime?.takeUnretainedValue() else { return notLiveRuntime(L) }
+    guard lua_type(L, 2) == LUA_TNUMBER, let npc = UInt64(exactly: lua_tonumber(L, 2)),
+          lua_type(L, 3) == LUA_TNUMBER, let turn = UInt64(exactly: lua_tonumber(L, 3)),
+          lua_type(L, 4) == LUA_TSTRING else { return raise(L, "rt:_script_error: expected npc id, turn id, message") }
+    runtime.reportScriptError(npcID: npc, turnID: turn, utf8String(L, 4) ?? "(a message that is not UTF-8)")
+    return 0
+}
+
+/// rt:_embedded() -> true for the `rt` of a script the runtime runs itself.
+let luaIsEmbedded: parley_lua_impl = { L in
+    guard let L else { return 0 }
+    guard let box = runtimeBox(L, 1) else { return notLiveRuntime(L) }
+    lua_pushboolean(L, box.pointee.embedded ? 1 : 0)
     return 1
 }
 
@@ -446,7 +542,7 @@ let luaNPCRelease: parley_lua_impl = { L in
 /// runtime:load_npc(bytes) -> npc | nil, message
 let luaLoadNPC: parley_lua_impl = { L in
     guard let L else { return 0 }
-    guard let box = runtimeBox(L, 1), let runtime = box.pointee.runtime else { return raise(L, "runtime:load_npc: not a live runtime") }
+    guard let runtime = runtimeBox(L, 1)?.pointee.runtime else { return notLiveRuntime(L) }
     var length = 0
     guard lua_type(L, 2) == LUA_TSTRING, let data = lua_tolstring(L, 2, &length) else { return raise(L, "runtime:load_npc: expected a string") }
     let bytes = Array(UnsafeRawBufferPointer(start: data, count: length))
@@ -462,40 +558,67 @@ func setFunction(_ L: OpaquePointer, _ name: String, _ impl: parley_lua_impl) {
     lua_setfield(L, -2, name)
 }
 
+/// The registry key of the module table: a second luaopen_parley in one state returns it.
+let moduleKey = "parley.module"
+
 @_cdecl("luaopen_parley")
 public func luaopen_parley(_ L: OpaquePointer?) -> Int32 {
     guard let L else { return 0 }
-    if luaL_newmetatable(L, runtimeMetatable) != 0 {
-        parley_lua_newtable(L)  // methods
-        setFunction(L, "poll", luaPoll)
-        setFunction(L, "npc", luaNewNPC)
-        setFunction(L, "load_npc", luaLoadNPC)
-        setFunction(L, "stats", luaStats)
-        setFunction(L, "release", luaRelease)
-        lua_setfield(L, -2, "__index")
-        setFunction(L, "__gc", luaRelease)
-        setFunction(L, "__tostring", luaToString)
-    }
+    lua_getfield(L, parley_lua_registryindex(), moduleKey)
+    if parley_lua_istable(L, -1) != 0 { return 1 }
     parley_lua_pop(L, 1)
-    if luaL_newmetatable(L, npcMetatable) != 0 {
-        parley_lua_newtable(L)
-        setFunction(L, "say", luaSay)
-        setFunction(L, "cancel", luaCancel)
-        setFunction(L, "save", luaSave)
-        setFunction(L, "id", luaNPCID)
-        setFunction(L, "add_tool", luaAddTool)
-        setFunction(L, "set_tool_guard", luaSetToolGuard)
-        setFunction(L, "set_tool_rate_limit", luaSetToolRateLimit)
-        setFunction(L, "tool_result", luaToolResult)
-        setFunction(L, "release", luaNPCRelease)
-        lua_setfield(L, -2, "__index")
-        setFunction(L, "__gc", luaNPCRelease)
-    }
-    parley_lua_pop(L, 1)
+    lua_checkstack(L, 8)
+
+    lua_pushlightuserdata(L, nil)
+    lua_setfield(L, parley_lua_registryindex(), jsonNullKey)
+
+    luaL_newmetatable(L, runtimeMetatable)
+    let runtimeMT = lua_gettop(L)
+    parley_lua_newtable(L)  // methods
+    setFunction(L, "poll", luaPoll)
+    setFunction(L, "npc", luaNewNPC)
+    setFunction(L, "load_npc", luaLoadNPC)
+    setFunction(L, "stats", luaStats)
+    setFunction(L, "release", luaRelease)
+    setFunction(L, "_script_error", luaScriptError)
+    setFunction(L, "_embedded", luaIsEmbedded)
+    lua_setfield(L, runtimeMT, "__index")
+    setFunction(L, "__gc", luaRelease)
+    setFunction(L, "__tostring", luaToString)
+
+    luaL_newmetatable(L, npcMetatable)
+    let npcMT = lua_gettop(L)
+    parley_lua_newtable(L)
+    setFunction(L, "say", luaSay)
+    setFunction(L, "cancel", luaCancel)
+    setFunction(L, "save", luaSave)
+    setFunction(L, "set_position", luaSetPosition)
+    setFunction(L, "add_tool", luaAddTool)
+    setFunction(L, "set_tool_guard", luaSetToolGuard)
+    setFunction(L, "set_tool_rate_limit", luaSetToolRateLimit)
+    setFunction(L, "tool_result", luaToolResult)
+    setFunction(L, "release", luaNPCRelease)
+    setFunction(L, "_id", luaNPCID)
+    setFunction(L, "_name", luaNPCName)
+    setFunction(L, "_cancel_turn", luaCancelTurn)
+    lua_setfield(L, npcMT, "__index")
+    setFunction(L, "__gc", luaNPCRelease)
+    setFunction(L, "__tostring", luaNPCToString)
 
     parley_lua_newtable(L)
+    let module = lua_gettop(L)
     setFunction(L, "open", luaOpen)
+    setFunction(L, "json_decode", luaJSONDecode)
+    setFunction(L, "json_encode", luaJSONEncode)
+    pushJSONNull(L)
+    lua_setfield(L, module, "null")
     lua_pushstring(L, moduleVersion)
-    lua_setfield(L, -2, "_VERSION")
+    lua_setfield(L, module, "_VERSION")
+    if let failure = runPrelude(L, module: module, runtimeMetatable: runtimeMT, npcMetatable: npcMT) {
+        pushString(L, failure)
+        lua_setfield(L, module, "_PRELUDE_ERROR")
+    }
+    lua_pushvalue(L, module)
+    lua_setfield(L, parley_lua_registryindex(), moduleKey)
     return 1
 }

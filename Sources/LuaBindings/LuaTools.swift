@@ -82,9 +82,16 @@ func jsonValue(_ L: OpaquePointer, _ index: Int32, depth: Int = 0) throws(LuaArg
         guard items.count == items.keys.max() else { throw LuaArgumentError(message: "an array table has holes") }
         return .array((1...items.count).map { items[$0]! })
     case LUA_TNIL: return .null
+    case LUA_TLIGHTUSERDATA where isJSONNull(L, index): return .null
     default:
         throw LuaArgumentError(message: "a \(String(cString: lua_typename(L, lua_type(L, index)))) has no JSON form")
     }
+}
+
+func isJSONNull(_ L: OpaquePointer, _ index: Int32) -> Bool {
+    pushJSONNull(L)
+    defer { parley_lua_pop(L, 1) }
+    return lua_rawequal(L, index, -1) != 0
 }
 
 /// The JSON text of argument `index`: a string as it is, or a table converted.
@@ -117,7 +124,7 @@ func pushTrue(_ L: OpaquePointer) -> Int32 {
 /// parameters: a JSON Schema of type object, as JSON text or a Lua table.
 let luaAddTool: parley_lua_impl = { L in
     guard let L else { return 0 }
-    guard let (npc, runtime) = liveNPC(L) else { return raise(L, "parley: npc used after release") }
+    guard let (npc, runtime) = liveNPC(L) else { return notLiveNPC(L) }
     let name: String, description: String, parameters: String
     do throws(LuaArgumentError) {
         name = try stringArgument(L, 2, "name")
@@ -209,7 +216,7 @@ let luaSetToolGuard: parley_lua_impl = { L in
 }
 
 func setToolGuard(_ L: OpaquePointer) -> Int32 {
-    guard let (npc, runtime) = liveNPC(L) else { return raise(L, "parley: npc used after release") }
+    guard let (npc, runtime) = liveNPC(L) else { return notLiveNPC(L) }
     let name: String
     do throws(LuaArgumentError) { name = try stringArgument(L, 2, "name") } catch {
         return raise(L, "npc:set_tool_guard: " + error.message)
@@ -236,7 +243,7 @@ func setToolGuard(_ L: OpaquePointer) -> Int32 {
 /// npc:set_tool_rate_limit(name, max_calls, seconds) -> true | nil, message (max_calls 0: no limit)
 let luaSetToolRateLimit: parley_lua_impl = { L in
     guard let L else { return 0 }
-    guard let (npc, runtime) = liveNPC(L) else { return raise(L, "parley: npc used after release") }
+    guard let (npc, runtime) = liveNPC(L) else { return notLiveNPC(L) }
     let name: String
     let maxCalls: Int
     let seconds: Double
@@ -263,7 +270,7 @@ let luaSetToolRateLimit: parley_lua_impl = { L in
 /// result: the outcome as JSON text or a table (converted to JSON), e.g. { ok = true, gold = 40 }.
 let luaToolResult: parley_lua_impl = { L in
     guard let L else { return 0 }
-    guard let (npc, runtime) = liveNPC(L) else { return raise(L, "parley: npc used after release") }
+    guard let (npc, runtime) = liveNPC(L) else { return notLiveNPC(L) }
     let callID: String, result: String
     do throws(LuaArgumentError) {
         callID = try stringArgument(L, 2, "call_id")

@@ -12,6 +12,7 @@ import Foundation
         c.policy = .local
         c.maxReplyTokens = 64
         c.sampler.seed = 12345678901234
+        c.examples = [DialogueExample(player: "A room?", reply: "Five silver, love.")]
         let npc = NPC(id: 7, config: c)
         npc.restore(history: [ChatMessage(.user, "Hi, I'm Aldric."), ChatMessage(.assistant, "Welcome, Aldric!")],
                     summary: "the player said \"hello\"", turnCount: 3)
@@ -26,6 +27,25 @@ import Foundation
         #expect(d.history == npc.history)
         #expect(d.summary == npc.summary)
         #expect(d.turns == 3)
+        #expect(d.config.examples == [DialogueExample(player: "A room?", reply: "Five silver, love.")])
+    }
+
+    /// Sample exchanges open the conversation, after the system message and before history.
+    @Test func examplesOpenTheConversation() {
+        let messages = sampleNPC().messages(adding: [ChatMessage(.user, "Any news?")])
+        #expect(messages.map(\.role) == [.system, .user, .assistant, .user, .assistant, .user])
+        #expect(messages[1].content == "A room?" && messages[2].content == "Five silver, love.")
+        #expect(messages[3].content == "Hi, I'm Aldric.")
+    }
+
+    @Test func examplesAreBounded() {
+        var c = NPCConfig(name: "Mara", persona: "")
+        c.examples = Array(repeating: DialogueExample(player: "hi", reply: "hello"), count: NPCLimits.examples.upperBound + 1)
+        #expect(throws: RuntimeError.self) { try c.validate() }
+        c.examples = [DialogueExample(player: "", reply: "hello")]
+        #expect(throws: RuntimeError.self) { try c.validate() }
+        c.examples = [DialogueExample(player: "hi", reply: String(repeating: "x", count: 5000))]
+        #expect(throws: RuntimeError.self) { try c.validate() }
     }
 
     @Test func rejectsDamagedData() {

@@ -9,7 +9,7 @@ local rt = assert(parley.open { model = "smollm2-135m-instruct-q4_1.gguf" })
 local mara = assert(rt:npc { name = "Mara", persona = "Innkeeper of the Drowned Lantern; warm, gossipy.",
                              knowledge = { "The lighthouse went dark forty years ago." },
                              max_tokens = 16, temperature = 0, position = { 2, 0, -3 } })
-local turn = assert(mara:say("Any work for me?"))
+local turn = assert(mara:say("Any work for me?")).id
 local ffi = require "ffi"
 ffi.cdef "int usleep(unsigned int usec);"
 local text, done = {}, nil
@@ -31,7 +31,7 @@ check(type(saved) == "string" and saved:find('"name":"Mara"', 1, true), "save gi
 mara:release()
 check(not pcall(mara.say, mara, "hello"), "say after release is a Lua error")
 local again = assert(rt:load_npc(saved))
-check(again:id() > 0, "loaded NPC has an id")
+check(again.id > 0, "loaded NPC has an id")
 local bad, msg = rt:load_npc("{not json")
 check(bad == nil and type(msg) == "string", "corrupt save gives nil, message")
 local none, why = rt:npc { name = "" }
@@ -76,7 +76,7 @@ assert(brom:set_tool_guard("sell_item", function(args)
   return true
 end))
 assert(brom:set_tool_rate_limit("sell_item", 2, 60))
-local bturn = assert(brom:say("Sell me one sword, please."))
+local bturn = assert(brom:say("Sell me one sword, please.")).id
 local calls, answered, rejected, btext, bdone = 0, 0, 0, {}, nil
 deadline = os.time() + 120
 while os.time() < deadline do

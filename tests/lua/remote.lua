@@ -100,7 +100,7 @@ check(rt ~= nil, "runtime with the model and a remote: " .. tostring(msg))
 if rt then
   local mara = assert(rt:npc { name = "Mara", persona = "Innkeeper of the Drowned Lantern; warm, gossipy.",
                                policy = "remote", max_tokens = 8, temperature = 0 })
-  local turn = assert(mara:say("Any work for me?"))
+  local turn = assert(mara:say("Any work for me?")).id
   local seq, text, done = {}, {}, nil
   local deadline = os.time() + 600
   while os.time() < deadline do

@@ -1,3 +1,13 @@
+/// A designer's sample exchange: a player line and how the character answers it.
+public struct DialogueExample: Sendable, Equatable {
+    public var player: String
+    public var reply: String
+    public init(player: String, reply: String) {
+        self.player = player
+        self.reply = reply
+    }
+}
+
 /// Where a turn's reply should come from (the router's input; `auto` lets it decide).
 public enum RoutingPolicy: String, Sendable { case local, remote, auto }
 
@@ -6,6 +16,9 @@ public struct NPCConfig: Sendable, Equatable {
     public var name: String
     public var persona: String
     public var knowledge: [String] = []
+    /// Sample exchanges that show the character's voice (few-shot); they open the
+    /// conversation in every prompt and are never summarised away.
+    public var examples: [DialogueExample] = []
     public var voice = VoiceStyle()
     public var position: (x: Float, y: Float, z: Float) = (0, 0, 0)
     public var policy: RoutingPolicy = .auto
@@ -21,7 +34,7 @@ public struct NPCConfig: Sendable, Equatable {
     }
 
     public static func == (a: NPCConfig, b: NPCConfig) -> Bool {
-        a.name == b.name && a.persona == b.persona && a.knowledge == b.knowledge && a.voice == b.voice
+        a.name == b.name && a.persona == b.persona && a.knowledge == b.knowledge && a.examples == b.examples && a.voice == b.voice
             && a.position == b.position && a.policy == b.policy && a.maxReplyTokens == b.maxReplyTokens
             && a.tools.map(\.name) == b.tools.map(\.name)
     }
@@ -98,6 +111,7 @@ public final class NPC: @unchecked Sendable {
         get { lock.withLock { _config } }
         set { lock.withLock { _config = newValue } }
     }
+    func move(to position: (x: Float, y: Float, z: Float)) { lock.withLock { _config.position = position } }
     public var history: [ChatMessage] { lock.withLock { _history } }
     public var summary: String { lock.withLock { _summary } }
     public var lastStats: TurnStats { lock.withLock { _lastStats } }
@@ -152,10 +166,12 @@ public final class NPC: @unchecked Sendable {
         }
     }
 
-    /// The system message, the conversation so far, then `tail` (the new line and its tool steps).
+    /// The system message, the sample exchanges, the conversation so far, then `tail` (the new line and its tool steps).
     func messages(adding tail: [ChatMessage]) -> [ChatMessage] {
         lock.withLock {
-            [ChatMessage(.system, _config.systemPrompt(summary: _summary))] + _history + tail
+            [ChatMessage(.system, _config.systemPrompt(summary: _summary))]
+                + _config.examples.flatMap { [ChatMessage(.user, $0.player), ChatMessage(.assistant, $0.reply)] }
+                + _history + tail
         }
     }
 }

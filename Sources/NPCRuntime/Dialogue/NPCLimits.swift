@@ -7,6 +7,9 @@ public enum NPCLimits {
     /// UTF-8 bytes of the persona: it is prefilled into the context, which is small.
     public static let personaBytes: ClosedRange<Int> = 0...16_384
     public static let knowledgeLines: ClosedRange<Int> = 0...512
+    /// Sample exchanges per NPC, and the bytes of one sample reply.
+    public static let examples: ClosedRange<Int> = 0...16
+    public static let exampleReplyBytes: ClosedRange<Int> = 1...4096
     public static let maxReplyTokens: ClosedRange<Int> = 1...1024
     /// Speaking rate relative to the voice's own; beyond this the voice is unintelligible.
     public static let voiceRate: ClosedRange<Float> = 0.25...4
@@ -29,6 +32,8 @@ public enum NPCLimits {
     /// A tool's rate limit: calls per window (0: no limit) and the window.
     public static let toolCallsPerWindow: ClosedRange<Int> = 0...1000
     public static let toolRateWindowSeconds: ClosedRange<Float> = 0.001...86_400
+    /// A script error's message in an ERROR event (characters).
+    public static let maxScriptErrorCharacters = 1024
     /// UTF-8 bytes of one player line.
     public static let playerLineBytes: ClosedRange<Int> = 1...4096
     /// Worker threads of a runtime; 0 lets the runtime choose.
@@ -61,6 +66,11 @@ extension NPCConfig {
         try NPCLimits.check(name.utf8.count, in: NPCLimits.nameBytes, "name length in bytes")
         try NPCLimits.check(persona.utf8.count, in: NPCLimits.personaBytes, "persona length in bytes")
         try NPCLimits.check(knowledge.count, in: NPCLimits.knowledgeLines, "number of knowledge lines")
+        try NPCLimits.check(examples.count, in: NPCLimits.examples, "number of examples")
+        for e in examples {
+            try NPCLimits.check(e.player.utf8.count, in: NPCLimits.playerLineBytes, "example player line length in bytes")
+            try NPCLimits.check(e.reply.utf8.count, in: NPCLimits.exampleReplyBytes, "example reply length in bytes")
+        }
         try NPCLimits.check(maxReplyTokens, in: NPCLimits.maxReplyTokens, "max reply tokens")
         try NPCLimits.check(voice.rate, in: NPCLimits.voiceRate, "voice rate")
         if let v = voice.noiseScale { try NPCLimits.check(v, in: NPCLimits.voiceNoise, "voice noise scale") }

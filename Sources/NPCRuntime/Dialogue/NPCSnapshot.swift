@@ -17,6 +17,7 @@ public enum NPCSnapshot {
             ("format", .string(format)), ("version", .number(Double(version))),
             ("name", .string(c.name)), ("persona", .string(c.persona)),
             ("knowledge", .array(c.knowledge.map { .string($0) })),
+            ("examples", .array(c.examples.map { .object([("player", .string($0.player)), ("reply", .string($0.reply))]) })),
             ("voice", .object(voice)),
             ("position", .array([c.position.x, c.position.y, c.position.z].map { .number(Double($0)) })),
             ("policy", .string(c.policy.rawValue)),
@@ -51,6 +52,12 @@ public enum NPCSnapshot {
         c.knowledge = try (json["knowledge"]?.arrayValue ?? []).map { (k: JSONValue) throws(RuntimeError) -> String in
             guard let s = k.stringValue else { throw fail("knowledge must be strings") }
             return s
+        }
+        c.examples = try (json["examples"]?.arrayValue ?? []).map { (e: JSONValue) throws(RuntimeError) -> DialogueExample in
+            guard let player = e["player"]?.stringValue, let reply = e["reply"]?.stringValue else {
+                throw fail("examples must be {player, reply} strings")
+            }
+            return DialogueExample(player: player, reply: reply)
         }
         if let voice = json["voice"] {
             c.voice.rate = Float(voice["rate"]?.doubleValue ?? Double(c.voice.rate))

@@ -233,6 +233,28 @@ public final class Runtime: @unchecked Sendable {
         if turn.cancel() { finish(turn, outcome: .cancelled) }
     }
 
+    /// Cancels turn `turnID` if it is still the NPC's current turn (a game's
+    /// handle to a finished turn must not cancel a later one).
+    public func cancel(_ npc: NPC, turnID: UInt64) {
+        guard let turn = npc.lock.withLock({ npc.activeTurn }), turn.id == turnID else { return }
+        if turn.cancel() { finish(turn, outcome: .cancelled) }
+    }
+
+    /// Moves the NPC in the game world (finite coordinates; positioned audio reads it).
+    public func setPosition(_ npc: NPC, x: Float, y: Float, z: Float) throws(RuntimeError) {
+        guard x.isFinite, y.isFinite, z.isFinite else {
+            throw RuntimeError(.invalidArgument, "position must be finite, got (\(x), \(y), \(z))")
+        }
+        npc.move(to: (x, y, z))
+    }
+
+    /// A game script failed on one of the NPC's events (a tool, guard or callback):
+    /// an ERROR event (`script`) for that NPC and turn, so the game's log sees it.
+    public func reportScriptError(npcID: UInt64, turnID: UInt64, _ message: String) {
+        events.push(RuntimeEvent(kind: .error, errorKind: .script, npcID: npcID, turnID: turnID,
+                                 text: String(message.prefix(NPCLimits.maxScriptErrorCharacters))))
+    }
+
     public func stats() -> RuntimeStats {
         lock.withLock {
             var s = totals

@@ -39,7 +39,7 @@ extern "C" {
 
 /* API version: MAJOR changes break source or binary compatibility. */
 #define PARLEY_API_VERSION_MAJOR 0
-#define PARLEY_API_VERSION_MINOR 3
+#define PARLEY_API_VERSION_MINOR 4
 #define PARLEY_API_VERSION_PATCH 0
 #define PARLEY_API_VERSION ((PARLEY_API_VERSION_MAJOR << 16) | (PARLEY_API_VERSION_MINOR << 8) | PARLEY_API_VERSION_PATCH)
 
@@ -86,7 +86,7 @@ typedef enum parley_status {
     PARLEY_STATUS_FORCE_32BIT        = 0x7fffffff
 } parley_status;
 
-/* Library version string, e.g. "0.3.0". Static storage; never free. Thread-safe. */
+/* Library version string, e.g. "0.4.0". Static storage; never free. Thread-safe. */
 PARLEY_API const char *parley_version(void);
 
 /* PARLEY_API_VERSION of the loaded library (compare with the macro you built against). Thread-safe. */
@@ -278,6 +278,30 @@ typedef struct parley_event {
  * Payloads stay valid until the next parley_poll() on `rt`.
  * Threads: call from one thread (the game thread); game hooks run inside it. */
 PARLEY_API parley_status parley_poll(parley_runtime *rt, parley_event *out);
+
+/* Run a designer's Lua script (a file) in the runtime's own LuaJIT state, for a game
+ * that does not embed Lua itself. Since 0.4. The state is made on the first call and
+ * shared by later ones (several files; the last global `update` wins). In it, `parley`
+ * is the module (docs/lua.md) and `rt` this runtime: the script makes NPCs with
+ * rt:npc{…}, registers tools with npc:tool(…) and callbacks with npc:on(…), and talks
+ * with npc:say(…) (inside a coroutine it waits for the reply).
+ * parley_poll() then drives it on the calling thread: when the previous poll found
+ * no event, it first calls the script's global update(dt) (dt: seconds since the last
+ * update), and every event is handed to the script (callbacks, Lua tools, waiting
+ * coroutines) before it is written to *out. The game sees every event; tool calls of
+ * a script's NPCs are answered by the script (their NPCs have no C handle). A Lua
+ * error in update, a tool or a callback never escapes: it becomes an ERROR event
+ * (status PARLEY_ERR_SCRIPT, text: the Lua message) and the turn still ends with DONE.
+ * rt:poll() is a Lua error and rt:update() does nothing in this state.
+ *   rt    in: the runtime.
+ *   path  in: the script file (UTF-8 path); copied.
+ * Returns PARLEY_OK; PARLEY_ERR_FILE_NOT_FOUND (cannot read the file); PARLEY_ERR_SCRIPT
+ * (syntax error, or the script raised while running its top level; the message in
+ * parley_last_error()); PARLEY_ERR_INVALID_ARGUMENT (NULL); PARLEY_ERR_INVALID_STATE
+ * (called from inside parley_poll, e.g. a tool guard). NPCs the script made before an
+ * error stay alive. The state is closed by parley_runtime_destroy().
+ * Threads: the polling thread only. */
+PARLEY_API parley_status parley_runtime_load_script(parley_runtime *rt, const char *path);
 
 /* ------------------------------------------------------------------------ */
 /* NPCs                                                                      */
