@@ -71,7 +71,9 @@ struct Serve: ParsableCommand {
         // sends use MSG_NOSIGNAL; this covers anything else that writes to a closed socket
         signal(SIGPIPE, SIG_IGN)
 
-        let key = try resolvedAPIKey()
+        // the variable is read here, after validate(): a bad one is a plain error, not a usage error
+        let key: String?
+        do { key = try resolvedAPIKey() } catch let error as ValidationError { throw CLIFailure(error.message) }
         let path = try resolveModel(model)
         let lm: LanguageModel
         do { lm = try LanguageModel(path: path, threads: defaultThreads(threads), contextLength: ctx) } catch {
