@@ -294,7 +294,9 @@ public final class HTTPServer: @unchecked Sendable {
             let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), info.pointee.ai_protocol)
             guard fd >= 0 else { lastError = String(cString: strerror(errno)); continue }
             Socket.setFlag(fd, level: SOL_SOCKET, option: SO_REUSEADDR)
-            if bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0, Glibc.listen(fd, 64) == 0 {
+            // a deep backlog: a burst of clients waits to be accepted (and refused with 503 when
+            // over the limit) instead of having its SYNs dropped and retried seconds later
+            if bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0, Glibc.listen(fd, 1024) == 0 {
                 return fd
             }
             lastError = String(cString: strerror(errno))

@@ -29,6 +29,7 @@ struct APIError: Error, Equatable {
     static func defaultCode(_ status: Int) -> String? {
         switch status {
         case 400: return "invalid_request"
+        case 401: return "invalid_api_key"
         case 404: return "not_found"
         case 405: return "method_not_allowed"
         case 408: return "request_timeout"

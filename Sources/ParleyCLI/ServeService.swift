@@ -14,27 +14,35 @@ final class ChatCompletionsService: @unchecked Sendable {
     let defaultMaxTokens: Int
     /// Seconds a request waits for the model before a 503.
     let queueTimeout: Double
+    /// When set, every /v1/ request must carry `Authorization: Bearer <key>`.
+    /// Kept as bytes and never formatted into a log line or a response.
+    private let apiKey: [UInt8]?
     /// One conversation slot: its KV cache keeps the longest common prefix of
     /// consecutive requests (a client resending a growing chat pays only for the tail).
     private let npc = NPC(id: 1, config: NPCConfig(name: "Assistant", persona: ""))
     private let gate = EngineGate()
     private let log: @Sendable (String) -> Void
 
+    /// `apiKey`: nil or empty for an open server.
     init(source: any ReplySource, contextLength: Int, modelID: String, defaultMaxTokens: Int = 512, queueTimeout: Double = 30,
-         log: @escaping @Sendable (String) -> Void = { _ in }) {
+         apiKey: String? = nil, log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.source = source
         self.contextLength = contextLength
         self.modelID = modelID
         self.defaultMaxTokens = max(1, defaultMaxTokens)
         self.queueTimeout = queueTimeout
+        self.apiKey = apiKey.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
         self.log = log
     }
 
     convenience init(model: LanguageModel, modelID: String, defaultMaxTokens: Int = 512, queueTimeout: Double = 30,
-                     log: @escaping @Sendable (String) -> Void = { _ in }) {
+                     apiKey: String? = nil, log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.init(source: LocalReplySource(model: model, seed: 0), contextLength: model.contextLength, modelID: modelID,
-                  defaultMaxTokens: defaultMaxTokens, queueTimeout: queueTimeout, log: log)
+                  defaultMaxTokens: defaultMaxTokens, queueTimeout: queueTimeout, apiKey: apiKey, log: log)
     }
+
+    /// True when requests need a key.
+    var requiresAPIKey: Bool { apiKey != nil }
 
     /// The HTTP server's own errors (bad requests, timeouts, 503 when full) as OpenAI error JSON.
     static let errorBody: @Sendable (Int, String) -> (contentType: String, body: [UInt8]) = { status, message in
@@ -43,6 +51,11 @@ final class ChatCompletionsService: @unchecked Sendable {
 
     func handle(_ request: HTTPRequest, _ writer: HTTPResponseWriter) {
         let start = monotonicMs()
+        // before routing, so an unauthenticated client learns nothing about the API, not even its paths
+        if request.path.hasPrefix("/v1/"), let refusal = authorize(request.headers) {
+            send(refusal, to: writer, headers: [("WWW-Authenticate", "Bearer")])
+            return log("\(request.method) \(request.path) 401 \(refusal.message)")
+        }
         let routes: [String: String] = ["/health": "GET", "/v1/models": "GET", "/v1/chat/completions": "POST"]
         guard let method = routes[request.path] else {
             send(APIError(404, "Invalid URL (\(request.method) \(request.path))"), to: writer)
@@ -64,6 +77,41 @@ final class ChatCompletionsService: @unchecked Sendable {
             return log(String(format: "POST /v1/chat/completions %@ %.0f ms", summary, monotonicMs() - start))
         }
         log("GET \(request.path) 200")
+    }
+
+    // MARK: authentication
+
+    /// nil when the request may go on; else the 401 to send (its message never quotes what was sent).
+    func authorize(_ headers: HTTPHeaders) -> APIError? {
+        guard let key = apiKey else { return nil }
+        let values = headers.values("Authorization")
+        guard values.count == 1, let value = values.first else {
+            return APIError(401, values.isEmpty ? "Missing API key: send the header 'Authorization: Bearer <key>'."
+                                                : "Send one Authorization header, not \(values.count).",
+                            code: "invalid_api_key")
+        }
+        // RFC 9110 §11.1: the scheme is case-insensitive; one or more spaces before the credentials
+        guard value.count > 7, value.prefix(7).lowercased() == "bearer " else {
+            return APIError(401, "The Authorization header must use the Bearer scheme: 'Authorization: Bearer <key>'.",
+                            code: "invalid_api_key")
+        }
+        let token = Array(value.dropFirst(7).drop { $0 == " " }.utf8)
+        guard Self.constantTimeEquals(token, key) else {
+            return APIError(401, "Incorrect API key provided.", code: "invalid_api_key")
+        }
+        return nil
+    }
+
+    /// Compares without an early exit: the time taken depends on the length of
+    /// `given` only, never on how many leading bytes match `secret`.
+    static func constantTimeEquals(_ given: [UInt8], _ secret: [UInt8]) -> Bool {
+        guard !secret.isEmpty else { return given.isEmpty }
+        var difference = given.count ^ secret.count
+        for (i, byte) in given.enumerated() {
+            // i % secret.count < secret.count (non-empty): in bounds whatever the length sent
+            difference |= Int(byte ^ secret[i % secret.count])
+        }
+        return difference == 0
     }
 
     // MARK: completions

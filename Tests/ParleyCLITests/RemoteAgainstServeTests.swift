@@ -53,4 +53,29 @@ import Testing
         #expect(second.contains { $0.role == .assistant && $0.content.contains("rent_room") })
         #expect(rt.stats().remoteTokens > 0)
     }
+
+    /// The remote client's key (RemoteConfig.apiKey / PARLEY_REMOTE_API_KEY) opens a keyed server; a wrong one is refused.
+    @Test func theRemoteClientSendsTheServersKey() throws {
+        let key = "sk-parley-round-trip-key"
+        let served = ScriptedReplySource(["Assistant": [[.text("Come in.")]]])
+        let harness = try ServeHarness(ChatCompletionsService(source: served, contextLength: 4096, modelID: "served.gguf", apiKey: key))
+        let npc = NPC(id: 1, config: NPCConfig(name: "Mara", persona: "An innkeeper."))
+        let request = ReplyRequest(npc: npc, messages: [ChatMessage(.user, "Hello?")], maxTokens: 16, sampler: .npcDefault)
+        func reply(_ sentKey: String) throws -> String {
+            var config = RemoteConfig(baseURL: "http://127.0.0.1:\(harness.server.port)/v1", model: "served", apiKey: sentKey)
+            config.maxRetries = 0
+            var stream = try RemoteReplySource(config: config).start(request)
+            var text = ""
+            while let piece = try stream.next() { if case let .text(t) = piece { text += t } }
+            return text
+        }
+        #expect(try reply(key) == "Come in.")
+        do {
+            _ = try reply("sk-not-the-key-at-all")
+            Issue.record("a wrong key was accepted")
+        } catch {
+            #expect(!"\(error)".contains(key))
+        }
+        #expect(served.prompts.count == 1, "the refused request never reached the model")
+    }
 }
