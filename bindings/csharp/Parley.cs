@@ -218,7 +218,8 @@ namespace Parley
         // NPCs collected off the game thread wait here; Poll() (game thread) or the
         // runtime's own release destroys them.
         internal readonly Queue<NpcHandle> PendingNpcs = new Queue<NpcHandle>();
-        internal readonly int OwnerThread = Thread.CurrentThread.ManagedThreadId;
+        // The game thread: the one that created the runtime until the first Poll(), then the polling one.
+        internal volatile int OwnerThread = Thread.CurrentThread.ManagedThreadId;
 
         public RuntimeHandle() : base(IntPtr.Zero, true) { }
         internal RuntimeHandle(IntPtr p) : base(IntPtr.Zero, true) { SetHandle(p); }
@@ -410,6 +411,7 @@ namespace Parley
         /// more per frame until it returns null. Tool guards run inside this call.</summary>
         public ParleyEvent Poll()
         {
+            Handle.OwnerThread = Thread.CurrentThread.ManagedThreadId;
             Handle.DestroyPendingNpcs();
             var ev = new Native.Event();
             ev.struct_size = (UIntPtr)Marshal.SizeOf(typeof(Native.Event));
@@ -538,6 +540,7 @@ namespace Parley
             }
             // Native code keeps user_data, not the delegate: a GCHandle keeps the guard reachable, and
             // the callback itself is one static delegate (GuardThunk) that lives as long as the program.
+            // (A guard that captures its Npc keeps it alive until Dispose(): dispose NPCs explicitly.)
             GCHandle g = GCHandle.Alloc(guard);
             lock (Handle.Guards) Handle.Guards.Add(g);
             Native.Check(Native.parley_npc_set_tool_guard(Handle, Native.ToUtf8(tool), Native.GuardThunk,
