@@ -15,6 +15,9 @@ public struct LocalReplySource: ReplySource {
     /// Mixed into every turn's sampler seed (the runtime's seed).
     public let seed: UInt64
     private let tries = TrieCache()
+    private let sentenceEnds = SentenceEndCache()
+    /// A phrase of this many tokens is said at most once per reply.
+    static let repeatedPhraseTokens = 4
     /// Longest call, in tokens.
     static let maxCallTokens = 256
 
@@ -74,7 +77,11 @@ public struct LocalReplySource: ReplySource {
         let tokenStream = try TokenStream(transformer: model.transformer, cache: cache, prompt: Array(tokens[reused...]),
                                           sampler: Sampler(sampling),
                                           processors: sampling.processors + callTagMask
-                                              + [EarlyStopMask(banning: model.stopTokens, untilCount: tokens.count + 1)],
+                                              + [EarlyStopMask(banning: model.stopTokens, untilCount: tokens.count + 1),
+                                                 RepeatedPhraseBlock(n: Self.repeatedPhraseTokens, promptCount: tokens.count),
+                                                 SentenceEndSteer(ends: sentenceEnds.ends(for: model.tokenizer),
+                                                                  stopTokens: model.stopTokens, promptCount: tokens.count,
+                                                                  budget: request.maxTokens)],
                                           stopTokens: model.stopTokens, maxTokens: request.maxTokens)
         stats.prefillMs = monotonicMs() - t0
         return LocalReplyStream(tokens: tokenStream, decoder: StreamingDecoder(tokenizer: model.tokenizer, renderSpecial: false),
@@ -93,6 +100,21 @@ final class TrieCache: @unchecked Sendable {
             let t = TokenTrie(tokenizer: tokenizer, suffix: ToolFormat.callSuffix)
             built = t
             return t
+        }
+    }
+}
+
+/// The model's `SentenceEndTokens`, built on first use (it walks the whole vocabulary).
+final class SentenceEndCache: @unchecked Sendable {
+    private let lock = Lock()
+    private var built: SentenceEndTokens?
+
+    func ends(for tokenizer: Tokenizer) -> SentenceEndTokens {
+        lock.withLock {
+            if let built { return built }
+            let ends = SentenceEndTokens(tokenizer: tokenizer)
+            built = ends
+            return ends
         }
     }
 }
