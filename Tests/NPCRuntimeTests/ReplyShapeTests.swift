@@ -7,15 +7,15 @@ import Testing
 @Suite struct ReplyShapeTests {
     @Test func sentenceEndsAreRecognisedInTokenText() {
         for text in [".", "!", "?", ". ", "!\"", "?)", "end.", "ok.\u{201D}", "ja!\n"] {
-            #expect(SentenceEndTokens.endsSentence(Array(text.utf8)), "\(text)")
+            #expect(SpeechTokens.endsSentence(Array(text.utf8)), "\(text)")
         }
         for text in ["", " ", "a", ",", ";", "\"", "Mr", ".a", "3"] {
-            #expect(!SentenceEndTokens.endsSentence(Array(text.utf8)), "\(text)")
+            #expect(!SpeechTokens.endsSentence(Array(text.utf8)), "\(text)")
         }
     }
 
     /// A vocabulary of 6: 0 "a", 1 "b", 2 ".", 3 stop, 4 "c", 5 "!".
-    let ends = SentenceEndTokens(isEnd: [false, false, true, false, false, true])
+    let ends = SpeechTokens(isEnd: [false, false, true, false, false, true])
 
     func logits(_ values: [Float] = [5, 4, 0, 0, 3, 0]) -> [Float] { values }
 
@@ -46,6 +46,17 @@ import Testing
         l.withUnsafeMutableBufferPointer { steer.process($0, history: ArraySlice(Array(repeating: 0, count: 10 + 79) + [2])) }
         let onlyStop: [Float] = [-.infinity, -.infinity, -.infinity, 0, -.infinity, -.infinity]
         #expect(l == onlyStop)
+    }
+
+    @Test func aReplyNeverOpensWithMarkup() {
+        let mask = LeadingMarkupMask(tokens: SpeechTokens(isEnd: [false, false, false, false, false, false], markupOpeners: [4]), promptCount: 3)
+        var first = logits()
+        first.withUnsafeMutableBufferPointer { mask.process($0, history: ArraySlice([7, 7, 7])) }
+        let banned: [Float] = [5, 4, 0, 0, -.infinity, 0]
+        #expect(first == banned)
+        var later = logits()
+        later.withUnsafeMutableBufferPointer { mask.process($0, history: ArraySlice([7, 7, 7, 0])) }
+        #expect(later == logits())
     }
 
     @Test func repeatedPhraseIsBlocked() {
@@ -83,7 +94,7 @@ import Testing
                 if e.turnID == turn && e.kind == .done { reply = e.text ?? "" }
             }
             let text = try #require(reply).trimmingCharacters(in: .whitespacesAndNewlines)
-            #expect(SentenceEndTokens.endsSentence(Array(text.utf8)), "budget \(npc.maxReplyTokens): \(text)")
+            #expect(SpeechTokens.endsSentence(Array(text.utf8)), "budget \(npc.maxReplyTokens): \(text)")
             #expect(n.lastStats.generatedTokens <= npc.maxReplyTokens)
         }
     }

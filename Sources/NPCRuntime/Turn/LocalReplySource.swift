@@ -15,7 +15,7 @@ public struct LocalReplySource: ReplySource {
     /// Mixed into every turn's sampler seed (the runtime's seed).
     public let seed: UInt64
     private let tries = TrieCache()
-    private let sentenceEnds = SentenceEndCache()
+    private let speechTokensCache = SpeechTokensCache()
     /// A phrase of this many tokens is said at most once per reply.
     static let repeatedPhraseTokens = 4
     /// Longest call, in tokens.
@@ -72,6 +72,7 @@ public struct LocalReplySource: ReplySource {
             return LocalCallStream(tokens: tokenStream, mask: mask, tool: tool, stats: stats)
         }
 
+        let speechTokens = speechTokensCache.tokens(for: model.tokenizer)
         var sampling = request.sampler
         sampling.seed = seed &+ sampling.seed &+ npc.id &* 0x9E37_79B9 &+ npc.turnCount &* 7919
         let tokenStream = try TokenStream(transformer: model.transformer, cache: cache, prompt: Array(tokens[reused...]),
@@ -79,7 +80,8 @@ public struct LocalReplySource: ReplySource {
                                           processors: sampling.processors + callTagMask
                                               + [EarlyStopMask(banning: model.stopTokens, untilCount: tokens.count + 1),
                                                  RepeatedPhraseBlock(n: Self.repeatedPhraseTokens, promptCount: tokens.count),
-                                                 SentenceEndSteer(ends: sentenceEnds.ends(for: model.tokenizer),
+                                                 LeadingMarkupMask(tokens: speechTokens, promptCount: tokens.count),
+                                                 SentenceEndSteer(ends: speechTokens,
                                                                   stopTokens: model.stopTokens, promptCount: tokens.count,
                                                                   budget: request.maxTokens)],
                                           stopTokens: model.stopTokens, maxTokens: request.maxTokens)
@@ -104,17 +106,17 @@ final class TrieCache: @unchecked Sendable {
     }
 }
 
-/// The model's `SentenceEndTokens`, built on first use (it walks the whole vocabulary).
-final class SentenceEndCache: @unchecked Sendable {
+/// The model's `SpeechTokens`, built on first use (it walks the whole vocabulary).
+final class SpeechTokensCache: @unchecked Sendable {
     private let lock = Lock()
-    private var built: SentenceEndTokens?
+    private var built: SpeechTokens?
 
-    func ends(for tokenizer: Tokenizer) -> SentenceEndTokens {
+    func tokens(for tokenizer: Tokenizer) -> SpeechTokens {
         lock.withLock {
             if let built { return built }
-            let ends = SentenceEndTokens(tokenizer: tokenizer)
-            built = ends
-            return ends
+            let tokens = SpeechTokens(tokenizer: tokenizer)
+            built = tokens
+            return tokens
         }
     }
 }

@@ -1,22 +1,33 @@
 /// Logits processors that shape a spoken reply: it ends on a whole sentence
-/// within its token budget, and it does not say the same phrase twice.
+/// within its token budget, it does not say the same phrase twice, and it does
+/// not open with markup.
 
-/// Which tokens end a sentence: their text ends in ".", "!" or "?", possibly
-/// followed by closing quotes or brackets and spaces (". ", "!\"", "?)").
-/// Built once per tokenizer (it walks the vocabulary).
-public struct SentenceEndTokens: Sendable {
+/// Token classes that shape speech, from one walk over the vocabulary (once per
+/// tokenizer): which tokens end a sentence (their text ends in ".", "!" or "?",
+/// possibly followed by closing quotes, brackets or spaces: ". ", "!\"", "?)"), and
+/// which open markup ("{", "[", "<", "`" after leading spaces), which never starts
+/// spoken words: a small model that writes a call as JSON text instead of calling.
+public struct SpeechTokens: Sendable {
     public let isEnd: [Bool]
+    public let markupOpeners: [Int32]
 
     public init(tokenizer: Tokenizer) {
         var isEnd = [Bool](repeating: false, count: tokenizer.vocabSize)
+        var openers: [Int32] = []
         for i in 0..<tokenizer.vocabSize where !tokenizer.isControl(Int32(i)) {
-            isEnd[i] = Self.endsSentence(tokenizer.piece(Int32(i), renderSpecial: false))
+            let piece = tokenizer.piece(Int32(i), renderSpecial: false)
+            isEnd[i] = Self.endsSentence(piece)
+            if let first = piece.first(where: { $0 != 0x20 }), [0x7B, 0x5B, 0x3C, 0x60].contains(first) { openers.append(Int32(i)) }
         }
         self.isEnd = isEnd
+        markupOpeners = openers
     }
 
-    /// For tests: the flags of a made-up vocabulary.
-    init(isEnd: [Bool]) { self.isEnd = isEnd }
+    /// For tests: the classes of a made-up vocabulary.
+    init(isEnd: [Bool], markupOpeners: [Int32] = []) {
+        self.isEnd = isEnd
+        self.markupOpeners = markupOpeners
+    }
 
     static func endsSentence(_ bytes: [UInt8]) -> Bool {
         var end = bytes.count
@@ -45,7 +56,7 @@ public struct SentenceEndTokens: Sendable {
 /// nears; in the last few tokens only a sentence end may come; and once a sentence
 /// has ended in that stretch, only a stop token.
 public struct SentenceEndSteer: LogitsProcessor {
-    let ends: SentenceEndTokens
+    let ends: SpeechTokens
     let stopTokens: [Int32]
     /// Context length when the reply starts (history counts the prompt too).
     let promptCount: Int
@@ -54,7 +65,7 @@ public struct SentenceEndSteer: LogitsProcessor {
 
     static let maxBias: Float = 8
 
-    public init(ends: SentenceEndTokens, stopTokens: some Sequence<Int32>, promptCount: Int, budget: Int) {
+    public init(ends: SpeechTokens, stopTokens: some Sequence<Int32>, promptCount: Int, budget: Int) {
         self.ends = ends
         self.stopTokens = Array(Set(stopTokens)).sorted()
         self.promptCount = promptCount
@@ -112,5 +123,23 @@ public struct RepeatedPhraseBlock: LogitsProcessor {
             }
             i += 1
         }
+    }
+}
+
+/// Forbids markup openers as a reply's first token: spoken words never start
+/// with "{" or "<", and a small model that starts that way is writing a call
+/// (or its result) as text, which the voice would read out.
+public struct LeadingMarkupMask: LogitsProcessor {
+    let banned: [Int32]
+    let promptCount: Int
+
+    public init(tokens: SpeechTokens, promptCount: Int) {
+        banned = tokens.markupOpeners
+        self.promptCount = promptCount
+    }
+
+    public func process(_ logits: UnsafeMutableBufferPointer<Float>, history: ArraySlice<Int32>) {
+        guard history.count == promptCount else { return }
+        for id in banned where id >= 0 && Int(id) < logits.count { logits[Int(id)] = -.infinity }
     }
 }

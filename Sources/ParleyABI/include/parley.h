@@ -174,7 +174,7 @@ typedef struct parley_runtime_params {
     int32_t     remote_max_retries;    /* attempts after the first on connect failures, HTTP 408/429/5xx before
                                           the reply starts (jittered backoff), 0…5; -1 = default (2) */
     float       router_threshold;      /* AUTO turns whose difficulty is at least this go remote; 0…2 (0: every
-                                          turn it may take, above 1: none); default 0.5; NaN is refused */
+                                          turn it may take, above 1: none); default 0.25; NaN is refused */
     int32_t     remote_tokens_per_minute; /* remote tokens (prompt + completion) per rolling minute before turns
                                              stay local, 0…100000000; 0 = no limit */
     int64_t     remote_token_budget;   /* remote tokens per runtime (the session) before every turn stays local,
@@ -186,7 +186,7 @@ typedef struct parley_runtime_params {
 
 /* Defaults: no model, no voice, n_threads 0, n_ctx 0, seed 0; no remote model (remote_url,
  * remote_model, remote_api_key NULL), remote_first_byte_timeout_ms 0, remote_max_retries -1,
- * router_threshold 0.5, no token or latency budgets (0). Thread-safe.
+ * router_threshold 0.25, no token or latency budgets (0). Thread-safe.
  * The exported symbol of this layout is parley_runtime_default_params_v2 (see "Struct
  * versions"); the symbol parley_runtime_default_params returns the 0.1 layout. */
 PARLEY_API parley_runtime_params parley_runtime_default_params_v2(void);
