@@ -166,6 +166,38 @@ public func parley_npc_cancel(_ npc: OpaquePointer?) -> parley_status {
     return PARLEY_OK
 }
 
+@_cdecl("parley_npc_add_example")
+public func parley_npc_add_example(_ npc: OpaquePointer?, _ player: UnsafePointer<CChar>?,
+                                   _ reply: UnsafePointer<CChar>?) -> parley_status {
+    guard let npc, player != nil, reply != nil else {
+        return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_npc_add_example: npc, player and reply must not be NULL")
+    }
+    do throws(RuntimeError) {
+        let h = npcHandle(npc)
+        guard let player = try string(player, "player"), let reply = try string(reply, "reply") else { return PARLEY_ERR_INVALID_ARGUMENT }
+        try h.owner.runtime.addExample(h.npc, DialogueExample(player: player, reply: reply))
+        return PARLEY_OK
+    } catch {
+        return fail(error)
+    }
+}
+
+@_cdecl("parley_npc_add_authored_line")
+public func parley_npc_add_authored_line(_ npc: OpaquePointer?, _ trigger: UnsafePointer<CChar>?,
+                                         _ reply: UnsafePointer<CChar>?) -> parley_status {
+    guard let npc, trigger != nil, reply != nil else {
+        return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_npc_add_authored_line: npc, trigger and reply must not be NULL")
+    }
+    do throws(RuntimeError) {
+        let h = npcHandle(npc)
+        guard let trigger = try string(trigger, "trigger"), let reply = try string(reply, "reply") else { return PARLEY_ERR_INVALID_ARGUMENT }
+        try h.owner.runtime.addAuthoredLine(h.npc, AuthoredLine(trigger: trigger, reply: reply))
+        return PARLEY_OK
+    } catch {
+        return fail(error)
+    }
+}
+
 @_cdecl("parley_npc_save")
 public func parley_npc_save(_ npc: OpaquePointer?, _ buf: UnsafeMutableRawPointer?, _ capacity: Int,
                             _ size: UnsafeMutablePointer<Int>?) -> parley_status {

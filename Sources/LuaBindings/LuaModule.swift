@@ -271,7 +271,7 @@ func routerConfig(_ L: OpaquePointer, _ t: Int32) throws(LuaArgumentError) -> Ro
 
 /// The NPC table's fields over `NPCConfig`'s defaults; NPCConfig.validate() judges the values.
 func npcConfig(_ L: OpaquePointer, _ t: Int32, name: String) throws(LuaArgumentError) -> NPCConfig {
-    try checkOptionNames(L, t, ["name", "persona", "knowledge", "examples", "voice", "position", "policy", "max_tokens", "temperature",
+    try checkOptionNames(L, t, ["name", "persona", "knowledge", "examples", "authored", "voice", "position", "policy", "max_tokens", "temperature",
                                 "top_k", "top_p", "min_p", "repeat_penalty", "seed"])
     var config = NPCConfig(name: name, persona: try stringField(L, t, "persona") ?? "")
     rawField(L, t, "knowledge")
@@ -297,7 +297,10 @@ func npcConfig(_ L: OpaquePointer, _ t: Int32, name: String) throws(LuaArgumentE
     }
     parley_lua_pop(L, 1)
     config.examples = try tableField(L, t, "examples") { (e: Int32) throws(LuaArgumentError) -> [DialogueExample] in
-        try dialogueExamples(L, e)
+        try textPairs(L, e, "player", "reply", limit: NPCLimits.examples.upperBound).map { DialogueExample(player: $0.0, reply: $0.1) }
+    } ?? []
+    config.authored = try tableField(L, t, "authored") { (e: Int32) throws(LuaArgumentError) -> [AuthoredLine] in
+        try textPairs(L, e, "trigger", "reply", limit: NPCLimits.authoredLines.upperBound).map { AuthoredLine(trigger: $0.0, reply: $0.1) }
     } ?? []
     rawField(L, t, "voice")
     if lua_type(L, -1) != LUA_TNIL && parley_lua_istable(L, -1) == 0 {
@@ -307,6 +310,7 @@ func npcConfig(_ L: OpaquePointer, _ t: Int32, name: String) throws(LuaArgumentE
     if parley_lua_istable(L, -1) != 0 {
         let v = lua_gettop(L)
         do throws(LuaArgumentError) {
+            try checkOptionNames(L, v, ["rate", "noise_scale", "noise_w", "speaker"])
             if let r = try floatField(L, v, "rate") { config.voice.rate = r }
             if let n = try floatField(L, v, "noise_scale") { config.voice.noiseScale = n }
             if let n = try floatField(L, v, "noise_w") { config.voice.noiseW = n }
@@ -352,31 +356,33 @@ func npcConfig(_ L: OpaquePointer, _ t: Int32, name: String) throws(LuaArgumentE
     return config
 }
 
-/// `examples = { { player = "...", reply = "..." }, { "line", "reply" }, ... }` (the array part, in order);
+/// A list of text pairs: `{ { player = "...", reply = "..." }, { "line", "reply" }, ... }` for
+/// examples (keys player, reply) and `authored` (trigger, reply), the array part in order;
 /// NPCConfig.validate() bounds the count and lengths.
-func dialogueExamples(_ L: OpaquePointer, _ table: Int32) throws(LuaArgumentError) -> [DialogueExample] {
-    var examples: [DialogueExample] = []
-    let count = min(lua_objlen(L, table), NPCLimits.examples.upperBound + 1)
+func textPairs(_ L: OpaquePointer, _ table: Int32, _ first: String, _ second: String, limit: Int) throws(LuaArgumentError) -> [(String, String)] {
+    var pairs: [(String, String)] = []
+    let count = min(lua_objlen(L, table), limit + 1)
+    let shape = "{ \(first) = \"...\", \(second) = \"...\" }"
     for i in 0..<count {
         lua_rawgeti(L, table, Int32(i + 1))
         defer { parley_lua_pop(L, 1) }
         let item = lua_gettop(L)
-        guard parley_lua_istable(L, item) != 0 else { throw LuaArgumentError(message: "[\(i + 1)] must be { player = \"...\", reply = \"...\" }") }
+        guard parley_lua_istable(L, item) != 0 else { throw LuaArgumentError(message: "[\(i + 1)] must be \(shape)") }
         func text(_ key: String, _ position: Int32) -> String? {
             rawField(L, item, key)
             if lua_type(L, -1) == LUA_TNIL { parley_lua_pop(L, 1); lua_rawgeti(L, item, position) }
             defer { parley_lua_pop(L, 1) }
             return lua_type(L, -1) == LUA_TSTRING ? utf8String(L, -1) : nil
         }
-        guard let player = text("player", 1), let reply = text("reply", 2) else {
-            throw LuaArgumentError(message: "[\(i + 1)] must be { player = \"...\", reply = \"...\" } of UTF-8 strings")
+        guard let a = text(first, 1), let b = text(second, 2) else {
+            throw LuaArgumentError(message: "[\(i + 1)] must be \(shape) of UTF-8 strings")
         }
-        examples.append(DialogueExample(player: player, reply: reply))
+        pairs.append((a, b))
     }
-    return examples
+    return pairs
 }
 
-/// runtime:npc{ name=, persona=, knowledge={…}, examples={…}, voice={ rate=, noise_scale=, noise_w=, speaker= }, position={x,y,z},
+/// runtime:npc{ name=, persona=, knowledge={…}, examples={…}, authored={…}, voice={ rate=, noise_scale=, noise_w=, speaker= }, position={x,y,z},
 ///              policy=, max_tokens=, temperature=, top_k=, top_p=, min_p=, repeat_penalty=, seed= }
 let luaNewNPC: parley_lua_impl = { L in
     guard let L else { return 0 }

@@ -145,6 +145,21 @@ check(all_errors:find("the quest table is locked", 1, true), "rt:update returned
 check(all_errors:find("a designer's typo", 1, true), "rt:update returned the callback's error")
 check(handled > 0 and updates > 0, "rt:update counted events")
 
+-- A coroutine turn on the local model itself (SmolLM2), with an authored line beside it.
+local inn = assert(rt:npc { name = "Oswin", persona = "A sleepy innkeeper.", policy = "local", max_tokens = 16, temperature = 0,
+                            authored = { { trigger = "Do you have a room for the night?", reply = "Aye, five silver, breakfast included." } } })
+local local_reply, authored_reply
+coroutine.wrap(function()
+  local_reply = inn:say("Good evening!")
+  authored_reply = inn:say("do you have a room for tonight?")
+end)()
+deadline = os.time() + 120
+while not authored_reply and os.time() < deadline do rt:update(0.016); ffi.C.usleep(2000) end
+check(type(local_reply) == "string" and local_reply:match("%S"), "a coroutine turn on the local model: " .. tostring(local_reply))
+check(authored_reply == "Aye, five silver, breakfast included.", "the authored line, word for word: " .. tostring(authored_reply))
+raises("voice typo", "unknown option 'pich'", rt.npc, rt, { name = "V", voice = { pich = 1.2 } })
+inn:release()
+
 -- A turn handle outside a coroutine.
 handle = assert(mara:say("Hello there."))
 check(getmetatable(handle) ~= nil and type(handle.id) == "number" and handle.done == false, "say outside a coroutine gives a handle")

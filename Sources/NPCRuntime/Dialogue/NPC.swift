@@ -19,6 +19,8 @@ public struct NPCConfig: Sendable, Equatable {
     /// Sample exchanges that show the character's voice (few-shot); they open the
     /// conversation in every prompt and are never summarised away.
     public var examples: [DialogueExample] = []
+    /// Exact replies to lines close to their triggers, spoken without inference.
+    public var authored: [AuthoredLine] = []
     public var voice = VoiceStyle()
     public var position: (x: Float, y: Float, z: Float) = (0, 0, 0)
     public var policy: RoutingPolicy = .auto
@@ -34,7 +36,7 @@ public struct NPCConfig: Sendable, Equatable {
     }
 
     public static func == (a: NPCConfig, b: NPCConfig) -> Bool {
-        a.name == b.name && a.persona == b.persona && a.knowledge == b.knowledge && a.examples == b.examples && a.voice == b.voice
+        a.name == b.name && a.persona == b.persona && a.knowledge == b.knowledge && a.examples == b.examples && a.authored == b.authored && a.voice == b.voice
             && a.position == b.position && a.policy == b.policy && a.maxReplyTokens == b.maxReplyTokens
             && a.tools.map(\.name) == b.tools.map(\.name)
     }
@@ -42,7 +44,9 @@ public struct NPCConfig: Sendable, Equatable {
     /// The system message: persona, lore, and what was summarised from dropped turns.
     func systemPrompt(summary: String) -> String {
         var text = "You are \(name). \(persona)"
-        if !knowledge.isEmpty {
+        if knowledge.count > KnowledgeSelection.allInPromptLines {
+            text += "\nYou know this place well; what matters for each line is given with it."
+        } else if !knowledge.isEmpty {
             text += "\nWhat you know:\n" + knowledge.map { "- " + $0 }.joined(separator: "\n")
         }
         text += ToolFormat.toolsSection(tools, npcName: name)

@@ -10,6 +10,8 @@ public enum NPCLimits {
     /// Sample exchanges per NPC, and the bytes of one sample reply.
     public static let examples: ClosedRange<Int> = 0...16
     public static let exampleReplyBytes: ClosedRange<Int> = 1...4096
+    /// Authored lines per NPC (their triggers and replies are bounded as examples are).
+    public static let authoredLines: ClosedRange<Int> = 0...64
     public static let maxReplyTokens: ClosedRange<Int> = 1...1024
     /// Speaking rate relative to the voice's own; beyond this the voice is unintelligible.
     public static let voiceRate: ClosedRange<Float> = 0.25...4
@@ -70,6 +72,11 @@ extension NPCConfig {
         for e in examples {
             try NPCLimits.check(e.player.utf8.count, in: NPCLimits.playerLineBytes, "example player line length in bytes")
             try NPCLimits.check(e.reply.utf8.count, in: NPCLimits.exampleReplyBytes, "example reply length in bytes")
+        }
+        try NPCLimits.check(authored.count, in: NPCLimits.authoredLines, "number of authored lines")
+        for a in authored {
+            try NPCLimits.check(a.trigger.utf8.count, in: NPCLimits.playerLineBytes, "authored trigger length in bytes")
+            try NPCLimits.check(a.reply.utf8.count, in: NPCLimits.exampleReplyBytes, "authored reply length in bytes")
         }
         try NPCLimits.check(maxReplyTokens, in: NPCLimits.maxReplyTokens, "max reply tokens")
         try NPCLimits.check(voice.rate, in: NPCLimits.voiceRate, "voice rate")

@@ -18,6 +18,7 @@ public enum NPCSnapshot {
             ("name", .string(c.name)), ("persona", .string(c.persona)),
             ("knowledge", .array(c.knowledge.map { .string($0) })),
             ("examples", .array(c.examples.map { .object([("player", .string($0.player)), ("reply", .string($0.reply))]) })),
+            ("authored", .array(c.authored.map { .object([("trigger", .string($0.trigger)), ("reply", .string($0.reply))]) })),
             ("voice", .object(voice)),
             ("position", .array([c.position.x, c.position.y, c.position.z].map { .number(Double($0)) })),
             ("policy", .string(c.policy.rawValue)),
@@ -58,6 +59,12 @@ public enum NPCSnapshot {
                 throw fail("examples must be {player, reply} strings")
             }
             return DialogueExample(player: player, reply: reply)
+        }
+        c.authored = try (json["authored"]?.arrayValue ?? []).map { (e: JSONValue) throws(RuntimeError) -> AuthoredLine in
+            guard let trigger = e["trigger"]?.stringValue, let reply = e["reply"]?.stringValue else {
+                throw fail("authored lines must be {trigger, reply} strings")
+            }
+            return AuthoredLine(trigger: trigger, reply: reply)
         }
         if let voice = json["voice"] {
             c.voice.rate = Float(voice["rate"]?.doubleValue ?? Double(c.voice.rate))

@@ -209,6 +209,22 @@ public final class Runtime: @unchecked Sendable {
         npc.config = config
     }
 
+    /// Adds a sample exchange that shows the character's voice (few-shot).
+    public func addExample(_ npc: NPC, _ example: DialogueExample) throws(RuntimeError) {
+        var config = npc.config
+        config.examples.append(example)
+        try config.validate()
+        npc.config = config
+    }
+
+    /// Adds an exact reply for lines close to `line.trigger` (route "authored").
+    public func addAuthoredLine(_ npc: NPC, _ line: AuthoredLine) throws(RuntimeError) {
+        var config = npc.config
+        config.authored.append(line)
+        try config.validate()
+        npc.config = config
+    }
+
     /// The game's precondition for one of the NPC's tools (nil removes it).
     public func setToolGuard(_ npc: NPC, tool: String, _ check: ToolGuard?) throws(RuntimeError) {
         guard npc.config.tools.contains(where: { $0.name == tool }) else {
@@ -289,6 +305,10 @@ public final class Runtime: @unchecked Sendable {
         let npc = turn.npc
         defer { lock.withLock { pendingTurns[npc.id, default: 1] -= 1 } }
         guard replySource != nil, !turn.cancelled else { finish(turn, outcome: .cancelled); return }
+        if turn.route == nil, let match = AuthoredLineMatcher.match(turn.line, in: npc.config.authored) {
+            speakAuthored(match.line, score: match.score, turn: turn)
+            return
+        }
         if turn.route == nil {
             let decision = decideRoute(turn)
             turn.route = .local
@@ -363,6 +383,17 @@ public final class Runtime: @unchecked Sendable {
         turn.route = .local
         turn.continuation = spoken
         if !submitLeg(turn) { finish(turn, outcome: .failed(.invalidState)) }
+    }
+
+    /// The designer's exact reply: ROUTE "authored", the text, its speech; no model runs.
+    private func speakAuthored(_ line: AuthoredLine, score: Double, turn: Turn) {
+        turn.route = .authored
+        let decision = RouteDecision(route: .authored,
+                                     reasons: ["authored line \"\(line.trigger.prefix(80))\" (match \(String(fixed: score, decimals: 2)))"])
+        events.push(RuntimeEvent(kind: .route, npcID: turn.npc.id, turnID: turn.id, text: decision.json))
+        emit(line.reply, turn: turn)
+        if let rest = turn.chunker.finish(), !turn.cancelled { speechStage?.speak(rest, turn: turn) }
+        complete(turn)
     }
 
     enum LegEnd { case replied, parked, refused }

@@ -15,6 +15,9 @@ public struct LocalReplySource: ReplySource {
     /// Mixed into every turn's sampler seed (the runtime's seed).
     public let seed: UInt64
     private let tries = TrieCache()
+    private let speechTokensCache = SpeechTokensCache()
+    /// A phrase of this many tokens is said at most once per reply.
+    static let repeatedPhraseTokens = 4
     /// Longest call, in tokens.
     static let maxCallTokens = 256
 
@@ -69,12 +72,18 @@ public struct LocalReplySource: ReplySource {
             return LocalCallStream(tokens: tokenStream, mask: mask, tool: tool, stats: stats)
         }
 
+        let speechTokens = speechTokensCache.tokens(for: model.tokenizer)
         var sampling = request.sampler
         sampling.seed = seed &+ sampling.seed &+ npc.id &* 0x9E37_79B9 &+ npc.turnCount &* 7919
         let tokenStream = try TokenStream(transformer: model.transformer, cache: cache, prompt: Array(tokens[reused...]),
                                           sampler: Sampler(sampling),
                                           processors: sampling.processors + callTagMask
-                                              + [EarlyStopMask(banning: model.stopTokens, untilCount: tokens.count + 1)],
+                                              + [EarlyStopMask(banning: model.stopTokens, untilCount: tokens.count + 1),
+                                                 RepeatedPhraseBlock(n: Self.repeatedPhraseTokens, promptCount: tokens.count),
+                                                 LeadingMarkupMask(tokens: speechTokens, promptCount: tokens.count),
+                                                 SentenceEndSteer(ends: speechTokens,
+                                                                  stopTokens: model.stopTokens, promptCount: tokens.count,
+                                                                  budget: request.maxTokens)],
                                           stopTokens: model.stopTokens, maxTokens: request.maxTokens)
         stats.prefillMs = monotonicMs() - t0
         return LocalReplyStream(tokens: tokenStream, decoder: StreamingDecoder(tokenizer: model.tokenizer, renderSpecial: false),
@@ -93,6 +102,21 @@ final class TrieCache: @unchecked Sendable {
             let t = TokenTrie(tokenizer: tokenizer, suffix: ToolFormat.callSuffix)
             built = t
             return t
+        }
+    }
+}
+
+/// The model's `SpeechTokens`, built on first use (it walks the whole vocabulary).
+final class SpeechTokensCache: @unchecked Sendable {
+    private let lock = Lock()
+    private var built: SpeechTokens?
+
+    func tokens(for tokenizer: Tokenizer) -> SpeechTokens {
+        lock.withLock {
+            if let built { return built }
+            let tokens = SpeechTokens(tokenizer: tokenizer)
+            built = tokens
+            return tokens
         }
     }
 }

@@ -1,13 +1,21 @@
 /// The first stage of a turn: the prompt as messages — the NPC's persona and
-/// lore (system), the summary of dropped exchanges, the conversation, the
-/// player's line and the turn's tool steps so far.
+/// lore (system), the summary of dropped exchanges, the sample exchanges, the
+/// conversation, the lore lines this turn needs (for a large lore), the player's
+/// line and the turn's tool steps so far.
 enum PromptAssembly {
+    static let factsHeading = "What you know that matters here:\n"
     static let afterToolResult = "(Now tell the player what happened, in character, in one or two spoken sentences. Do not repeat this result as data.)"
 
     static func request(for turn: Turn) -> ReplyRequest {
         let npc = turn.npc
         let config = npc.config
         var tail = [ChatMessage(.user, turn.line)] + turn.toolSteps
+        // a large lore: only the lines this turn needs, after the cached prefix
+        if config.knowledge.count > KnowledgeSelection.allInPromptLines {
+            let previous = npc.history.last { $0.role == .user }?.content
+            let facts = KnowledgeSelection.select(config.knowledge, line: turn.line, previousLine: previous)
+            if !facts.isEmpty { tail.insert(ChatMessage(.system, factsHeading + facts.map { "- " + $0 }.joined(separator: "\n")), at: 0) }
+        }
         // After the game's answer the NPC tells the player what happened; small
         // models otherwise tend to echo the result's JSON.
         if let last = tail.last, last.role == .tool {

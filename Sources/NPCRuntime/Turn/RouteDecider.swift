@@ -1,6 +1,8 @@
 /// Where a reply comes from. `bridge`: a short opening spoken at once while the
 /// remote model starts, which then continues from it.
-public enum Route: String, Sendable { case local, remote, bridge }
+/// `authored`: a designer's exact line for the player's, spoken without inference
+/// (decided by the runtime before any router is asked).
+public enum Route: String, Sendable { case local, remote, bridge, authored }
 
 /// What a router may look at for one turn: the designer's policy and the
 /// turn's shape, never an evaluation's labels.

@@ -174,7 +174,7 @@ typedef struct parley_runtime_params {
     int32_t     remote_max_retries;    /* attempts after the first on connect failures, HTTP 408/429/5xx before
                                           the reply starts (jittered backoff), 0…5; -1 = default (2) */
     float       router_threshold;      /* AUTO turns whose difficulty is at least this go remote; 0…2 (0: every
-                                          turn it may take, above 1: none); default 0.5; NaN is refused */
+                                          turn it may take, above 1: none); default 0.25; NaN is refused */
     int32_t     remote_tokens_per_minute; /* remote tokens (prompt + completion) per rolling minute before turns
                                              stay local, 0…100000000; 0 = no limit */
     int64_t     remote_token_budget;   /* remote tokens per runtime (the session) before every turn stays local,
@@ -186,7 +186,7 @@ typedef struct parley_runtime_params {
 
 /* Defaults: no model, no voice, n_threads 0, n_ctx 0, seed 0; no remote model (remote_url,
  * remote_model, remote_api_key NULL), remote_first_byte_timeout_ms 0, remote_max_retries -1,
- * router_threshold 0.5, no token or latency budgets (0). Thread-safe.
+ * router_threshold 0.25, no token or latency budgets (0). Thread-safe.
  * The exported symbol of this layout is parley_runtime_default_params_v2 (see "Struct
  * versions"); the symbol parley_runtime_default_params returns the 0.1 layout. */
 PARLEY_API parley_runtime_params parley_runtime_default_params_v2(void);
@@ -223,7 +223,7 @@ typedef enum parley_event_type {
                                     start_sample/end_sample in the turn's speech; sent before the audio it shapes */
     PARLEY_EVENT_TOOL_CALL = 4,  /* name: tool; text: JSON arguments (validated against its schema, passed the
                                     game's guard and rate limit); call_id: answer with parley_tool_result() */
-    PARLEY_EVENT_ROUTE     = 5,  /* a turn's route, before its first TEXT. text: JSON {"route":"local"|"remote",
+    PARLEY_EVENT_ROUTE     = 5,  /* a turn's route, before its first TEXT. text: JSON {"route":"local"|"remote"|"bridge"|"authored",
                                     "reasons":["…"], "cost":USD, "latency_ms":ms|null}: reasons are readable strings
                                     (the designer's policy, remote health, budgets, the turn's difficulty against
                                     router_threshold); cost is the expected price of the turn in US dollars (0 for
@@ -375,6 +375,20 @@ PARLEY_API uint64_t parley_npc_id(const parley_npc *npc);
  * many lines are waiting (4 per NPC); PARLEY_ERR_INVALID_ARGUMENT.
  * Threads: the thread that polls the runtime. */
 PARLEY_API parley_status parley_npc_say(parley_npc *npc, const char *text, uint64_t *turn_id);
+
+/* Designer control (since 0.4). Both copy their strings (UTF-8, 1…4096 bytes each)
+ * and return PARLEY_OK, PARLEY_ERR_INVALID_ARGUMENT (NULL, not UTF-8, too long, past
+ * the limit of 16 examples / 64 authored lines). Threads: the thread that polls.
+ *
+ * parley_npc_add_example: a sample exchange (a player line and the NPC's answer) that
+ * shows the character's voice; examples open the conversation in every prompt.
+ *
+ * parley_npc_add_authored_line: an exact reply, spoken without inference when a player
+ * line is close enough to `trigger` (letter-trigram similarity ≥ 0.72 after folding
+ * case and punctuation). Such a turn's ROUTE is {"route":"authored",…}; then TEXT (the
+ * reply), its AUDIO and DONE, as any turn. */
+PARLEY_API parley_status parley_npc_add_example(parley_npc *npc, const char *player, const char *reply);
+PARLEY_API parley_status parley_npc_add_authored_line(parley_npc *npc, const char *trigger, const char *reply);
 
 /* End the NPC's current turn early; its DONE event carries PARLEY_CANCELLED.
  * Nothing to cancel is not an error. Threads: the thread that polls the runtime. */

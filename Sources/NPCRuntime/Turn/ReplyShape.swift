@@ -1,0 +1,145 @@
+/// Logits processors that shape a spoken reply: it ends on a whole sentence
+/// within its token budget, it does not say the same phrase twice, and it does
+/// not open with markup.
+
+/// Token classes that shape speech, from one walk over the vocabulary (once per
+/// tokenizer): which tokens end a sentence (their text ends in ".", "!" or "?",
+/// possibly followed by closing quotes, brackets or spaces: ". ", "!\"", "?)"), and
+/// which open markup ("{", "[", "<", "`" after leading spaces), which never starts
+/// spoken words: a small model that writes a call as JSON text instead of calling.
+public struct SpeechTokens: Sendable {
+    public let isEnd: [Bool]
+    public let markupOpeners: [Int32]
+
+    public init(tokenizer: Tokenizer) {
+        var isEnd = [Bool](repeating: false, count: tokenizer.vocabSize)
+        var openers: [Int32] = []
+        for i in 0..<tokenizer.vocabSize where !tokenizer.isControl(Int32(i)) {
+            let piece = tokenizer.piece(Int32(i), renderSpecial: false)
+            isEnd[i] = Self.endsSentence(piece)
+            if let first = piece.first(where: { $0 != 0x20 }), [0x7B, 0x5B, 0x3C, 0x60].contains(first) { openers.append(Int32(i)) }
+        }
+        self.isEnd = isEnd
+        markupOpeners = openers
+    }
+
+    /// For tests: the classes of a made-up vocabulary.
+    init(isEnd: [Bool], markupOpeners: [Int32] = []) {
+        self.isEnd = isEnd
+        self.markupOpeners = markupOpeners
+    }
+
+    static func endsSentence(_ bytes: [UInt8]) -> Bool {
+        var end = bytes.count
+        // closing quotes, brackets and spaces after the mark: " ' ) ] and the UTF-8 of ” ’
+        while end > 0 {
+            let b = bytes[end - 1]
+            if b == 0x20 || b == 0x22 || b == 0x27 || b == 0x29 || b == 0x5D || b == 0x0A {
+                end -= 1
+            } else if end >= 3, bytes[end - 3] == 0xE2, bytes[end - 2] == 0x80, b == 0x9D || b == 0x99 {
+                end -= 3
+            } else {
+                break
+            }
+        }
+        guard end > 0 else { return false }
+        let mark = bytes[end - 1]
+        return mark == 0x2E || mark == 0x21 || mark == 0x3F  // . ! ?
+    }
+
+    public func contains(_ id: Int32) -> Bool { id >= 0 && Int(id) < isEnd.count && isEnd[Int(id)] }
+}
+
+/// Steers a reply to end on a whole sentence within `budget` generated tokens, so
+/// the token limit never cuts the NPC off mid-sentence. Over the last quarter of
+/// the budget (at most 24 tokens) sentence ends are favoured, more as the end
+/// nears; in the last few tokens only a sentence end may come; and once a sentence
+/// has ended in that stretch, only a stop token.
+public struct SentenceEndSteer: LogitsProcessor {
+    let ends: SpeechTokens
+    let stopTokens: [Int32]
+    /// Context length when the reply starts (history counts the prompt too).
+    let promptCount: Int
+    let steerFrom: Int
+    let forceFrom: Int
+
+    static let maxBias: Float = 8
+
+    public init(ends: SpeechTokens, stopTokens: some Sequence<Int32>, promptCount: Int, budget: Int) {
+        self.ends = ends
+        self.stopTokens = Array(Set(stopTokens)).sorted()
+        self.promptCount = promptCount
+        let budget = max(1, budget)
+        forceFrom = budget - max(1, min(6, budget / 8))
+        steerFrom = min(forceFrom, budget - min(24, budget / 4))
+    }
+
+    public func process(_ logits: UnsafeMutableBufferPointer<Float>, history: ArraySlice<Int32>) {
+        let generated = history.count - promptCount
+        guard generated >= steerFrom, !stopTokens.isEmpty else { return }
+        if generated > 0, let last = history.last, ends.contains(last) {
+            keepOnly(stopTokens, logits)
+            return
+        }
+        if generated >= forceFrom {
+            for i in 0..<logits.count where !ends.isEnd[i] && !stopTokens.contains(Int32(i)) { logits[i] = -.infinity }
+            return
+        }
+        let ramp = Float(generated - steerFrom + 1) / Float(max(1, forceFrom - steerFrom))
+        let bias = Self.maxBias * min(1, ramp)
+        for i in 0..<min(logits.count, ends.isEnd.count) where ends.isEnd[i] { logits[i] += bias }
+    }
+
+    private func keepOnly(_ allowed: [Int32], _ logits: UnsafeMutableBufferPointer<Float>) {
+        let kept = allowed.filter { $0 >= 0 && Int($0) < logits.count }.map { ($0, logits[Int($0)]) }
+        for i in 0..<logits.count { logits[i] = -.infinity }
+        for (id, value) in kept { logits[Int(id)] = value }
+    }
+}
+
+/// Forbids a token that would repeat a phrase of `n` tokens already said in this
+/// reply (from `promptCount` on): small models loop ("I am a fence." nine times),
+/// and a per-token penalty alone does not stop a whole phrase coming back.
+public struct RepeatedPhraseBlock: LogitsProcessor {
+    public let n: Int
+    let promptCount: Int
+
+    public init(n: Int, promptCount: Int) {
+        self.n = max(2, n)
+        self.promptCount = promptCount
+    }
+
+    public func process(_ logits: UnsafeMutableBufferPointer<Float>, history: ArraySlice<Int32>) {
+        let start = history.startIndex + max(0, min(promptCount, history.count))
+        let reply = history[start...]
+        guard reply.count >= n else { return }
+        // the last n-1 tokens, and every earlier place they occur: the token after is banned
+        let keyStart = reply.endIndex - (n - 1)
+        var i = reply.startIndex
+        while i + n - 1 < reply.endIndex {
+            if reply[i..<(i + n - 1)].elementsEqual(reply[keyStart...]) {
+                let next = reply[i + n - 1]
+                if next >= 0 && Int(next) < logits.count { logits[Int(next)] = -.infinity }
+            }
+            i += 1
+        }
+    }
+}
+
+/// Forbids markup openers as a reply's first token: spoken words never start
+/// with "{" or "<", and a small model that starts that way is writing a call
+/// (or its result) as text, which the voice would read out.
+public struct LeadingMarkupMask: LogitsProcessor {
+    let banned: [Int32]
+    let promptCount: Int
+
+    public init(tokens: SpeechTokens, promptCount: Int) {
+        banned = tokens.markupOpeners
+        self.promptCount = promptCount
+    }
+
+    public func process(_ logits: UnsafeMutableBufferPointer<Float>, history: ArraySlice<Int32>) {
+        guard history.count == promptCount else { return }
+        for id in banned where id >= 0 && Int(id) < logits.count { logits[Int(id)] = -.infinity }
+    }
+}
