@@ -43,7 +43,7 @@ func pushString(_ L: OpaquePointer, _ s: String) {
 
 /// An event as the table `rt:poll()` returns:
 ///   { type, npc, turn, t_ms, text?, name?, status?, call_id?, arguments?, args?,
-///     pcm?, samples?, sample_rate? }
+///     pcm?, samples?, sample_rate?, start_sample?, end_sample? }
 /// tool_call: `arguments` is the JSON text, `args` the same decoded into a table.
 /// A rejected call (error, status "toolRejected"): `arguments` as the model wrote them.
 func pushEvent(_ L: OpaquePointer, _ event: RuntimeEvent) {
@@ -61,6 +61,14 @@ func pushEvent(_ L: OpaquePointer, _ event: RuntimeEvent) {
         lua_setfield(L, -2, "pcm")
         lua_pushnumber(L, Double(event.samples.count)); lua_setfield(L, -2, "samples")
         lua_pushnumber(L, Double(event.sampleRate)); lua_setfield(L, -2, "sample_rate")
+    }
+    if event.kind == .audio || event.kind == .viseme {
+        // where the chunk or mouth shape sits in the turn's speech, for lip sync
+        lua_pushnumber(L, Double(event.startSample)); lua_setfield(L, -2, "start_sample")
+        lua_pushnumber(L, Double(event.endSample)); lua_setfield(L, -2, "end_sample")
+        if event.samples.isEmpty && event.sampleRate > 0 {
+            lua_pushnumber(L, Double(event.sampleRate)); lua_setfield(L, -2, "sample_rate")
+        }
     }
     if let kind = event.errorKind { lua_pushstring(L, "\(kind)"); lua_setfield(L, -2, "status") }
     if let id = event.callID { pushString(L, id); lua_setfield(L, -2, "call_id") }

@@ -271,7 +271,7 @@ func routerConfig(_ L: OpaquePointer, _ t: Int32) throws(LuaArgumentError) -> Ro
 
 /// The NPC table's fields over `NPCConfig`'s defaults; NPCConfig.validate() judges the values.
 func npcConfig(_ L: OpaquePointer, _ t: Int32, name: String) throws(LuaArgumentError) -> NPCConfig {
-    try checkOptionNames(L, t, ["name", "persona", "knowledge", "examples", "authored", "voice", "position", "policy", "max_tokens", "temperature",
+    try checkOptionNames(L, t, ["name", "persona", "knowledge", "examples", "authored", "voice", "position", "policy", "max_tokens", "max_sentences", "temperature",
                                 "top_k", "top_p", "min_p", "repeat_penalty", "seed"])
     var config = NPCConfig(name: name, persona: try stringField(L, t, "persona") ?? "")
     rawField(L, t, "knowledge")
@@ -344,6 +344,7 @@ func npcConfig(_ L: OpaquePointer, _ t: Int32, name: String) throws(LuaArgumentE
         config.policy = p
     }
     if let n = try integerField(L, t, "max_tokens") { config.maxReplyTokens = n }
+    if let n = try integerField(L, t, "max_sentences") { config.maxSentences = n }
     if let v = try floatField(L, t, "temperature") { config.sampler.temperature = v }
     if let n = try integerField(L, t, "top_k") { config.sampler.topK = n }
     if let v = try floatField(L, t, "top_p") { config.sampler.topP = v }

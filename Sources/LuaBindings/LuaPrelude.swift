@@ -145,6 +145,18 @@ local function take_errors(st)
   return text
 end
 
+-- Takes and dispatches waiting events; a named function, so a frame makes no closure.
+local function pump(rt, st)
+  local handled = 0
+  while handled < MAX_EVENTS_PER_UPDATE do
+    local ev = native.poll(rt)
+    if ev == nil then break end
+    handled = handled + 1
+    dispatch(rt, st, ev)
+  end
+  return handled
+end
+
 -- rt:update(dt) -> events handled | nil, messages of the script errors it met.
 -- Takes every event waiting (at most MAX_EVENTS_PER_UPDATE, so a frame stays short),
 -- runs callbacks and tool functions, and resumes coroutines whose turn finished.
@@ -156,17 +168,9 @@ function rt_methods.update(self, dt)
   local st = state_of(self)
   if st.updating then error("rt:update: called from inside a callback, tool or resumed coroutine", 2) end
   st.updating = true
-  local handled = 0
-  local ok, err = pcall(function()
-    while handled < MAX_EVENTS_PER_UPDATE do
-      local ev = native.poll(self)
-      if ev == nil then break end
-      handled = handled + 1
-      dispatch(self, st, ev)
-    end
-  end)
+  local ok, handled = pcall(pump, self, st)
   st.updating = false
-  if not ok then error(err, 2) end
+  if not ok then error(handled, 2) end
   local errors = take_errors(st)
   if errors then return nil, errors end
   return handled
@@ -200,6 +204,7 @@ function npc_methods.say(self, text)
   if not id then return nil, err end
   local turn = setmetatable({ id = id, npc = self, text = "", pieces = {}, errors = {}, done = false }, turn_mt)
   state_of(ns.rt).turns[id] = turn
+  ns.turn = turn
   local co, is_main = co_running()
   if co == nil or is_main then return turn end
   turn.waiter = co
@@ -325,12 +330,17 @@ function npc_methods.release(self)
   return native.release(self)
 end
 
--- npc.id and npc.name read the live NPC (a released one raises).
+-- npc.id, npc.name and npc.turn read the live NPC (a released one raises).
 npc_mt.__index = function(self, key)
   local method = npc_methods[key]
   if method ~= nil then return method end
   if key == "id" then return native.id(self) end
   if key == "name" then return native.name(self) end
+  if key == "turn" then -- the handle of the NPC's latest turn (set before a coroutine say waits)
+    native.id(self)
+    local ns = npc_state[self]
+    return ns and ns.turn
+  end
   return nil
 end
 npc_mt.__close = function(self) npc_methods.release(self) end

@@ -40,7 +40,7 @@ import Testing
         #expect(KnowledgeSelection.select([], line: "room").isEmpty)
     }
 
-    @Test func aLargeLoreGoesAfterTheCachedPrefix() throws {
+    @Test func theLinesATurnNeedsGoAfterTheCachedPrefix() throws {
         var config = NPCConfig(name: "Mara", persona: "Innkeeper.")
         config.knowledge = Self.lore
         let npc = NPC(id: 1, config: config)
@@ -55,8 +55,12 @@ import Testing
         config.knowledge = Array(Self.lore.prefix(KnowledgeSelection.allInPromptLines))
         let small = NPC(id: 2, config: config)
         let whole = PromptAssembly.request(for: Turn(id: 2, npc: small, line: "How much is a room?", sayTimeMs: 0)).messages
-        #expect(whole.count == 2)
+        #expect(whole.count == 3)
         #expect(whole[0].content.contains("five silver"))
         #expect(whole[0].content.contains("Greyhill"))
+        #expect(whole[1].role == .system && whole[1].content.contains("five silver") && !whole[1].content.contains("Greyhill"))
+        // a line the lore has nothing for adds no note
+        let none = PromptAssembly.request(for: Turn(id: 3, npc: small, line: "Hello there!", sayTimeMs: 0)).messages
+        #expect(none.count == 2)
     }
 }

@@ -59,6 +59,23 @@ import Testing
         #expect(later == logits())
     }
 
+    @Test func aReplyStopsAfterItsSentenceLimit() {
+        let steer = SentenceEndSteer(ends: ends, stopTokens: [3], promptCount: 2, budget: 96, maxSentences: 2)
+        let onlyStop: [Float] = [-.infinity, -.infinity, -.infinity, 0, -.infinity, -.infinity]
+        // two sentences said ("a ." then "b ! ."; a run of ends counts once): stop
+        var two = logits()
+        two.withUnsafeMutableBufferPointer { steer.process($0, history: ArraySlice([9, 9, 0, 2, 1, 5, 2])) }
+        #expect(two == onlyStop)
+        // one sentence: go on, untouched this early in the budget
+        var one = logits()
+        one.withUnsafeMutableBufferPointer { steer.process($0, history: ArraySlice([9, 9, 0, 1, 2])) }
+        #expect(one == logits())
+        // mid-sentence after two: the sentence may finish
+        var mid = logits()
+        mid.withUnsafeMutableBufferPointer { steer.process($0, history: ArraySlice([9, 9, 0, 2, 1, 2, 4])) }
+        #expect(mid == logits())
+    }
+
     @Test func repeatedPhraseIsBlocked() {
         let block = RepeatedPhraseBlock(n: 3, promptCount: 2)
         // reply: 0 1 4 | 0 1 → "4" would repeat "0 1 4"

@@ -26,6 +26,8 @@ public struct NPCConfig: Sendable, Equatable {
     public var policy: RoutingPolicy = .auto
     /// Longest reply, in tokens.
     public var maxReplyTokens = 96
+    /// Longest reply, in sentences (0: no limit); the reply stops after that many.
+    public var maxSentences = 3
     public var sampler = SamplerConfig.npcDefault
     /// What the NPC may do in the world; only these calls ever reach the game.
     public var tools: [ToolSpec] = []
@@ -37,7 +39,7 @@ public struct NPCConfig: Sendable, Equatable {
 
     public static func == (a: NPCConfig, b: NPCConfig) -> Bool {
         a.name == b.name && a.persona == b.persona && a.knowledge == b.knowledge && a.examples == b.examples && a.authored == b.authored && a.voice == b.voice
-            && a.position == b.position && a.policy == b.policy && a.maxReplyTokens == b.maxReplyTokens
+            && a.position == b.position && a.policy == b.policy && a.maxReplyTokens == b.maxReplyTokens && a.maxSentences == b.maxSentences
             && a.tools.map(\.name) == b.tools.map(\.name)
     }
 

@@ -12,6 +12,7 @@ public enum NPCLimits {
     public static let exampleReplyBytes: ClosedRange<Int> = 1...4096
     /// Authored lines per NPC (their triggers and replies are bounded as examples are).
     public static let authoredLines: ClosedRange<Int> = 0...64
+    public static let maxSentences: ClosedRange<Int> = 0...64
     public static let maxReplyTokens: ClosedRange<Int> = 1...1024
     /// Speaking rate relative to the voice's own; beyond this the voice is unintelligible.
     public static let voiceRate: ClosedRange<Float> = 0.25...4
@@ -79,6 +80,7 @@ extension NPCConfig {
             try NPCLimits.check(a.reply.utf8.count, in: NPCLimits.exampleReplyBytes, "authored reply length in bytes")
         }
         try NPCLimits.check(maxReplyTokens, in: NPCLimits.maxReplyTokens, "max reply tokens")
+        try NPCLimits.check(maxSentences, in: NPCLimits.maxSentences, "max sentences")
         try NPCLimits.check(voice.rate, in: NPCLimits.voiceRate, "voice rate")
         if let v = voice.noiseScale { try NPCLimits.check(v, in: NPCLimits.voiceNoise, "voice noise scale") }
         if let v = voice.noiseW { try NPCLimits.check(v, in: NPCLimits.voiceNoise, "voice noise w") }

@@ -23,6 +23,7 @@ public enum NPCSnapshot {
             ("position", .array([c.position.x, c.position.y, c.position.z].map { .number(Double($0)) })),
             ("policy", .string(c.policy.rawValue)),
             ("max_reply_tokens", .number(Double(c.maxReplyTokens))),
+            ("max_sentences", .number(Double(c.maxSentences))),
             ("sampler", .object([("temperature", .number(Double(s.temperature))), ("top_k", .number(Double(s.topK))),
                                  ("top_p", .number(Double(s.topP))), ("min_p", .number(Double(s.minP))),
                                  ("repeat_penalty", .number(Double(s.repeatPenalty))),
@@ -81,6 +82,7 @@ public enum NPCSnapshot {
             c.policy = policy
         }
         c.maxReplyTokens = json["max_reply_tokens"]?.intValue ?? c.maxReplyTokens
+        c.maxSentences = json["max_sentences"]?.intValue ?? c.maxSentences
         if let s = json["sampler"] {
             c.sampler.temperature = Float(s["temperature"]?.doubleValue ?? Double(c.sampler.temperature))
             c.sampler.topK = s["top_k"]?.intValue ?? c.sampler.topK

@@ -83,7 +83,7 @@ public struct LocalReplySource: ReplySource {
                                                  LeadingMarkupMask(tokens: speechTokens, promptCount: tokens.count),
                                                  SentenceEndSteer(ends: speechTokens,
                                                                   stopTokens: model.stopTokens, promptCount: tokens.count,
-                                                                  budget: request.maxTokens)],
+                                                                  budget: request.maxTokens, maxSentences: npc.config.maxSentences)],
                                           stopTokens: model.stopTokens, maxTokens: request.maxTokens)
         stats.prefillMs = monotonicMs() - t0
         return LocalReplyStream(tokens: tokenStream, decoder: StreamingDecoder(tokenizer: model.tokenizer, renderSpecial: false),

@@ -10,10 +10,14 @@ enum PromptAssembly {
         let npc = turn.npc
         let config = npc.config
         var tail = [ChatMessage(.user, turn.line)] + turn.toolSteps
-        // a large lore: only the lines this turn needs, after the cached prefix
-        if config.knowledge.count > KnowledgeSelection.allInPromptLines {
+        // the lines this turn needs, after the cached prefix, next to the question (a
+        // small model reads the lore there far better than in a list at the top); a
+        // large lore is only sent this way
+        if !config.knowledge.isEmpty {
             let previous = npc.history.last { $0.role == .user }?.content
-            let facts = KnowledgeSelection.select(config.knowledge, line: turn.line, previousLine: previous)
+            let large = config.knowledge.count > KnowledgeSelection.allInPromptLines
+            let facts = KnowledgeSelection.select(config.knowledge, line: turn.line, previousLine: previous,
+                                                  limit: large ? KnowledgeSelection.linesPerTurn : KnowledgeSelection.linesPerTurnFromSmallLore)
             if !facts.isEmpty { tail.insert(ChatMessage(.system, factsHeading + facts.map { "- " + $0 }.joined(separator: "\n")), at: 0) }
         }
         // After the game's answer the NPC tells the player what happened; small

@@ -54,7 +54,8 @@ public struct SpeechTokens: Sendable {
 /// the token limit never cuts the NPC off mid-sentence. Over the last quarter of
 /// the budget (at most 24 tokens) sentence ends are favoured, more as the end
 /// nears; in the last few tokens only a sentence end may come; and once a sentence
-/// has ended in that stretch, only a stop token.
+/// has ended in that stretch, or the reply has said `maxSentences` sentences
+/// (0: no limit), only a stop token.
 public struct SentenceEndSteer: LogitsProcessor {
     let ends: SpeechTokens
     let stopTokens: [Int32]
@@ -62,11 +63,13 @@ public struct SentenceEndSteer: LogitsProcessor {
     let promptCount: Int
     let steerFrom: Int
     let forceFrom: Int
+    let maxSentences: Int
 
     static let maxBias: Float = 8
 
-    public init(ends: SpeechTokens, stopTokens: some Sequence<Int32>, promptCount: Int, budget: Int) {
+    public init(ends: SpeechTokens, stopTokens: some Sequence<Int32>, promptCount: Int, budget: Int, maxSentences: Int = 0) {
         self.ends = ends
+        self.maxSentences = max(0, maxSentences)
         self.stopTokens = Array(Set(stopTokens)).sorted()
         self.promptCount = promptCount
         let budget = max(1, budget)
@@ -76,8 +79,14 @@ public struct SentenceEndSteer: LogitsProcessor {
 
     public func process(_ logits: UnsafeMutableBufferPointer<Float>, history: ArraySlice<Int32>) {
         let generated = history.count - promptCount
-        guard generated >= steerFrom, !stopTokens.isEmpty else { return }
-        if generated > 0, let last = history.last, ends.contains(last) {
+        guard generated > 0, !stopTokens.isEmpty else { return }
+        let lastEndsSentence = history.last.map(ends.contains) ?? false
+        if lastEndsSentence && maxSentences > 0 && sentencesSaid(history) >= maxSentences {
+            keepOnly(stopTokens, logits)
+            return
+        }
+        guard generated >= steerFrom else { return }
+        if lastEndsSentence {
             keepOnly(stopTokens, logits)
             return
         }
@@ -88,6 +97,18 @@ public struct SentenceEndSteer: LogitsProcessor {
         let ramp = Float(generated - steerFrom + 1) / Float(max(1, forceFrom - steerFrom))
         let bias = Self.maxBias * min(1, ramp)
         for i in 0..<min(logits.count, ends.isEnd.count) where ends.isEnd[i] { logits[i] += bias }
+    }
+
+    /// Sentence ends in the reply so far (a run of them, "?!", counts once).
+    private func sentencesSaid(_ history: ArraySlice<Int32>) -> Int {
+        var count = 0
+        var previousWasEnd = false
+        for id in history.suffix(max(0, history.count - promptCount)) {
+            let isEnd = ends.contains(id)
+            if isEnd && !previousWasEnd { count += 1 }
+            previousWasEnd = isEnd
+        }
+        return count
     }
 
     private func keepOnly(_ allowed: [Int32], _ logits: UnsafeMutableBufferPointer<Float>) {
