@@ -1,0 +1,155 @@
+-- The world shared by the windowed game and the headless run: Parley, the NPCs,
+-- their voices, subtitles and mouths, the player, and the frame-time record.
+local Voice = require "voice"
+
+local tavern = { TILE = 48, npcs = {}, log = {}, counts = { audio_chunks = 0, subtitle_chars = 0, visemes = 0 },
+                 failures = {}, worst_frame_ms = 0, worst_dt_ms = 0, frames = 0 }
+
+-- parley.so (a link to libparley.so) is looked for in $PARLEY_LIB_DIR (e.g.
+-- dist/lib), then next to main.lua (or next to the .love / fused executable).
+-- LÖVE's own require only searches its virtual filesystem, so real directories
+-- go on package.cpath; the last one added is searched first.
+local function add_cpath(dir)
+  if dir and dir ~= "" then package.cpath = dir .. "/?.so;" .. package.cpath end
+end
+
+function tavern.load_parley()
+  local source = love.filesystem.getSource()
+  if love.filesystem.isFused() or source:match("%.love$") then
+    add_cpath(love.filesystem.getSourceBaseDirectory())   -- dlopen cannot read a .so inside a zip
+  else
+    add_cpath(source)
+  end
+  add_cpath(os.getenv("PARLEY_LIB_DIR"))
+  local ok, parley = pcall(require, "parley")
+  if not ok then return nil, "cannot load parley.so (put it next to main.lua or set PARLEY_LIB_DIR): " .. tostring(parley) end
+  return parley
+end
+
+local NPCS = {
+  { name = "Brom", tx = 4, ty = 4, color = { 0.75, 0.45, 0.3 },
+    persona = "Brom, the village blacksmith, drinking at the Drowned Lantern after work; gruff, honest, few words.",
+    knowledge = { "Iron comes from the Greyhill mine.", "Wolves have been seen near the north road." },
+    examples = { { player = "Hello.", reply = "Hm. Need something forged?" } } },
+  { name = "Mara", tx = 15, ty = 4, color = { 0.55, 0.4, 0.75 },
+    persona = "Mara, innkeeper of the Drowned Lantern; warm, quick-witted, knows every rumour.",
+    knowledge = { "A room costs two silver a night.", "The lighthouse keeper has not been seen for a week." },
+    examples = { { player = "Hello.", reply = "Welcome to the Drowned Lantern! Ale or a room?" } } },
+}
+
+local function note(line) tavern.log[#tavern.log + 1] = line end
+local function fail(what)
+  tavern.failures[#tavern.failures + 1] = what
+  note("! " .. what)
+end
+tavern.fail = fail
+
+function tavern.open(parley)
+  -- Inference threads: leave a core to the game's own main thread, or frames wait
+  -- on the scheduler while the model thinks (PARLEY_LOVE_THREADS overrides).
+  local threads = tonumber(os.getenv("PARLEY_LOVE_THREADS") or "") or math.max(1, love.system.getProcessorCount() - 1)
+  local rt, err = parley.open { model = os.getenv("PARLEY_LOVE_MODEL") or "smollm2-135m-instruct-q4_1.gguf",
+                                voice = os.getenv("PARLEY_LOVE_VOICE") or "en_US-joe-medium.onnx", threads = threads }
+  if not rt then return nil, "parley.open: " .. tostring(err) end
+  tavern.rt = rt
+  tavern.player = { x = 9.5, y = 9, speed = 4 }
+  for _, def in ipairs(NPCS) do
+    local x, y = def.tx + 0.5, def.ty + 0.5
+    local handle, why = rt:npc { name = def.name, persona = def.persona, knowledge = def.knowledge,
+                                 examples = def.examples, position = { x, 0, y }, max_tokens = 40 }
+    if not handle then return nil, "rt:npc " .. def.name .. ": " .. tostring(why) end
+    local npc = { def = def, name = def.name, x = x, y = y, handle = handle, subtitle = "", busy = false,
+                  voice = Voice.new(x, y) }
+    handle:on("text", function(ev)
+      npc.subtitle = npc.subtitle .. ev.text
+      tavern.counts.subtitle_chars = tavern.counts.subtitle_chars + #ev.text
+    end)
+    handle:on("audio", function(ev)
+      tavern.counts.audio_chunks = tavern.counts.audio_chunks + 1
+      npc.voice:audio(ev)
+    end)
+    handle:on("viseme", function(ev)
+      tavern.counts.visemes = tavern.counts.visemes + 1
+      npc.voice:viseme(ev)
+    end)
+    handle:on("error", function(ev)
+      -- A cut-off turn is the player's doing, not a failure.
+      if ev.status ~= "cancelled" then fail(npc.name .. " error (" .. tostring(ev.status) .. "): " .. tostring(ev.text)) end
+    end)
+    tavern.npcs[#tavern.npcs + 1] = npc
+  end
+  love.audio.setDistanceModel("inverseclamped")
+  love.audio.setOrientation(0, 0, -1, 0, 1, 0)
+  return rt
+end
+
+function tavern.nearest(range)
+  local best, bestd
+  for _, npc in ipairs(tavern.npcs) do
+    local d = math.sqrt((npc.x - tavern.player.x) ^ 2 + (npc.y - tavern.player.y) ^ 2)
+    if d <= range and (not bestd or d < bestd) then best, bestd = npc, d end
+  end
+  return best
+end
+
+-- One line to an NPC from inside a coroutine: say waits there for the reply while
+-- frames go on. Talking over a busy NPC cuts it off (barge-in).
+function tavern.ask(npc, line)
+  if npc.busy then
+    npc.handle:cancel()
+    npc.voice:flush()
+  end
+  npc.busy = true
+  npc.subtitle = ""
+  note("You → " .. npc.name .. ": " .. line)
+  local reply, err = npc.handle:say(line)
+  npc.busy = false
+  if reply then
+    note(npc.name .. ": " .. reply)
+    tavern.turns = (tavern.turns or 0) + 1
+  elseif not tostring(err):find("cancel") then
+    fail(npc.name .. " turn failed: " .. tostring(err))
+  end
+  return reply, err
+end
+
+-- The same from a key press: each line gets its own coroutine.
+function tavern.talk(npc, line)
+  local ok, e = coroutine.resume(coroutine.create(tavern.ask), npc, line)
+  if not ok then fail("talk: " .. tostring(e)) end
+end
+
+function tavern.move_player(dx, dy, dt)
+  local p = tavern.player
+  if dx == 0 and dy == 0 then return end
+  local len = math.sqrt(dx * dx + dy * dy)
+  p.x = math.max(1, math.min(19, p.x + dx / len * p.speed * dt))
+  p.y = math.max(1, math.min(11.5, p.y + dy / len * p.speed * dt))
+end
+
+-- The frame's work: Parley's events (callbacks, waiting coroutines), then audio.
+-- Never blocks: the model and voice run on Parley's threads.
+function tavern.update(dt)
+  local n, err = tavern.rt:update(dt)
+  if not n then fail("rt:update: " .. tostring(err)) end
+  love.audio.setPosition(tavern.player.x, 0, tavern.player.y)
+  for _, npc in ipairs(tavern.npcs) do npc.voice:update(dt) end
+end
+
+-- Frame time: the main thread's work in a frame (update + draw), and the gap
+-- between frames (which also counts the OS scheduling us late).
+local frame_start
+function tavern.frame_begin(dt)
+  frame_start = love.timer.getTime()
+  tavern.frames = tavern.frames + 1
+  if tavern.frames > 2 then tavern.worst_dt_ms = math.max(tavern.worst_dt_ms, dt * 1000) end
+end
+function tavern.frame_end()
+  if not frame_start then return 0 end
+  local work = love.timer.getTime() - frame_start
+  tavern.worst_frame_ms = math.max(tavern.worst_frame_ms, work * 1000)
+  frame_start = nil
+  return work
+end
+
+return tavern
