@@ -146,11 +146,24 @@ function love.draw()
   else
     love.graphics.print("Arrow keys: walk up to someone. Type and press Enter to talk. Esc: quit.", 10, H - 26)
   end
-  love.graphics.setFont(fonts.small)
-  love.graphics.setColor(1, 1, 1, 0.7)
-  local first = math.max(1, #tavern.log - 5)
-  for i = first, #tavern.log do
-    love.graphics.printf(tavern.log[i], W - 380, 8 + (i - first) * 30, 370)
+  -- The last lines of the conversation, newest at the bottom, in a panel at the top right.
+  local font, lw = fonts.small, 360
+  local y, shown = 8, {}
+  for i = #tavern.log, math.max(1, #tavern.log - 5), -1 do
+    local _, wrapped = font:getWrap(tavern.log[i], lw)
+    table.insert(shown, 1, { text = tavern.log[i], h = #wrapped * font:getHeight() + 4 })
+  end
+  local total = 0
+  for _, l in ipairs(shown) do total = total + l.h end
+  if total > 0 then
+    love.graphics.setColor(0, 0, 0, 0.55)
+    love.graphics.rectangle("fill", W - lw - 16, 4, lw + 12, total + 8, 6)
+  end
+  love.graphics.setFont(font)
+  love.graphics.setColor(1, 1, 1, 0.85)
+  for _, l in ipairs(shown) do
+    love.graphics.printf(l.text, W - lw - 10, y, lw)
+    y = y + l.h
   end
   love.graphics.print(("worst frame %.1f ms   fps %d"):format(tavern.worst_frame_ms, love.timer.getFPS()), 10, 6)
   tavern.frame_end()
