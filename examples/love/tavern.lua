@@ -60,17 +60,28 @@ function tavern.open(parley)
     if not handle then return nil, "rt:npc " .. def.name .. ": " .. tostring(why) end
     local npc = { def = def, name = def.name, x = x, y = y, handle = handle, subtitle = "", busy = false,
                   voice = Voice.new(x, y) }
-    handle:on("text", function(ev)
-      npc.subtitle = npc.subtitle .. ev.text
-      tavern.counts.subtitle_chars = tavern.counts.subtitle_chars + #ev.text
-    end)
-    handle:on("audio", function(ev)
-      tavern.counts.audio_chunks = tavern.counts.audio_chunks + 1
-      npc.voice:audio(ev)
-    end)
-    handle:on("viseme", function(ev)
-      tavern.counts.visemes = tavern.counts.visemes + 1
-      npc.voice:viseme(ev)
+    -- What each event does to the scene.
+    local apply = {
+      text = function(ev) npc.subtitle = npc.subtitle .. ev.text end,
+      audio = function(ev) npc.voice:audio(ev) end,
+      viseme = function(ev) npc.voice:viseme(ev) end,
+    }
+    for kind, count in pairs { text = "subtitle_chars", audio = "audio_chunks", viseme = "visemes" } do
+      handle:on(kind, function(ev)
+        local c = tavern.counts
+        c[count] = c[count] + (kind == "text" and #ev.text or 1)
+        -- After a barge-in the cut-off turn's last events may still come; the turn id
+        -- that says which is which is only known from its "done", so hold them until then.
+        if npc.hold then npc.hold[#npc.hold + 1] = { kind, ev } else apply[kind](ev) end
+      end)
+    end
+    handle:on("done", function(ev)
+      local held = npc.hold
+      if not held then return end
+      npc.hold = nil
+      for _, h in ipairs(held) do
+        if h[2].turn ~= ev.turn then apply[h[1]](h[2]) end
+      end
     end)
     handle:on("error", function(ev)
       -- A cut-off turn is the player's doing, not a failure.
@@ -98,12 +109,14 @@ function tavern.ask(npc, line)
   if npc.busy then
     npc.handle:cancel()
     npc.voice:flush()
+    npc.hold = npc.hold or {}
   end
-  npc.busy = true
+  local me = {}
+  npc.busy, npc.asking = true, me
   npc.subtitle = ""
   note("You (to " .. npc.name .. "): " .. line)
   local reply, err = npc.handle:say(line)
-  npc.busy = false
+  if npc.asking == me then npc.busy = false end   -- a cut-off line returns after the next began
   if reply then
     note(npc.name .. ": " .. reply)
     tavern.turns = (tavern.turns or 0) + 1
@@ -141,22 +154,17 @@ function tavern.update(dt)
   end
 end
 
--- Frame time: the main thread's work in a frame (update + draw), and the gap
--- between frames (which also counts the OS scheduling us late).
-local frame_start
+-- Frame time: the main thread's work in a frame (events, update, draw; not the
+-- vsync wait or the idle sleep), and the gap between frames (which also counts
+-- the OS scheduling us late). The first frames build font atlases and shaders
+-- once; they are not the game's pace.
 local WARMUP_FRAMES = 3
-function tavern.frame_begin(dt)
-  frame_start = love.timer.getTime()
+function tavern.frame_done(work, dt)
   tavern.frames = tavern.frames + 1
-  if tavern.frames > WARMUP_FRAMES then tavern.worst_dt_ms = math.max(tavern.worst_dt_ms, dt * 1000) end
-end
-function tavern.frame_end()
-  if not frame_start then return 0 end
-  local work = love.timer.getTime() - frame_start
-  -- The first frames build font atlases and shaders once; they are not the game's pace.
-  if tavern.frames > WARMUP_FRAMES then tavern.worst_frame_ms = math.max(tavern.worst_frame_ms, work * 1000) end
-  frame_start = nil
-  return work
+  if tavern.frames > WARMUP_FRAMES then
+    tavern.worst_frame_ms = math.max(tavern.worst_frame_ms, work * 1000)
+    tavern.worst_dt_ms = math.max(tavern.worst_dt_ms, dt * 1000)
+  end
 end
 
 return tavern
