@@ -169,32 +169,33 @@ public func parley_npc_cancel(_ npc: OpaquePointer?) -> parley_status {
 @_cdecl("parley_npc_add_example")
 public func parley_npc_add_example(_ npc: OpaquePointer?, _ player: UnsafePointer<CChar>?,
                                    _ reply: UnsafePointer<CChar>?) -> parley_status {
-    guard let npc, player != nil, reply != nil else {
-        return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_npc_add_example: npc, player and reply must not be NULL")
-    }
-    do throws(RuntimeError) {
-        let h = npcHandle(npc)
-        guard let player = try string(player, "player"), let reply = try string(reply, "reply") else { return PARLEY_ERR_INVALID_ARGUMENT }
-        try h.owner.runtime.addExample(h.npc, DialogueExample(player: player, reply: reply))
-        return PARLEY_OK
-    } catch {
-        return fail(error)
+    addTextPair(npc, player, reply, "parley_npc_add_example", ("player", "reply")) { rt, npc, player, reply throws(RuntimeError) in
+        try rt.addExample(npc, DialogueExample(player: player, reply: reply))
     }
 }
 
 @_cdecl("parley_npc_add_authored_line")
 public func parley_npc_add_authored_line(_ npc: OpaquePointer?, _ trigger: UnsafePointer<CChar>?,
                                          _ reply: UnsafePointer<CChar>?) -> parley_status {
-    guard let npc, trigger != nil, reply != nil else {
-        return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_npc_add_authored_line: npc, trigger and reply must not be NULL")
+    addTextPair(npc, trigger, reply, "parley_npc_add_authored_line", ("trigger", "reply")) { rt, npc, trigger, reply throws(RuntimeError) in
+        try rt.addAuthoredLine(npc, AuthoredLine(trigger: trigger, reply: reply))
+    }
+}
+
+/// The checks both designer-text functions share: non-NULL, UTF-8, then `add`.
+private func addTextPair(_ npc: OpaquePointer?, _ first: UnsafePointer<CChar>?, _ second: UnsafePointer<CChar>?,
+                         _ function: String, _ names: (String, String),
+                         _ add: (Runtime, NPC, String, String) throws(RuntimeError) -> Void) -> parley_status {
+    guard let npc, first != nil, second != nil else {
+        return fail(PARLEY_ERR_INVALID_ARGUMENT, "\(function): npc, \(names.0) and \(names.1) must not be NULL")
     }
     do throws(RuntimeError) {
         let h = npcHandle(npc)
-        guard let trigger = try string(trigger, "trigger"), let reply = try string(reply, "reply") else { return PARLEY_ERR_INVALID_ARGUMENT }
-        try h.owner.runtime.addAuthoredLine(h.npc, AuthoredLine(trigger: trigger, reply: reply))
+        guard let a = try string(first, names.0), let b = try string(second, names.1) else { return PARLEY_ERR_INVALID_ARGUMENT }
+        try add(h.owner.runtime, h.npc, a, b)
         return PARLEY_OK
     } catch {
-        return fail(error)
+        return fail(RuntimeError(error.kind, "\(function): " + error.message))
     }
 }
 

@@ -63,4 +63,19 @@ import Testing
         let none = PromptAssembly.request(for: Turn(id: 3, npc: small, line: "Hello there!", sayTimeMs: 0)).messages
         #expect(none.count == 2)
     }
+
+    @Test func aTurnsNoteStaysWithItsExchangeSoTheNextPromptExtendsThisOne() throws {
+        var config = NPCConfig(name: "Mara", persona: "Innkeeper.")
+        config.knowledge = Self.lore
+        let npc = NPC(id: 1, config: config)
+        let first = Turn(id: 1, npc: npc, line: "How much is a room?", sayTimeMs: 0)
+        let m1 = PromptAssembly.request(for: first).messages
+        npc.record(user: first.line, note: first.factsNote, reply: "Five silver.", stats: TurnStats())
+        let m2 = PromptAssembly.request(for: Turn(id: 2, npc: npc, line: "Thanks!", sayTimeMs: 0)).messages
+        #expect(Array(m2.prefix(m1.count)) == m1)
+        #expect(m2[m1.count].content == "Five silver.")
+        // dropping the oldest exchange drops its note with it
+        #expect(npc.dropOldestExchange())
+        #expect(npc.history.isEmpty)
+    }
 }

@@ -49,7 +49,7 @@ import Testing
         let s1 = npc.lastStats
         #expect(s1.prefilledTokens == s1.promptTokens)
 
-        let second = events(of: try rt.say(npc, "And the lighthouse?"), rt)
+        let second = events(of: try rt.say(npc, "And what is your name?"), rt)
         #expect(second.last?.kind == .done)
         let s2 = npc.lastStats
         #expect(s2.promptTokens > s1.promptTokens + s1.generatedTokens)

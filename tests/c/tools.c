@@ -49,6 +49,30 @@ int main(void) {
     CHECK(st == PARLEY_OK && npc, "npc: %s %s", parley_status_string(st), parley_last_error());
     if (!npc) return 1;
 
+    /* parley_npc_add_example / parley_npc_add_authored_line (0.4): NULLs, UTF-8, bounds */
+    EXPECT_ERR(parley_npc_add_example(NULL, "Hi", "Hm."), PARLEY_ERR_INVALID_ARGUMENT, "NULL");
+    EXPECT_ERR(parley_npc_add_example(npc, NULL, "Hm."), PARLEY_ERR_INVALID_ARGUMENT, "NULL");
+    EXPECT_ERR(parley_npc_add_example(npc, "Hi", "\xff"), PARLEY_ERR_INVALID_ARGUMENT, "UTF-8");
+    EXPECT_ERR(parley_npc_add_example(npc, "", "Hm."), PARLEY_ERR_INVALID_ARGUMENT, "example player line");
+    for (int i = 0; i < 16; i++) EXPECT_OK(parley_npc_add_example(npc, "Hello.", "Hm. Need something forged?"));
+    EXPECT_ERR(parley_npc_add_example(npc, "Hello.", "Hm."), PARLEY_ERR_INVALID_ARGUMENT, "number of examples");
+    EXPECT_ERR(parley_npc_add_authored_line(npc, NULL, "x"), PARLEY_ERR_INVALID_ARGUMENT, "NULL");
+    EXPECT_ERR(parley_npc_add_authored_line(npc, "How much?", NULL), PARLEY_ERR_INVALID_ARGUMENT, "NULL");
+    EXPECT_ERR(parley_npc_add_authored_line(npc, "\xc3", "x"), PARLEY_ERR_INVALID_ARGUMENT, "UTF-8");
+    EXPECT_OK(parley_npc_add_authored_line(npc, "How much is a sword?", "Twelve silver, and worth every coin."));
+    {
+        size_t size = 0;
+        EXPECT_OK(parley_npc_save(npc, NULL, 0, &size));
+        char *buf = malloc(size + 1);
+        CHECK(buf != NULL, "malloc");
+        if (buf) {
+            EXPECT_OK(parley_npc_save(npc, buf, size, &size));
+            buf[size] = 0;
+            CHECK(strstr(buf, "\"authored\":[{\"trigger\":\"How much is a sword?\"") != NULL, "authored line saved");
+            free(buf);
+        }
+    }
+
     /* parley_npc_add_tool */
     EXPECT_ERR(parley_npc_add_tool(NULL, "sell_item", "Sell", sell_schema), PARLEY_ERR_INVALID_ARGUMENT, "NULL");
     EXPECT_ERR(parley_npc_add_tool(npc, NULL, "Sell", sell_schema), PARLEY_ERR_INVALID_ARGUMENT, "NULL");

@@ -124,8 +124,9 @@ public final class NPC: @unchecked Sendable {
     public var turnCount: UInt64 { lock.withLock { _turnCount } }
 
     /// Adds a finished exchange: the player's line, any tool steps, the reply.
-    func record(user: String, toolSteps: [ChatMessage] = [], reply: String, stats: TurnStats) {
+    func record(user: String, note: ChatMessage? = nil, toolSteps: [ChatMessage] = [], reply: String, stats: TurnStats) {
         lock.withLock {
+            if let note { _history.append(note) }
             _history.append(ChatMessage(.user, user))
             _history.append(contentsOf: toolSteps)
             _history.append(ChatMessage(.assistant, reply))
@@ -154,9 +155,11 @@ public final class NPC: @unchecked Sendable {
     /// into the summary (an extractive one: what the player asked).
     func dropOldestExchange() -> Bool {
         lock.withLock {
-            guard _history.count >= 2 else { return false }
-            let user = _history.removeFirst()
-            while let next = _history.first, next.role != .user { _history.removeFirst() }
+            // an exchange: its lore note (system), the player's line, tool steps, the reply
+            guard _history.count >= 2, let userIndex = _history.firstIndex(where: { $0.role == .user }) else { return false }
+            let user = _history[userIndex]
+            _history.removeFirst(userIndex + 1)
+            while let next = _history.first, next.role == .assistant || next.role == .tool { _history.removeFirst() }
             let gist = user.content.count > 80 ? String(user.content.prefix(80)) + "…" : user.content
             _summary = _summary.isEmpty ? "the player said \"\(gist)\"" : _summary + "; \"\(gist)\""
             if _summary.count > 600 { _summary = "…" + String(_summary.suffix(600)) }

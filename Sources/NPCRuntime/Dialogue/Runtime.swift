@@ -455,7 +455,8 @@ public final class Runtime: @unchecked Sendable {
         var stats = turn.stats
         stats.generateMs = events.now() - turn.sayTimeMs - stats.prefillMs
         stats.firstAudioMs = turn.firstAudioMs
-        turn.npc.record(user: turn.line, toolSteps: turn.toolSteps, reply: turn.reply.trimmedWhitespace, stats: stats)
+        turn.npc.record(user: turn.line, note: turn.route == .authored ? nil : turn.factsNote, toolSteps: turn.toolSteps,
+                        reply: turn.reply.trimmedWhitespace, stats: stats)
         lock.withLock {
             totals.turnsCompleted += 1
             totals.tokensPrefilled += UInt64(stats.prefilledTokens)

@@ -14,8 +14,8 @@ public struct LocalReplySource: ReplySource {
     public let model: LanguageModel
     /// Mixed into every turn's sampler seed (the runtime's seed).
     public let seed: UInt64
-    private let tries = TrieCache()
-    private let speechTokensCache = SpeechTokensCache()
+    private let tries = BuiltOnce<TokenTrie>()
+    private let speechTokensCache = BuiltOnce<SpeechTokens>()
     /// A phrase of this many tokens is said at most once per reply.
     static let repeatedPhraseTokens = 4
     /// Longest call, in tokens.
@@ -63,7 +63,7 @@ public struct LocalReplySource: ReplySource {
         }
         if let tool = callTools.first {
             let prefix = model.tokenizer.encode(ToolFormat.callPrefix, addSpecial: false, parseSpecial: false)
-            let mask = GrammarMask(trie: tries.trie(for: model.tokenizer), grammar: try CallGrammar(tools: callTools, suffix: ToolFormat.callSuffix),
+            let mask = GrammarMask(trie: tries.value { TokenTrie(tokenizer: model.tokenizer, suffix: ToolFormat.callSuffix) }, grammar: try CallGrammar(tools: callTools, suffix: ToolFormat.callSuffix),
                                    endTokens: model.stopTokens, startIndex: tokens.count + prefix.count)
             let tokenStream = try TokenStream(transformer: model.transformer, cache: cache, prompt: Array(tokens[reused...]) + prefix,
                                               sampler: Sampler(.greedy), processors: [mask],
@@ -72,7 +72,7 @@ public struct LocalReplySource: ReplySource {
             return LocalCallStream(tokens: tokenStream, mask: mask, tool: tool, stats: stats)
         }
 
-        let speechTokens = speechTokensCache.tokens(for: model.tokenizer)
+        let speechTokens = speechTokensCache.value { SpeechTokens(tokenizer: model.tokenizer) }
         var sampling = request.sampler
         sampling.seed = seed &+ sampling.seed &+ npc.id &* 0x9E37_79B9 &+ npc.turnCount &* 7919
         let tokenStream = try TokenStream(transformer: model.transformer, cache: cache, prompt: Array(tokens[reused...]),
@@ -91,32 +91,17 @@ public struct LocalReplySource: ReplySource {
     }
 }
 
-/// The model's `TokenTrie`, built on first use (it walks the whole vocabulary).
-final class TrieCache: @unchecked Sendable {
+/// A per-model table built on first use (each walks the whole vocabulary).
+final class BuiltOnce<Value: Sendable>: @unchecked Sendable {
     private let lock = Lock()
-    private var built: TokenTrie?
+    private var built: Value?
 
-    func trie(for tokenizer: Tokenizer) -> TokenTrie {
+    func value(_ build: () -> Value) -> Value {
         lock.withLock {
             if let built { return built }
-            let t = TokenTrie(tokenizer: tokenizer, suffix: ToolFormat.callSuffix)
-            built = t
-            return t
-        }
-    }
-}
-
-/// The model's `SpeechTokens`, built on first use (it walks the whole vocabulary).
-final class SpeechTokensCache: @unchecked Sendable {
-    private let lock = Lock()
-    private var built: SpeechTokens?
-
-    func tokens(for tokenizer: Tokenizer) -> SpeechTokens {
-        lock.withLock {
-            if let built { return built }
-            let tokens = SpeechTokens(tokenizer: tokenizer)
-            built = tokens
-            return tokens
+            let value = build()
+            built = value
+            return value
         }
     }
 }

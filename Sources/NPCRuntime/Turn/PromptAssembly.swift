@@ -6,20 +6,24 @@ enum PromptAssembly {
     static let factsHeading = "What you know that matters here:\n"
     static let afterToolResult = "(Now tell the player what happened, in character, in one or two spoken sentences. Do not repeat this result as data.)"
 
+    /// The lines a turn needs, after the cached prefix and next to the question (a
+    /// small model reads the lore there far better than in a list at the top); a
+    /// large lore is only sent this way.
+    static func factsNote(for npc: NPC, line: String) -> ChatMessage? {
+        let knowledge = npc.config.knowledge
+        guard !knowledge.isEmpty else { return nil }
+        let previous = npc.history.last { $0.role == .user }?.content
+        let large = knowledge.count > KnowledgeSelection.allInPromptLines
+        let facts = KnowledgeSelection.select(knowledge, line: line, previousLine: previous,
+                                              limit: large ? KnowledgeSelection.linesPerTurn : KnowledgeSelection.linesPerTurnFromSmallLore)
+        return facts.isEmpty ? nil : ChatMessage(.system, factsHeading + facts.map { "- " + $0 }.joined(separator: "\n"))
+    }
+
     static func request(for turn: Turn) -> ReplyRequest {
         let npc = turn.npc
         let config = npc.config
         var tail = [ChatMessage(.user, turn.line)] + turn.toolSteps
-        // the lines this turn needs, after the cached prefix, next to the question (a
-        // small model reads the lore there far better than in a list at the top); a
-        // large lore is only sent this way
-        if !config.knowledge.isEmpty {
-            let previous = npc.history.last { $0.role == .user }?.content
-            let large = config.knowledge.count > KnowledgeSelection.allInPromptLines
-            let facts = KnowledgeSelection.select(config.knowledge, line: turn.line, previousLine: previous,
-                                                  limit: large ? KnowledgeSelection.linesPerTurn : KnowledgeSelection.linesPerTurnFromSmallLore)
-            if !facts.isEmpty { tail.insert(ChatMessage(.system, factsHeading + facts.map { "- " + $0 }.joined(separator: "\n")), at: 0) }
-        }
+        if let note = turn.factsNote { tail.insert(note, at: 0) }
         // After the game's answer the NPC tells the player what happened; small
         // models otherwise tend to echo the result's JSON.
         if let last = tail.last, last.role == .tool {

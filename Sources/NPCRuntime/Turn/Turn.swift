@@ -15,6 +15,10 @@ final class Turn: @unchecked Sendable {
     // The worker running the turn's leg only (one leg at a time):
     /// The assistant's calls and the game's results so far, in prompt order.
     var toolSteps: [ChatMessage] = []
+    /// The lore lines this turn needs, as a note before the player's line (nil: none);
+    /// chosen once, and kept in the history with the exchange so the next turn's
+    /// prompt starts with the same tokens (the KV cache keeps them).
+    lazy var factsNote: ChatMessage? = PromptAssembly.factsNote(for: npc, line: line)
     /// Reply text streamed so far, over every leg.
     var reply = ""
     var stats = TurnStats()
