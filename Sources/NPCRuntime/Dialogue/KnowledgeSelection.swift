@@ -2,19 +2,16 @@
 import Glibc
 #endif
 
-/// Which lore lines a turn needs. A small model answers better from a few
-/// relevant facts next to the question than from a list at the top of the prompt,
-/// and a long list costs prefill on every cache miss. Lines are scored per turn
-/// with BM25 over words against the player's line (and, at half weight, the line
-/// before it, for follow-ups like "and how much is it?"); the best go in a short
-/// system note just before the player's line, after the cached prefix. Up to
-/// `allInPromptLines` lines also stay in the system prompt (it never changes, so
-/// the KV cache keeps it); a larger lore is only sent through the note.
+/// Which lore lines a turn needs. Up to `allInPromptLines` lines all stay in the
+/// system prompt (it never changes, so the KV cache keeps it). A larger lore would
+/// cost prefill on every cache miss and bury the facts for a small model, so it is
+/// scored per turn with BM25 over words against the player's line (and, at half
+/// weight, the line before it, for follow-ups like "and how much is it?"); the best
+/// lines go in a short system note just before the player's line, after the cached
+/// prefix.
 public enum KnowledgeSelection {
     public static let allInPromptLines = 8
     public static let linesPerTurn = 4
-    /// A small lore is in the system prompt already; the best lines are repeated by the question.
-    public static let linesPerTurnFromSmallLore = 2
 
     /// Up to `limit` lines with a positive score, in the order the designer wrote them.
     public static func select(_ knowledge: [String], line: String, previousLine: String? = nil,

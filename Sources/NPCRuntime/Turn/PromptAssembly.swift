@@ -6,16 +6,15 @@ enum PromptAssembly {
     static let factsHeading = "What you know that matters here:\n"
     static let afterToolResult = "(Now tell the player what happened, in character, in one or two spoken sentences. Do not repeat this result as data.)"
 
-    /// The lines a turn needs, after the cached prefix and next to the question (a
-    /// small model reads the lore there far better than in a list at the top); a
-    /// large lore is only sent this way.
+    /// For a lore larger than the system prompt holds: the lines a turn needs, after
+    /// the cached prefix and next to the question. (Repeating the best lines of a
+    /// small lore there as well cost first audio twice over — 25 more tokens to
+    /// prefill each turn — for a gain within sampling noise; see BENCHMARKS.md.)
     static func factsNote(for npc: NPC, line: String) -> ChatMessage? {
         let knowledge = npc.config.knowledge
-        guard !knowledge.isEmpty else { return nil }
+        guard knowledge.count > KnowledgeSelection.allInPromptLines else { return nil }
         let previous = npc.history.last { $0.role == .user }?.content
-        let large = knowledge.count > KnowledgeSelection.allInPromptLines
-        let facts = KnowledgeSelection.select(knowledge, line: line, previousLine: previous,
-                                              limit: large ? KnowledgeSelection.linesPerTurn : KnowledgeSelection.linesPerTurnFromSmallLore)
+        let facts = KnowledgeSelection.select(knowledge, line: line, previousLine: previous)
         return facts.isEmpty ? nil : ChatMessage(.system, factsHeading + facts.map { "- " + $0 }.joined(separator: "\n"))
     }
 
