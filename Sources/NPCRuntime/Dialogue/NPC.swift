@@ -117,7 +117,15 @@ public final class NPC: @unchecked Sendable {
         get { lock.withLock { _config } }
         set { lock.withLock { _config = newValue } }
     }
-    func move(to position: (x: Float, y: Float, z: Float)) { lock.withLock { _config.position = position } }
+    /// Changes the config in one step under the lock; a change that breaks a limit is refused whole.
+    func updateConfig(_ change: (inout NPCConfig) -> Void) throws(RuntimeError) {
+        try lock.withLock { () throws(RuntimeError) in
+            var config = _config
+            change(&config)
+            try config.validate()
+            _config = config
+        }
+    }
     public var history: [ChatMessage] { lock.withLock { _history } }
     public var summary: String { lock.withLock { _summary } }
     public var lastStats: TurnStats { lock.withLock { _lastStats } }

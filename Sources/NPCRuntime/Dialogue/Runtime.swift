@@ -202,27 +202,20 @@ public final class Runtime: @unchecked Sendable {
 
     /// Gives the NPC a tool (the game's allowlist for it).
     public func addTool(_ npc: NPC, _ tool: ToolSpec) throws(RuntimeError) {
-        var config = npc.config
-        config.tools.removeAll { $0.name == tool.name }
-        config.tools.append(tool)
-        try config.validate()
-        npc.config = config
+        try npc.updateConfig { config in
+            config.tools.removeAll { $0.name == tool.name }
+            config.tools.append(tool)
+        }
     }
 
     /// Adds a sample exchange that shows the character's voice (few-shot).
     public func addExample(_ npc: NPC, _ example: DialogueExample) throws(RuntimeError) {
-        var config = npc.config
-        config.examples.append(example)
-        try config.validate()
-        npc.config = config
+        try npc.updateConfig { $0.examples.append(example) }
     }
 
     /// Adds an exact reply for lines close to `line.trigger` (route "authored").
     public func addAuthoredLine(_ npc: NPC, _ line: AuthoredLine) throws(RuntimeError) {
-        var config = npc.config
-        config.authored.append(line)
-        try config.validate()
-        npc.config = config
+        try npc.updateConfig { $0.authored.append(line) }
     }
 
     /// The game's precondition for one of the NPC's tools (nil removes it).
@@ -244,24 +237,16 @@ public final class Runtime: @unchecked Sendable {
     }
 
     /// Ends the NPC's current turn early (its DONE event carries the cancellation).
-    public func cancel(_ npc: NPC) {
-        guard let turn = npc.lock.withLock({ npc.activeTurn }) else { return }
-        if turn.cancel() { finish(turn, outcome: .cancelled) }
-    }
-
-    /// Cancels turn `turnID` if it is still the NPC's current turn (a game's
-    /// handle to a finished turn must not cancel a later one).
-    public func cancel(_ npc: NPC, turnID: UInt64) {
-        guard let turn = npc.lock.withLock({ npc.activeTurn }), turn.id == turnID else { return }
+    /// With `turnID`, only if that turn is still the current one (a game's handle
+    /// to a finished turn must not cancel a later one).
+    public func cancel(_ npc: NPC, turnID: UInt64? = nil) {
+        guard let turn = npc.lock.withLock({ npc.activeTurn }), turnID == nil || turn.id == turnID else { return }
         if turn.cancel() { finish(turn, outcome: .cancelled) }
     }
 
     /// Moves the NPC in the game world (finite coordinates; positioned audio reads it).
     public func setPosition(_ npc: NPC, x: Float, y: Float, z: Float) throws(RuntimeError) {
-        guard x.isFinite, y.isFinite, z.isFinite else {
-            throw RuntimeError(.invalidArgument, "position must be finite, got (\(x), \(y), \(z))")
-        }
-        npc.move(to: (x, y, z))
+        try npc.updateConfig { $0.position = (x, y, z) }
     }
 
     /// A game script failed on one of the NPC's events (a tool, guard or callback):
