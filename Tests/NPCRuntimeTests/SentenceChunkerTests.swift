@@ -29,8 +29,26 @@ import Testing
                 ["Well now, traveller from the north,", "you look tired, sit down."])
     }
 
+    @Test func firstPieceMayEndAtAShortClause() {
+        #expect(chunk("That's a local, a former sailor. He drinks here.") == ["That's a local,", "a former sailor.", "He drinks here."])
+        // Two words are too short a piece to sound natural on its own.
+        #expect(chunk("Well now, sit down. Rest.") == ["Well now, sit down.", "Rest."])
+    }
+
+    @Test func longFirstSentenceBreaksBeforeAClauseOpener() {
+        #expect(chunk("That man over there is a former sailor who used to work at the docks. Ask him.") ==
+                ["That man over there is a former sailor", "who used to work at the docks.", "Ask him."])
+        // Only the first piece: later sentences stay whole.
+        #expect(chunk("Aye. That man over there is a former sailor who used to work at the docks.") ==
+                ["Aye.", "That man over there is a former sailor who used to work at the docks."])
+        // A word that merely starts with an opener ("sold", "android") is not one.
+        #expect(chunk("The old man in the blue coat at the bar sold nets and andirons for years.") ==
+                ["The old man in the blue coat at the bar sold nets", "and andirons for years."])
+    }
+
     @Test func sameResultForEveryDeltaSize() {
-        let text = "Good evening! The lighthouse went dark forty years ago, they say. Nobody knows why?"
+        let text = "Good evening! The lighthouse went dark forty years ago, they say. Nobody knows why? " +
+            "That sailor at the bar is a man who knows the sea, and more."
         let whole = chunk(text, delta: text.count)
         for d in 1...7 { #expect(chunk(text, delta: d) == whole, "delta \(d)") }
     }

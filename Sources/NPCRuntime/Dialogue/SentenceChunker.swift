@@ -1,9 +1,15 @@
 /// Splits a streaming reply into speakable pieces as the text arrives: whole
-/// sentences, and — for the first piece of a turn only — an early clause at a
-/// comma or dash once it is long enough, so the voice can start sooner.
+/// sentences, and — for the first piece of a turn only — an early clause, so the
+/// voice can start sooner: at a comma or dash once it has a few words, or, in a
+/// long first sentence without one, before a word that opens a new clause
+/// ("…a former sailor | who used to work here."). The player hears the first
+/// piece while the rest is still being generated; later pieces are sentences,
+/// which keep the voice's sentence intonation.
 public struct SentenceChunker: Sendable {
-    /// Words before the first piece may end at a clause boundary.
-    public var firstClauseWords = 6
+    /// Words before the first piece may end at a comma, semicolon, colon or dash.
+    public var firstClauseWords = 3
+    /// Words before the first piece may end before a clause-opening word.
+    public var firstRunWords = 8
     private var buffer = ""
     private var emitted = 0
 
@@ -32,7 +38,10 @@ public struct SentenceChunker: Sendable {
         var i = 0
         while i < chars.count {
             let c = chars[i]
-            if c == " " { words += 1 }
+            if c == " " {
+                words += 1
+                if emitted == 0 && words >= firstRunWords && opensClause(chars, at: i + 1) { return cut(at: i, chars) }
+            }
             if c == "\n" && i > 0 && chars[i - 1] == "\n" { return cut(at: i + 1, chars) }   // paragraph
             let isEnd = c == "." || c == "!" || c == "?" || c == "…"
             let isClause = emitted == 0 && words + 1 >= firstClauseWords && (c == "," || c == ";" || c == ":" || c == "—")
@@ -52,6 +61,17 @@ public struct SentenceChunker: Sendable {
             i += 1
         }
         return nil
+    }
+
+    private static let clauseOpeners: Set<String> = ["and", "but", "who", "which", "because", "so", "when", "where", "while",
+                                                     "though", "although", "since", "until", "unless", "or", "whose"]
+
+    /// Whether a whole word (already followed by a space) starting at `start` opens a clause.
+    private func opensClause(_ chars: [Character], at start: Int) -> Bool {
+        var end = start
+        while end < chars.count && chars[end].isLetter { end += 1 }
+        guard end > start, end < chars.count, chars[end] == " " else { return false }
+        return Self.clauseOpeners.contains(String(chars[start..<end]).lowercased())
     }
 
     private func isAbbreviation(_ chars: [Character], before end: Int) -> Bool {
