@@ -81,3 +81,12 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
     ]
 )
+
+// libFuzzer targets over the parsers (scripts/fuzz builds them with PARLEY_FUZZ=1 and
+// -sanitize=fuzzer,address; they are not part of a normal build, whose executables have a main).
+if Context.environment["PARLEY_FUZZ"] == "1" {
+    package.products.append(.executable(name: "parley-fuzz", targets: ["ParleyFuzz"]))
+    package.targets.append(.target(name: "FuzzDriver", path: "Sources/ParleyFuzz/Driver"))
+    package.targets.append(.executableTarget(name: "ParleyFuzz", dependencies: ["NPCRuntime", "ComputeRouter", "HTTPServer", "FuzzDriver"],
+                                             path: "Sources/ParleyFuzz/Targets"))
+}

@@ -144,6 +144,8 @@ public struct JSONParser {
         }
         let text = String(decoding: bytes[start..<pos], as: UTF8.self)
         guard let v = Double(text) else { throw fail("bad number \(text)") }
+        // 1e400 would become infinity, which JSON cannot write back (and no limit check can hold)
+        guard v.isFinite else { throw fail("number out of range \(text.prefix(32))") }
         return v
     }
 

@@ -1,0 +1,135 @@
+import ComputeRouter
+import HTTPServer
+import NPCRuntime
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// libFuzzer entry points over every parser that reads untrusted bytes. One binary,
+/// the target chosen by `PARLEY_FUZZ_TARGET` (scripts/fuzz sets it). Each target must
+/// return normally for any input: a thrown error is a clean refusal; a trap, an
+/// out-of-bounds access (ASan) or a hang (libFuzzer's -timeout) is a finding.
+enum FuzzTarget: String, CaseIterable {
+    case gguf, onnx, voiceConfig = "voice-config", json, toolSchema = "tool-schema", toolArguments = "tool-arguments",
+         toolCall = "tool-call", sse, chatStream = "chat-stream", httpRequest = "http-request", npcSave = "npc-save"
+
+    func run(_ bytes: [UInt8]) {
+        switch self {
+        case .gguf: Self.gguf(bytes)
+        case .onnx: _ = try? ONNXGraph(bytes: bytes)
+        case .voiceConfig: _ = try? VoiceConfig(json: bytes)
+        case .json: Self.json(bytes)
+        case .toolSchema: Self.toolSchema(bytes)
+        case .toolArguments: Self.toolArguments(bytes)
+        case .toolCall: Self.toolCall(bytes)
+        case .sse: Self.sse(bytes)
+        case .chatStream: Self.chatStream(bytes)
+        case .httpRequest: _ = HTTPRequestParser.parse(bytes)
+        case .npcSave: try? NPCSnapshot.decode(bytes).config.validate()
+        }
+    }
+
+    /// GGUF is read from a memory map, as the runtime does, so the input goes through a file.
+    static func gguf(_ bytes: [UInt8]) {
+        let path = "/dev/shm/parley-fuzz-\(getpid()).gguf"
+        guard let f = fopen(path, "wb") else { return }
+        _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
+        fclose(f)
+        defer { unlink(path) }
+        guard let file = try? MappedFile(path: path), let gguf = try? GGUFFile(file: file) else { return }
+        // Touch every tensor the header declares: offsets and sizes were validated on open.
+        for t in gguf.tensors { _ = gguf.data(of: t) }
+    }
+
+    /// Parse, then write back and parse again: the writer's output must always be valid JSON.
+    static func json(_ bytes: [UInt8]) {
+        guard let value = try? JSONParser.parse(bytes) else { return }
+        var text = ""
+        value.write(to: &text)
+        guard let again = try? JSONParser.parse(text), again == value else { trap("JSON round trip changed \(text.prefix(200))") }
+    }
+
+    /// A schema from JSON, compiled to the call grammar; every accepted call must parse back.
+    static func toolSchema(_ bytes: [UInt8]) {
+        guard let json = try? JSONParser.parse(bytes), let schema = try? ToolSchema(json: json),
+              let tool = try? ToolSpec(name: "act", description: "", parameters: schema),
+              let grammar = try? CallGrammar(tools: [tool], suffix: "</tool_call>") else { return }
+        _ = grammar.accepts("{\"name\": \"act\", \"arguments\": {}}</tool_call>")
+    }
+
+    /// A fixed schema with every kind the subset has. Built per input, not kept in a
+    /// global: LeakSanitizer cannot follow Swift's tagged enum pointers from static
+    /// storage and would report the schema as leaked.
+    static func argumentSchema() -> ToolSchema? {
+        let text = """
+        {"type":"object","properties":{"item":{"type":"string","enum":["sword","shield"]},
+        "count":{"type":"integer","minimum":1,"maximum":99},"price":{"type":"number","minimum":0},
+        "gift":{"type":"boolean"},"tags":{"type":"array","items":{"type":"string"}},
+        "note":{"type":"string"}},"required":["item","count"],"additionalProperties":false}
+        """
+        guard let json = try? JSONParser.parse(text) else { return nil }
+        return try? ToolSchema(json: json)
+    }
+
+    static func toolArguments(_ bytes: [UInt8]) {
+        guard let schema = argumentSchema(), let json = try? JSONParser.parse(bytes) else { return }
+        _ = schema.validate(json)
+    }
+
+    /// Model output read back as a call, as the tool step does.
+    static func toolCall(_ bytes: [UInt8]) {
+        guard let schema = argumentSchema(), let tool = try? ToolSpec(name: "sell", description: "", parameters: schema),
+              let call = try? ParsedCall(text: String(decoding: bytes, as: UTF8.self), suffix: "</tool_call>") else { return }
+        _ = call.validate(against: [tool])
+    }
+
+    /// Any split of the stream gives the same events (the first byte picks the split).
+    static func sse(_ bytes: [UInt8]) {
+        guard let first = bytes.first else { return }
+        let body = Array(bytes.dropFirst())
+        var whole = SSEDecoder(maxLineBytes: 4096)
+        var split = SSEDecoder(maxLineBytes: 4096)
+        let cut = body.isEmpty ? 0 : Int(first) % (body.count + 1)
+        guard let a = try? whole.feed(body) else { return }
+        guard let b1 = try? split.feed(body[..<cut]), let b2 = try? split.feed(body[cut...]) else { return }
+        if a.map(\.data) != (b1 + b2).map(\.data) { trap("SSE events depend on how the stream was split") }
+    }
+
+    static func chatStream(_ bytes: [UInt8]) {
+        var decoder = ChatStreamDecoder()
+        _ = try? decoder.feed(bytes)
+        _ = try? decoder.finish()
+    }
+
+    static func trap(_ message: String) -> Never {
+        printError("fuzz invariant broken: \(message)")
+        abort()
+    }
+}
+
+/// To stderr (fd 2), without touching the C `stderr` global that Swift 6 sees as shared state.
+func printError(_ message: String) {
+    let line = Array((message + "\n").utf8)
+    _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
+
+nonisolated(unsafe) var selectedTarget: FuzzTarget?
+
+@_cdecl("LLVMFuzzerInitialize")
+public func fuzzerInitialize(_ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> Int32 {
+    let name = getenv("PARLEY_FUZZ_TARGET").map { String(cString: $0) } ?? ""
+    guard let target = FuzzTarget(rawValue: name) else {
+        printError("PARLEY_FUZZ_TARGET must be one of: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: " "))")
+        exit(2)
+    }
+    selectedTarget = target
+    return 0
+}
+
+@_cdecl("parley_fuzz_one")
+public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
+    selectedTarget?.run(bytes)
+    return 0
+}
