@@ -70,7 +70,7 @@ let package = Package(
         .target(name: "HTTPServer"),
 
         .executableTarget(name: "ParleyCLI",
-                          dependencies: ["NPCRuntime", "ComputeRouter", "Kernels", "HTTPServer",
+                          dependencies: ["NPCRuntime", "ComputeRouter", "Kernels", "HTTPServer", "LuaBindings",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: engineSwiftFlags),
 
