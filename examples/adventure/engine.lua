@@ -160,7 +160,9 @@ function Game:wire(entry, handle)
           return { ok = true, reward = self.world.items[q.reward].name }
         end },
     }
-    for tool_name, t in pairs(tools) do
+    -- a fixed order: the tool list is part of the prompt, and pairs() order is not stable
+    for _, tool_name in ipairs { "give_quest", "complete_quest" } do
+      local t = tools[tool_name]
       t.schema = schema
       entry.tools[tool_name] = t
       local ok, why = handle:tool(tool_name, schema, function(args)
