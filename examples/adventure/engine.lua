@@ -65,7 +65,7 @@ function engine.new(parley, world, options)
                                 seed = options.seed, remote = options.remote }
   if not rt then return nil, "parley.open: " .. tostring(err) end
   local self = setmetatable({ parley = parley, world = world, rt = rt, options = options, outbox = {},
-                              npcs = {}, by_name = {}, log = {}, spent_usd = 0, lines = 0 }, Game)
+                              npcs = {}, by_name = {}, log = {}, replies = {}, spent_usd = 0, lines = 0 }, Game)
   self:reset_state()
   for _, def in ipairs(world.npcs) do
     local entry = { def = def, name = def.name }
@@ -226,6 +226,7 @@ function Game:speak(entry, text)
     if route == "remote" then self.spent_usd = self.spent_usd + cost end
     local s = self.rt:stats()
     self.lines = self.lines + 1
+    self.replies[#self.replies + 1] = { npc = entry.name, heard = text, reply = reply or "", route = route or "?" }
     self:push { kind = "done", npc = entry.name, reply = reply or "", status = reply and "ok" or tostring(second),
                 route = route or "?", heard = text, tokens = s.last_turn.generated_tokens, generate_ms = s.last_turn.generate_ms,
                 first_audio_ms = s.last_turn.first_audio_ms, first_text_ms = s.last_turn.first_text_ms,
@@ -514,7 +515,7 @@ end
 function Game:state_json()
   local json = self.parley.json_encode {
     location = self.location, inventory = self.inventory, quests = self.quests,
-    tools_executed = self.log, lines_spoken = self.lines, remote_usd = self.spent_usd,
+    tools_executed = self.log, lines_spoken = self.lines, replies = self.replies, remote_usd = self.spent_usd,
     remote_tokens = self.rt:stats().remote_tokens,
   }
   -- an empty Lua table encodes as an object; these two are lists
