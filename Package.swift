@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "NPCRuntimeTests", dependencies: ["NPCRuntime", "Kernels"]),
         .testTarget(name: "ComputeRouterTests", dependencies: ["ComputeRouter", "HTTPServer"]),
         // `parley eval`'s case reader and scorer (pure functions in the executable target).
-        .testTarget(name: "ParleyCLITests", dependencies: ["ParleyCLI", "NPCRuntime", "HTTPServer", "ComputeRouter"]),
+        .testTarget(name: "ParleyCLITests", dependencies: ["ParleyCLI", "NPCRuntime", "HTTPServer", "ComputeRouter", "LuaBindings"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
     ]
 )

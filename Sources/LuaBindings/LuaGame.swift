@@ -15,6 +15,7 @@ public final class LuaGame {
     /// Runs `path` with `options` as its argument (`local options = ...`); it must return a table.
     public init(mainScript path: String, options: [String: LuaValue]) throws(RuntimeError) {
         guard let L = luaL_newstate() else { throw RuntimeError(.outOfMemory, "cannot create a Lua state") }
+        // every stored property is set from here on, so a throw below runs deinit (lua_close)
         self.L = L
         luaL_openlibs(L)
         // require "parley" finds the linked module without package.cpath
@@ -30,24 +31,20 @@ public final class LuaGame {
             + "return f(game, select(3, ...))"
         guard helper.withCString({ luaL_loadbuffer(L, $0, helper.utf8.count, "=parley.play") }) == 0 else {
             let message = errorText()
-            lua_close(L)
             throw RuntimeError(.script, message)
         }
         callRef = luaL_ref(L, parley_lua_registryindex())
         let loaded = luaL_loadfile(L, path)
         guard loaded == 0 else {
             let message = errorText()
-            lua_close(L)
             throw RuntimeError(loaded == luaFileError ? .fileNotFound : .script, message)
         }
         push(.table(array: [], fields: options), depth: 0)
         guard lua_pcall(L, 1, 1, 0) == 0 else {
             let message = errorText()
-            lua_close(L)
             throw RuntimeError(.script, message)
         }
         guard parley_lua_istable(L, -1) != 0 else {
-            lua_close(L)
             throw RuntimeError(.script, "\(path) must return the game (a table)")
         }
         gameRef = luaL_ref(L, parley_lua_registryindex())

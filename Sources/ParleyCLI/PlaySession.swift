@@ -155,6 +155,9 @@ final class PlaySession {
         let generateMs = r["generate_ms"]?.numberValue ?? 0
         var parts = ["\(npc)", "route \(route)"]
         if status != "ok" { parts.append(status) }
+        if let prefilled = r["prefilled"]?.numberValue, prefilled > 0 {
+            parts.append(String(format: "prefill %d tok %.0f ms", Int(prefilled), r["prefill_ms"]?.numberValue ?? 0))
+        }
         if tokens > 0 && generateMs > 0 {
             parts.append(String(format: "%d tok, %.1f tok/s", tokens, Double(tokens) / generateMs * 1000))
         }

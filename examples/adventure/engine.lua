@@ -229,6 +229,7 @@ function Game:speak(entry, text)
     self.replies[#self.replies + 1] = { npc = entry.name, heard = text, reply = reply or "", route = route or "?" }
     self:push { kind = "done", npc = entry.name, reply = reply or "", status = reply and "ok" or tostring(second),
                 route = route or "?", heard = text, tokens = s.last_turn.generated_tokens, generate_ms = s.last_turn.generate_ms,
+                prefilled = s.last_turn.prefilled_tokens, prefill_ms = s.last_turn.prefill_ms,
                 first_audio_ms = s.last_turn.first_audio_ms, first_text_ms = s.last_turn.first_text_ms,
                 remote_tokens = s.remote_tokens, remote_usd = self.spent_usd }
     if self.turn == turn then self.turn = nil end
