@@ -174,7 +174,8 @@ function Game:wire(entry, handle)
   end
   local function current(ev)
     local turn = self.turn
-    return turn and turn.entry == entry and handle.turn and ev.turn == handle.turn.id
+    -- a cut-off turn's last text and audio are dropped: the player has moved on
+    return turn and not turn.cancelled and turn.entry == entry and handle.turn and ev.turn == handle.turn.id
   end
   handle:on("text", function(ev)
     if current(ev) then self:push { kind = "text", npc = name, text = ev.text } end
@@ -245,7 +246,10 @@ function Game:busy() return self.turn ~= nil end
 
 -- Barge-in: the player spoke over the NPC; its turn ends (status "cancelled").
 function Game:interrupt()
-  if self.turn then self.turn.entry.handle:cancel() end
+  if self.turn then
+    self.turn.cancelled = true
+    self.turn.entry.handle:cancel()
+  end
 end
 
 function Game:update(dt)
