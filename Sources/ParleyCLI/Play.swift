@@ -126,7 +126,7 @@ struct Play: ParsableCommand {
                 continue
             }
             if !busy && !promptShown && pending.isEmpty {
-                Console.out("\n> ")
+                Console.out("\n> " + input.typed)
                 promptShown = true
             }
         }

@@ -74,6 +74,9 @@ final class TerminalInput {
         return events
     }
 
+    /// What the player has typed of the current line (re-shown after a new prompt).
+    var typed: String { String(decoding: buffer, as: UTF8.self) }
+
     private func take() -> String {
         defer { buffer = [] }
         return String(decoding: buffer, as: UTF8.self)
