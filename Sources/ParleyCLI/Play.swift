@@ -73,9 +73,9 @@ struct Play: ParsableCommand {
         let game: LuaGame
         do { game = try LuaGame(mainScript: "\(dir)/main.lua", options: gameOptions()) } catch { throw CLIFailure(error.message) }
         let session = PlaySession(game: game, wavDir: wavDir, tracer: tracer,
-                                  playback: textOnly ? nil : PlaySession.makePlayback(noAudio: noAudio || headless),
+                                  playback: textOnly ? nil : PlaySession.makePlayback(noAudio: noAudio),
                                   transcript: headless ? toStderr : toStdout)
-        try? game.call("intro")
+        do { try game.call("intro") } catch { throw CLIFailure(error.message) }
         try session.pump(dt: 0)
 
         if let lines {
@@ -89,7 +89,7 @@ struct Play: ParsableCommand {
         } else {
             try interactive(session)
         }
-        try? game.call("shutdown")
+        try? game.call("shutdown")  // best effort: the process ends next, and its runtime with it
     }
 
     /// The terminal loop: a prompt when the game is idle; a key pressed while an NPC
@@ -97,7 +97,7 @@ struct Play: ParsableCommand {
     private func interactive(_ session: PlaySession) throws {
         let input = TerminalInput()
         defer { input.restore() }
-        if !textOnly && PlaySession.makePlayback(noAudio: noAudio) == nil && wavDir == nil {
+        if !textOnly && !noAudio && session.playback == nil && wavDir == nil {
             Console.out("(speech is synthesized but not played yet; add --wav-dir DIR to keep it)\n")
         }
         var pending: [String] = []

@@ -60,7 +60,7 @@ struct Test: ParsableCommand {
                     if let failure { failed += 1; print("    FAIL \(name): \(failure)") } else { passed += 1; print("    pass \(name)") }
                 }
             }
-            try? game.call("shutdown")
+            try? game.call("shutdown")  // best effort: the next file gets a fresh game
         }
         if let repliesOut {
             do { try (replies.joined(separator: "\n") + "\n").write(toFile: repliesOut, atomically: true, encoding: .utf8) } catch {
