@@ -396,14 +396,16 @@ function Game:command(line)
     if not e then self:narrate(why) else self.talking = e; self:speak(e, "Hello.") end
   elseif lower:match("^ask ") then
     local who, topic = lower:match("^ask (%S+) (.*)$")
-    local e, why = self:find_npc(who)
-    if not e then self:narrate(why or "Ask whom?") else
+    local e, why
+    if who then e, why = self:find_npc(who) end
+    if not e then self:narrate(why or "Ask whom about what? (ask NAME for work, ask NAME about TOPIC)") else
       self.talking = e
       self:say(e, "I'd like to ask " .. topic .. ".")
     end
   elseif lower:match("^give ") then
     local what, who = lower:match("^give (.-) to (%S+)$")
-    local e, why = self:find_npc(who)
+    local e, why
+    if who then e, why = self:find_npc(who) end
     if not e then self:narrate(why or "Give what to whom? (give ITEM to NAME)") else
       local id = self:find_item(what, self.inventory)
       self.talking = e
