@@ -58,7 +58,9 @@ struct GoldenConversation {
             steps.append(Step(line: n + 1, player: player, expect: expect, routes: routes))
         }
         guard let header, let game = header["game"]?.stringValue else { throw CLIFailure("\(path): no header line {\"game\": DIR}") }
-        let base = URL(fileURLWithPath: path).deletingLastPathComponent()
+        // absolute first: standardizing a relative "golden/.." would leave nothing (then "/")
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        let base = URL(fileURLWithPath: absolute).deletingLastPathComponent()
         let dir = game.hasPrefix("/") ? game : base.appendingPathComponent(game).standardized.path
         var seed: UInt64?
         if let s = header["seed"] {

@@ -73,6 +73,12 @@ import LuaBindings
         #expect(g.gameDir == URL(fileURLWithPath: dir).standardized.path && g.model == "m.gguf" && g.seed == 3)
         #expect(g.steps.count == 2 && g.steps[0].expect == nil && g.steps[1].line == 4)
         #expect(g.steps[1].routes == ["authored", "local"])
+        // a path relative to the working directory, one level deep
+        let cwd = FileManager.default.currentDirectoryPath
+        defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
+        FileManager.default.changeCurrentDirectoryPath(URL(fileURLWithPath: dir).deletingLastPathComponent().path)
+        let relative = try GoldenConversation.load(path: URL(fileURLWithPath: dir).lastPathComponent + "/golden.jsonl")
+        #expect(relative.gameDir == g.gameDir, "\(relative.gameDir)")
         for bad in ["{\"player\": \"x\"}", "{\"game\": \".\"}\n{\"player\": 5}", "{\"game\": \".\"}\n{\"player\": \"x\", \"expect\": {\"route\": 5}}", "{\"game\": \".\", \"seed\": -1}"] {
             try bad.write(toFile: path, atomically: true, encoding: .utf8)
             #expect(throws: (any Error).self) { _ = try GoldenConversation.load(path: path) }
