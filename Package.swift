@@ -70,14 +70,14 @@ let package = Package(
         .target(name: "HTTPServer"),
 
         .executableTarget(name: "ParleyCLI",
-                          dependencies: ["NPCRuntime", "ComputeRouter", "Kernels", "HTTPServer",
+                          dependencies: ["NPCRuntime", "ComputeRouter", "Kernels", "HTTPServer", "LuaBindings",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: engineSwiftFlags),
 
         .testTarget(name: "NPCRuntimeTests", dependencies: ["NPCRuntime", "Kernels"]),
         .testTarget(name: "ComputeRouterTests", dependencies: ["ComputeRouter", "HTTPServer"]),
         // `parley eval`'s case reader and scorer (pure functions in the executable target).
-        .testTarget(name: "ParleyCLITests", dependencies: ["ParleyCLI", "NPCRuntime", "HTTPServer", "ComputeRouter"]),
+        .testTarget(name: "ParleyCLITests", dependencies: ["ParleyCLI", "NPCRuntime", "HTTPServer", "ComputeRouter", "LuaBindings"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
     ]
 )

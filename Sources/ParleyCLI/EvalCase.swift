@@ -90,29 +90,7 @@ extension EvalCase {
                               knowledge: try strings(npc["knowledge"], "npc.knowledge"), tools: tools, guards: guards,
                               history: history, player: try string(json["player"], "player"))
 
-        var expect = EvalExpectation()
-        if let e = json["expect"] {
-            guard e.objectValue != nil else { throw fail("expect must be an object") }
-            switch e["tool"] {
-            case nil: expect.tool = .unchecked
-            case .null?: expect.tool = .noCall
-            case let t?:
-                let name = try string(t["name"] ?? t["tool"], "expect.tool.name")
-                expect.tool = .call(name: name, arguments: t["arguments"] ?? t["args"] ?? .object([]))
-            }
-            if let groups = e["all_of"] {
-                guard let items = groups.arrayValue else { throw fail("expect.all_of must be an array of arrays") }
-                expect.allOf = try items.map { g in
-                    if let s = g.stringValue { return [s] }  // a bare string is a group of one
-                    return try strings(g, "expect.all_of[]")
-                }
-            }
-            expect.noneOf = try strings(e["none_of"], "expect.none_of")
-            if let m = e["max_sentences"] {
-                guard let n = m.intValue else { throw fail("expect.max_sentences must be an integer") }
-                expect.maxSentences = n
-            }
-        }
+        let expect = try json["expect"].map { try EvalExpectation.parse($0, location: location) } ?? EvalExpectation()
         return EvalCase(id: id, kind: kind, input: input, expect: expect)
     }
 
@@ -127,5 +105,43 @@ extension EvalCase {
             cases.append(c)
         }
         return cases
+    }
+}
+
+extension EvalExpectation {
+    /// Reads an `expect` object (EVAL-FORMAT.md); also used by `parley test`'s golden conversations.
+    static func parse(_ e: JSONValue, location: String) throws -> EvalExpectation {
+        func fail(_ why: String) -> EvalCaseError { EvalCaseError(description: "\(location): \(why)") }
+        func string(_ v: JSONValue?, _ field: String) throws -> String {
+            guard let s = v?.stringValue else { throw fail("\(field) must be a string") }
+            return s
+        }
+        func strings(_ v: JSONValue?, _ field: String) throws -> [String] {
+            guard let v else { return [] }
+            guard let items = v.arrayValue else { throw fail("\(field) must be an array of strings") }
+            return try items.map { try string($0, field) }
+        }
+        var expect = EvalExpectation()
+        guard e.objectValue != nil else { throw fail("expect must be an object") }
+        switch e["tool"] {
+        case nil: expect.tool = .unchecked
+        case .null?: expect.tool = .noCall
+        case let t?:
+            let name = try string(t["name"] ?? t["tool"], "expect.tool.name")
+            expect.tool = .call(name: name, arguments: t["arguments"] ?? t["args"] ?? .object([]))
+        }
+        if let groups = e["all_of"] {
+            guard let items = groups.arrayValue else { throw fail("expect.all_of must be an array of arrays") }
+            expect.allOf = try items.map { g in
+                if let s = g.stringValue { return [s] }  // a bare string is a group of one
+                return try strings(g, "expect.all_of[]")
+            }
+        }
+        expect.noneOf = try strings(e["none_of"], "expect.none_of")
+        if let m = e["max_sentences"] {
+            guard let n = m.intValue else { throw fail("expect.max_sentences must be an integer") }
+            expect.maxSentences = n
+        }
+        return expect
     }
 }
