@@ -28,7 +28,7 @@ let luaAudioOpen: parley_lua_impl = { L in
     guard let runtime = runtimeBox(L, 1)?.pointee.runtime?.takeUnretainedValue() else { return notLiveRuntime(L) }
     let t: Int32 = 2
     var c = AudioOutputConfig()
-    if lua_type(L, t) != LUA_TNIL {
+    if lua_type(L, t) != LUA_TNIL && lua_type(L, t) != LUA_TNONE {
         guard parley_lua_istable(L, t) != 0 else { return raise(L, "rt:audio: expected a table of options or nothing") }
         do throws(LuaArgumentError) {
             try checkOptionNames(L, t, ["device", "distance_model", "reference_distance", "rolloff", "max_distance", "gain"])

@@ -126,6 +126,25 @@ import Testing
         #expect(power(next, channel: 0, hz: 440) > 1)
     }
 
+    @Test func aNewLineStopsTheOldSpeech() throws {
+        let source = ScriptedReplySource(["Mara": [[.text("Hm.")]]])
+        let rt = try Runtime(config: RuntimeConfig(), replySource: source)
+        var c = AudioOutputConfig()
+        c.device = .loopback(sampleRate: Self.mixRate)
+        try rt.openAudio(c)
+        let npc = try rt.createNPC(NPCConfig(name: "Mara", persona: ""))
+        let first = try rt.say(npc, "Tell me a long story.")
+        rt.events.push(audio(npc, turn: first, tone(440, seconds: 3)))
+        #expect(power(try play(rt, seconds: 0.2), channel: 0, hz: 440) > 1)
+        // the player speaks again while she talks: the old speech stops, queued or not
+        let second = try rt.say(npc, "Stop.")
+        rt.events.push(audio(npc, turn: first, tone(440, seconds: 1)))
+        rt.events.push(audio(npc, turn: second, tone(1000, seconds: 0.5)))
+        let after = try play(rt, seconds: 0.3)
+        let old = power(after, channel: 0, hz: 440), new = power(after, channel: 0, hz: 1000)
+        #expect(db(new, over: old) > 30, "new over old: \(db(new, over: old)) dB")
+    }
+
     @Test func noDeviceIsAStatusAndAudioStillFlows() throws {
         let rt = try Runtime(config: RuntimeConfig())
         var c = AudioOutputConfig()

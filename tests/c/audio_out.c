@@ -109,10 +109,9 @@ static void no_model(void) {
     size_t size = 0;
     EXPECT_OK(parley_npc_save(npc, NULL, 0, &size));
 
-    /* the null backend: a silent real device, as on a headless game server */
-    setenv("ALSOFT_DRIVERS", "null", 1);
+    /* the null backend (ALSOFT_DRIVERS=null, set in main): a silent device, as on a headless server */
     EXPECT_OK(parley_audio_open(rt, NULL));
-    EXPECT_ERR(parley_audio_render(rt, out, 4), PARLEY_ERR_INVALID_ARGUMENT, "loopback");
+    EXPECT_ERR(parley_audio_render(rt, out, 4), PARLEY_ERR_INVALID_STATE, "loopback");
     /* a loopback output replaces it; render before anyone speaks is silence */
     p = parley_audio_default_params();
     p.loopback_rate = 44100;
@@ -219,8 +218,13 @@ static void real_turns(const char *model, const char *voice) {
 }
 
 int main(int argc, char **argv) {
-    if (argc == 3) real_turns(argv[1], argv[2]);
-    else no_model();
+    if (argc == 3) {
+        real_turns(argv[1], argv[2]);
+    } else {
+        /* OpenAL Soft reads it once, at its first call: before any parley_audio_open */
+        setenv("ALSOFT_DRIVERS", "null", 1);
+        no_model();
+    }
     if (failures) { fprintf(stderr, "audio_out: %d failed\n", failures); return 1; }
     printf("audio_out: OK\n");
     return 0;

@@ -106,7 +106,7 @@ public final class AudioOutput: @unchecked Sendable {
                 let made = device.withContext { () -> Result<StreamingSource, RuntimeError> in
                     do throws(RuntimeError) {
                         let s = try StreamingSource(acceptsFloat: device.acceptsFloat,
-                                                    maxPendingSamples: Self.maxPendingSeconds * Int(max(sampleRate, 8000)))
+                                                    maxPendingSamples: Self.maxPendingSeconds * Int(min(max(sampleRate, 8000), 192_000)))
                         s.setDistance(reference: config.referenceDistance, rolloff: config.rolloff, max: config.maxDistance)
                         s.place(position: v.position, velocity: v.velocity)
                         s.setGain(v.gain)

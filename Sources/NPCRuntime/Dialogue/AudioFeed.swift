@@ -73,8 +73,9 @@ final class AudioFeed: @unchecked Sendable {
 
     /// Stops the NPC's voice now and skips the rest of `turnID`'s audio (barge-in).
     func silence(npcID: UInt64, turnID: UInt64) {
+        guard let output = current else { return }
         lock.withLock { silencedThrough[npcID] = max(silencedThrough[npcID] ?? 0, turnID) }
-        current?.stop(voice: npcID)
+        output.stop(voice: npcID)
     }
 
     func place(npcID: UInt64, position: SIMD3<Float>? = nil, velocity: SIMD3<Float>? = nil) throws(RuntimeError) {

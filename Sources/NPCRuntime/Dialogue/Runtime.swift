@@ -160,10 +160,9 @@ public final class Runtime: @unchecked Sendable {
             npc.activeTurn = turn
             return old?.cancel() == true ? old : nil
         }
-        if let interrupted {
-            audioFeed.silence(npcID: npc.id, turnID: interrupted.id)
-            finish(interrupted, outcome: .cancelled)
-        }
+        // a new line stops what the NPC was still saying aloud, even from a turn already done
+        audioFeed.silence(npcID: npc.id, turnID: turn.id - 1)
+        if let interrupted { finish(interrupted, outcome: .cancelled) }
         guard modelWorker.submit({ [self] in self.runLeg(turn) }) else {
             lock.withLock { pendingTurns[npc.id, default: 1] -= 1 }
             throw RuntimeError(.invalidState, "the runtime is shutting down or overloaded")
