@@ -205,9 +205,10 @@ static void real_turns(const char *model, const char *voice) {
         double energy[2] = { 0, 0 }, first = -1;
         samples = 0;
         run_turn(rt, npcs[i], "Good morning!", &samples, energy, &first);
-        db[i] = 10 * log10((energy[0] + 1e-30) / (energy[1] + 1e-30));
-        printf("audio_out: %s: %zu samples, L %.3g R %.3g, left over right %+.1f dB, first sound %.0f ms after say\n",
-               names[i], samples, energy[0], energy[1], db[i], first);
+        /* 1e-12: a silent channel reads as a large finite ratio instead of infinity */
+        db[i] = 10 * log10((energy[0] + 1e-12) / (energy[1] + 1e-12));
+        printf("audio_out: %s: %zu samples of AUDIO, energy L %.3g R %.3g, left over right %+.1f dB, "
+               "first sound in the mix %.0f ms after say\n", names[i], samples, energy[0], energy[1], db[i], first);
         CHECK(energy[0] + energy[1] > 1, "%s: heard (energy %g)", names[i], energy[0] + energy[1]);
     }
     CHECK(db[0] > 3, "west leans left: %+.1f dB", db[0]);
