@@ -210,6 +210,9 @@ static void real_turns(const char *model, const char *voice) {
         printf("audio_out: %s: %zu samples of AUDIO, energy L %.3g R %.3g, left over right %+.1f dB, "
                "first sound in the mix %.0f ms after say\n", names[i], samples, energy[0], energy[1], db[i], first);
         CHECK(energy[0] + energy[1] > 1, "%s: heard (energy %g)", names[i], energy[0] + energy[1]);
+        parley_stats stats = { .struct_size = sizeof stats };
+        if (parley_runtime_stats(rt, &stats) == PARLEY_OK)
+            printf("audio_out: %s: first AUDIO event %.0f ms after say (stats)\n", names[i], stats.last_first_audio_ms);
     }
     CHECK(db[0] > 3, "west leans left: %+.1f dB", db[0]);
     CHECK(db[1] < -3, "east leans right: %+.1f dB", db[1]);

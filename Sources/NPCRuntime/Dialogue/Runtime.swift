@@ -194,7 +194,9 @@ public final class Runtime: @unchecked Sendable {
     public func poll() -> RuntimeEvent? {
         guard let e = nextEvent() else { return audioFeed.pump() }
         if e.kind == .audio || e.kind == .done {
-            let position = lock.withLock { npcs[e.npcID] }.map { n in SIMD3(n.config.position.x, n.config.position.y, n.config.position.z) }
+            let position = e.kind == .audio ? lock.withLock { npcs[e.npcID] }.map { n in
+                SIMD3(n.config.position.x, n.config.position.y, n.config.position.z)
+            } : nil
             if let problem = audioFeed.deliver(e, position: position) { events.push(problem) }
         }
         return e
