@@ -8,6 +8,8 @@
  *                                the loopback output and the rendered stereo leans their way.
  * Exits non-zero on a failed check. */
 #include <parley.h>
+#include <AL/al.h>
+#include <AL/alc.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -124,8 +126,23 @@ static void no_model(void) {
     parley_audio_close(rt);
     parley_audio_close(rt);
     EXPECT_ERR(parley_audio_render(rt, out, 4), PARLEY_ERR_INVALID_STATE, "no audio output");
-    /* left open on purpose: the runtime closes it */
+    /* a game that drives OpenAL itself keeps its current context through our calls */
+    ALCdevice *game_device = alcOpenDevice(NULL);
+    ALCcontext *game_context = game_device ? alcCreateContext(game_device, NULL) : NULL;
+    CHECK(game_context && alcMakeContextCurrent(game_context), "the game's own OpenAL context (null backend)");
     EXPECT_OK(parley_audio_open(rt, &p));
+    EXPECT_OK(parley_npc_set_position(npc, east));
+    EXPECT_OK(parley_listener_set(rt, origin, NULL, ahead, up));
+    EXPECT_OK(parley_audio_render(rt, out, 4));
+    CHECK(alcGetCurrentContext() == game_context, "the game's context is still current after parley's calls");
+    ALuint game_source = 0;
+    alGenSources(1, &game_source);
+    CHECK(alGetError() == AL_NO_ERROR && alIsSource(game_source), "the game still makes sources in its context");
+    alDeleteSources(1, &game_source);
+    alcMakeContextCurrent(NULL);
+    if (game_context) alcDestroyContext(game_context);
+    if (game_device) alcCloseDevice(game_device);
+    /* left open on purpose: the runtime closes it */
     parley_npc_destroy(npc);
     parley_runtime_destroy(rt);
 }
