@@ -14,6 +14,8 @@ final class AudioFeed: @unchecked Sendable {
     /// The game's listener, applied to every output opened.
     private(set) var listener = Listener()
     private var reportedLoss = false
+    /// Per NPC: the last turn whose playback failure was reported (one ERROR per turn, not per chunk).
+    private var reportedFailure: [UInt64: UInt64] = [:]
 
     var current: AudioOutput? { lock.withLock { output } }
 
@@ -35,7 +37,7 @@ final class AudioFeed: @unchecked Sendable {
     }
 
     /// Plays an AUDIO event, or silences the voice on a turn's cancelled DONE.
-    /// Returns an ERROR event for the game when playback failed (once per cause).
+    /// Returns an ERROR event for the game when playback failed (once per NPC and turn).
     func deliver(_ e: RuntimeEvent, position: SIMD3<Float>?) -> RuntimeEvent? {
         guard let output = current else { return nil }
         switch e.kind {
@@ -46,11 +48,18 @@ final class AudioFeed: @unchecked Sendable {
                 if let position { try output.place(voice: e.npcID, position: position) }
                 try output.play(voice: e.npcID, samples: e.samples, sampleRate: e.sampleRate)
             } catch {
+                let first = lock.withLock { () -> Bool in
+                    defer { reportedFailure[e.npcID] = e.turnID }
+                    return reportedFailure[e.npcID] != e.turnID
+                }
+                guard first else { return nil }
                 return RuntimeEvent(kind: .error, errorKind: error.kind, npcID: e.npcID, turnID: e.turnID,
                                     text: "audio output: " + error.message + "; AUDIO events still flow")
             }
         case .done where e.errorKind == .cancelled:
-            silence(npcID: e.npcID, turnID: e.turnID)
+            // cancel() and say() silenced it already; stopping again could cut a newer turn short
+            let already = lock.withLock { (silencedThrough[e.npcID] ?? 0) >= e.turnID }
+            if !already { silence(npcID: e.npcID, turnID: e.turnID) }
         default:
             break
         }
@@ -92,6 +101,7 @@ final class AudioFeed: @unchecked Sendable {
         lock.withLock {
             silencedThrough.removeValue(forKey: npcID)
             velocities.removeValue(forKey: npcID)
+            reportedFailure.removeValue(forKey: npcID)
         }
         current?.remove(voice: npcID)
     }
