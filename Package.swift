@@ -57,7 +57,7 @@ let package = Package(
         // The public C header, imported by the Swift C-ABI layer so both agree on layouts.
         .target(name: "ParleyABI", path: "Sources/ParleyABI"),
 
-        .target(name: "NPCRuntime", dependencies: ["Kernels", "VoiceKernels", "CBLAS", "CEspeakNG"],
+        .target(name: "NPCRuntime", dependencies: ["Kernels", "VoiceKernels", "CBLAS", "CEspeakNG", "COpenAL"],
                 swiftSettings: engineSwiftFlags),
         // The router and the remote client (libcurl).
         .target(name: "ComputeRouter", dependencies: ["NPCRuntime", "CCurl"]),

@@ -38,6 +38,7 @@ public func parley_status_string(_ status: parley_status) -> UnsafePointer<CChar
     case PARLEY_ERR_REMOTE: name = "PARLEY_ERR_REMOTE"
     case PARLEY_ERR_SCRIPT: name = "PARLEY_ERR_SCRIPT"
     case PARLEY_ERR_TOOL_REJECTED: name = "PARLEY_ERR_TOOL_REJECTED"
+    case PARLEY_ERR_AUDIO_DEVICE: name = "PARLEY_ERR_AUDIO_DEVICE"
     case PARLEY_ERR_UNSUPPORTED_CPU: name = "PARLEY_ERR_UNSUPPORTED_CPU"
     case PARLEY_ERR_OUT_OF_MEMORY: name = "PARLEY_ERR_OUT_OF_MEMORY"
     case PARLEY_ERR_INTERNAL: name = "PARLEY_ERR_INTERNAL"
@@ -65,6 +66,7 @@ func status(for kind: ErrorKind) -> parley_status {
     case .remote: return PARLEY_ERR_REMOTE
     case .script: return PARLEY_ERR_SCRIPT
     case .toolRejected: return PARLEY_ERR_TOOL_REJECTED
+    case .audioDevice: return PARLEY_ERR_AUDIO_DEVICE
     case .outOfMemory: return PARLEY_ERR_OUT_OF_MEMORY
     case .internalError: return PARLEY_ERR_INTERNAL
     case .cancelled: return PARLEY_CANCELLED

@@ -12,15 +12,17 @@ struct Chat: ParsableCommand {
     @Option(help: "Character name") var name = "Mara"
     @Option(help: "Persona") var persona = "The innkeeper of the Drowned Lantern, a tavern in a fishing town. Warm, gossipy, a little superstitious."
     @Option(help: "File of lore lines, one fact per line") var lore: String?
-    @Flag(help: "Text only") var noAudio = false
-    @Option(help: "Write each turn's speech to DIR/turn-N.wav") var wavDir: String?
+    @Flag(help: "Do not play the speech (it is still synthesised: --wav-dir, --trace)") var noAudio = false
+    @Flag(help: "No speech at all: text only, no voice loaded") var textOnly = false
+    @Option(help: "OpenAL output device (default: the system's)") var audioDevice: String?
+    @Option(help: "Write each turn's speech to DIR/turn-N.wav (with or without playback)") var wavDir: String?
     @Option(help: "Read player lines from a file (one per line) instead of the terminal") var script: String?
     @Option(help: "Write every event as one JSON object per line") var trace: String?
     @Option(help: "Threads") var threads: Int = 0
     @Option(help: "Seed") var seed: UInt64 = 0
 
     func run() throws {
-        var config = RuntimeConfig(modelPath: model, voicePath: noAudio ? nil : (voice ?? "en_US-joe-medium.onnx"))
+        var config = RuntimeConfig(modelPath: model, voicePath: textOnly ? nil : (voice ?? "en_US-joe-medium.onnx"))
         config.threads = threads
         config.seed = seed
         let runtime: Runtime
@@ -30,7 +32,10 @@ struct Chat: ParsableCommand {
             npcConfig.knowledge = try String(contentsOfFile: lore, encoding: .utf8)
                 .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
+        // a step in front of the listener (who faces -z): heard ahead, not inside the head
+        npcConfig.position = (0, 0, -1.5)
         let npc = try runtime.createNPC(npcConfig)
+        let playback = !noAudio && !textOnly ? PlaybackOutput(runtime, device: audioDevice) : nil
         let tracer = try trace.map { try TraceWriter(path: $0) }
         if let wavDir { try FileManager.default.createDirectory(atPath: wavDir, withIntermediateDirectories: true) }
 
@@ -67,6 +72,8 @@ struct Chat: ParsableCommand {
                 case .audio:
                     audio += e.samples
                     sampleRate = Int(e.sampleRate)
+                case .error where playback?.isOwnOpenError(e) == true:
+                    break  // already said when it happened
                 case .error:
                     print("\n[error: \(e.text ?? "")]")
                 case .done where e.turnID == turn:
@@ -82,6 +89,8 @@ struct Chat: ParsableCommand {
             if let wavDir, !audio.isEmpty {
                 try WAVFile.write(audio, sampleRate: sampleRate, to: "\(wavDir)/turn-\(turnNumber).wav")
             }
+            // the player hears the whole line before the next prompt
+            playback?.waitUntilSilent(npc, seconds: Double(audio.count) / Double(max(sampleRate, 1)) + 5)
         }
         runtime.shutdown()
     }

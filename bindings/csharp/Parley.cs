@@ -46,6 +46,7 @@ namespace Parley
         ErrRemote = -301,
         ErrScript = -400,
         ErrToolRejected = -401,
+        ErrAudioDevice = -500,
         ErrUnsupportedCpu = -800,
         ErrOutOfMemory = -900,
         ErrInternal = -999,
@@ -62,6 +63,30 @@ namespace Parley
         Route = 5,
         Done = 6,
         Error = 7,
+    }
+
+    /// <summary>parley_distance_model (OpenAL's distance attenuation models).</summary>
+    public enum DistanceModel : int
+    {
+        None = 0,
+        Inverse = 1,
+        InverseClamped = 2,
+        Linear = 3,
+        LinearClamped = 4,
+        Exponent = 5,
+        ExponentClamped = 6,
+    }
+
+    /// <summary>parley_audio_params: positioned playback through OpenAL (Runtime.OpenAudio).</summary>
+    public sealed class AudioOptions
+    {
+        /// <summary>OpenAL device name; null: the system's default.</summary>
+        public string Device;
+        public DistanceModel DistanceModel = DistanceModel.InverseClamped;
+        public float ReferenceDistance = 1, Rolloff = 1, MaxDistance = 1000, Gain = 1;
+        /// <summary>0: a real device. 8000…192000: no device, a loopback mix pulled with Runtime.RenderAudio
+        /// (for an engine with its own mixer, e.g. Unity's OnAudioFilterRead).</summary>
+        public int LoopbackRate;
     }
 
     /// <summary>parley_route_policy.</summary>
@@ -462,6 +487,48 @@ namespace Parley
             };
         }
 
+        /// <summary>parley_audio_open: play every NPC's speech from its position through OpenAL. No device throws
+        /// ParleyException (Status.ErrAudioDevice); the runtime then goes on without playback (AUDIO events flow
+        /// either way). Keep calling Poll() every frame: it feeds the output. Game thread.</summary>
+        public void OpenAudio(AudioOptions options)
+        {
+            if (options == null) options = new AudioOptions();
+            using (var mem = new NativeMemory())
+            {
+                Native.AudioParams p = Native.parley_audio_default_params();
+                p.struct_size = (UIntPtr)Marshal.SizeOf(typeof(Native.AudioParams));
+                p.device = mem.Utf8(options.Device);
+                p.distance_model = (int)options.DistanceModel;
+                p.reference_distance = options.ReferenceDistance;
+                p.rolloff = options.Rolloff;
+                p.max_distance = options.MaxDistance;
+                p.gain = options.Gain;
+                p.loopback_rate = options.LoopbackRate;
+                Native.Check(Native.parley_audio_open(Handle, ref p));
+            }
+        }
+
+        /// <summary>parley_audio_close: stop playback and close the device.</summary>
+        public void CloseAudio() { Native.parley_audio_close(Handle); }
+
+        /// <summary>parley_listener_set: the player's ears (3 floats each; null keeps the current value).
+        /// By default the listener faces (0, 0, -1) with (0, 1, 0) up, so +x is to the right.</summary>
+        public void SetListener(float[] position, float[] velocity, float[] at, float[] up)
+        {
+            foreach (var v in new[] { position, velocity, at, up })
+                if (v != null && v.Length != 3) throw new ArgumentException("listener vectors have 3 floats");
+            Native.Check(Native.parley_listener_set(Handle, position, velocity, at, up));
+        }
+
+        /// <summary>parley_audio_render (loopback outputs): the next `frames` stereo frames, interleaved L R,
+        /// into `interleaved` (at least 2 × frames floats).</summary>
+        public void RenderAudio(float[] interleaved, int frames)
+        {
+            if (interleaved == null || frames < 1 || interleaved.Length < 2L * frames)
+                throw new ArgumentException("RenderAudio needs frames ≥ 1 and room for 2 × frames floats");
+            Native.Check(Native.parley_audio_render(Handle, interleaved, (UIntPtr)frames));
+        }
+
         /// <summary>parley_runtime_load_script: run a designer's Lua file in the runtime's LuaJIT state.</summary>
         public void LoadScript(string path)
         {
@@ -508,6 +575,21 @@ namespace Parley
             Native.Check(Native.parley_npc_say(Handle, Native.ToUtf8(line), out turn));
             return turn;
         }
+
+        /// <summary>parley_npc_set_position: its voice follows at once (with Runtime.OpenAudio).</summary>
+        public void SetPosition(float x, float y, float z)
+        {
+            Native.Check(Native.parley_npc_set_position(Handle, new[] { x, y, z }));
+        }
+
+        /// <summary>parley_npc_set_velocity: units per second, for Doppler shift.</summary>
+        public void SetVelocity(float x, float y, float z)
+        {
+            Native.Check(Native.parley_npc_set_velocity(Handle, new[] { x, y, z }));
+        }
+
+        /// <summary>parley_npc_is_speaking: true while its speech still plays through the output.</summary>
+        public bool IsSpeaking { get { return Native.parley_npc_is_speaking(Handle) != 0; } }
 
         /// <summary>End the current turn early (its DONE has Status.Cancelled).</summary>
         public void Cancel() { Native.Check(Native.parley_npc_cancel(Handle)); }
@@ -632,6 +714,19 @@ namespace Parley
         }
 
         [StructLayout(LayoutKind.Sequential)]
+        public struct AudioParams
+        {
+            public UIntPtr struct_size;
+            public IntPtr device;
+            public int distance_model;
+            public float reference_distance;
+            public float rolloff;
+            public float max_distance;
+            public float gain;
+            public int loopback_rate;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
         public struct NpcParams
         {
             public UIntPtr struct_size;
@@ -723,6 +818,14 @@ namespace Parley
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] public static extern int parley_npc_add_tool(NpcHandle npc, byte[] name, byte[] description, byte[] parametersJson);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] public static extern int parley_npc_set_tool_guard(NpcHandle npc, byte[] tool, GuardFn fn, IntPtr userData);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] public static extern int parley_npc_set_tool_rate_limit(NpcHandle npc, byte[] tool, int maxCalls, double seconds);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] public static extern AudioParams parley_audio_default_params();
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] public static extern int parley_audio_open(RuntimeHandle rt, ref AudioParams p);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] public static extern void parley_audio_close(RuntimeHandle rt);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] public static extern int parley_audio_render(RuntimeHandle rt, [Out] float[] output, UIntPtr frames);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] public static extern int parley_listener_set(RuntimeHandle rt, float[] position, float[] velocity, float[] at, float[] up);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] public static extern int parley_npc_set_position(NpcHandle npc, float[] position);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] public static extern int parley_npc_set_velocity(NpcHandle npc, float[] velocity);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] public static extern int parley_npc_is_speaking(NpcHandle npc);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] public static extern int parley_tool_result(NpcHandle npc, byte[] callId, int status, byte[] resultJson);
 
         // One delegate for every guard, in a static field: native code holds its function pointer for

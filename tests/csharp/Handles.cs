@@ -90,6 +90,27 @@ static class Handles
             Check(StatusOf(() => zoe.Say("hello")) == Status.ErrInvalidState, "say without a model");
             Check(StatusOf(() => zoe.ToolResult("nope", Status.Ok, "{}")) == Status.ErrInvalidState, "an unknown call id");
 
+            // Audio output: no such device is a ParleyException; a loopback output renders silence before speech.
+            try { rt.OpenAudio(new AudioOptions { Device = "parley-no-such-device" }); Check(false, "a bogus audio device throws"); }
+            catch (ParleyException e)
+            {
+                Check(e.Status == Status.ErrAudioDevice && e.Message.Contains("parley-no-such-device"), "bogus audio device: " + e.Message);
+            }
+            while (rt.Poll() != null) { }
+            Check(StatusOf(() => rt.OpenAudio(new AudioOptions { Gain = float.NaN })) == Status.ErrInvalidArgument, "NaN gain");
+            rt.OpenAudio(new AudioOptions { LoopbackRate = 44100 });
+            zoe.SetPosition(3, 0, 0);
+            zoe.SetVelocity(0, 0, 0);
+            rt.SetListener(new float[] { 0, 0, 0 }, null, new float[] { 0, 0, -1 }, new float[] { 0, 1, 0 });
+            Check(StatusOf(() => rt.SetListener(null, null, new float[] { 0, 1, 0 }, new float[] { 0, 1, 0 })) == Status.ErrInvalidArgument,
+                  "a listener with at parallel to up");
+            var mix = new float[8];
+            mix[0] = 1;
+            rt.RenderAudio(mix, 4);
+            Check(mix[0] == 0 && !zoe.IsSpeaking, "silence before anyone speaks");
+            rt.CloseAudio();
+            Check(StatusOf(() => rt.RenderAudio(mix, 4)) == Status.ErrInvalidState, "render without an output");
+
             // Save/load keeps the (UTF-8) persona.
             byte[] saved = zoe.Save();
             using (Npc copy = rt.LoadNpc(saved))

@@ -106,14 +106,15 @@ local function pass(rt, label)
   }
   local rt_methods = {
     { "npc", { { name = "S" } } }, { "load_npc", { npc:save() } }, { "poll", {} }, { "update", { 0.016 } },
-    { "stats", {} },
+    { "stats", {} }, { "audio", { { device = "parley-sweep-no-device" } } }, { "audio_close", {} },
+    { "listener", { { position = { 0, 0, 0 }, at = { 0, 0, -1 }, up = { 0, 1, 0 } } } },
   }
   local npc_methods = {
     { "say", { "hello" } }, { "cancel", {} }, { "save", {} }, { "set_position", { 1, 2, 3 } },
     { "tool", { "weigh", { n = { type = "integer", minimum = 1 } }, fn, { guard = fn, rate = 5, description = "d" } } },
     { "on", { "text", fn } }, { "add_tool", { "lift", "Lift it.", { type = "object", properties = {} } } },
     { "set_tool_guard", { "weigh", fn } }, { "set_tool_rate_limit", { "weigh", 2, 60 } },
-    { "tool_result", { "call_1", { ok = true } } },
+    { "tool_result", { "call_1", { ok = true } } }, { "set_velocity", { 1, 2, 3 } }, { "is_speaking", {} },
   }
   for _, m in ipairs(module) do sweep(m[1], m[2], #m[2]) end
   for _, m in ipairs(rt_methods) do
@@ -130,6 +131,9 @@ local function pass(rt, label)
                 { "url", "model", "api_key", "first_byte_timeout_ms", "max_retries", "typo" })
   sweep_options(function(o) return parley.open { router = o } end, {}, {},
                 { "threshold", "token_budget", "tokens_per_minute", "latency_budget_ms", "typo" })
+  sweep_options(rt.audio, { rt }, { device = "parley-sweep-no-device" },
+                { "device", "distance_model", "reference_distance", "rolloff", "max_distance", "gain", "typo" })
+  sweep_options(rt.listener, { rt }, {}, { "position", "velocity", "at", "up", "typo" })
   sweep_options(rt.npc, { rt }, { name = "S" },
                 { "name", "persona", "knowledge", "examples", "voice", "position", "policy", "max_tokens", "temperature",
                   "top_k", "top_p", "min_p", "repeat_penalty", "seed", "typo" })

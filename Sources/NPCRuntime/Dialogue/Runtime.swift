@@ -65,6 +65,8 @@ public final class Runtime: @unchecked Sendable {
     private var nextNPCID: UInt64 = 1
     private var nextTurnID: UInt64 = 1
     private var totals = RuntimeStats()
+    /// Positioned playback, when the game opened it (Runtime+Audio).
+    let audioFeed = AudioFeed()
 
     /// Loads the model and voice `config` names. `router` chooses each turn's
     /// route (nil: always local); `replySource` replaces the local model (tests);
@@ -107,6 +109,7 @@ public final class Runtime: @unchecked Sendable {
         modelWorker.stop()
         for worker in remoteWorkers { worker.stop() }
         voiceWorker.stop()
+        try? audioFeed.attach(nil)  // attaching nil cannot fail
     }
 
     // MARK: NPCs
@@ -125,6 +128,7 @@ public final class Runtime: @unchecked Sendable {
     public func destroyNPC(_ npc: NPC) {
         cancel(npc)
         lock.withLock { _ = npcs.removeValue(forKey: npc.id) }
+        audioFeed.forget(npcID: npc.id)
     }
 
     public var npcCount: Int { lock.withLock { npcs.count } }
@@ -156,6 +160,8 @@ public final class Runtime: @unchecked Sendable {
             npc.activeTurn = turn
             return old?.cancel() == true ? old : nil
         }
+        // a new line stops what the NPC was still saying aloud, even from a turn already done
+        audioFeed.silence(npcID: npc.id, turnID: turn.id - 1)
         if let interrupted { finish(interrupted, outcome: .cancelled) }
         guard modelWorker.submit({ [self] in self.runLeg(turn) }) else {
             lock.withLock { pendingTurns[npc.id, default: 1] -= 1 }
@@ -186,6 +192,17 @@ public final class Runtime: @unchecked Sendable {
     /// comes out as ERROR (toolRejected, with the arguments) and its refusal goes
     /// back to the model as the tool result.
     public func poll() -> RuntimeEvent? {
+        guard let e = nextEvent() else { return audioFeed.pump() }
+        if e.kind == .audio || e.kind == .done {
+            let position = e.kind == .audio ? lock.withLock { npcs[e.npcID] }.map { n in
+                SIMD3(n.config.position.x, n.config.position.y, n.config.position.z)
+            } : nil
+            if let problem = audioFeed.deliver(e, position: position) { events.push(problem) }
+        }
+        return e
+    }
+
+    private func nextEvent() -> RuntimeEvent? {
         while let e = events.poll() {
             guard e.kind == .toolCall, let callID = e.callID, let name = e.name,
                   let npc = lock.withLock({ npcs[e.npcID] }) else { return e }
@@ -241,12 +258,16 @@ public final class Runtime: @unchecked Sendable {
     /// to a finished turn must not cancel a later one).
     public func cancel(_ npc: NPC, turnID: UInt64? = nil) {
         guard let turn = npc.lock.withLock({ npc.activeTurn }), turnID == nil || turn.id == turnID else { return }
-        if turn.cancel() { finish(turn, outcome: .cancelled) }
+        if turn.cancel() {
+            audioFeed.silence(npcID: npc.id, turnID: turn.id)
+            finish(turn, outcome: .cancelled)
+        }
     }
 
     /// Moves the NPC in the game world (finite coordinates; positioned audio reads it).
     public func setPosition(_ npc: NPC, x: Float, y: Float, z: Float) throws(RuntimeError) {
         try npc.updateConfig { $0.position = (x, y, z) }
+        try audioFeed.place(npcID: npc.id, position: SIMD3(x, y, z))
     }
 
     /// A game script failed on one of the NPC's events (a tool, guard or callback):

@@ -14,6 +14,8 @@ public enum ErrorKind: Sendable, Equatable {
     case remote
     case script
     case toolRejected
+    /// No audio output: the device could not be opened or was lost (speech still flows as events).
+    case audioDevice
     case outOfMemory
     case internalError
     /// Not a failure: a turn ended because it was cancelled (or barged in on).

@@ -76,6 +76,10 @@ typedef enum parley_status {
     PARLEY_ERR_SCRIPT                = -400,
     PARLEY_ERR_TOOL_REJECTED         = -401,
 
+    /* Audio output (-500 … -599), since 0.5 */
+    PARLEY_ERR_AUDIO_DEVICE          = -500, /* no audio output: the device could not be opened or was lost;
+                                                AUDIO events still flow */
+
     /* Platform (-800 … -899) */
     PARLEY_ERR_UNSUPPORTED_CPU       = -800, /* the engines need x86-64 with AVX2 + FMA + F16C */
 
@@ -431,6 +435,116 @@ typedef struct parley_stats {
 /* Fill *out with counters. Returns PARLEY_OK or PARLEY_ERR_INVALID_ARGUMENT /
  * PARLEY_ERR_STRUCT_SIZE. Threads: any. */
 PARLEY_API parley_status parley_runtime_stats(parley_runtime *rt, parley_stats *out);
+
+/* ------------------------------------------------------------------------ */
+/* Audio output (since 0.5)                                                  */
+/* ------------------------------------------------------------------------ */
+/*
+ * Optional positioned playback through OpenAL Soft: each NPC speaks from its
+ * own OpenAL source at its position (parley_npc_set_position), heard by a
+ * listener the game moves (parley_listener_set). Playback starts on a turn's
+ * first AUDIO chunk; a cancelled or barged-in turn stops at once.
+ * The output is fed inside parley_poll(), on the thread that polls: keep polling
+ * every frame while NPCs speak (each poll that finds the queue empty refills the
+ * sources; about 1.1 s of speech is queued in OpenAL per NPC). AUDIO events are
+ * returned to the game exactly as without an output: a game that plays PCM
+ * itself never opens one. OpenAL contexts: the library makes its own context
+ * current only for the calling thread and only during its calls
+ * (ALC_EXT_thread_local_context), so a game that uses OpenAL itself keeps its own.
+ * Headless machines: OpenAL Soft's null backend (ALSOFT_DRIVERS=null) opens a
+ * silent device; without any device, parley_audio_open() fails with a status and
+ * everything else goes on.
+ */
+
+typedef enum parley_distance_model {
+    PARLEY_DISTANCE_NONE             = 0,  /* no attenuation */
+    PARLEY_DISTANCE_INVERSE          = 1,  /* OpenAL's models (OpenAL 1.1 spec, 3.4); the clamped ones stop */
+    PARLEY_DISTANCE_INVERSE_CLAMPED  = 2,  /*   attenuating at max_distance, linear ones reach silence there */
+    PARLEY_DISTANCE_LINEAR           = 3,
+    PARLEY_DISTANCE_LINEAR_CLAMPED   = 4,
+    PARLEY_DISTANCE_EXPONENT         = 5,
+    PARLEY_DISTANCE_EXPONENT_CLAMPED = 6,
+    PARLEY_DISTANCE_FORCE_32BIT      = 0x7fffffff
+} parley_distance_model;
+
+/* First published size of parley_audio_params (0.5). */
+#define PARLEY_AUDIO_PARAMS_V1_SIZE 40  /* since 0.5 */
+
+typedef struct parley_audio_params {
+    size_t      struct_size;         /* = sizeof(parley_audio_params); set by parley_audio_default_params();
+                                        ≥ PARLEY_AUDIO_PARAMS_V1_SIZE */
+    const char *device;              /* OpenAL device name (UTF-8, ≤ 1024 bytes); NULL: the system's default. Copied. */
+    parley_distance_model distance_model;
+    float       reference_distance;  /* distance at which a voice plays at full gain, (0, 1e6]; world units */
+    float       rolloff;             /* how fast gain falls beyond it, [0, 1e6]; 0: not at all */
+    float       max_distance;        /* (0, 1e6]: clamped models stop attenuating here, linear ones fall silent */
+    float       gain;                /* master gain [0, 16], 1 = unchanged */
+    /* 0: play through the device. 8000…192000: open no device but OpenAL Soft's loopback
+     * device mixing stereo at this rate, which the game pulls with parley_audio_render() (to
+     * feed the mix to its own audio engine, or to test without a sound card); device ignored. */
+    int32_t     loopback_rate;
+} parley_audio_params;
+
+/* Defaults: device NULL, PARLEY_DISTANCE_INVERSE_CLAMPED, reference_distance 1, rolloff 1,
+ * max_distance 1000, gain 1, loopback_rate 0. Thread-safe. */
+PARLEY_API parley_audio_params parley_audio_default_params(void);
+
+/* Open the audio output and play every NPC's speech through it from now on (turns in
+ * progress continue from their next chunk). Replaces an output already open.
+ *   rt      in: the runtime.
+ *   params  in, optional: NULL means parley_audio_default_params().
+ * Returns PARLEY_OK; PARLEY_ERR_AUDIO_DEVICE (no such device, no sound card, no OpenAL
+ * backend: the message says which) — an ERROR event (npc_id 0, same status and message)
+ * is queued as well, the runtime has no output, and turns and their AUDIO events go on
+ * unchanged; PARLEY_ERR_INVALID_ARGUMENT (a value out of range or NaN, unknown distance
+ * model); PARLEY_ERR_STRUCT_SIZE. A device lost later (unplugged) is reported once as an
+ * ERROR event with PARLEY_ERR_AUDIO_DEVICE.
+ * Ownership: the runtime owns the output; parley_audio_close() or parley_runtime_destroy()
+ * closes it. Threads: the thread that polls `rt` (not from inside a tool guard). */
+PARLEY_API parley_status parley_audio_open(parley_runtime *rt, const parley_audio_params *params);
+
+/* Loopback outputs only (loopback_rate set): mix the next `frames` stereo frames of every
+ * NPC's positioned speech into `out`, interleaved left, right, as floats (silence when
+ * nobody speaks). Refills the voices first, so pulling a block per audio callback or
+ * frame streams like a device; events are not consumed (keep polling).
+ *   out     out: room for 2 × frames floats; owned by the caller.
+ *   frames  1…1048576.
+ * Returns PARLEY_OK; PARLEY_ERR_INVALID_STATE (no output open, or one with a real device);
+ * PARLEY_ERR_INVALID_ARGUMENT (NULL, frames out of range).
+ * Threads: the thread that polls `rt`. */
+PARLEY_API parley_status parley_audio_render(parley_runtime *rt, float *out, size_t frames);
+
+/* Stop all playback and close the device. No output open is not an error; NULL is a
+ * no-op. AUDIO events keep flowing. Threads: the thread that polls `rt`. */
+PARLEY_API void parley_audio_close(parley_runtime *rt);
+
+/* Where the player's ears are (kept for outputs opened later). Each array is 3 floats in
+ * the game's world coordinates (OpenAL's right-handed frame: by default the listener faces
+ * -z with +y up, so +x is to the right); each is optional: NULL keeps the current value.
+ *   position  in, optional: default (0, 0, 0).
+ *   velocity  in, optional: units per second, for Doppler shift; default (0, 0, 0).
+ *   at, up    in, optional: the facing direction and the head's up; not parallel, not zero;
+ *             default (0, 0, -1) and (0, 1, 0).
+ * Returns PARLEY_OK or PARLEY_ERR_INVALID_ARGUMENT (NULL rt, a non-finite value, at/up
+ * parallel or zero; nothing changed). Works with or without an open output.
+ * Threads: the thread that polls `rt`. Cheap: call it every frame. */
+PARLEY_API parley_status parley_listener_set(parley_runtime *rt, const float position[3], const float velocity[3],
+                                             const float at[3], const float up[3]);
+
+/* Move an NPC (the position it was created with is parley_npc_params.position); its voice
+ * follows at once, also mid-sentence. The array is 3 finite floats, copied.
+ * Returns PARLEY_OK or PARLEY_ERR_INVALID_ARGUMENT (NULL, non-finite; nothing changed).
+ * Threads: the thread that polls the runtime. Cheap: call it every frame. */
+PARLEY_API parley_status parley_npc_set_position(parley_npc *npc, const float position[3]);
+
+/* The NPC's velocity in units per second (Doppler shift; default 0, 0, 0); 3 finite floats,
+ * copied. Returns PARLEY_OK or PARLEY_ERR_INVALID_ARGUMENT. Threads: the polling thread. */
+PARLEY_API parley_status parley_npc_set_velocity(parley_npc *npc, const float velocity[3]);
+
+/* Nonzero while the NPC's speech is still playing through the output (queued or sounding);
+ * 0 without an output or for NULL. Use it to wait for a line to finish before the next.
+ * Threads: the thread that polls the runtime. */
+PARLEY_API int parley_npc_is_speaking(parley_npc *npc);
 
 /* ------------------------------------------------------------------------ */
 /* Tools (quest hooks)                                                       */
