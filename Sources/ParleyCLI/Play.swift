@@ -22,6 +22,7 @@ struct Play: ParsableCommand {
     @Option(name: .shortAndLong, help: "Piper voice .onnx (path or bare name)") var voice = "en_US-joe-medium.onnx"
     @Option(help: "Player lines to run headless, one per line") var script: String?
     @Flag(help: "No audio playback (speech is still made for --wav-dir)") var noAudio = false
+    @Option(help: "OpenAL output device (default: the system's)") var audioDevice: String?
     @Flag(help: "No speech at all: text only") var textOnly = false
     @Option(help: "Write each spoken line to DIR/NNN-npc.wav") var wavDir: String?
     @Option(help: "Seed (replies repeat for the same seed, model and script)") var seed: UInt64 = 7
@@ -73,7 +74,6 @@ struct Play: ParsableCommand {
         let game: LuaGame
         do { game = try LuaGame(mainScript: "\(dir)/main.lua", options: gameOptions()) } catch { throw CLIFailure(error.message) }
         let session = PlaySession(game: game, wavDir: wavDir, tracer: tracer,
-                                  playback: textOnly ? nil : PlaySession.makePlayback(noAudio: noAudio),
                                   transcript: headless ? toStderr : toStdout)
         do { try game.call("intro") } catch { throw CLIFailure(error.message) }
         try session.pump(dt: 0)
@@ -97,9 +97,6 @@ struct Play: ParsableCommand {
     private func interactive(_ session: PlaySession) throws {
         let input = TerminalInput()
         defer { input.restore() }
-        if !textOnly && !noAudio && session.playback == nil && wavDir == nil {
-            Console.out("(speech is synthesized but not played yet; add --wav-dir DIR to keep it)\n")
-        }
         var pending: [String] = []
         var promptShown = false
         var last = Date()
@@ -139,6 +136,11 @@ struct Play: ParsableCommand {
             "save_path": .text(save ?? (URL(fileURLWithPath: dir).lastPathComponent + ".save")),
         ]
         if !textOnly { o["voice"] = .text(voice) }
+        // playback is the game's own rt:audio (positioned per NPC); the CLI only says whether
+        if !textOnly && !noAudio {
+            o["audio"] = .bool(true)
+            if let audioDevice { o["audio_device"] = .text(audioDevice) }
+        }
         if let url = remote ?? ProcessInfo.processInfo.environment["PARLEY_REMOTE_URL"], !url.isEmpty {
             var r: [String: LuaValue] = ["url": .text(url)]
             if let remoteModel { r["model"] = .text(remoteModel) }

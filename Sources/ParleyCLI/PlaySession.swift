@@ -2,16 +2,9 @@ import Foundation
 import LuaBindings
 import NPCRuntime
 
-/// Where `parley play` sends speech as it arrives. The OpenAL output (branch
-/// `openal`) implements this; `PlaySession.makePlayback` is where it is created.
-protocol AudioPlayback: AnyObject {
-    func enqueue(_ samples: [Float], sampleRate: Int, npc: String)
-    /// Barge-in: drop what is queued.
-    func stop()
-}
-
 /// One game run from Swift: drives the Lua game (command, update, drain) and turns
-/// what it reports into subtitles, status lines, WAV files, trace lines and playback.
+/// what it reports into subtitles, status lines, WAV files and trace lines. Playback
+/// is the game's own: its runtime's OpenAL output (`rt:audio`), fed by `rt:update`.
 final class PlaySession {
     /// What one command produced, for `parley test`.
     struct Outcome {
@@ -26,7 +19,6 @@ final class PlaySession {
     let game: LuaGame
     let wavDir: String?
     let tracer: TraceWriter?
-    let playback: AudioPlayback?
     /// The transcript (stdout when interactive, stderr when headless; nil: silent).
     let transcript: ((String) -> Void)?
     private(set) var outcome = Outcome()
@@ -36,16 +28,10 @@ final class PlaySession {
     private var subtitleOpen = false
     private let start = Date()
 
-    /// nil until the OpenAL output is merged; then it returns it unless `noAudio`.
-    static func makePlayback(noAudio: Bool) -> AudioPlayback? {
-        nil
-    }
-
-    init(game: LuaGame, wavDir: String?, tracer: TraceWriter?, playback: AudioPlayback?, transcript: ((String) -> Void)?) {
+    init(game: LuaGame, wavDir: String?, tracer: TraceWriter?, transcript: ((String) -> Void)?) {
         self.game = game
         self.wavDir = wavDir
         self.tracer = tracer
-        self.playback = playback
         self.transcript = transcript
     }
 
@@ -64,8 +50,7 @@ final class PlaySession {
 
     /// Barge-in: the NPC stops talking (its turn ends "cancelled") and queued audio is dropped.
     func interrupt() throws {
-        try call("interrupt")
-        playback?.stop()
+        try call("interrupt")  // the runtime also silences the NPC's queued speech
         closeSubtitle(" —")
     }
 
@@ -126,7 +111,6 @@ final class PlaySession {
             let samples = Self.floats(bytes)
             sampleRate = Int(r["sample_rate"]?.numberValue ?? 22050)
             audio += samples
-            playback?.enqueue(samples, sampleRate: sampleRate, npc: npc)
             tracer?.write(["type": "AUDIO", "t_ms": elapsedMs, "npc_name": npc, "samples": samples.count, "sample_rate": sampleRate])
         case "tool":
             let name = r["name"]?.stringValue ?? "?"

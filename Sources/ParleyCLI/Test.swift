@@ -40,7 +40,7 @@ struct Test: ParsableCommand {
             if let voice { options["voice"] = .text(voice) }
             let game: LuaGame
             do { game = try LuaGame(mainScript: main, options: options) } catch { throw CLIFailure(error.message) }
-            let session = PlaySession(game: game, wavDir: nil, tracer: nil, playback: nil,
+            let session = PlaySession(game: game, wavDir: nil, tracer: nil,
                                       transcript: verbose ? { Console.err($0) } : nil)
             for step in golden.steps {
                 guard try session.command(step.player) else { break }

@@ -59,13 +59,19 @@ local function valid_args(schema, args)
 end
 
 -- game = engine.new(parley, world, options) | nil, message
--- options: model, voice (nil: no speech), threads, seed, remote (URL), max_tokens
+-- options: model, voice (nil: no speech), threads, seed, remote (URL), max_tokens,
+--          audio (true: play speech through OpenAL from where each NPC stands), audio_device
 function engine.new(parley, world, options)
   local rt, err = parley.open { model = options.model, voice = options.voice, threads = options.threads,
                                 seed = options.seed, remote = options.remote }
   if not rt then return nil, "parley.open: " .. tostring(err) end
   local self = setmetatable({ parley = parley, world = world, rt = rt, options = options, outbox = {},
                               npcs = {}, by_name = {}, log = {}, replies = {}, spent_usd = 0, lines = 0 }, Game)
+  if options.audio and options.voice then
+    local ok, why = rt:audio { device = options.audio_device }
+    self.audio = ok == true
+    if not ok then self:narrate("(audio: " .. tostring(why) .. "; playing nothing)") end
+  end
   self:reset_state()
   for _, def in ipairs(world.npcs) do
     local entry = { def = def, name = def.name }
@@ -81,7 +87,21 @@ function engine.new(parley, world, options)
     local ok, why2 = self:wire(entry, handle)
     if not ok then rt:release(); return nil, why2 end
   end
+  self:place_listener()
   return self
+end
+
+-- The player's ears: a step in front of the NPC of the current place, facing them
+-- (or the place's centre), so each voice comes from where its NPC stands.
+function Game:place_listener()
+  if not self.audio then return end
+  local x, y, z = 0, 0, 0
+  for _, e in ipairs(self.npcs) do
+    if e.def.place == self.location and e.def.position then
+      x, y, z = e.def.position[1], e.def.position[2], e.def.position[3]
+    end
+  end
+  self.rt:listener { position = { x + 0.8, y, z + 1.5 }, at = { -0.8, 0, -1.5 }, up = { 0, 1, 0 } }
 end
 
 function Game:reset_state()
@@ -242,7 +262,16 @@ function Game:speak(entry, text)
   end
 end
 
-function Game:busy() return self.turn ~= nil end
+-- Busy while a turn runs, and with audio on until the NPC's speech has finished playing.
+function Game:busy()
+  if self.turn ~= nil then return true end
+  if self.audio then
+    for _, e in ipairs(self.npcs) do
+      if e.handle and e.handle:is_speaking() then return true end
+    end
+  end
+  return false
+end
 
 -- Barge-in: the player spoke over the NPC; its turn ends (status "cancelled").
 function Game:interrupt()
@@ -378,6 +407,7 @@ function Game:command(line)
     else
       self.location = target
       self.talking = nil
+      self:place_listener()
       self:look()
     end
   elseif lower:match("^take ") or lower:match("^pick up ") or lower:match("^get ") then
@@ -515,6 +545,7 @@ function Game:load(path)
   end
   self.location, self.inventory, self.quests, self.items_at = data.location, inventory, quests, items_at
   self.talking = self.by_name[(data.talking or ""):lower()]
+  self:place_listener()
   return true
 end
 
