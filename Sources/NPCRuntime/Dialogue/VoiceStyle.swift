@@ -24,7 +24,7 @@ public struct VoiceStyle: Sendable, Equatable {
     /// The synthesis scales for this style on a voice whose defaults are `base`.
     /// Rate and pitch act through the exact duration stretch; the length scale stays
     /// the voice's, so rate 1 and pitch 1 keep Piper's frames bit for bit.
-    func scales(over base: VoiceScales) -> VoiceScales {
+    public func scales(over base: VoiceScales) -> VoiceScales {
         VoiceScales(noise: noiseScale ?? base.noise, length: base.length, noiseW: noiseW ?? base.noiseW,
                     stretch: pitch / rate)
     }

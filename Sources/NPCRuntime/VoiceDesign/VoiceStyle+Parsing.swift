@@ -91,14 +91,16 @@ extension VoiceStyle {
 
     /// The style as the JSON `parse` reads (snapshots, reports).
     public var json: JSONValue {
+        // Float → Double would print 0.8199999928474426 for 0.82
+        func number(_ x: Float) -> JSONValue { .number((Double(x) * 10000).rounded() / 10000) }
         var m: [(String, JSONValue)] = []
         if let preset { m.append(("preset", .string(preset))) }
-        m.append(("rate", .number(Double(rate))))
-        m.append(("pitch", .number(Double(pitch))))
-        m.append(("formant", .number(Double(formant))))
-        if gain != 1 { m.append(("gain", .number(Double(gain)))) }
-        if let v = noiseScale { m.append(("noise_scale", .number(Double(v)))) }
-        if let v = noiseW { m.append(("noise_w", .number(Double(v)))) }
+        m.append(("rate", number(rate)))
+        m.append(("pitch", number(pitch)))
+        m.append(("formant", number(formant)))
+        if gain != 1 { m.append(("gain", number(gain))) }
+        if let v = noiseScale { m.append(("noise_scale", number(v))) }
+        if let v = noiseW { m.append(("noise_w", number(v))) }
         if let v = speaker { m.append(("speaker", .number(Double(v)))) }
         m.append(("effects", .array(effects.map { .string($0.rawValue) })))
         return .object(m)
