@@ -111,6 +111,7 @@ struct Speak: ParsableCommand {
         guard firstChunkFrames >= 1, maxChunkFrames >= firstChunkFrames, maxChunkFrames <= 4096 else {
             throw ValidationError("chunk frames: 1 ≤ --first-chunk-frames ≤ --max-chunk-frames ≤ 4096")
         }
+        _ = try voiceStyle()
     }
 
     /// The voice style the options describe (nil: the plain voice, bit-exact with Piper).
