@@ -14,8 +14,6 @@ public final class VoiceDesignChain {
     private let pre: ProcessorGroup
     private let post: ProcessorGroup
     private var resampler: Resampler?
-    private var inputCount = 0
-    private var consumed = 0
 
     public init(style: VoiceStyle, sampleRate: Int) {
         self.style = style
@@ -40,8 +38,6 @@ public final class VoiceDesignChain {
     /// Starts a sentence of `inputCount` synthesized samples; returns how many
     /// samples it will come out as (all chunks of the sentence together).
     public func beginSentence(inputCount: Int) -> Int {
-        self.inputCount = inputCount
-        consumed = 0
         pre.beginSentence()
         post.beginSentence()
         if style.pitch != 1 {
@@ -56,7 +52,6 @@ public final class VoiceDesignChain {
     /// One synthesized chunk in, the designed audio it completes out. On the
     /// sentence's last chunk everything still held is flushed.
     public func process(_ chunk: UnsafeBufferPointer<Float>, isLast: Bool) -> [Float] {
-        consumed += chunk.count
         var x = Array(chunk)
         if !pre.isEmpty { x = pre.run(x, last: isLast) }
         if let resampler { x = resampler.run(x, last: isLast) }
