@@ -182,6 +182,19 @@ public func parley_npc_add_authored_line(_ npc: OpaquePointer?, _ trigger: Unsaf
     }
 }
 
+@_cdecl("parley_npc_set_voice")
+public func parley_npc_set_voice(_ npc: OpaquePointer?, _ style: UnsafePointer<CChar>?) -> parley_status {
+    guard let npc, style != nil else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_npc_set_voice: npc and style must not be NULL") }
+    do throws(RuntimeError) {
+        let h = npcHandle(npc)
+        guard let text = try string(style, "style") else { return PARLEY_ERR_INVALID_ARGUMENT }
+        try h.owner.runtime.setVoice(h.npc, style: text)
+        return PARLEY_OK
+    } catch {
+        return fail(RuntimeError(error.kind, "parley_npc_set_voice: " + error.message))
+    }
+}
+
 /// The checks both designer-text functions share: non-NULL, UTF-8, then `add`.
 private func addTextPair(_ npc: OpaquePointer?, _ first: UnsafePointer<CChar>?, _ second: UnsafePointer<CChar>?,
                          _ function: String, _ names: (String, String),

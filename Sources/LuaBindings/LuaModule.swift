@@ -269,6 +269,25 @@ func routerConfig(_ L: OpaquePointer, _ t: Int32) throws(LuaArgumentError) -> Ro
     }
 }
 
+/// `effects = { "radio", "hall" }`: known effect names, at most `VoiceEffect.maxChain`.
+func voiceEffects(_ L: OpaquePointer, _ t: Int32) throws(LuaArgumentError) -> [VoiceEffect] {
+    let count = Int32(clamping: lua_objlen(L, t))
+    guard count <= VoiceEffect.maxChain else {
+        throw LuaArgumentError(message: "has \(count) effects; at most \(VoiceEffect.maxChain)")
+    }
+    var effects: [VoiceEffect] = []
+    var i: Int32 = 1
+    while i <= count {
+        lua_rawgeti(L, t, i)
+        let name = lua_type(L, -1) == LUA_TSTRING ? parley_lua_tostring(L, -1).map { String(cString: $0) } : nil
+        parley_lua_pop(L, 1)
+        guard let name else { throw LuaArgumentError(message: "[\(i)] must be an effect name") }
+        do throws(RuntimeError) { effects.append(try VoiceStyle.effect(name)) } catch { throw LuaArgumentError(message: "[\(i)]: " + error.message) }
+        i += 1
+    }
+    return effects
+}
+
 /// The NPC table's fields over `NPCConfig`'s defaults; NPCConfig.validate() judges the values.
 func npcConfig(_ L: OpaquePointer, _ t: Int32, name: String) throws(LuaArgumentError) -> NPCConfig {
     try checkOptionNames(L, t, ["name", "persona", "knowledge", "examples", "authored", "voice", "position", "policy", "max_tokens", "max_sentences", "temperature",
@@ -310,7 +329,16 @@ func npcConfig(_ L: OpaquePointer, _ t: Int32, name: String) throws(LuaArgumentE
     if parley_lua_istable(L, -1) != 0 {
         let v = lua_gettop(L)
         do throws(LuaArgumentError) {
-            try checkOptionNames(L, v, ["rate", "noise_scale", "noise_w", "speaker"])
+            try checkOptionNames(L, v, ["preset", "rate", "pitch", "formant", "effects", "noise_scale", "noise_w", "speaker"])
+            // the preset first: the other fields override it
+            if let p = try stringField(L, v, "preset") {
+                do throws(RuntimeError) { config.voice = try VoiceStyle.preset(p) } catch { throw LuaArgumentError(message: error.message) }
+            }
+            if let r = try floatField(L, v, "pitch") { config.voice.pitch = r }
+            if let r = try floatField(L, v, "formant") { config.voice.formant = r }
+            if let effects = try tableField(L, v, "effects", { (e: Int32) throws(LuaArgumentError) -> [VoiceEffect] in
+                try voiceEffects(L, e)
+            }) { config.voice.effects = effects }
             if let r = try floatField(L, v, "rate") { config.voice.rate = r }
             if let n = try floatField(L, v, "noise_scale") { config.voice.noiseScale = n }
             if let n = try floatField(L, v, "noise_w") { config.voice.noiseW = n }
@@ -383,7 +411,7 @@ func textPairs(_ L: OpaquePointer, _ table: Int32, _ first: String, _ second: St
     return pairs
 }
 
-/// runtime:npc{ name=, persona=, knowledge={…}, examples={…}, authored={…}, voice={ rate=, noise_scale=, noise_w=, speaker= }, position={x,y,z},
+/// runtime:npc{ name=, persona=, knowledge={…}, examples={…}, authored={…}, voice={ preset=, rate=, pitch=, formant=, effects={…}, noise_scale=, noise_w=, speaker= }, position={x,y,z},
 ///              policy=, max_tokens=, temperature=, top_k=, top_p=, min_p=, repeat_penalty=, seed= }
 let luaNewNPC: parley_lua_impl = { L in
     guard let L else { return 0 }

@@ -35,6 +35,24 @@ struct Speak: ParsableCommand {
     @Option(name: .long, help: "Duration multiplier, > 1 is slower (default: the voice's)")
     var lengthScale: Float?
 
+    @Option(name: .long, help: "Voice preset: \(VoicePresets.names.joined(separator: ", "))")
+    var preset: String?
+
+    @Option(name: .long, help: "Voice style as JSON, e.g. {\"preset\":\"witch\",\"pitch\":1.2} (the other voice options override it)")
+    var style: String?
+
+    @Option(name: .long, help: "Pitch factor 0.5…2, duration kept")
+    var pitch: Float?
+
+    @Option(name: .long, help: "Speaking rate 0.25…4, exact (1.25 = 25% faster)")
+    var rate: Float?
+
+    @Option(name: .long, help: "Formant (vocal-tract) factor 0.7…1.4, independent of pitch")
+    var formant: Float?
+
+    @Option(name: .long, help: "Effect to chain, repeatable, in order: \(VoiceEffect.allCases.map(\.rawValue).joined(separator: ", "))")
+    var effect: [String] = []
+
     @Option(name: .long, help: "Speaker id for multi-speaker voices")
     var speaker: Int?
 
@@ -93,9 +111,30 @@ struct Speak: ParsableCommand {
         guard firstChunkFrames >= 1, maxChunkFrames >= firstChunkFrames, maxChunkFrames <= 4096 else {
             throw ValidationError("chunk frames: 1 ≤ --first-chunk-frames ≤ --max-chunk-frames ≤ 4096")
         }
+        _ = try voiceStyle()
+    }
+
+    /// The voice style the options describe (nil: the plain voice, bit-exact with Piper).
+    func voiceStyle() throws -> VoiceStyle? {
+        guard preset != nil || style != nil || pitch != nil || rate != nil || formant != nil || !effect.isEmpty else { return nil }
+        do throws(RuntimeError) {
+            var s = try style.map { text throws(RuntimeError) in try VoiceStyle.parse(text) } ?? VoiceStyle()
+            if let preset { s = try VoiceStyle.preset(preset) }
+            if let pitch { s.pitch = pitch }
+            if let rate { s.rate = rate }
+            if let formant { s.formant = formant }
+            if !effect.isEmpty { s.effects = try effect.map { name throws(RuntimeError) in try VoiceStyle.effect(name) } }
+            if let noiseScale { s.noiseScale = noiseScale }
+            if let noiseW { s.noiseW = noiseW }
+            try s.validate()
+            return s
+        } catch {
+            throw ValidationError(error.message)
+        }
     }
 
     func run() throws {
+        let design = try voiceStyle()
         let path = try resolveModel(voice)
         let loadStart = Date()
         let piper: PiperVoice
@@ -124,6 +163,13 @@ struct Speak: ParsableCommand {
         if let noiseScale { scales.noise = noiseScale }
         if let lengthScale { scales.length = lengthScale }
         if let noiseW { scales.noiseW = noiseW }
+        if let design {
+            scales.noise = design.noiseScale ?? scales.noise
+            scales.noiseW = design.noiseW ?? scales.noiseW
+            scales.stretch = design.pitch / design.rate
+        }
+        // one chain for the whole run, as a turn keeps one: effect state runs on between sentences
+        let chain = design.flatMap { $0.isPlain ? nil : VoiceDesignChain(style: $0, sampleRate: piper.sampleRate) }
         let pool = threads > 1 ? ThreadPool(count: threads) : nil
 
         var samples: [Float] = []
@@ -140,18 +186,30 @@ struct Speak: ParsableCommand {
             } catch {
                 throw CLIFailure(error.message)
             }
-            samples.reserveCapacity(samples.count + stream.sampleCount)
+            let count = chain?.beginSentence(inputCount: stream.sampleCount) ?? stream.sampleCount
+            samples.reserveCapacity(samples.count + count)
+            let sentenceFirst = samples.count
             while let chunk = stream.next() {
-                if firstChunk == nil { firstChunk = Date().timeIntervalSince(sentenceStart) }
-                samples += chunk.samples
+                if let chain {
+                    let out = chain.process(chunk.samples, isLast: chunk.isLast)
+                    if firstChunk == nil && !out.isEmpty { firstChunk = Date().timeIntervalSince(sentenceStart) }
+                    samples += out
+                } else {
+                    if firstChunk == nil { firstChunk = Date().timeIntervalSince(sentenceStart) }
+                    samples += chunk.samples
+                }
+            }
+            guard samples.count - sentenceFirst == count else {
+                throw CLIFailure("internal: sentence \(n + 1) came out \(samples.count - sentenceFirst) samples long, expected \(count)")
             }
             if timing {
-                let s = Date().timeIntervalSince(sentenceStart), audio = Double(stream.sampleCount) / Double(piper.sampleRate)
+                let s = Date().timeIntervalSince(sentenceStart), audio = Double(count) / Double(piper.sampleRate)
                 log(String(format: "sentence %d: first chunk after %.1f ms, whole %.1f ms for %.3f s of audio: real-time factor %.3f",
                            n + 1, 1000 * (firstChunk ?? s), 1000 * s, audio, s / audio))
             }
-            let visemes = stream.visemes.map { #"{"viseme":"\#($0.viseme.rawValue)","start":\#($0.start),"end":\#($0.end)}"# }
-            report.append(#"{"text":\#(jsonString(sentence.text)),"phonemes":\#(jsonString(sentence.phonemes)),"ids":\#(list(sentence.ids)),"frames_per_id":\#(list(stream.framesPerID)),"n_samples":\#(stream.sampleCount),"visemes":[\#(visemes.joined(separator: ","))]}"#)
+            let spans = chain == nil ? stream.visemes : VoiceDesignChain.scale(stream.visemes, from: stream.sampleCount, to: count)
+            let visemes = spans.map { #"{"viseme":"\#($0.viseme.rawValue)","start":\#($0.start),"end":\#($0.end)}"# }
+            report.append(#"{"text":\#(jsonString(sentence.text)),"phonemes":\#(jsonString(sentence.phonemes)),"ids":\#(list(sentence.ids)),"frames_per_id":\#(list(stream.framesPerID)),"n_samples":\#(count),"visemes":[\#(visemes.joined(separator: ","))]}"#)
         }
         let seconds = Date().timeIntervalSince(start)
 

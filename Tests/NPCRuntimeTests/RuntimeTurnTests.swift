@@ -116,6 +116,31 @@ import Testing
         #expect(visemes.allSatisfy { Viseme(rawValue: $0.name ?? "") != nil })
     }
 
+    /// A designed voice (resampled, effects with delay) and stage directions that change
+    /// the delivery sentence by sentence: AUDIO and VISEME positions still tile the audio.
+    @Test(.enabled(if: TestPaths.hasModel(smol) && TestPaths.hasModel(voice) && Espeak.available))
+    func designedVoiceKeepsSampleCountsConsistent() throws {
+        let rt = try runtime(Self.smol, voice: Self.voice)
+        var c = npcConfig()
+        c.voice = try VoiceStyle.parse(#"{"preset":"child","effects":["hall"]}"#)
+        c.authored = [AuthoredLine(trigger: "Any secrets here?",
+                                   reply: "(whispers) The key is under the mat. You fool. (laughs) Now go, quickly!")]
+        let npc = try rt.createNPC(c)
+        let turn = events(of: try rt.say(npc, "Any secrets here?"), rt)
+        #expect(turn.last?.kind == .done && turn.last?.errorKind == nil)
+        let audio = turn.filter { $0.kind == .audio }
+        let spoken = audio.compactMap(\.text)
+        #expect(spoken.count == 3 && !spoken.contains { $0.contains("(") })
+        #expect(audio.allSatisfy { !$0.samples.isEmpty && $0.samples.allSatisfy { $0.isFinite && abs($0) <= 4 } })
+        let total = audio.reduce(0) { $0 + $1.samples.count }
+        var at: Int64 = 0
+        for a in audio { #expect(a.startSample == at); at = a.endSample }
+        #expect(at == Int64(total))
+        let visemes = turn.filter { $0.kind == .viseme }
+        #expect(visemes.first?.startSample == 0 && visemes.last?.endSample == Int64(total))
+        for (v, next) in zip(visemes, visemes.dropFirst()) { #expect(v.endSample == next.startSample) }
+    }
+
     @Test(.enabled(if: TestPaths.hasModel(qwen)))
     func saveDestroyLoadContinuesTheConversation() throws {
         let rt = try runtime(Self.qwen)

@@ -27,6 +27,19 @@ raises("npc: voice string", "voice must be a table", npc { name = "A", voice = "
 raises("npc: position short", "position must be {x, y, z}", npc { name = "A", position = { 1, 2 } })
 raises("npc: position nan", "position must be {x, y, z}", npc { name = "A", position = { 1, 0/0, 3 } })
 raises("npc: max_tokens huge", "max_tokens must be an integer", npc { name = "A", max_tokens = math.huge })
+-- voice design (issue #17): preset, pitch, formant, effects
+raises("npc: voice preset unknown", "voice.unknown voice preset \"elf\"", npc { name = "A", voice = { preset = "elf" } })
+raises("npc: voice preset number", "voice.preset must be a string", npc { name = "A", voice = { preset = 3 } })
+raises("npc: voice effect unknown", "voice.effects.[2]: unknown voice effect \"disco\"", npc { name = "A", voice = { effects = { "radio", "disco" } } })
+raises("npc: voice effects string", "voice.effects must be a table", npc { name = "A", voice = { effects = "radio" } })
+raises("npc: voice effects too many", "at most 8", npc { name = "A", voice = { effects = { "radio", "radio", "radio", "radio", "radio", "radio", "radio", "radio", "radio" } } })
+-- values out of range: nil, message (a runtime failure, not a typo)
+local n1, m1 = rt:npc { name = "A", voice = { pitch = 3 } }
+check(n1 == nil and tostring(m1):find("voice pitch is 3", 1, true), "npc: voice pitch 3: " .. tostring(m1))
+local n2, m2 = rt:npc { name = "A", voice = { formant = 0/0 } }
+check(n2 == nil and tostring(m2):find("voice formant", 1, true), "npc: voice formant nan: " .. tostring(m2))
+check(rt:npc { name = "W", voice = { preset = "witch", pitch = 1.2, formant = 1.1, rate = 0.9, effects = { "radio", "hall" } } } ~= nil,
+      "a designed voice")
 local a = rt:npc { name = "A", persona = "x", knowledge = { "one", "two" }, position = { 1, 2, 3 }, voice = { rate = 1 } }
 check(a ~= nil, "a valid NPC")
 -- the stack stays balanced after many refused tables

@@ -137,7 +137,7 @@ local function pass(rt, label)
   sweep_options(rt.npc, { rt }, { name = "S" },
                 { "name", "persona", "knowledge", "examples", "voice", "position", "policy", "max_tokens", "temperature",
                   "top_k", "top_p", "min_p", "repeat_penalty", "seed", "typo" })
-  sweep_options(function(v) return rt:npc { name = "S", voice = v } end, {}, {}, { "rate", "noise_scale", "noise_w", "speaker" })
+  sweep_options(function(v) return rt:npc { name = "S", voice = v } end, {}, {}, { "rate", "noise_scale", "noise_w", "speaker", "preset", "pitch", "formant", "effects" })
   sweep_options(function(o) return npc:tool("opt", { n = "integer" }, fn, o) end, {}, {}, { "guard", "rate", "description", "typo" })
   -- A turn handle's method, when turns can start.
   local turn = npc:say("Hello.")

@@ -16,6 +16,12 @@ public enum NPCLimits {
     public static let maxReplyTokens: ClosedRange<Int> = 1...1024
     /// Speaking rate relative to the voice's own; beyond this the voice is unintelligible.
     public static let voiceRate: ClosedRange<Float> = 0.25...4
+    /// Pitch factor: beyond an octave either way the resampled voice is a caricature.
+    public static let voicePitch: ClosedRange<Float> = 0.5...2
+    /// Formant factor: roughly the range of human vocal-tract lengths around an adult male's.
+    public static let voiceFormant: ClosedRange<Float> = 0.7...1.4
+    /// Loudness factor (stage directions).
+    public static let voiceGain: ClosedRange<Float> = 0...4
     /// VITS noise scales (Piper voices ship ~0.67 and ~0.8); larger values are noise.
     public static let voiceNoise: ClosedRange<Float> = 0...2
     /// Speaker index of multi-speaker voices (the voice checks its own count).
@@ -85,6 +91,10 @@ extension NPCConfig {
         if let v = voice.noiseScale { try NPCLimits.check(v, in: NPCLimits.voiceNoise, "voice noise scale") }
         if let v = voice.noiseW { try NPCLimits.check(v, in: NPCLimits.voiceNoise, "voice noise w") }
         if let v = voice.speaker { try NPCLimits.check(v, in: NPCLimits.speaker, "voice speaker") }
+        try NPCLimits.check(voice.pitch, in: NPCLimits.voicePitch, "voice pitch")
+        try NPCLimits.check(voice.formant, in: NPCLimits.voiceFormant, "voice formant")
+        try NPCLimits.check(voice.gain, in: NPCLimits.voiceGain, "voice gain")
+        try NPCLimits.check(voice.effects.count, in: 0...VoiceEffect.maxChain, "number of voice effects")
         guard position.x.isFinite, position.y.isFinite, position.z.isFinite else {
             throw RuntimeError(.invalidArgument, "position must be finite, got (\(position.x), \(position.y), \(position.z))")
         }

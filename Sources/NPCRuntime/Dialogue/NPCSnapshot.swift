@@ -12,6 +12,12 @@ public enum NPCSnapshot {
         if let v = c.voice.noiseScale { voice.append(("noise_scale", .number(Double(v)))) }
         if let v = c.voice.noiseW { voice.append(("noise_w", .number(Double(v)))) }
         if let v = c.voice.speaker { voice.append(("speaker", .number(Double(v)))) }
+        // sound design only when set, so plain voices save as before
+        if c.voice.pitch != 1 { voice.append(("pitch", .number(Double(c.voice.pitch)))) }
+        if c.voice.formant != 1 { voice.append(("formant", .number(Double(c.voice.formant)))) }
+        if c.voice.gain != 1 { voice.append(("gain", .number(Double(c.voice.gain)))) }
+        if !c.voice.effects.isEmpty { voice.append(("effects", .array(c.voice.effects.map { .string($0.rawValue) }))) }
+        if let p = c.voice.preset { voice.append(("preset", .string(p))) }
         let s = c.sampler
         let json = JSONValue.object([
             ("format", .string(format)), ("version", .number(Double(version))),
@@ -72,6 +78,17 @@ public enum NPCSnapshot {
             c.voice.noiseScale = voice["noise_scale"]?.doubleValue.map { Float($0) }
             c.voice.noiseW = voice["noise_w"]?.doubleValue.map { Float($0) }
             c.voice.speaker = voice["speaker"]?.intValue
+            c.voice.pitch = Float(voice["pitch"]?.doubleValue ?? 1)
+            c.voice.formant = Float(voice["formant"]?.doubleValue ?? 1)
+            c.voice.gain = Float(voice["gain"]?.doubleValue ?? 1)
+            c.voice.preset = voice["preset"]?.stringValue
+            c.voice.effects = []
+            for e in (voice["effects"]?.arrayValue ?? []).prefix(VoiceEffect.maxChain) {
+                guard let name = e.stringValue, let effect = VoiceEffect(rawValue: name) else {
+                    throw fail("voice effects must be names of known effects")
+                }
+                c.voice.effects.append(effect)
+            }
         }
         if let p = json["position"]?.arrayValue, p.count == 3 {
             let values = p.map { Float($0.doubleValue ?? 0) }

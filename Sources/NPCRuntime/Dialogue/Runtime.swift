@@ -235,6 +235,13 @@ public final class Runtime: @unchecked Sendable {
         try npc.updateConfig { $0.authored.append(line) }
     }
 
+    /// Replaces the NPC's voice style (a preset name or a JSON style, see `VoiceStyle.parse`);
+    /// the next sentence speaks with it.
+    public func setVoice(_ npc: NPC, style text: String) throws(RuntimeError) {
+        let style = try VoiceStyle.parse(text)
+        try npc.updateConfig { $0.voice = style }
+    }
+
     /// The game's precondition for one of the NPC's tools (nil removes it).
     public func setToolGuard(_ npc: NPC, tool: String, _ check: ToolGuard?) throws(RuntimeError) {
         guard npc.config.tools.contains(where: { $0.name == tool }) else {

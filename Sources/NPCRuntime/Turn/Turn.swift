@@ -28,9 +28,14 @@ final class Turn: @unchecked Sendable {
     var continuation = ""
     var chunker = SentenceChunker()
     var firstPieceQueued = false
+    /// A stage direction after a sentence's last word ("Fine. *sighs*"), for the next sentence.
+    var pendingDelivery: Delivery?
     // Voice worker only:
     /// Samples of speech produced so far.
     var audioSamples = 0
+    /// The sound design of the turn's last sentence; kept while the style stays the same,
+    /// so reverb tails and oscillators run on from sentence to sentence.
+    var voiceChain: VoiceDesignChain?
 
     init(id: UInt64, npc: NPC, line: String, sayTimeMs: Double) {
         self.id = id

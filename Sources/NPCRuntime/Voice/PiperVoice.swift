@@ -72,7 +72,8 @@ public final class PiperVoice: Sendable {
                        threads: ThreadPool?, chunking: StreamChunking,
                        spare: HiFiGANGenerator.Scratch?) throws(RuntimeError) -> SentenceStream {
         let workspace = VoiceWorkspace(pool: threads)
-        let prepared = try model.prepare(ids: ids, scales: .init(noise: scales.noise, length: scales.length, noiseW: scales.noiseW),
+        let prepared = try model.prepare(ids: ids, scales: .init(noise: scales.noise, length: scales.length, noiseW: scales.noiseW,
+                                                                       stretch: scales.stretch),
                                          speaker: speaker, seed: seed, workspace: workspace)
         return try SentenceStream(model: model, prepared: prepared, workspace: workspace, spans: spans,
                                   sampleRate: sampleRate, chunking: chunking, spare: spare)
@@ -87,12 +88,16 @@ public struct VoiceScales: Sendable, Equatable {
     public var length: Float
     /// Duration noise (rhythm variation); 0 is deterministic.
     public var noiseW: Float
+    /// Exact duration multiplier on top of `length`: the total length follows it to
+    /// within a frame (Piper's ceil per phoneme makes `length` inexact). 1 keeps Piper's frames.
+    public var stretch: Float
 
     public init(noise: Float = VoiceConfig.defaultNoiseScale, length: Float = VoiceConfig.defaultLengthScale,
-                noiseW: Float = VoiceConfig.defaultNoiseW) {
+                noiseW: Float = VoiceConfig.defaultNoiseW, stretch: Float = 1) {
         self.noise = noise
         self.length = length
         self.noiseW = noiseW
+        self.stretch = stretch
     }
 
     /// The defaults a voice's `.onnx.json` recommends.

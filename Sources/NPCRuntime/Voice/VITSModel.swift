@@ -30,6 +30,8 @@ struct VITSModel: Sendable {
         let noise: Float
         let length: Float
         let noiseW: Float
+        /// Exact duration multiplier applied after Piper's rounding (1: Piper's frames).
+        var stretch: Float = 1
     }
 
     /// Stage outputs for debugging and tests, named as in the reference's stages.json.
@@ -99,6 +101,9 @@ struct VITSModel: Sendable {
         guard scales.noise.isFinite, scales.noiseW.isFinite, scales.length.isFinite, scales.length > 0 else {
             throw RuntimeError(.invalidArgument, "scales must be finite and length_scale positive")
         }
+        guard scales.stretch.isFinite, scales.stretch >= 0.05, scales.stretch <= 20 else {
+            throw RuntimeError(.invalidArgument, "duration stretch \(scales.stretch) is outside 0.05…20")
+        }
         let speakerRow: Int?
         if speakerEmbedding != nil {
             let s = speaker ?? 0
@@ -136,8 +141,8 @@ struct VITSModel: Sendable {
             observer("logw", m)
         }
 
-        // frames = ceil(exp(logw) · length_scale)
-        let frames = try Self.frames(logw, lengthScale: scales.length)
+        // frames = ceil(exp(logw) · length_scale), then × stretch with error diffusion
+        let frames = try Self.frames(logw, lengthScale: scales.length, stretch: scales.stretch)
 
         // z_p (latent, frames) = m_p and logs_p expanded along the alignment, plus noise
         let z = samplePrior(text, frames: frames, noiseScale: scales.noise, noise: &noise, workspace: workspace)
@@ -157,11 +162,21 @@ struct VITSModel: Sendable {
     }
 
     /// Durations in frames per phoneme, ceil(exp(logw) · lengthScale), bounded by `maxFrames` in total.
-    static func frames(_ logw: [Float], lengthScale: Float) throws(RuntimeError) -> [Int] {
+    /// With `stretch` ≠ 1 Piper's frames are scaled and rounded with error diffusion, so
+    /// the total is Piper's total × stretch within one frame (a length scale alone is
+    /// inexact: the ceil adds about half a frame per phoneme whatever the scale).
+    static func frames(_ logw: [Float], lengthScale: Float, stretch: Float = 1) throws(RuntimeError) -> [Int] {
         var frames = [Int](repeating: 0, count: logw.count)
         var total = 0
+        var carry: Double = 0
         for i in 0..<logw.count {
-            let w = (expf(logw[i]) * lengthScale).rounded(.up)
+            var w = (expf(logw[i]) * lengthScale).rounded(.up)
+            if stretch != 1, w.isFinite {
+                let exact = Double(w) * Double(stretch) + carry
+                let rounded = max(0, exact.rounded())
+                carry = exact - rounded
+                w = Float(rounded)
+            }
             guard w.isFinite, w <= Float(maxFrames) else {
                 throw RuntimeError(.voice, "phoneme \(i) would last \(w) frames; at most \(maxFrames) per call")
             }

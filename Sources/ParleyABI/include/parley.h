@@ -394,6 +394,26 @@ PARLEY_API parley_status parley_npc_say(parley_npc *npc, const char *text, uint6
 PARLEY_API parley_status parley_npc_add_example(parley_npc *npc, const char *player, const char *reply);
 PARLEY_API parley_status parley_npc_add_authored_line(parley_npc *npc, const char *trigger, const char *reply);
 
+/* Voice design (since 0.x): give the NPC a character made from the runtime's one voice.
+ *   style  in: a preset name ("old_man", "child", "woman", "giant", "ghost", "guard_radio",
+ *          "witch", "robot") or a JSON object
+ *          {"preset":"old_man","pitch":1.1,"rate":0.9,"formant":1.0,"gain":1.0,
+ *           "noise_scale":0.667,"noise_w":0.8,"speaker":0,"effects":["radio","hall"]}
+ *          where every member is optional and overrides the preset's value. Ranges:
+ *          pitch 0.5…2 (duration kept), formant 0.7…1.4 (vocal-tract size, independent of
+ *          pitch), rate 0.25…4 (exact: duration ÷ rate), gain 0…4, noise scales 0…2,
+ *          at most 8 effects from radio, hall, cave, robot, whisper, tremolo (run in order).
+ *          NUL-terminated UTF-8, at most 4096 bytes; copied.
+ * The style replaces the NPC's whole voice style (rate, noise scales and speaker too:
+ * members left out take the preset's value, or the plain voice's), from the next sentence
+ * on. AUDIO and VISEME sample positions count the designed audio. It is saved by
+ * parley_npc_save().
+ * Returns PARLEY_OK, or PARLEY_ERR_INVALID_ARGUMENT (NULL npc or style, invalid UTF-8 or
+ * JSON, an unknown preset, key or effect, a value out of range or not a number); the
+ * NPC's voice is then unchanged and parley_last_error() says why.
+ * Threads: the thread that polls the runtime. */
+PARLEY_API parley_status parley_npc_set_voice(parley_npc *npc, const char *style);
+
 /* End the NPC's current turn early; its DONE event carries PARLEY_CANCELLED.
  * Nothing to cancel is not an error. Threads: the thread that polls the runtime. */
 PARLEY_API parley_status parley_npc_cancel(parley_npc *npc);
