@@ -1,4 +1,4 @@
-// Parley.cs — C# binding of libparley (parley.h, API 0.4) over P/Invoke.
+// Parley.cs — C# binding of libparley (parley.h, API 0.5) over P/Invoke.
 //
 // One file, no dependencies beyond the base class library, so it drops into a
 // Unity project (Assets/Plugins/Parley.cs) or builds with Mono's mcs:
@@ -322,17 +322,17 @@ namespace Parley
         internal readonly RuntimeHandle Handle;
         readonly List<WeakReference> npcs = new List<WeakReference>();
 
-        /// <summary>parley_version(), e.g. "0.4.0".</summary>
+        /// <summary>parley_version(), e.g. "0.5.0".</summary>
         public static string Version { get { return Native.Utf8ToString(Native.parley_version()); } }
         /// <summary>parley_api_version(): (major &lt;&lt; 16) | (minor &lt;&lt; 8) | patch.</summary>
         public static uint ApiVersion { get { return Native.parley_api_version(); } }
-        /// <summary>The API version this file was written against (0.4.0).</summary>
-        public const uint BoundApiVersion = (0 << 16) | (4 << 8) | 0;
+        /// <summary>The API version this file was written against (0.5.0).</summary>
+        public const uint BoundApiVersion = (0 << 16) | (5 << 8) | 0;
 
         public Runtime(RuntimeOptions options)
         {
             if (options == null) options = new RuntimeOptions();
-            // The binding is written against 0.4; a library with another major version has another ABI.
+            // The binding is written against 0.5; a library with another major version has another ABI.
             if ((ApiVersion >> 16) != (BoundApiVersion >> 16) || ApiVersion < BoundApiVersion)
                 throw new ParleyException(Status.ErrInvalidState,
                     string.Format("libparley API {0:X6} does not match this binding ({1:X6})", ApiVersion, BoundApiVersion));
@@ -690,7 +690,7 @@ namespace Parley
     {
         const string Lib = "parley";
 
-        // Layouts of parley.h (API 0.4) on 64-bit targets; pointers as IntPtr so every struct
+        // Layouts of parley.h (API 0.5) on 64-bit targets; pointers as IntPtr so every struct
         // is blittable and passed by reference without copying or string marshalling.
         [StructLayout(LayoutKind.Sequential)]
         public struct RuntimeParams

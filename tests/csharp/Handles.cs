@@ -48,7 +48,7 @@ static class Handles
 
     static int Main()
     {
-        // Layouts: the 0.4 sizeof of each struct on 64-bit targets.
+        // Layouts: the 0.5 sizeof of each struct on 64-bit targets.
         Check(IntPtr.Size == 8, "a 64-bit process");
         Check(Marshal.SizeOf(typeof(Native.RuntimeParams)) == 96, "sizeof(parley_runtime_params) == 96");
         Check(Marshal.SizeOf(typeof(Native.NpcParams)) == 104, "sizeof(parley_npc_params) == 104");

@@ -39,7 +39,7 @@ extern "C" {
 
 /* API version: MAJOR changes break source or binary compatibility. */
 #define PARLEY_API_VERSION_MAJOR 0
-#define PARLEY_API_VERSION_MINOR 4
+#define PARLEY_API_VERSION_MINOR 5
 #define PARLEY_API_VERSION_PATCH 0
 #define PARLEY_API_VERSION ((PARLEY_API_VERSION_MAJOR << 16) | (PARLEY_API_VERSION_MINOR << 8) | PARLEY_API_VERSION_PATCH)
 
@@ -90,7 +90,7 @@ typedef enum parley_status {
     PARLEY_STATUS_FORCE_32BIT        = 0x7fffffff
 } parley_status;
 
-/* Library version string, e.g. "0.4.0". Static storage; never free. Thread-safe. */
+/* Library version string, e.g. "0.5.0". Static storage; never free. Thread-safe. */
 PARLEY_API const char *parley_version(void);
 
 /* PARLEY_API_VERSION of the loaded library (compare with the macro you built against). Thread-safe. */
@@ -394,7 +394,7 @@ PARLEY_API parley_status parley_npc_say(parley_npc *npc, const char *text, uint6
 PARLEY_API parley_status parley_npc_add_example(parley_npc *npc, const char *player, const char *reply);
 PARLEY_API parley_status parley_npc_add_authored_line(parley_npc *npc, const char *trigger, const char *reply);
 
-/* Voice design (since 0.x): give the NPC a character made from the runtime's one voice.
+/* Voice design (since 0.5): give the NPC a character made from the runtime's one voice.
  *   style  in: a preset name ("old_man", "child", "woman", "giant", "ghost", "guard_radio",
  *          "witch", "robot") or a JSON object
  *          {"preset":"old_man","pitch":1.1,"rate":0.9,"formant":1.0,"gain":1.0,
