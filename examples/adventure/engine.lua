@@ -33,15 +33,6 @@ end
 local WORK_WORDS = set_of { "work", "job", "jobs", "task", "quest", "errand", "chores" }
 local GIVE_WORDS = set_of { "brought", "bring", "here", "here's", "have", "got", "give", "found", "hand", "take", "picked" }
 
--- The designed voice of a character, as rt:npc takes it. Today the runtime knows
--- rate, noise_scale and noise_w; def.style (preset, pitch, effects) joins here once
--- the voice options accept it.
-function engine.voice_options(def)
-  local v = {}
-  for k, x in pairs(def.voice or {}) do v[k] = x end
-  return v
-end
-
 -- Checks arguments against a tool's shorthand schema (enum fields): the command
 -- path gets the same validation the runtime applies to the model's calls.
 local function valid_args(schema, args)
@@ -77,7 +68,7 @@ function engine.new(parley, world, options)
     local entry = { def = def, name = def.name }
     local handle, why = rt:npc { name = def.name, persona = def.persona, knowledge = def.knowledge,
                                  examples = def.examples, authored = self:authored_lines(def),
-                                 voice = engine.voice_options(def), position = def.position,
+                                 voice = def.voice, position = def.position,
                                  policy = options.remote and "auto" or "local",
                                  max_tokens = options.max_tokens or 48, max_sentences = 2 }
     if not handle then rt:release(); return nil, "rt:npc " .. def.name .. ": " .. tostring(why) end

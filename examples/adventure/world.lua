@@ -39,9 +39,8 @@ world.quests = {
             hint = "Pick moonpetal in the meadow for Edda." },
 }
 
--- Characters. `voice` goes to rt:npc as is (today: rate, noise_scale, noise_w);
--- `style` is the designed voice (preset, pitch, effects) that engine.voice_options
--- will pass once the runtime takes it.
+-- Characters. `voice` goes to rt:npc as is: a preset made from the one base voice
+-- (docs/voice-design.md), with the fields that override it.
 -- `events` are the authored lines the game speaks through the NPC when a quest
 -- hook ran or was refused: the trigger is the game's narration of what the player
 -- did (it goes into the NPC's memory), the reply is what the NPC says, word for word.
@@ -55,8 +54,7 @@ world.npcs = {
     examples = { { player = "Nice forge.", reply = "Hm. It does the job." },
                  { player = "What are you making?", reply = "Horseshoes. Swords when I have iron." } },
     authored = { { trigger = "Hello.", reply = "Hm. Need something forged?" } },
-    voice = { rate = 0.92, noise_scale = 0.55, noise_w = 0.6 },
-    style = { preset = "gruff", pitch = 0.85, effects = {} },
+    voice = { preset = "giant", rate = 0.92, noise_scale = 0.55, noise_w = 0.6 },
     quests = { "ore" },
     events = {
       offer   = { trigger = "(The traveller asks Brom for work.)",
@@ -77,8 +75,7 @@ world.npcs = {
     examples = { { player = "Evening.", reply = "Evening, love! Sit by the fire." },
                  { player = "Any news?", reply = "Brom's out of iron again, poor man." } },
     authored = { { trigger = "Hello.", reply = "Welcome to the Drowned Lantern! Ale, stew, or a room?" } },
-    voice = { rate = 1.05, noise_scale = 0.7, noise_w = 0.8 },
-    style = { preset = "warm", pitch = 1.15, effects = {} },
+    voice = { preset = "woman", rate = 1.05, noise_scale = 0.7, noise_w = 0.8 },
     quests = {} },
   { name = "Edda", place = "meadow", position = { 0, 0, 6 },
     persona = "Edda, an old herbalist who lives in the meadow by the brook. Kind, slow, speaks in riddles now and then.",
@@ -86,8 +83,7 @@ world.npcs = {
                   "Edda has lived in Greyhill longer than anyone." },
     examples = { { player = "Hello, grandmother.", reply = "Ah, a visitor. Sit, sit." } },
     authored = { { trigger = "Hello.", reply = "Ah, a visitor. The brook told me you would come." } },
-    voice = { rate = 0.85, noise_scale = 0.5, noise_w = 0.5 },
-    style = { preset = "elder", pitch = 1.05, effects = {} },
+    voice = { preset = "witch", rate = 0.9 },
     quests = { "herbs" },
     events = {
       offer   = { trigger = "(The traveller asks Edda for work.)",
