@@ -55,7 +55,7 @@ func audioConfig(_ p: parley_audio_params) throws(RuntimeError) -> AudioOutputCo
 @_cdecl("parley_audio_open")
 public func parley_audio_open(_ rt: OpaquePointer?, _ params: UnsafePointer<parley_audio_params>?) -> parley_status {
     guard let rt else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_audio_open: rt is NULL") }
-    let h = handle(rt)
+    guard let h = handle(rt) else { return notLive(#function, "rt") }
     guard !h.polling else { return fail(PARLEY_ERR_INVALID_STATE, "parley_audio_open: called from inside parley_poll") }
     var p = parley_audio_default_params()
     if let params {
@@ -76,7 +76,8 @@ public func parley_audio_open(_ rt: OpaquePointer?, _ params: UnsafePointer<parl
 @_cdecl("parley_audio_render")
 public func parley_audio_render(_ rt: OpaquePointer?, _ out: UnsafeMutablePointer<Float>?, _ frames: Int) -> parley_status {
     guard let rt, let out else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_audio_render: rt and out must not be NULL") }
-    guard let output = handle(rt).runtime.audioOutput else {
+    guard let h = handle(rt) else { return notLive(#function, "rt") }
+    guard let output = h.runtime.audioOutput else {
         return fail(PARLEY_ERR_INVALID_STATE, "parley_audio_render: no audio output open (parley_audio_open with loopback_rate)")
     }
     do throws(RuntimeError) {
@@ -93,8 +94,8 @@ public func parley_audio_render(_ rt: OpaquePointer?, _ out: UnsafeMutablePointe
 
 @_cdecl("parley_audio_close")
 public func parley_audio_close(_ rt: OpaquePointer?) {
-    guard let rt else { return }
-    handle(rt).runtime.closeAudio()
+    guard let rt, let h = handle(rt) else { return }
+    h.runtime.closeAudio()
 }
 
 /// Three floats from a caller's array, or nil for NULL.
@@ -107,7 +108,7 @@ private func vector(_ p: UnsafePointer<Float>?) -> SIMD3<Float>? {
 public func parley_listener_set(_ rt: OpaquePointer?, _ position: UnsafePointer<Float>?, _ velocity: UnsafePointer<Float>?,
                                 _ at: UnsafePointer<Float>?, _ up: UnsafePointer<Float>?) -> parley_status {
     guard let rt else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_listener_set: rt is NULL") }
-    let runtime = handle(rt).runtime
+    guard let runtime = handle(rt)?.runtime else { return notLive(#function, "rt") }
     var l = runtime.listener
     if let v = vector(position) { l.position = v }
     if let v = vector(velocity) { l.velocity = v }
@@ -126,7 +127,7 @@ public func parley_npc_set_position(_ npc: OpaquePointer?, _ position: UnsafePoi
     guard let npc, let p = vector(position) else {
         return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_npc_set_position: npc and position must not be NULL")
     }
-    let h = npcHandle(npc)
+    guard let h = npcHandle(npc) else { return notLive(#function, "npc") }
     do throws(RuntimeError) {
         try h.owner.runtime.setPosition(h.npc, x: p.x, y: p.y, z: p.z)
         return PARLEY_OK
@@ -140,7 +141,7 @@ public func parley_npc_set_velocity(_ npc: OpaquePointer?, _ velocity: UnsafePoi
     guard let npc, let v = vector(velocity) else {
         return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_npc_set_velocity: npc and velocity must not be NULL")
     }
-    let h = npcHandle(npc)
+    guard let h = npcHandle(npc) else { return notLive(#function, "npc") }
     do throws(RuntimeError) {
         try h.owner.runtime.setVelocity(h.npc, x: v.x, y: v.y, z: v.z)
         return PARLEY_OK
@@ -151,7 +152,6 @@ public func parley_npc_set_velocity(_ npc: OpaquePointer?, _ velocity: UnsafePoi
 
 @_cdecl("parley_npc_is_speaking")
 public func parley_npc_is_speaking(_ npc: OpaquePointer?) -> Int32 {
-    guard let npc else { return 0 }
-    let h = npcHandle(npc)
+    guard let npc, let h = npcHandle(npc) else { return 0 }
     return h.owner.runtime.isSpeaking(h.npc) ? 1 : 0
 }

@@ -12,8 +12,10 @@ final class NPCHandle {
     init(npc: NPC, owner: RuntimeHandle) { self.npc = npc; self.owner = owner }
 }
 
-func npcHandle(_ p: OpaquePointer) -> NPCHandle {
-    Unmanaged<NPCHandle>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
+/// The NPC behind `p`; nil when `p` is not a live handle.
+func npcHandle(_ p: OpaquePointer) -> NPCHandle? {
+    guard LiveHandles.isLive(npc: UnsafeRawPointer(p)) else { return nil }
+    return Unmanaged<NPCHandle>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
 }
 
 /// The 0.1 symbol, for programs built against 0.1: the caller's return slot holds only
@@ -105,6 +107,7 @@ func npcConfig(_ p: parley_npc_params) throws(RuntimeError) -> NPCConfig {
 func register(_ npc: NPC, in owner: RuntimeHandle, _ out: UnsafeMutablePointer<OpaquePointer?>) {
     let h = Unmanaged.passRetained(NPCHandle(npc: npc, owner: owner))
     owner.npcs[npc.id] = h
+    LiveHandles.added(npc: h.toOpaque())
     out.pointee = OpaquePointer(h.toOpaque())
 }
 
@@ -120,7 +123,7 @@ public func parley_npc_create(_ rt: OpaquePointer?, _ params: UnsafePointer<parl
     } catch {
         return fail(error)
     }
-    let owner = handle(rt)
+    guard let owner = handle(rt) else { return notLive(#function, "rt") }
     do {
         let npc = try owner.runtime.createNPC(try npcConfig(p))
         register(npc, in: owner, out)
@@ -132,22 +135,21 @@ public func parley_npc_create(_ rt: OpaquePointer?, _ params: UnsafePointer<parl
 
 @_cdecl("parley_npc_destroy")
 public func parley_npc_destroy(_ npc: OpaquePointer?) {
-    guard let npc else { return }
-    let h = npcHandle(npc)
+    guard let npc, let h = npcHandle(npc), LiveHandles.removed(npc: UnsafeRawPointer(npc)) else { return }  // NULL, or destroyed already
     h.owner.runtime.destroyNPC(h.npc)
     h.owner.npcs.removeValue(forKey: h.npc.id)?.release()
 }
 
 @_cdecl("parley_npc_id")
 public func parley_npc_id(_ npc: OpaquePointer?) -> UInt64 {
-    guard let npc else { return 0 }
-    return npcHandle(npc).npc.id
+    guard let npc, let h = npcHandle(npc) else { return 0 }
+    return h.npc.id
 }
 
 @_cdecl("parley_npc_say")
 public func parley_npc_say(_ npc: OpaquePointer?, _ text: UnsafePointer<CChar>?, _ turnID: UnsafeMutablePointer<UInt64>?) -> parley_status {
     guard let npc, let text else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_npc_say: npc and text must not be NULL") }
-    let h = npcHandle(npc)
+    guard let h = npcHandle(npc) else { return notLive(#function, "npc") }
     do {
         guard let line = try string(text, "text") else { return PARLEY_ERR_INVALID_ARGUMENT }
         let id = try h.owner.runtime.say(h.npc, line)
@@ -161,7 +163,7 @@ public func parley_npc_say(_ npc: OpaquePointer?, _ text: UnsafePointer<CChar>?,
 @_cdecl("parley_npc_cancel")
 public func parley_npc_cancel(_ npc: OpaquePointer?) -> parley_status {
     guard let npc else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_npc_cancel: npc is NULL") }
-    let h = npcHandle(npc)
+    guard let h = npcHandle(npc) else { return notLive(#function, "npc") }
     h.owner.runtime.cancel(h.npc)
     return PARLEY_OK
 }
@@ -186,7 +188,7 @@ public func parley_npc_add_authored_line(_ npc: OpaquePointer?, _ trigger: Unsaf
 public func parley_npc_set_voice(_ npc: OpaquePointer?, _ style: UnsafePointer<CChar>?) -> parley_status {
     guard let npc, style != nil else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_npc_set_voice: npc and style must not be NULL") }
     do throws(RuntimeError) {
-        let h = npcHandle(npc)
+        guard let h = npcHandle(npc) else { return notLive(#function, "npc") }
         guard let text = try string(style, "style") else { return PARLEY_ERR_INVALID_ARGUMENT }
         try h.owner.runtime.setVoice(h.npc, style: text)
         return PARLEY_OK
@@ -203,7 +205,7 @@ private func addTextPair(_ npc: OpaquePointer?, _ first: UnsafePointer<CChar>?, 
         return fail(PARLEY_ERR_INVALID_ARGUMENT, "\(function): npc, \(names.0) and \(names.1) must not be NULL")
     }
     do throws(RuntimeError) {
-        let h = npcHandle(npc)
+        guard let h = npcHandle(npc) else { return notLive(function, "npc") }
         guard let a = try string(first, names.0), let b = try string(second, names.1) else { return PARLEY_ERR_INVALID_ARGUMENT }
         try add(h.owner.runtime, h.npc, a, b)
         return PARLEY_OK
@@ -216,7 +218,8 @@ private func addTextPair(_ npc: OpaquePointer?, _ first: UnsafePointer<CChar>?, 
 public func parley_npc_save(_ npc: OpaquePointer?, _ buf: UnsafeMutableRawPointer?, _ capacity: Int,
                             _ size: UnsafeMutablePointer<Int>?) -> parley_status {
     guard let npc, let size else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_npc_save: npc and size must not be NULL") }
-    let bytes = NPCSnapshot.encode(npcHandle(npc).npc)
+    guard let h = npcHandle(npc) else { return notLive(#function, "npc") }
+    let bytes = NPCSnapshot.encode(h.npc)
     size.pointee = bytes.count
     guard let buf else { return PARLEY_OK }
     guard capacity >= bytes.count else {
@@ -234,7 +237,7 @@ public func parley_npc_load(_ rt: OpaquePointer?, _ data: UnsafeRawPointer?, _ s
     guard let out else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_npc_load: out is NULL") }
     out.pointee = nil
     guard let rt, let data, size > 0 else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_npc_load: rt and data must not be NULL, size > 0") }
-    let owner = handle(rt)
+    guard let owner = handle(rt) else { return notLive(#function, "rt") }
     do {
         let npc = try owner.runtime.loadNPC(Array(UnsafeRawBufferPointer(start: data, count: size)))
         register(npc, in: owner, out)
@@ -247,7 +250,7 @@ public func parley_npc_load(_ rt: OpaquePointer?, _ data: UnsafeRawPointer?, _ s
 @_cdecl("parley_runtime_stats")
 public func parley_runtime_stats(_ rt: OpaquePointer?, _ out: UnsafeMutablePointer<parley_stats>?) -> parley_status {
     guard let rt, let out else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_runtime_stats: rt and out must not be NULL") }
-    let s = handle(rt).runtime.stats()
+    guard let s = handle(rt)?.runtime.stats() else { return notLive(#function, "rt") }
     var r = parley_stats()
     r.npc_count = UInt32(clamping: s.npcCount)
     r.turns_completed = s.turnsCompleted

@@ -29,7 +29,7 @@ final class RuntimeHandle {
     deinit {
         script = nil  // its NPCs are destroyed while the runtime still runs
         runtime.shutdown()
-        for h in npcs.values { h.release() }
+        for h in npcs.values where LiveHandles.removed(npc: h.toOpaque()) { h.release() }
     }
 }
 
@@ -132,7 +132,9 @@ public func parley_runtime_create(_ params: UnsafePointer<parley_runtime_params>
         // Checked before the model loads, so a bad remote setting fails fast.
         let setup = try RouterSetup(remote: try remoteConfig(p), router: routerConfig(p), seed: p.seed)
         let runtime = try Runtime(config: config, router: setup.router, remote: setup.remote)
-        out.pointee = OpaquePointer(Unmanaged.passRetained(RuntimeHandle(runtime: runtime)).toOpaque())
+        let handle = Unmanaged.passRetained(RuntimeHandle(runtime: runtime)).toOpaque()
+        LiveHandles.added(runtime: handle)
+        out.pointee = OpaquePointer(handle)
         return PARLEY_OK
     } catch {
         return fail(error)
@@ -141,12 +143,14 @@ public func parley_runtime_create(_ params: UnsafePointer<parley_runtime_params>
 
 @_cdecl("parley_runtime_destroy")
 public func parley_runtime_destroy(_ rt: OpaquePointer?) {
-    guard let rt else { return }
+    guard let rt, LiveHandles.removed(runtime: UnsafeRawPointer(rt)) else { return }  // NULL, or destroyed already
     Unmanaged<RuntimeHandle>.fromOpaque(UnsafeRawPointer(rt)).release()
 }
 
-func handle(_ rt: OpaquePointer) -> RuntimeHandle {
-    Unmanaged<RuntimeHandle>.fromOpaque(UnsafeRawPointer(rt)).takeUnretainedValue()
+/// The runtime behind `rt`; nil when `rt` is not a live handle.
+func handle(_ rt: OpaquePointer) -> RuntimeHandle? {
+    guard LiveHandles.isLive(runtime: UnsafeRawPointer(rt)) else { return nil }
+    return Unmanaged<RuntimeHandle>.fromOpaque(UnsafeRawPointer(rt)).takeUnretainedValue()
 }
 
 /// parley_event.type_name: C copies of `RuntimeEvent.Kind.name`, made once and kept
@@ -171,7 +175,7 @@ public func parley_poll(_ rt: OpaquePointer?, _ out: UnsafeMutablePointer<parley
     } catch {
         return fail(error)
     }
-    let h = handle(rt)
+    guard let h = handle(rt) else { return notLive(#function, "rt") }
     guard !h.polling else {
         return fail(PARLEY_ERR_INVALID_STATE, "parley_poll: called from inside a tool guard (guards must not poll)")
     }
@@ -206,7 +210,7 @@ public func parley_poll(_ rt: OpaquePointer?, _ out: UnsafeMutablePointer<parley
 @_cdecl("parley_runtime_load_script")
 public func parley_runtime_load_script(_ rt: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> parley_status {
     guard let rt, let path else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_runtime_load_script: rt and path must not be NULL") }
-    let h = handle(rt)
+    guard let h = handle(rt) else { return notLive(#function, "rt") }
     guard !h.polling else { return fail(PARLEY_ERR_INVALID_STATE, "parley_runtime_load_script: called from inside parley_poll") }
     do throws(RuntimeError) {
         let script: EmbeddedScript

@@ -13,7 +13,7 @@ public func parley_npc_add_tool(_ npc: OpaquePointer?, _ name: UnsafePointer<CCh
     guard let npc, let name, let parametersJSON else {
         return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_npc_add_tool: npc, name and parameters_json must not be NULL")
     }
-    let h = npcHandle(npc)
+    guard let h = npcHandle(npc) else { return notLive(#function, "npc") }
     do {
         let spec = try ToolSpec(name: try string(name, "tool name") ?? "",
                                 description: try string(description, "tool description") ?? "",
@@ -61,7 +61,7 @@ final class CToolGuard: @unchecked Sendable {
 public func parley_npc_set_tool_guard(_ npc: OpaquePointer?, _ tool: UnsafePointer<CChar>?,
                                       _ fn: parley_tool_guard_fn?, _ userData: UnsafeMutableRawPointer?) -> parley_status {
     guard let npc, let tool else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_npc_set_tool_guard: npc and tool must not be NULL") }
-    let h = npcHandle(npc)
+    guard let h = npcHandle(npc) else { return notLive(#function, "npc") }
     do {
         guard let name = try string(tool, "tool") else { return PARLEY_ERR_INVALID_ARGUMENT }
         let check: ToolGuard? = fn.map { fn in
@@ -79,7 +79,7 @@ public func parley_npc_set_tool_guard(_ npc: OpaquePointer?, _ tool: UnsafePoint
 public func parley_npc_set_tool_rate_limit(_ npc: OpaquePointer?, _ tool: UnsafePointer<CChar>?,
                                            _ maxCalls: Int32, _ seconds: Double) -> parley_status {
     guard let npc, let tool else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_npc_set_tool_rate_limit: npc and tool must not be NULL") }
-    let h = npcHandle(npc)
+    guard let h = npcHandle(npc) else { return notLive(#function, "npc") }
     do {
         guard let name = try string(tool, "tool") else { return PARLEY_ERR_INVALID_ARGUMENT }
         try h.owner.runtime.setToolRateLimit(h.npc, tool: name, maxCalls: Int(maxCalls), seconds: seconds)
@@ -114,7 +114,7 @@ public func parley_tool_result(_ npc: OpaquePointer?, _ callID: UnsafePointer<CC
     guard outcome != PARLEY_OK || resultJSON != nil else {
         return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_tool_result: result_json must not be NULL when status is PARLEY_OK")
     }
-    let h = npcHandle(npc)
+    guard let h = npcHandle(npc) else { return notLive(#function, "npc") }
     do {
         // Bounded before it is read as text or parsed: the runtime's limit applies to what the model sees.
         if let resultJSON, strnlen(resultJSON, Runtime.maxToolResultBytes + 1) > Runtime.maxToolResultBytes {

@@ -143,8 +143,8 @@ public final class Runtime: @unchecked Sendable {
     /// first (barge-in).
     @discardableResult
     public func say(_ npc: NPC, _ line: String) throws(RuntimeError) -> UInt64 {
+        try NPCLimits.validatePlayerLine(line)  // a bad argument is reported before a bad state
         guard replySource != nil else { throw RuntimeError(.invalidState, "no dialogue model loaded") }
-        try NPCLimits.validatePlayerLine(line)
         let turn: Turn = try lock.withLock { () throws(RuntimeError) -> Turn in
             guard npcs[npc.id] != nil else { throw RuntimeError(.invalidArgument, "NPC \(npc.id) was destroyed") }
             guard pendingTurns[npc.id, default: 0] < maxPendingTurns else {

@@ -20,6 +20,12 @@
  *     that calls it. parley_poll() never blocks.
  *   - Nothing here aborts the process: bad files, bad arguments and failures
  *     become status codes and ERROR events.
+ *   - Handles are checked against the ones given out (since 0.5): a handle that
+ *     was destroyed, or never created, gets PARLEY_ERR_INVALID_ARGUMENT from
+ *     every call (0 or no effect from the few that return no status), and
+ *     destroying a handle twice does nothing. A destroyed handle whose address a
+ *     newer handle has taken cannot be told apart from it: still never use a
+ *     handle after destroying it.
  */
 #ifndef PARLEY_H
 #define PARLEY_H
