@@ -9,6 +9,9 @@
 #
 #   PARLEY_MODELS=~/.cache/parley/models bench/voice-vs-piper.sh [VOICE] [RUNS] [ROUNDS]
 #
+# PARLEY_VOICE_PRESET=NAME times Parley with that voice preset on (docs/voice-design.md),
+# against plain Piper: the cost of designing a voice on top of the base one.
+#
 # BENCH_NICE (default 0) runs both engines at that nice level, e.g. -10 (as root)
 # so that other jobs on a shared machine disturb the measurement less.
 set -euo pipefail
@@ -82,12 +85,13 @@ PY
 echo "voice: $voice_name; scales noise $noise, length $length, noise_w $noise_w; medians of $runs runs, best of $rounds rounds"
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg); nice $nice_level"
 echo "sentence: $sentence"
+echo "parley voice preset: ${PARLEY_VOICE_PRESET:-none}; CPU level: ${PARLEY_CPU_LEVEL:-native}"
 for threads in 1 2; do
     results=()
     for ((round = 1; round <= rounds; round++)); do
         piper=$(piper_bench "$threads")
         ours=$(nice -n "$nice_level" "$parley" bench voice -v "$voice" --threads "$threads" --runs "$runs" --json \
-            --sentence "$sentence" --paragraph "$paragraph")
+            --sentence "$sentence" --paragraph "$paragraph" ${PARLEY_VOICE_PRESET:+--preset "$PARLEY_VOICE_PRESET"})
         echo "round $round piper  $piper"
         echo "round $round parley $ours (load average $(cut -d' ' -f1 /proc/loadavg))"
         results+=("$piper" "$ours")

@@ -24,6 +24,7 @@ struct BenchVoice: ParsableCommand {
     @Option(help: "Prior noise (default: the voice's)") var noiseScale: Float?
     @Option(help: "Duration multiplier (default: the voice's)") var lengthScale: Float?
     @Option(help: "Duration noise (default: the voice's)") var noiseW: Float?
+    @Option(help: "Voice preset applied after the voice (docs/voice-design.md): its cost is timed too") var preset: String?
     @Option(help: "Frames in a sentence's first chunk") var firstChunkFrames = StreamChunking().firstFrames
     @Option(help: "Frames in its largest chunks") var maxChunkFrames = StreamChunking().maxFrames
     @Flag(help: "Print one JSON object") var json = false
@@ -54,17 +55,36 @@ struct BenchVoice: ParsableCommand {
         if let lengthScale { speech.scales.length = lengthScale }
         if let noiseW { speech.scales.noiseW = noiseW }
         let rate = Double(speech.sampleRate)
+        var design: VoiceStyle?
+        if let preset {
+            do throws(RuntimeError) { design = try VoiceStyle.preset(preset) } catch { throw CLIFailure(error.message) }
+        }
+        if let design {
+            speech.scales.noise = design.noiseScale ?? speech.scales.noise
+            speech.scales.noiseW = design.noiseW ?? speech.scales.noiseW
+            speech.scales.stretch = design.pitch / design.rate
+        }
+        // One chain per paragraph, as a turn keeps one.
+        func makeChain() -> VoiceDesignChain? {
+            design.flatMap { $0.isPlain ? nil : VoiceDesignChain(style: $0, sampleRate: speech.sampleRate) }
+        }
 
         // Whole paragraph, streamed sentence by sentence (what a game hears).
         func speakParagraph(streamed: Bool) throws(RuntimeError) -> Timing {
             let t0 = monotonicMs(), c0 = Self.threadCPUSeconds()
             var samples = 0
+            let chain = makeChain()
             for s in try speech.sentences(for: paragraph) {
                 if streamed {
                     let stream = try speech.start(s)
-                    while let chunk = stream.next() { samples += chunk.samples.count }
+                    _ = chain?.beginSentence(inputCount: stream.sampleCount)
+                    while let chunk = stream.next() {
+                        samples += chain?.process(chunk.samples, isLast: chunk.isLast).count ?? chunk.samples.count
+                    }
                 } else {
-                    samples += try speech.synthesize(s).samples.count
+                    let audio = try speech.synthesize(s).samples
+                    _ = chain?.beginSentence(inputCount: audio.count)
+                    samples += audio.withUnsafeBufferPointer { chain?.process($0, isLast: true).count } ?? audio.count
                 }
             }
             return Timing(seconds: (monotonicMs() - t0) / 1000, cpuSeconds: Self.threadCPUSeconds() - c0, audio: Double(samples) / rate)
@@ -76,12 +96,15 @@ struct BenchVoice: ParsableCommand {
             var first = 0.0, samples = 0, prepare = 0.0
             let sentences = try speech.sentences(for: sentence)
             let phonemize = monotonicMs() - t0
+            let chain = makeChain()
             for s in sentences {
                 let stream = try speech.start(s)
+                _ = chain?.beginSentence(inputCount: stream.sampleCount)
                 prepare = monotonicMs() - t0
                 while let chunk = stream.next() {
-                    if first == 0 { first = monotonicMs() - t0 }
-                    samples += chunk.samples.count
+                    let out = chain?.process(chunk.samples, isLast: chunk.isLast).count ?? chunk.samples.count
+                    if first == 0 && out > 0 { first = monotonicMs() - t0 }
+                    samples += out
                 }
             }
             return (first, monotonicMs() - t0, phonemize, prepare, Double(samples) / rate)
