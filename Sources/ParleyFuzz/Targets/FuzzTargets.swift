@@ -12,7 +12,8 @@ import Glibc
 /// out-of-bounds access (ASan) or a hang (libFuzzer's -timeout) is a finding.
 enum FuzzTarget: String, CaseIterable {
     case gguf, onnx, voiceConfig = "voice-config", json, toolSchema = "tool-schema", toolArguments = "tool-arguments",
-         toolCall = "tool-call", sse, chatStream = "chat-stream", httpRequest = "http-request", npcSave = "npc-save"
+         toolCall = "tool-call", sse, chatStream = "chat-stream", httpRequest = "http-request", npcSave = "npc-save",
+         serveRequest = "serve-request", evalCase = "eval-case"
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -27,6 +28,10 @@ enum FuzzTarget: String, CaseIterable {
         case .chatStream: Self.chatStream(bytes)
         case .httpRequest: _ = HTTPRequestParser.parse(bytes)
         case .npcSave: try? NPCSnapshot.decode(bytes).config.validate()
+        // The CLI's parsers come in through FromCLI/ (symlinks to Sources/ParleyCLI: the
+        // executable target cannot be a dependency).
+        case .serveRequest: _ = try? ChatCompletionRequest.parse(bytes)
+        case .evalCase: _ = try? EvalCase.parse(line: String(decoding: bytes, as: UTF8.self), location: "fuzz")
         }
     }
 

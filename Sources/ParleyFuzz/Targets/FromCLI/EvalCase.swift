@@ -1,0 +1,1 @@
+../../../ParleyCLI/EvalCase.swift

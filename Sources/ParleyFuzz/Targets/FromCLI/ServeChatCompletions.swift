@@ -1,0 +1,1 @@
+../../../ParleyCLI/ServeChatCompletions.swift
