@@ -47,21 +47,33 @@ struct EvalCaseError: Error, CustomStringConvertible {
     let description: String
 }
 
+/// Typed reads of a case's fields, failing with the case's location.
+struct EvalFieldReader {
+    let location: String
+
+    func fail(_ why: String) -> EvalCaseError { EvalCaseError(description: "\(location): \(why)") }
+
+    func string(_ v: JSONValue?, _ field: String) throws -> String {
+        guard let s = v?.stringValue else { throw fail("\(field) must be a string") }
+        return s
+    }
+
+    func strings(_ v: JSONValue?, _ field: String) throws -> [String] {
+        guard let v else { return [] }
+        guard let items = v.arrayValue else { throw fail("\(field) must be an array of strings") }
+        return try items.map { try string($0, field) }
+    }
+}
+
 extension EvalCase {
     /// Reads one JSONL line; only the fields the format lists.
     static func parse(line: String, location: String) throws -> EvalCase {
         let json: JSONValue
         do { json = try JSONParser.parse(line) } catch { throw EvalCaseError(description: "\(location): \(error.message)") }
-        func fail(_ why: String) -> EvalCaseError { EvalCaseError(description: "\(location): \(why)") }
-        func string(_ v: JSONValue?, _ field: String) throws -> String {
-            guard let s = v?.stringValue else { throw fail("\(field) must be a string") }
-            return s
-        }
-        func strings(_ v: JSONValue?, _ field: String) throws -> [String] {
-            guard let v else { return [] }
-            guard let items = v.arrayValue else { throw fail("\(field) must be an array of strings") }
-            return try items.map { try string($0, field) }
-        }
+        let fields = EvalFieldReader(location: location)
+        func fail(_ why: String) -> EvalCaseError { fields.fail(why) }
+        func string(_ v: JSONValue?, _ field: String) throws -> String { try fields.string(v, field) }
+        func strings(_ v: JSONValue?, _ field: String) throws -> [String] { try fields.strings(v, field) }
         guard json.objectValue != nil else { throw fail("a case is a JSON object") }
         let id = try string(json["id"], "id")
         let kind = try string(json["kind"], "kind")
@@ -111,16 +123,10 @@ extension EvalCase {
 extension EvalExpectation {
     /// Reads an `expect` object (EVAL-FORMAT.md); also used by `parley test`'s golden conversations.
     static func parse(_ e: JSONValue, location: String) throws -> EvalExpectation {
-        func fail(_ why: String) -> EvalCaseError { EvalCaseError(description: "\(location): \(why)") }
-        func string(_ v: JSONValue?, _ field: String) throws -> String {
-            guard let s = v?.stringValue else { throw fail("\(field) must be a string") }
-            return s
-        }
-        func strings(_ v: JSONValue?, _ field: String) throws -> [String] {
-            guard let v else { return [] }
-            guard let items = v.arrayValue else { throw fail("\(field) must be an array of strings") }
-            return try items.map { try string($0, field) }
-        }
+        let fields = EvalFieldReader(location: location)
+        func fail(_ why: String) -> EvalCaseError { fields.fail(why) }
+        func string(_ v: JSONValue?, _ field: String) throws -> String { try fields.string(v, field) }
+        func strings(_ v: JSONValue?, _ field: String) throws -> [String] { try fields.strings(v, field) }
         var expect = EvalExpectation()
         guard e.objectValue != nil else { throw fail("expect must be an object") }
         switch e["tool"] {

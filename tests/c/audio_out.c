@@ -8,6 +8,7 @@
  *                                the loopback output and the rendered stereo leans their way.
  * Exits non-zero on a failed check. */
 #include <parley.h>
+#include "check.h"
 #include <AL/al.h>
 #include <AL/alc.h>
 #include <math.h>
@@ -18,14 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static int failures = 0;
-#define CHECK(cond, ...) do { if (!(cond)) { fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-    fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); failures++; } } while (0)
-#define EXPECT_ERR(call, want, needle) do { parley_status st_ = (call); \
-    CHECK(st_ == (want) && strstr(parley_last_error(), (needle)) != NULL, "%s: got %s, want %s; message: %s", \
-          #call, parley_status_string(st_), parley_status_string(want), parley_last_error()); } while (0)
-#define EXPECT_OK(call) do { parley_status st_ = (call); \
-    CHECK(st_ == PARLEY_OK, "%s: %s %s", #call, parley_status_string(st_), parley_last_error()); } while (0)
 
 _Static_assert(sizeof(parley_audio_params) == PARLEY_AUDIO_PARAMS_V1_SIZE, "audio params V1 size");
 

@@ -5,16 +5,11 @@
  * do nothing, for the calls that return no status); none may crash or touch
  * freed memory (valgrind). Exits non-zero on a failed check. */
 #include <parley.h>
+#include "check.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int failures = 0;
-#define CHECK(cond, ...) do { if (!(cond)) { fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-    fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); failures++; } } while (0)
-#define EXPECT_ERR(call, want, needle) do { parley_status st_ = (call); \
-    CHECK(st_ == (want) && strstr(parley_last_error(), (needle)) != NULL, "%s: got %s, want %s; message: %s", \
-          #call, parley_status_string(st_), parley_status_string(want), parley_last_error()); } while (0)
 
 static const float v3[3] = { 1, 2, 3 };
 

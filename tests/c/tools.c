@@ -4,22 +4,15 @@
  * model (fast enough for valgrind, which also flags any read past a string the
  * library was given). Exits non-zero on a failed check. */
 #include <parley.h>
+#include "check.h"
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int failures = 0;
-#define CHECK(cond, ...) do { if (!(cond)) { fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-    fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); failures++; } } while (0)
 
 /* An error status and a message containing `needle`. */
-#define EXPECT_ERR(call, want, needle) do { parley_status st_ = (call); \
-    CHECK(st_ == (want) && strstr(parley_last_error(), (needle)) != NULL, "%s: got %s, want %s; message: %s", \
-          #call, parley_status_string(st_), parley_status_string(want), parley_last_error()); } while (0)
-#define EXPECT_OK(call) do { parley_status st_ = (call); \
-    CHECK(st_ == PARLEY_OK, "%s: %s %s", #call, parley_status_string(st_), parley_last_error()); } while (0)
 
 /* The 0.2 event fields for tools come after type_name, in this order. */
 _Static_assert(offsetof(parley_event, call_id) == offsetof(parley_event, type_name) + sizeof(const char *), "call_id");

@@ -3,18 +3,11 @@
  * library without a model (fast enough for valgrind, which also flags any read
  * past a string the library was given). Exits non-zero on a failed check. */
 #include <parley.h>
+#include "check.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int failures = 0;
-#define CHECK(cond, ...) do { if (!(cond)) { fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-    fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); failures++; } } while (0)
-#define EXPECT_ERR(call, want, needle) do { parley_status st_ = (call); \
-    CHECK(st_ == (want) && strstr(parley_last_error(), (needle)) != NULL, "%s: got %s, want %s; message: %s", \
-          #call, parley_status_string(st_), parley_status_string(want), parley_last_error()); } while (0)
-#define EXPECT_OK(call) do { parley_status st_ = (call); \
-    CHECK(st_ == PARLEY_OK, "%s: %s %s", #call, parley_status_string(st_), parley_last_error()); } while (0)
 
 /* The NPC's save data as a NUL-terminated string (caller frees). */
 static char *saved(parley_npc *npc) {
