@@ -17,8 +17,28 @@ final class RuntimeHandle {
     let heldSamples = HeldBuffer<Float>()
     let heldCallID = HeldBuffer<CChar>()
     let heldToolArguments = HeldBuffer<CChar>()
-    /// Inside parley_poll (tool guards run there): a nested poll is refused.
-    var polling = false
+    /// The thread inside parley_poll, if any: a nested poll (from a tool guard) and a
+    /// poll from a second thread at the same time are refused, since one poll's event
+    /// payloads would be overwritten under the other.
+    private let pollLock = Lock()
+    private var pollingThread: pthread_t?
+
+    /// nil when this thread may poll now (and now polls); otherwise why not.
+    func beginPoll() -> String? {
+        pollLock.withLock {
+            if let t = pollingThread {
+                return pthread_equal(t, pthread_self()) != 0
+                    ? "called from inside a tool guard (guards must not poll)"
+                    : "called from a second thread while another thread polls (poll from one thread)"
+            }
+            pollingThread = pthread_self()
+            return nil
+        }
+    }
+
+    func endPoll() { pollLock.withLock { pollingThread = nil } }
+
+    var polling: Bool { pollLock.withLock { pollingThread != nil } }
     /// NPC handles given out and not yet destroyed (freed with the runtime).
     var npcs: [UInt64: Unmanaged<NPCHandle>] = [:]
     /// The designer's scripts (parley_runtime_load_script), made on the first one.
@@ -176,13 +196,10 @@ public func parley_poll(_ rt: OpaquePointer?, _ out: UnsafeMutablePointer<parley
         return fail(error)
     }
     guard let h = handle(rt) else { return notLive(#function, "rt") }
-    guard !h.polling else {
-        return fail(PARLEY_ERR_INVALID_STATE, "parley_poll: called from inside a tool guard (guards must not poll)")
-    }
+    if let refused = h.beginPoll() { return fail(PARLEY_ERR_INVALID_STATE, "parley_poll: " + refused) }
     var e = parley_event()
-    h.polling = true
     let polled = h.script.map { $0.poll() } ?? h.runtime.poll()
-    h.polling = false
+    h.endPoll()
     guard let event = polled else {
         e.type = PARLEY_EVENT_NONE
         e.type_name = UnsafeRawPointer(noEventTypeName.utf8Start).assumingMemoryBound(to: CChar.self)

@@ -6,6 +6,7 @@
  * freed memory (valgrind). Exits non-zero on a failed check. */
 #include <parley.h>
 #include "check.h"
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,21 @@ static void runtime_calls_refuse(parley_runtime *rt, const char *needle) {
     parley_runtime_destroy(rt);  /* no effect */
 }
 
+/* Two threads polling one runtime at once: each poll either runs (no event here) or is
+ * refused with a status that says why; never a crash or a torn event. */
+static int poll_refusals[2], poll_bad[2];
+struct poller { parley_runtime *rt; int index; };
+static void *poll_loop(void *arg) {
+    struct poller *p = arg;
+    for (int i = 0; i < 20000; i++) {
+        parley_event ev = { .struct_size = sizeof ev };
+        parley_status st = parley_poll(p->rt, &ev);
+        if (st == PARLEY_ERR_INVALID_STATE && strstr(parley_last_error(), "second thread")) poll_refusals[p->index]++;
+        else if (st != PARLEY_NO_EVENT) poll_bad[p->index]++;
+    }
+    return NULL;
+}
+
 int main(void) {
     /* NULL everywhere */
     npc_calls_refuse(NULL, "NULL");
@@ -71,6 +87,14 @@ int main(void) {
     parley_status st = parley_runtime_create(NULL, &rt);
     CHECK(st == PARLEY_OK && rt, "runtime without models: %s %s", parley_status_string(st), parley_last_error());
     if (!rt) return 1;
+    struct poller a = { rt, 0 }, b = { rt, 1 };
+    pthread_t ta, tb;
+    if (pthread_create(&ta, NULL, poll_loop, &a) == 0 && pthread_create(&tb, NULL, poll_loop, &b) == 0) {
+        pthread_join(ta, NULL);
+        pthread_join(tb, NULL);
+        CHECK(poll_bad[0] == 0 && poll_bad[1] == 0, "concurrent polls: %d and %d unexpected statuses", poll_bad[0], poll_bad[1]);
+        printf("concurrent polls from two threads: %d refused\n", poll_refusals[0] + poll_refusals[1]);
+    }
     /* an NPC handle is not a runtime handle, nor the other way round */
     runtime_calls_refuse((parley_runtime *)(void *)&junk[8], "not a live handle");
 

@@ -284,7 +284,9 @@ typedef struct parley_event {
  *   rt   in: the runtime.
  *   out  out: filled when PARLEY_OK is returned; out->struct_size must be set.
  * Returns PARLEY_OK (an event was written), PARLEY_NO_EVENT (queue empty, *out
- * has type PARLEY_EVENT_NONE), or PARLEY_ERR_INVALID_ARGUMENT / PARLEY_ERR_STRUCT_SIZE.
+ * has type PARLEY_EVENT_NONE), or PARLEY_ERR_INVALID_ARGUMENT / PARLEY_ERR_STRUCT_SIZE,
+ * or PARLEY_ERR_INVALID_STATE when called from inside a tool guard, or from a second
+ * thread while another thread is inside parley_poll() on the same runtime.
  * Payloads stay valid until the next parley_poll() on `rt`.
  * Threads: call from one thread (the game thread); game hooks run inside it. */
 PARLEY_API parley_status parley_poll(parley_runtime *rt, parley_event *out);
