@@ -119,7 +119,8 @@ while stats.done < total do
         finish(t)
         s.turn = nil
       elseif os.time() - s.started_at > 120 then
-        error("a turn of " .. s.npc.name .. " did not end within 120 s")
+        error(string.format("a turn of %s did not end within 120 s (turn %s, route %s, text %q, errors %s, %d turns done)",
+          s.npc.name, tostring(t.id), tostring(t.route), tostring(t.text), tostring(t.errors and #t.errors), stats.done))
       end
     end
   end
