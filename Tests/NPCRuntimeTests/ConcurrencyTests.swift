@@ -65,11 +65,14 @@ import Testing
         let q = EventQueue(capacity: 3)
         var audio = RuntimeEvent(kind: .audio)
         audio.samples = [0, 0.5, -0.5]
-        #expect(q.push(audio) && q.push(audio) && q.push(RuntimeEvent(kind: .done)))
-        #expect(!q.push(RuntimeEvent(kind: .done)))
+        #expect(q.push(audio) && q.push(audio) && q.push(RuntimeEvent(kind: .text)))
+        #expect(!q.push(audio) && !q.push(RuntimeEvent(kind: .viseme)))  // the stream is full
         #expect(q.queuedSamples == 6)
+        // a turn's end and a call the game must answer still get in, up to a reserve
+        #expect(q.push(RuntimeEvent(kind: .done)) && q.push(RuntimeEvent(kind: .toolCall)) && q.push(RuntimeEvent(kind: .error)))
+        #expect(!q.push(RuntimeEvent(kind: .done)))
         _ = q.poll()
-        #expect(q.queuedSamples == 3 && q.count == 2)
+        #expect(q.queuedSamples == 3 && q.count == 5)
     }
 
     @Test func manyProducersOneConsumer() {

@@ -18,12 +18,17 @@ public final class EventQueue: @unchecked Sendable {
     public func now() -> Double { monotonicMs() - epochMs }
 
     /// Adds an event, stamping its time. Returns false if the queue is full.
+    /// TEXT, AUDIO and VISEME (the stream) are dropped at `capacity`; the events that
+    /// keep a game's state right (ROUTE, TOOL_CALL, ERROR, DONE: a few per turn, and
+    /// turns are bounded) have a reserve of another `capacity`, so a game that fell
+    /// behind still sees every turn end and every call it must answer.
     @discardableResult
     public func push(_ event: RuntimeEvent) -> Bool {
         var e = event
         e.timeMs = now()
+        let limit = Self.isStream(e.kind) ? capacity : 2 * capacity
         return lock.withLock {
-            guard items.count - head < capacity else { return false }
+            guard items.count - head < limit else { return false }
             items.append(e)
             samples += e.samples.count
             return true
@@ -44,6 +49,8 @@ public final class EventQueue: @unchecked Sendable {
     }
 
     public var count: Int { lock.withLock { items.count - head } }
+
+    static func isStream(_ kind: RuntimeEvent.Kind) -> Bool { kind == .text || kind == .audio || kind == .viseme }
 
     /// Audio samples waiting in the queue.
     public var queuedSamples: Int { lock.withLock { samples } }
