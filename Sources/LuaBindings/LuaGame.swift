@@ -17,12 +17,7 @@ public final class LuaGame {
         guard let L = luaL_newstate() else { throw RuntimeError(.outOfMemory, "cannot create a Lua state") }
         // every stored property is set from here on, so a throw below runs deinit (lua_close)
         self.L = L
-        luaL_openlibs(L)
-        // require "parley" finds the linked module without package.cpath
-        _ = luaopen_parley(L)
-        lua_getfield(L, parley_lua_registryindex(), "_LOADED")
-        lua_pushvalue(L, -2)
-        lua_setfield(L, -2, "parley")
+        openLibrariesWithParley(L)
         lua_settop(L, 0)
         // Method lookup and the call happen in Lua, inside lua_pcall: a game whose
         // __index raises cannot unwind through a Swift frame.

@@ -22,13 +22,7 @@ public final class EmbeddedScript {
         guard let L = luaL_newstate() else { throw RuntimeError(.outOfMemory, "cannot create a Lua state") }
         self.L = L
         self.runtime = runtime
-        luaL_openlibs(L)
-        // require "parley" inside the script finds the module without package.cpath
-        _ = luaopen_parley(L)
-        lua_getfield(L, parley_lua_registryindex(), "_LOADED")
-        lua_pushvalue(L, -2)
-        lua_setfield(L, -2, "parley")
-        parley_lua_pop(L, 1)
+        openLibrariesWithParley(L)
         parley_lua_setglobal(L, "parley")
         guard let raw = lua_newuserdata(L, MemoryLayout<RuntimeBox>.size) else {
             lua_close(L)
@@ -110,3 +104,14 @@ private let scriptRuntimeKey = "parley.script_rt"
 
 /// LUA_ERRFILE: the script file could not be opened or read.
 private let luaFileError: Int32 = 6
+
+/// A fresh state's standard libraries plus this module, registered as loaded so
+/// `require "parley"` finds it without package.cpath; leaves the module on the stack.
+func openLibrariesWithParley(_ L: OpaquePointer) {
+    luaL_openlibs(L)
+    _ = luaopen_parley(L)
+    lua_getfield(L, parley_lua_registryindex(), "_LOADED")
+    lua_pushvalue(L, -2)
+    lua_setfield(L, -2, "parley")
+    parley_lua_pop(L, 1)
+}
