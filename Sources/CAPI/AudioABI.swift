@@ -56,6 +56,7 @@ func audioConfig(_ p: parley_audio_params) throws(RuntimeError) -> AudioOutputCo
 public func parley_audio_open(_ rt: OpaquePointer?, _ params: UnsafePointer<parley_audio_params>?) -> parley_status {
     guard let rt else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_audio_open: rt is NULL") }
     guard let h = handle(rt) else { return notLive(#function, "rt") }
+    if let refused = h.refuseOffThread(#function) { return refused }
     guard !h.polling else { return fail(PARLEY_ERR_INVALID_STATE, "parley_audio_open: called from inside parley_poll") }
     var p = parley_audio_default_params()
     if let params {
@@ -77,6 +78,7 @@ public func parley_audio_open(_ rt: OpaquePointer?, _ params: UnsafePointer<parl
 public func parley_audio_render(_ rt: OpaquePointer?, _ out: UnsafeMutablePointer<Float>?, _ frames: Int) -> parley_status {
     guard let rt, let out else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_audio_render: rt and out must not be NULL") }
     guard let h = handle(rt) else { return notLive(#function, "rt") }
+    if let refused = h.refuseOffThread(#function) { return refused }
     guard let output = h.runtime.audioOutput else {
         return fail(PARLEY_ERR_INVALID_STATE, "parley_audio_render: no audio output open (parley_audio_open with loopback_rate)")
     }
@@ -94,7 +96,7 @@ public func parley_audio_render(_ rt: OpaquePointer?, _ out: UnsafeMutablePointe
 
 @_cdecl("parley_audio_close")
 public func parley_audio_close(_ rt: OpaquePointer?) {
-    guard let rt, let h = handle(rt) else { return }
+    guard let rt, let h = handle(rt), h.refuseOffThread(#function) == nil else { return }
     h.runtime.closeAudio()
 }
 
@@ -108,7 +110,9 @@ private func vector(_ p: UnsafePointer<Float>?) -> SIMD3<Float>? {
 public func parley_listener_set(_ rt: OpaquePointer?, _ position: UnsafePointer<Float>?, _ velocity: UnsafePointer<Float>?,
                                 _ at: UnsafePointer<Float>?, _ up: UnsafePointer<Float>?) -> parley_status {
     guard let rt else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_listener_set: rt is NULL") }
-    guard let runtime = handle(rt)?.runtime else { return notLive(#function, "rt") }
+    guard let h = handle(rt) else { return notLive(#function, "rt") }
+    if let refused = h.refuseOffThread(#function) { return refused }
+    let runtime = h.runtime
     var l = runtime.listener
     if let v = vector(position) { l.position = v }
     if let v = vector(velocity) { l.velocity = v }
@@ -128,6 +132,7 @@ public func parley_npc_set_position(_ npc: OpaquePointer?, _ position: UnsafePoi
         return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_npc_set_position: npc and position must not be NULL")
     }
     guard let h = npcHandle(npc) else { return notLive(#function, "npc") }
+    if let refused = h.owner.refuseOffThread(#function) { return refused }
     do throws(RuntimeError) {
         try h.owner.runtime.setPosition(h.npc, x: p.x, y: p.y, z: p.z)
         return PARLEY_OK
@@ -142,6 +147,7 @@ public func parley_npc_set_velocity(_ npc: OpaquePointer?, _ velocity: UnsafePoi
         return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_npc_set_velocity: npc and velocity must not be NULL")
     }
     guard let h = npcHandle(npc) else { return notLive(#function, "npc") }
+    if let refused = h.owner.refuseOffThread(#function) { return refused }
     do throws(RuntimeError) {
         try h.owner.runtime.setVelocity(h.npc, x: v.x, y: v.y, z: v.z)
         return PARLEY_OK
@@ -152,6 +158,6 @@ public func parley_npc_set_velocity(_ npc: OpaquePointer?, _ velocity: UnsafePoi
 
 @_cdecl("parley_npc_is_speaking")
 public func parley_npc_is_speaking(_ npc: OpaquePointer?) -> Int32 {
-    guard let npc, let h = npcHandle(npc) else { return 0 }
+    guard let npc, let h = npcHandle(npc), h.owner.refuseOffThread(#function) == nil else { return 0 }
     return h.owner.runtime.isSpeaking(h.npc) ? 1 : 0
 }

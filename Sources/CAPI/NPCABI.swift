@@ -124,6 +124,7 @@ public func parley_npc_create(_ rt: OpaquePointer?, _ params: UnsafePointer<parl
         return fail(error)
     }
     guard let owner = handle(rt) else { return notLive(#function, "rt") }
+    if let refused = owner.refuseOffThread(#function) { return refused }
     do {
         let npc = try owner.runtime.createNPC(try npcConfig(p))
         register(npc, in: owner, out)
@@ -135,7 +136,8 @@ public func parley_npc_create(_ rt: OpaquePointer?, _ params: UnsafePointer<parl
 
 @_cdecl("parley_npc_destroy")
 public func parley_npc_destroy(_ npc: OpaquePointer?) {
-    guard let npc, let h = npcHandle(npc), LiveHandles.removed(npc: UnsafeRawPointer(npc)) else { return }  // NULL, or destroyed already
+    guard let npc, let h = npcHandle(npc), h.owner.refuseOffThread(#function) == nil,
+          LiveHandles.removed(npc: UnsafeRawPointer(npc)) else { return }  // NULL, destroyed already, or the wrong thread
     h.owner.runtime.destroyNPC(h.npc)
     h.owner.npcs.removeValue(forKey: h.npc.id)?.release()
 }
@@ -150,6 +152,7 @@ public func parley_npc_id(_ npc: OpaquePointer?) -> UInt64 {
 public func parley_npc_say(_ npc: OpaquePointer?, _ text: UnsafePointer<CChar>?, _ turnID: UnsafeMutablePointer<UInt64>?) -> parley_status {
     guard let npc, let text else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_npc_say: npc and text must not be NULL") }
     guard let h = npcHandle(npc) else { return notLive(#function, "npc") }
+    if let refused = h.owner.refuseOffThread(#function) { return refused }
     do {
         guard let line = try string(text, "text") else { return PARLEY_ERR_INVALID_ARGUMENT }
         let id = try h.owner.runtime.say(h.npc, line)
@@ -164,6 +167,7 @@ public func parley_npc_say(_ npc: OpaquePointer?, _ text: UnsafePointer<CChar>?,
 public func parley_npc_cancel(_ npc: OpaquePointer?) -> parley_status {
     guard let npc else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_npc_cancel: npc is NULL") }
     guard let h = npcHandle(npc) else { return notLive(#function, "npc") }
+    if let refused = h.owner.refuseOffThread(#function) { return refused }
     h.owner.runtime.cancel(h.npc)
     return PARLEY_OK
 }
@@ -189,6 +193,8 @@ public func parley_npc_set_voice(_ npc: OpaquePointer?, _ style: UnsafePointer<C
     guard let npc, style != nil else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_npc_set_voice: npc and style must not be NULL") }
     do throws(RuntimeError) {
         guard let h = npcHandle(npc) else { return notLive(#function, "npc") }
+        if let refused = h.owner.refuseOffThread(#function) { return refused }
+    if let refused = h.owner.refuseOffThread(#function) { return refused }
         guard let text = try string(style, "style") else { return PARLEY_ERR_INVALID_ARGUMENT }
         try h.owner.runtime.setVoice(h.npc, style: text)
         return PARLEY_OK
@@ -206,6 +212,7 @@ private func addTextPair(_ npc: OpaquePointer?, _ first: UnsafePointer<CChar>?, 
     }
     do throws(RuntimeError) {
         guard let h = npcHandle(npc) else { return notLive(function, "npc") }
+        if let refused = h.owner.refuseOffThread(function) { return refused }
         guard let a = try string(first, names.0), let b = try string(second, names.1) else { return PARLEY_ERR_INVALID_ARGUMENT }
         try add(h.owner.runtime, h.npc, a, b)
         return PARLEY_OK
@@ -219,6 +226,7 @@ public func parley_npc_save(_ npc: OpaquePointer?, _ buf: UnsafeMutableRawPointe
                             _ size: UnsafeMutablePointer<Int>?) -> parley_status {
     guard let npc, let size else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_npc_save: npc and size must not be NULL") }
     guard let h = npcHandle(npc) else { return notLive(#function, "npc") }
+    if let refused = h.owner.refuseOffThread(#function) { return refused }
     let bytes = NPCSnapshot.encode(h.npc)
     size.pointee = bytes.count
     guard let buf else { return PARLEY_OK }
@@ -238,6 +246,7 @@ public func parley_npc_load(_ rt: OpaquePointer?, _ data: UnsafeRawPointer?, _ s
     out.pointee = nil
     guard let rt, let data, size > 0 else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_npc_load: rt and data must not be NULL, size > 0") }
     guard let owner = handle(rt) else { return notLive(#function, "rt") }
+    if let refused = owner.refuseOffThread(#function) { return refused }
     do {
         let npc = try owner.runtime.loadNPC(Array(UnsafeRawBufferPointer(start: data, count: size)))
         register(npc, in: owner, out)

@@ -22,6 +22,9 @@ final class RuntimeHandle {
     /// payloads would be overwritten under the other.
     private let pollLock = Lock()
     private var pollingThread: pthread_t?
+    /// The thread that last polled: the header reserves most calls to it, and the
+    /// translation layer's own state (the NPC handle table) relies on that.
+    private var gameThread: pthread_t?
 
     /// nil when this thread may poll now (and now polls); otherwise why not.
     func beginPoll() -> String? {
@@ -32,6 +35,7 @@ final class RuntimeHandle {
                     : "called from a second thread while another thread polls (poll from one thread)"
             }
             pollingThread = pthread_self()
+            gameThread = pollingThread
             return nil
         }
     }
@@ -39,6 +43,17 @@ final class RuntimeHandle {
     func endPoll() { pollLock.withLock { pollingThread = nil } }
 
     var polling: Bool { pollLock.withLock { pollingThread != nil } }
+
+    /// PARLEY_ERR_INVALID_STATE when `function`, which the header reserves to the
+    /// polling thread, is called from another thread after the runtime has been polled;
+    /// nil when the call may go on. Before the first poll any one thread may set up.
+    func refuseOffThread(_ function: String) -> parley_status? {
+        let owner = pollLock.withLock { gameThread }
+        guard let owner, pthread_equal(owner, pthread_self()) == 0 else { return nil }
+        let name = function.split(separator: "(").first.map(String.init) ?? function
+        return fail(PARLEY_ERR_INVALID_STATE,
+                    "\(name): called from a thread other than the one that polls this runtime (call it from the polling thread)")
+    }
     /// NPC handles given out and not yet destroyed (freed with the runtime).
     var npcs: [UInt64: Unmanaged<NPCHandle>] = [:]
     /// The designer's scripts (parley_runtime_load_script), made on the first one.
@@ -228,6 +243,7 @@ public func parley_poll(_ rt: OpaquePointer?, _ out: UnsafeMutablePointer<parley
 public func parley_runtime_load_script(_ rt: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> parley_status {
     guard let rt, let path else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_runtime_load_script: rt and path must not be NULL") }
     guard let h = handle(rt) else { return notLive(#function, "rt") }
+    if let refused = h.refuseOffThread(#function) { return refused }
     guard !h.polling else { return fail(PARLEY_ERR_INVALID_STATE, "parley_runtime_load_script: called from inside parley_poll") }
     do throws(RuntimeError) {
         let script: EmbeddedScript

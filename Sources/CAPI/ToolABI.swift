@@ -14,6 +14,7 @@ public func parley_npc_add_tool(_ npc: OpaquePointer?, _ name: UnsafePointer<CCh
         return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_npc_add_tool: npc, name and parameters_json must not be NULL")
     }
     guard let h = npcHandle(npc) else { return notLive(#function, "npc") }
+    if let refused = h.owner.refuseOffThread(#function) { return refused }
     do {
         let spec = try ToolSpec(name: try string(name, "tool name") ?? "",
                                 description: try string(description, "tool description") ?? "",
@@ -62,6 +63,7 @@ public func parley_npc_set_tool_guard(_ npc: OpaquePointer?, _ tool: UnsafePoint
                                       _ fn: parley_tool_guard_fn?, _ userData: UnsafeMutableRawPointer?) -> parley_status {
     guard let npc, let tool else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_npc_set_tool_guard: npc and tool must not be NULL") }
     guard let h = npcHandle(npc) else { return notLive(#function, "npc") }
+    if let refused = h.owner.refuseOffThread(#function) { return refused }
     do {
         guard let name = try string(tool, "tool") else { return PARLEY_ERR_INVALID_ARGUMENT }
         let check: ToolGuard? = fn.map { fn in
@@ -80,6 +82,7 @@ public func parley_npc_set_tool_rate_limit(_ npc: OpaquePointer?, _ tool: Unsafe
                                            _ maxCalls: Int32, _ seconds: Double) -> parley_status {
     guard let npc, let tool else { return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_npc_set_tool_rate_limit: npc and tool must not be NULL") }
     guard let h = npcHandle(npc) else { return notLive(#function, "npc") }
+    if let refused = h.owner.refuseOffThread(#function) { return refused }
     do {
         guard let name = try string(tool, "tool") else { return PARLEY_ERR_INVALID_ARGUMENT }
         try h.owner.runtime.setToolRateLimit(h.npc, tool: name, maxCalls: Int(maxCalls), seconds: seconds)
@@ -115,6 +118,7 @@ public func parley_tool_result(_ npc: OpaquePointer?, _ callID: UnsafePointer<CC
         return fail(PARLEY_ERR_INVALID_ARGUMENT, "parley_tool_result: result_json must not be NULL when status is PARLEY_OK")
     }
     guard let h = npcHandle(npc) else { return notLive(#function, "npc") }
+    if let refused = h.owner.refuseOffThread(#function) { return refused }
     do {
         // Bounded before it is read as text or parsed: the runtime's limit applies to what the model sees.
         if let resultJSON, strnlen(resultJSON, Runtime.maxToolResultBytes + 1) > Runtime.maxToolResultBytes {

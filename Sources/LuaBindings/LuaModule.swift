@@ -7,7 +7,7 @@ import NPCRuntime
 
 let runtimeMetatable = "parley.runtime"
 let npcMetatable = "parley.npc"
-let moduleVersion = "parley 0.5.0"
+let moduleVersion = "parley 0.5.1"
 
 /// Userdata payload: a retained Runtime, or nil once released.
 struct RuntimeBox {

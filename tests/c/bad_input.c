@@ -72,6 +72,47 @@ static void *poll_loop(void *arg) {
     return NULL;
 }
 
+/* The polling-thread calls from a thread that does not poll: each refused with
+ * PARLEY_ERR_INVALID_STATE and a message naming the thread rule, nothing changed. */
+struct intruder { parley_runtime *rt; parley_npc *npc; };
+static void *call_from_other_thread(void *arg) {
+    struct intruder *in = arg;
+    const char *needle = "thread other than the one that polls";
+    uint64_t turn = 0;
+    char buf[64];
+    size_t size = 0;
+    float mix[8];
+    parley_npc_params np = parley_npc_default_params();
+    np.name = "Stray";
+    parley_npc *made = (parley_npc *)1;
+    EXPECT_ERR(parley_npc_create(in->rt, &np, &made), PARLEY_ERR_INVALID_STATE, needle);
+    CHECK(made == NULL, "out is cleared when the thread is refused");
+    EXPECT_ERR(parley_npc_load(in->rt, "{}", 2, &made), PARLEY_ERR_INVALID_STATE, needle);
+    EXPECT_ERR(parley_runtime_load_script(in->rt, "/nonexistent.lua"), PARLEY_ERR_INVALID_STATE, needle);
+    EXPECT_ERR(parley_audio_open(in->rt, NULL), PARLEY_ERR_INVALID_STATE, needle);
+    EXPECT_ERR(parley_audio_render(in->rt, mix, 4), PARLEY_ERR_INVALID_STATE, needle);
+    EXPECT_ERR(parley_listener_set(in->rt, v3, NULL, NULL, NULL), PARLEY_ERR_INVALID_STATE, needle);
+    EXPECT_ERR(parley_npc_say(in->npc, "Hello", &turn), PARLEY_ERR_INVALID_STATE, needle);
+    EXPECT_ERR(parley_npc_cancel(in->npc), PARLEY_ERR_INVALID_STATE, needle);
+    EXPECT_ERR(parley_npc_add_example(in->npc, "Hi", "Hm."), PARLEY_ERR_INVALID_STATE, needle);
+    EXPECT_ERR(parley_npc_add_authored_line(in->npc, "Hi", "Hm."), PARLEY_ERR_INVALID_STATE, needle);
+    EXPECT_ERR(parley_npc_set_voice(in->npc, "old_man"), PARLEY_ERR_INVALID_STATE, needle);
+    EXPECT_ERR(parley_npc_save(in->npc, buf, sizeof buf, &size), PARLEY_ERR_INVALID_STATE, needle);
+    EXPECT_ERR(parley_npc_set_position(in->npc, v3), PARLEY_ERR_INVALID_STATE, needle);
+    EXPECT_ERR(parley_npc_set_velocity(in->npc, v3), PARLEY_ERR_INVALID_STATE, needle);
+    EXPECT_ERR(parley_npc_add_tool(in->npc, "open_gate", "Opens it.", "{\"type\":\"object\"}"), PARLEY_ERR_INVALID_STATE, needle);
+    EXPECT_ERR(parley_npc_set_tool_guard(in->npc, "open_gate", NULL, NULL), PARLEY_ERR_INVALID_STATE, needle);
+    EXPECT_ERR(parley_npc_set_tool_rate_limit(in->npc, "open_gate", 1, 1000), PARLEY_ERR_INVALID_STATE, needle);
+    EXPECT_ERR(parley_tool_result(in->npc, "call_1", PARLEY_OK, "{}"), PARLEY_ERR_INVALID_STATE, needle);
+    CHECK(parley_npc_is_speaking(in->npc) == 0, "parley_npc_is_speaking from another thread");
+    parley_npc_destroy(in->npc);  /* refused: the NPC stays */
+    parley_audio_close(in->rt);   /* refused */
+    parley_stats stats = { .struct_size = sizeof stats };
+    CHECK(parley_runtime_stats(in->rt, &stats) == PARLEY_OK && stats.npc_count == 1,
+          "parley_runtime_stats from any thread: %s", parley_last_error());
+    return NULL;
+}
+
 int main(void) {
     /* NULL everywhere */
     npc_calls_refuse(NULL, "NULL");
@@ -95,6 +136,9 @@ int main(void) {
         CHECK(poll_bad[0] == 0 && poll_bad[1] == 0, "concurrent polls: %d and %d unexpected statuses", poll_bad[0], poll_bad[1]);
         printf("concurrent polls from two threads: %d refused\n", poll_refusals[0] + poll_refusals[1]);
     }
+    /* main takes over polling: the calls the header reserves to the polling thread follow it */
+    parley_event ev = { .struct_size = sizeof ev };
+    CHECK(parley_poll(rt, &ev) == PARLEY_NO_EVENT, "main thread polls: %s", parley_last_error());
     /* an NPC handle is not a runtime handle, nor the other way round */
     runtime_calls_refuse((parley_runtime *)(void *)&junk[8], "not a live handle");
 
@@ -136,6 +180,13 @@ int main(void) {
     EXPECT_ERR(parley_npc_set_voice(npc, big), PARLEY_ERR_INVALID_ARGUMENT, "");
     EXPECT_ERR(parley_npc_set_voice(npc, "{\"pitch\": 1e999}"), PARLEY_ERR_INVALID_ARGUMENT, "");
     free(big);
+
+    /* the thread rule: main polls (above), a second thread's polling-thread calls are refused */
+    struct intruder in = { rt, npc };
+    pthread_t ti;
+    if (pthread_create(&ti, NULL, call_from_other_thread, &in) == 0) pthread_join(ti, NULL);
+    CHECK(parley_npc_id(npc) != 0, "the NPC survives a destroy from the wrong thread");
+    EXPECT_ERR(parley_npc_say(npc, "\xff\xfe", &turn), PARLEY_ERR_INVALID_ARGUMENT, "UTF-8");  /* main still may */
 
     /* a tool result for a call that does not exist */
     EXPECT_ERR(parley_tool_result(npc, "call_404", PARLEY_OK, "{}"), PARLEY_ERR_INVALID_STATE, "");

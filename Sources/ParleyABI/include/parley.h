@@ -17,7 +17,11 @@
  *     before the call returns unless stated otherwise.
  *   - Threads: the library runs inference on its own worker threads. Game code
  *     (tool hooks, callbacks) only ever runs inside parley_poll(), on the thread
- *     that calls it. parley_poll() never blocks.
+ *     that calls it. parley_poll() never blocks. Functions whose "Threads:"
+ *     note names the polling thread return PARLEY_ERR_INVALID_STATE (since 0.5.1;
+ *     no effect from those that return no status) when called from another thread
+ *     than the one that last called parley_poll(); before the first poll, one
+ *     thread may set up (create NPCs, add tools) for another to poll.
  *   - Nothing here aborts the process: bad files, bad arguments and failures
  *     become status codes and ERROR events.
  *   - Handles are checked against the ones given out (since 0.5): a handle that
@@ -46,7 +50,7 @@ extern "C" {
 /* API version: MAJOR changes break source or binary compatibility. */
 #define PARLEY_API_VERSION_MAJOR 0
 #define PARLEY_API_VERSION_MINOR 5
-#define PARLEY_API_VERSION_PATCH 0
+#define PARLEY_API_VERSION_PATCH 1
 #define PARLEY_API_VERSION ((PARLEY_API_VERSION_MAJOR << 16) | (PARLEY_API_VERSION_MINOR << 8) | PARLEY_API_VERSION_PATCH)
 
 /* ------------------------------------------------------------------------ */
@@ -96,7 +100,7 @@ typedef enum parley_status {
     PARLEY_STATUS_FORCE_32BIT        = 0x7fffffff
 } parley_status;
 
-/* Library version string, e.g. "0.5.0". Static storage; never free. Thread-safe. */
+/* Library version string, e.g. "0.5.1". Static storage; never free. Thread-safe. */
 PARLEY_API const char *parley_version(void);
 
 /* PARLEY_API_VERSION of the loaded library (compare with the macro you built against). Thread-safe. */
