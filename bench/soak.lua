@@ -119,8 +119,12 @@ while stats.done < total do
         finish(t)
         s.turn = nil
       elseif os.time() - s.started_at > 120 then
-        error(string.format("a turn of %s did not end within 120 s (turn %s, route %s, text %q, errors %s, %d turns done)",
-          s.npc.name, tostring(t.id), tostring(t.route), tostring(t.text), tostring(t.errors and #t.errors), stats.done))
+        -- every thread's stack, to tell a deadlock from a backlog (when gdb is installed)
+        local stacks = os.getenv("SOAK_HANG_STACKS") or "/tmp/parley-soak-hang-stacks.txt"
+        os.execute(string.format("command -v gdb >/dev/null && gdb -p %d -batch -ex 'thread apply all bt 12' >%s 2>&1",
+          ffi.C.getpid(), stacks))
+        error(string.format("a turn of %s did not end within 120 s (turn %s, route %s, text %q, errors %s, %d turns done; stacks in %s)",
+          s.npc.name, tostring(t.id), tostring(t.route), tostring(t.text), tostring(t.errors and #t.errors), stats.done, stacks))
       end
     end
   end

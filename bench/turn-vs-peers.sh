@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # First audio of an NPC turn: Parley against the stack a studio would chain today —
 # llama.cpp's llama-server (prompt cache on, streaming) feeding Piper, which speaks
-# each sentence once it is complete. Same model (SmolLM2), voice (joe), persona,
+# each sentence once it is complete. Same model (SmolLM2, or PARLEY_TURN_MODEL, e.g.
+# qwen2.5-coder-0.5b-instruct-q4_k_m.gguf), voice (joe), persona,
 # lore, player lines and greedy decoding; same machine, same run. Prints the
 # median first-AUDIO latency of turns 2–4 for both and the ratio.
 #
@@ -13,6 +14,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cache=${PARLEY_CACHE:-$HOME/.cache/parley}
 models=${PARLEY_MODELS:-$cache/models}
 port=${PEER_PORT:-18089}
+model=${PARLEY_TURN_MODEL:-smollm2-135m-instruct-q4_1.gguf}
 threads=2
 
 "$repo/bench/llm-vs-llamacpp.sh" --build-only
@@ -25,7 +27,7 @@ if [ ! -x "$py" ] || ! "$py" -c 'import piper' 2>/dev/null; then
 fi
 (cd "$repo" && swift build -c release --product parley-cli >&2)
 
-"$server" -m "$models/smollm2-135m-instruct-q4_1.gguf" -t $threads -c 4096 --host 127.0.0.1 --port $port \
+"$server" -m "$models/$model" -t $threads -c 4096 --host 127.0.0.1 --port $port \
     --no-webui >/tmp/parley-peer-server.log 2>&1 &
 server_pid=$!
 trap 'kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null' EXIT
@@ -91,7 +93,7 @@ PY
 )
 echo "$peer"
 echo "== parley bench turn"
-ours=$(PARLEY_MODELS=$models "$repo/.build/release/parley-cli" bench turn -m smollm2-135m-instruct-q4_1.gguf \
+ours=$(PARLEY_MODELS=$models "$repo/.build/release/parley-cli" bench turn -m "$model" \
        -v en_US-joe-medium.onnx --threads $threads --json)
 echo "$ours"
 python3 - "$peer" "$ours" <<'PY'

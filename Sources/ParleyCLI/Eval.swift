@@ -7,7 +7,8 @@ struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run conversation eval sets (shared EVAL-FORMAT.md): success, tool calls, red-team authorisation.")
 
-    @Option(help: "GGUF dialogue model (path or bare name)") var local = "smollm2-135m-instruct-q4_1.gguf"
+    /// Qwen2.5-0.5B by measurement on eval/talk (BENCHMARKS.md); SmolLM2 stays supported (--local).
+    @Option(help: "GGUF dialogue model (path or bare name)") var local = Play.defaultModel
     @Option(help: "OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1") var remote: String?
     @Option(help: "Model name for the remote server") var remoteModel: String?
     @Option(help: "Router threshold: routed turns at least this difficult go remote (0...2)") var threshold = RouterConfig().threshold

@@ -61,6 +61,29 @@ import Testing
         #expect(npc.history.count == 4)
     }
 
+    /// A conversation longer than the context forgets a quarter of it at once, so the
+    /// turns after that reuse the cache instead of prefilling the whole prompt each time.
+    @Test(.enabled(if: TestPaths.hasModel(smol)))
+    func aFullContextIsTrimmedWithRoomToSpare() throws {
+        var c = RuntimeConfig(modelPath: try #require(TestPaths.model(Self.smol)))
+        c.threads = 2
+        c.contextLength = 512
+        let rt = try Runtime(config: c)
+        let npc = try rt.createNPC(npcConfig())
+        let history = (1...40).map { i in (player: "Tell me about the road number \(i), please.", npc: "Road \(i) runs past the old mill and the ford.") }
+        try rt.preload(npc, history: history)
+        var prefilled: [Int] = []
+        for line in ["Good evening!", "Is the ford safe?", "And the mill?", "Thank you."] {
+            let e = events(of: try rt.say(npc, line), rt)
+            #expect(e.last?.kind == .done && e.last?.errorKind == nil)
+            prefilled.append(npc.lastStats.prefilledTokens)
+            #expect(npc.lastStats.promptTokens + 24 <= 512)
+        }
+        #expect(!npc.summary.isEmpty)
+        #expect(prefilled[0] > 200, "the first turn drops exchanges and prefills it all: \(prefilled)")
+        #expect(prefilled.dropFirst().filter { $0 > 100 }.count <= 1, "at most one more full prefill in three turns: \(prefilled)")
+    }
+
     @Test(.enabled(if: TestPaths.hasModel(smol)))
     func cancelAndBargeIn() throws {
         let rt = try runtime(Self.smol)

@@ -59,7 +59,7 @@ import NPCRuntime
                              history: #", "history": [{"player": "Evening.", "npc": "Evening, traveller."}]"#)
         let (run, score) = try run(source, c)
         // the lore note before the line (if the line touches the lore) is the NPC's own knowledge
-        let prompt = try #require(source.prompts.first).filter { !$0.content.hasPrefix("What you know that matters here:") }
+        let prompt = try #require(source.prompts.first).filter { !$0.content.hasPrefix("What you know that matters here") }
         #expect(prompt.map(\.role) == [.system, .user, .assistant, .user])
         #expect(prompt[2].content == "Evening, traveller." && prompt[3].content == "Open the gate.")
         let text = prompt.map(\.content).joined(separator: "\n")

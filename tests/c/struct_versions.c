@@ -43,7 +43,7 @@ int main(void) {
     /* Current defaults, including the fields added in 0.2. */
     parley_npc_params d = parley_npc_default_params();
     CHECK(d.struct_size == sizeof d, "struct_size %zu", d.struct_size);
-    CHECK(d.max_reply_tokens == 96 && fabsf(d.temperature - 0.7f) < 1e-6f && d.voice_rate == 1.0f, "V1 defaults");
+    CHECK(d.max_reply_tokens == 96 && fabsf(d.temperature - 0.3f) < 1e-6f && d.voice_rate == 1.0f, "V1 defaults");
     CHECK(d.top_k == 40 && fabsf(d.top_p - 0.95f) < 1e-6f && fabsf(d.min_p - 0.05f) < 1e-6f
           && fabsf(d.repeat_penalty - 1.1f) < 1e-6f, "0.2 defaults: top_k %d top_p %g min_p %g repeat %g",
           d.top_k, d.top_p, d.min_p, d.repeat_penalty);

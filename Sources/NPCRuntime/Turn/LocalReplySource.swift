@@ -16,6 +16,8 @@ public struct LocalReplySource: ReplySource {
     public let seed: UInt64
     private let tries = BuiltOnce<TokenTrie>()
     private let speechTokensCache = BuiltOnce<SpeechTokens>()
+    private let figureTokensCache = BuiltOnce<FigureTokens>()
+    private let registerCache = BuiltOnce<AssistantRegisterPenalty>()
     /// A phrase of this many tokens is said at most once per reply.
     static let repeatedPhraseTokens = 4
     /// Longest call, in tokens.
@@ -37,8 +39,15 @@ public struct LocalReplySource: ReplySource {
         let continuation = request.continuation.isEmpty ? []
             : model.tokenizer.encode(request.continuation, addSpecial: false, parseSpecial: false)
         var tokens = model.tokenize(request.messages) + continuation
-        while tokens.count + request.maxTokens > model.contextLength, let shorter = request.shorten() {
-            tokens = model.tokenize(shorter) + continuation
+        if tokens.count + request.maxTokens > model.contextLength {
+            // Full: forget down to three quarters of the context, not just below the limit.
+            // A dropped exchange changes the summary in the system prompt, so the whole prompt
+            // is prefilled again; trimming one exchange per turn paid that on every turn of a
+            // long conversation (seconds each, and a backlog for every other NPC).
+            let target = model.contextLength * 3 / 4
+            while tokens.count + request.maxTokens > target, let shorter = request.shorten() {
+                tokens = model.tokenize(shorter) + continuation
+            }
         }
         guard tokens.count + 1 < model.contextLength else {
             throw RuntimeError(.invalidArgument,
@@ -73,6 +82,7 @@ public struct LocalReplySource: ReplySource {
         }
 
         let speechTokens = speechTokensCache.value { SpeechTokens(tokenizer: model.tokenizer) }
+        let figureTokens = figureTokensCache.value { FigureTokens(tokenizer: model.tokenizer) }
         var sampling = request.sampler
         sampling.seed = seed &+ sampling.seed &+ npc.id &* 0x9E37_79B9 &+ npc.turnCount &* 7919
         let tokenStream = try TokenStream(transformer: model.transformer, cache: cache, prompt: Array(tokens[reused...]),
@@ -81,6 +91,9 @@ public struct LocalReplySource: ReplySource {
                                               + [EarlyStopMask(banning: model.stopTokens, untilCount: tokens.count + 1),
                                                  RepeatedPhraseBlock(n: Self.repeatedPhraseTokens, promptCount: tokens.count),
                                                  LeadingMarkupMask(tokens: speechTokens, promptCount: tokens.count),
+                                                 GroundedFigures(tokens: figureTokens, groundedIn: Self.groundText(request),
+                                                                 promptCount: tokens.count),
+                                                 registerCache.value { AssistantRegisterPenalty(tokenizer: model.tokenizer) },
                                                  SentenceEndSteer(ends: speechTokens,
                                                                   stopTokens: model.stopTokens, promptCount: tokens.count,
                                                                   budget: request.maxTokens, maxSentences: npc.config.maxSentences)],
@@ -88,6 +101,16 @@ public struct LocalReplySource: ReplySource {
         stats.prefillMs = monotonicMs() - t0
         return LocalReplyStream(tokens: tokenStream, decoder: StreamingDecoder(tokenizer: model.tokenizer, renderSpecial: false),
                                 stats: stats)
+    }
+}
+
+extension LocalReplySource {
+    /// What a reply's figures may come from: the character, its lore and the
+    /// conversation (not the prompt's fixed instructions, "one to three sentences").
+    static func groundText(_ request: ReplyRequest) -> String {
+        let config = request.npc.config
+        return ([config.persona, request.npc.summary, request.continuation] + config.knowledge
+            + request.messages.dropFirst().map(\.content)).joined(separator: "\n")
     }
 }
 

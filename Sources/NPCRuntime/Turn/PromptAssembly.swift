@@ -3,7 +3,7 @@
 /// conversation, the lore lines this turn needs (for a large lore), the player's
 /// line and the turn's tool steps so far.
 enum PromptAssembly {
-    static let factsHeading = "What you know that matters here:\n"
+    static let factsHeading = "What you know that matters here (say it exactly as written):\n"
     static let afterToolResult = "(Now tell the player what happened, in character, in one or two spoken sentences. Do not repeat this result as data.)"
 
     /// For a lore larger than the system prompt holds: the lines a turn needs, after

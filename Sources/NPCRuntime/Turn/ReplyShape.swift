@@ -164,3 +164,28 @@ public struct LeadingMarkupMask: LogitsProcessor {
         for id in banned where id >= 0 && Int(id) < logits.count { logits[Int(id)] = -.infinity }
     }
 }
+
+/// Lowers the words of a chat assistant ("assist", "AI", "chatbot") in a character's
+/// speech: small instruct models fall back to "How can I assist you today?" and "I
+/// can't assist with that", which no innkeeper says. A penalty, not a ban: a squire
+/// may still offer to assist.
+public struct AssistantRegisterPenalty: LogitsProcessor {
+    static let words: Set<String> = ["assist", "assistance", "assistant", "ai", "chatbot", "openai"]
+    static let penalty: Float = 6
+    let ids: [Int32]
+
+    public init(tokenizer: Tokenizer) {
+        var ids: [Int32] = []
+        for i in 0..<tokenizer.vocabSize where !tokenizer.isControl(Int32(i)) {
+            let text = String(decoding: tokenizer.piece(Int32(i), renderSpecial: false).drop { $0 == 0x20 }, as: UTF8.self)
+            if Self.words.contains(text.lowercased()) { ids.append(Int32(i)) }
+        }
+        self.ids = ids
+    }
+
+    init(ids: [Int32]) { self.ids = ids }
+
+    public func process(_ logits: UnsafeMutableBufferPointer<Float>, history: ArraySlice<Int32>) {
+        for id in ids where Int(id) < logits.count { logits[Int(id)] -= Self.penalty }
+    }
+}

@@ -356,7 +356,7 @@ typedef struct parley_npc_params {
 } parley_npc_params;
 
 /* Defaults: voice_rate 1, voice defaults, policy AUTO, max_reply_tokens 96,
- * temperature 0.7, seed 0, top_k 40, top_p 0.95, min_p 0.05, repeat_penalty 1.1;
+ * temperature 0.3 (0.7 before 0.5.1), seed 0, top_k 40, top_p 0.95, min_p 0.05, repeat_penalty 1.1;
  * name and persona NULL (name must be set). Thread-safe.
  * The exported symbol of this layout is parley_npc_default_params_v2 (see "Struct
  * versions"); the symbol parley_npc_default_params returns the 0.1 layout. */
