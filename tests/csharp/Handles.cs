@@ -61,7 +61,7 @@ static class Handles
 
         // Defaults come from the library (the header's documented values).
         var np = new NpcOptions("x");
-        Check(np.MaxReplyTokens == 96 && Math.Abs(np.Temperature - 0.7f) < 1e-6 && np.TopK == 40 && np.VoiceRate == 1,
+        Check(np.MaxReplyTokens == 96 && Math.Abs(np.Temperature - 0.3f) < 1e-6 && np.TopK == 40 && np.VoiceRate == 1,
               "NPC defaults from parley_npc_default_params_v2");
         var ro = new RuntimeOptions();
         Check(ro.RemoteMaxRetries == -1 && ro.Threads == 0, "runtime defaults from parley_runtime_default_params_v2");
