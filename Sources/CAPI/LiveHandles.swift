@@ -24,6 +24,10 @@ enum LiveHandles {
 
 /// The message for a handle that is not (or no longer) one of ours.
 func notLive(_ function: String, _ what: String) -> parley_status {
-    let name = function.split(separator: "(").first.map(String.init) ?? function  // #function: "f(_:_:)"
-    return fail(PARLEY_ERR_INVALID_ARGUMENT, "\(name): \(what) is not a live handle (destroyed, or never created)")
+    fail(PARLEY_ERR_INVALID_ARGUMENT, "\(cName(function)): \(what) is not a live handle (destroyed, or never created)")
+}
+
+/// The C name of an entry point from its `#function` ("parley_npc_say(_:_:_:)").
+func cName(_ function: String) -> String {
+    function.split(separator: "(").first.map(String.init) ?? function
 }

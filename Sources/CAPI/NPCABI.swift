@@ -194,7 +194,6 @@ public func parley_npc_set_voice(_ npc: OpaquePointer?, _ style: UnsafePointer<C
     do throws(RuntimeError) {
         guard let h = npcHandle(npc) else { return notLive(#function, "npc") }
         if let refused = h.owner.refuseOffThread(#function) { return refused }
-    if let refused = h.owner.refuseOffThread(#function) { return refused }
         guard let text = try string(style, "style") else { return PARLEY_ERR_INVALID_ARGUMENT }
         try h.owner.runtime.setVoice(h.npc, style: text)
         return PARLEY_OK

@@ -50,9 +50,8 @@ final class RuntimeHandle {
     func refuseOffThread(_ function: String) -> parley_status? {
         let owner = pollLock.withLock { gameThread }
         guard let owner, pthread_equal(owner, pthread_self()) == 0 else { return nil }
-        let name = function.split(separator: "(").first.map(String.init) ?? function
         return fail(PARLEY_ERR_INVALID_STATE,
-                    "\(name): called from a thread other than the one that polls this runtime (call it from the polling thread)")
+                    "\(cName(function)): called from a thread other than the one that polls this runtime (call it from the polling thread)")
     }
     /// NPC handles given out and not yet destroyed (freed with the runtime).
     var npcs: [UInt64: Unmanaged<NPCHandle>] = [:]

@@ -68,6 +68,9 @@ public struct GroundedFigures: LogitsProcessor {
     let tokens: FigureTokens
     let words: Set<String>
     let digitStrings: [String]
+    /// The figure tokens banned while no digit run is open: most of a reply, so
+    /// the per-token step is a list of writes, not a pass of string tests.
+    let bannedAtRest: [Int32]
     /// Context length when the reply starts.
     let promptCount: Int
 
@@ -75,14 +78,22 @@ public struct GroundedFigures: LogitsProcessor {
         self.tokens = tokens
         self.promptCount = promptCount
         let (words, digits) = Self.figures(in: text)
+        let numbers = digits.sorted()
         self.words = words
-        digitStrings = digits.sorted()
+        digitStrings = numbers
+        bannedAtRest = tokens.figures.compactMap { id, figure in
+            Self.allows(figure, after: "", words: words, numbers: numbers) ? nil : id
+        }
     }
 
     public func process(_ logits: UnsafeMutableBufferPointer<Float>, history: ArraySlice<Int32>) {
         let start = history.startIndex + max(0, min(promptCount, history.count))
         let run = tokens.trailingDigits(history[start...])
-        if !run.isEmpty && !digitStrings.contains(run) {
+        guard !run.isEmpty else {
+            for id in bannedAtRest where Int(id) < logits.count { logits[Int(id)] = -.infinity }
+            return
+        }
+        if !digitStrings.contains(run) {
             // "9" of a grounded "90" must go on to the whole number, not stop at "9"
             let next = tokens.continuations(of: run, into: digitStrings).filter { Int($0) < logits.count }
             if !next.isEmpty {
@@ -92,15 +103,19 @@ public struct GroundedFigures: LogitsProcessor {
                 return
             }
         }
-        for (id, figure) in tokens.figures where Int(id) < logits.count {
-            let allowed: Bool
-            switch figure {
-            case let .word(w): allowed = words.contains(w)
-            case let .digits(d, _):
-                let number = run + d
-                allowed = digitStrings.contains { $0.hasPrefix(number) }
-            }
-            if !allowed { logits[Int(id)] = -.infinity }
+        for (id, figure) in tokens.figures where Int(id) < logits.count
+            && !Self.allows(figure, after: run, words: words, numbers: digitStrings) {
+            logits[Int(id)] = -.infinity
+        }
+    }
+
+    /// A number word the prompt holds, or digits that take `run` toward one of its numbers.
+    static func allows(_ figure: FigureTokens.Figure, after run: String, words: Set<String>, numbers: [String]) -> Bool {
+        switch figure {
+        case let .word(w): return words.contains(w)
+        case let .digits(d, _):
+            let number = run + d
+            return numbers.contains { $0.hasPrefix(number) }
         }
     }
 
