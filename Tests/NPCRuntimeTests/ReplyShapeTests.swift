@@ -18,12 +18,31 @@ import Testing
     let ends = SpeechTokens(isEnd: [false, false, true, false, false, true])
 
     func logits(_ values: [Float] = [5, 4, 0, 0, 3, 0]) -> [Float] { values }
+    /// The same with the stop token (3) forbidden.
+    var noStop: [Float] { [5, 4, 0, -.infinity, 3, 0] }
 
+    /// Early in the budget only the stop is touched: it may not come mid-sentence.
     @Test func steerLeavesTheStartOfAReplyAlone() {
         let steer = SentenceEndSteer(ends: ends, stopTokens: [3], promptCount: 10, budget: 96)
         var l = logits()
         l.withUnsafeMutableBufferPointer { steer.process($0, history: ArraySlice(Array(repeating: 0, count: 10 + 20))) }
-        #expect(l == logits())
+        #expect(l == noStop)
+        var ended = logits()
+        ended.withUnsafeMutableBufferPointer { steer.process($0, history: ArraySlice(Array(repeating: 0, count: 10 + 19) + [2])) }
+        #expect(ended == logits())
+    }
+
+    /// "Pip" and the stop token: the stop must wait for a sentence end; spaces after
+    /// the end do not count as words.
+    @Test func aReplyNeverStopsMidSentence() {
+        let spaced = SpeechTokens(isEnd: [false, false, true, false, false, true], isSpace: [false, false, false, false, false, false, true])
+        let steer = SentenceEndSteer(ends: spaced, stopTokens: [3], promptCount: 2, budget: 96)
+        var word = logits()
+        word.withUnsafeMutableBufferPointer { steer.process($0, history: ArraySlice([9, 9, 0])) }
+        #expect(word == noStop)
+        var afterSpace = logits()
+        afterSpace.withUnsafeMutableBufferPointer { steer.process($0, history: ArraySlice([9, 9, 0, 2, 6])) }
+        #expect(afterSpace == logits())
     }
 
     @Test func steerFavoursSentenceEndsNearTheBudgetThenForcesThem() {
@@ -33,10 +52,10 @@ import Testing
         #expect(soft[2] > 0)
         #expect(soft[5] > 0)
         #expect(soft[0] == 5)
-        #expect(soft[3] == 0)
+        #expect(soft[3] == -.infinity)
         var forced = logits()
         forced.withUnsafeMutableBufferPointer { steer.process($0, history: ArraySlice(Array(repeating: 0, count: 10 + 92))) }
-        let expected: [Float] = [-.infinity, -.infinity, 0, 0, -.infinity, 0]
+        let expected: [Float] = [-.infinity, -.infinity, 0, -.infinity, -.infinity, 0]
         #expect(forced == expected)
     }
 
@@ -70,10 +89,10 @@ import Testing
         var one = logits()
         one.withUnsafeMutableBufferPointer { steer.process($0, history: ArraySlice([9, 9, 0, 1, 2])) }
         #expect(one == logits())
-        // mid-sentence after two: the sentence may finish
+        // mid-sentence after two: the sentence may finish (and not stop before it does)
         var mid = logits()
         mid.withUnsafeMutableBufferPointer { steer.process($0, history: ArraySlice([9, 9, 0, 2, 1, 2, 4])) }
-        #expect(mid == logits())
+        #expect(mid == noStop)
     }
 
     @Test func repeatedPhraseIsBlocked() {

@@ -41,9 +41,18 @@ import Testing
         // Only the first piece: later sentences stay whole.
         #expect(chunk("Aye. That man over there is a former sailor who used to work at the docks.") ==
                 ["Aye.", "That man over there is a former sailor who used to work at the docks."])
-        // A word that merely starts with an opener ("sold", "android") is not one.
-        #expect(chunk("The old man in the blue coat at the bar sold nets and andirons for years.") ==
-                ["The old man in the blue coat at the bar sold nets", "and andirons for years."])
+        // A word that merely starts with an opener ("andirons", "android") is not one.
+        #expect(chunk("The tall fisherman sold andirons and nets for years.") ==
+                ["The tall fisherman sold andirons", "and nets for years."])
+    }
+
+    @Test func longFirstSentenceBreaksBeforeAPhrase() {
+        #expect(chunk("The smuggler Black Tam drinks here on Tuesdays.") == ["The smuggler Black Tam drinks here", "on Tuesdays."])
+        #expect(chunk("The lighthouse went dark forty years ago.") == ["The lighthouse went dark", "forty years ago."])
+        #expect(chunk("The old man by the door paid 12 silver.") == ["The old man by the door paid", "12 silver."])
+        // Not before four words, and not before "to" or "of".
+        #expect(chunk("He sat in the corner.") == ["He sat in the corner."])
+        #expect(chunk("I would really like to stay a cup of tea longer.") == ["I would really like to stay a cup of tea longer."])
     }
 
     @Test func sameResultForEveryDeltaSize() {

@@ -217,4 +217,31 @@ import Testing
             Self.expectError(.badModel) { _ = try GGUFBuilder.parse(Array(bytes[0..<cut])) }
         }
     }
+
+    /// TokenStream hands a token back before running it through the model (its text
+    /// reaches the voice a forward pass sooner) and runs it at the next call: the
+    /// tokens are the ones a forward-then-return loop gives.
+    @Test func tokenStreamRunsEachTokenAtTheNextCall() throws {
+        let m = TinyModel.all[0]
+        let transformer = try Transformer(gguf: try m.load(), threads: 1)
+        let prompt = Self.tokens(m, 6)
+        let eager = KVCache(config: transformer.config, capacity: 32)
+        var logits = Array(try transformer.forward(prompt, cache: eager))
+        var expected: [Int32] = []
+        for _ in 0..<5 {
+            let next = Int32(logits.indices.max { logits[$0] < logits[$1] }!)
+            expected.append(next)
+            logits = Array(try transformer.forward([next], cache: eager))
+        }
+        let cache = KVCache(config: transformer.config, capacity: 32)
+        var stream = try TokenStream(transformer: transformer, cache: cache, prompt: prompt, sampler: Sampler(.greedy),
+                                     stopTokens: [], maxTokens: 5)
+        var got: [Int32] = []
+        while let t = try stream.next() {
+            got.append(t)
+            #expect(cache.count == prompt.count + got.count - 1, "the token just returned is not in the cache yet")
+        }
+        #expect(got == expected)
+        #expect(cache.tokens == prompt + expected.dropLast(), "the last token (budget reached) is never run")
+    }
 }

@@ -372,6 +372,11 @@ public final class Runtime: @unchecked Sendable {
             }
             if let rest = turn.chunker.finish(), !turn.cancelled { speechStage?.speak(rest, turn: turn) }
             complete(turn)
+            if turn.route == .local && !turn.cancelled {
+                // after the first audio, as with the reply's own tokens
+                while turn.awaitingFirstAudio && !turn.cancelled { usleep(500) }
+                source.prepareNextTurn(npc)
+            }
         } catch {
             if turn.route == .remote {
                 fallBack(turn, after: error, spoken: legText)

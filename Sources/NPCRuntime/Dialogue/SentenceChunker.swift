@@ -1,15 +1,18 @@
 /// Splits a streaming reply into speakable pieces as the text arrives: whole
-/// sentences, and — for the first piece of a turn only — an early clause, so the
+/// sentences, and — for the first piece of a turn only — an early phrase, so the
 /// voice can start sooner: at a comma or dash once it has a few words, or, in a
-/// long first sentence without one, before a word that opens a new clause
-/// ("…a former sailor | who used to work here."). The player hears the first
+/// longer first sentence without one, before a word that opens a new clause or
+/// phrase ("…a former sailor | who used to work here.", "…drinks here | on
+/// Tuesdays.", "…went dark | forty years ago."). The player hears the first
 /// piece while the rest is still being generated; later pieces are sentences,
 /// which keep the voice's sentence intonation.
 public struct SentenceChunker: Sendable {
     /// Words before the first piece may end at a comma, semicolon, colon or dash.
     public var firstClauseWords = 3
-    /// Words before the first piece may end before a clause-opening word.
-    public var firstRunWords = 8
+    /// Words before the first piece may end before a clause- or phrase-opening word:
+    /// a pause there is one a speaker could make, and on a 0.5B model each word
+    /// waited for is about 25 ms more before the player hears anything.
+    public var firstRunWords = 4
     private var buffer = ""
     private var emitted = 0
 
@@ -35,12 +38,14 @@ public struct SentenceChunker: Sendable {
     private mutating func nextPiece() -> String? {
         let chars = Array(buffer)
         var words = 0
+        var depth = 0   // inside a stage direction, "(whispers)": no spoken words
         var i = 0
         while i < chars.count {
             let c = chars[i]
-            if c == " " {
+            if c == "(" || c == "[" { depth += 1 } else if (c == ")" || c == "]") && depth > 0 { depth -= 1 }
+            if c == " " && depth == 0 && i > 0 && chars[i - 1] != ")" && chars[i - 1] != "]" {
                 words += 1
-                if emitted == 0 && words >= firstRunWords && opensClause(chars, at: i + 1) { return cut(at: i, chars) }
+                if emitted == 0 && words >= firstRunWords && opensPhrase(chars, at: i + 1) { return cut(at: i, chars) }
             }
             if c == "\n" && i > 0 && chars[i - 1] == "\n" { return cut(at: i + 1, chars) }   // paragraph
             let isEnd = c == "." || c == "!" || c == "?" || c == "…"
@@ -65,13 +70,22 @@ public struct SentenceChunker: Sendable {
 
     private static let clauseOpeners: Set<String> = ["and", "but", "who", "which", "because", "so", "when", "where", "while",
                                                      "though", "although", "since", "until", "unless", "or", "whose"]
+    /// Prepositions that start an adverbial phrase ("to" and "of" bind too tightly to
+    /// what comes before: "want | to go", "a cup | of tea").
+    private static let phraseOpeners: Set<String> = ["at", "in", "on", "for", "with", "from", "by", "about", "after", "before",
+                                                     "during", "over", "under", "near", "into", "through", "across", "behind",
+                                                     "beyond", "around", "without", "inside", "outside", "along", "past", "toward",
+                                                     "towards", "every"]
 
-    /// Whether a whole word (already followed by a space) starting at `start` opens a clause.
-    private func opensClause(_ chars: [Character], at start: Int) -> Bool {
+    /// Whether a whole word (already followed by a space) starting at `start` opens a
+    /// clause or a phrase: a conjunction, a relative word, a preposition or a count.
+    private func opensPhrase(_ chars: [Character], at start: Int) -> Bool {
         var end = start
-        while end < chars.count && chars[end].isLetter { end += 1 }
+        while end < chars.count && (chars[end].isLetter || chars[end].isNumber) { end += 1 }
         guard end > start, end < chars.count, chars[end] == " " else { return false }
-        return Self.clauseOpeners.contains(String(chars[start..<end]).lowercased())
+        let word = String(chars[start..<end]).lowercased()
+        if word.allSatisfy(\.isNumber) { return true }
+        return Self.clauseOpeners.contains(word) || Self.phraseOpeners.contains(word) || NumberWords.countWords.contains(word)
     }
 
     private func isAbbreviation(_ chars: [Character], before end: Int) -> Bool {

@@ -12,6 +12,9 @@ public enum NumberWords {
         (1_000_000_000_000, "trillion"), (1_000_000_000, "billion"), (1_000_000, "million"), (1_000, "thousand"),
     ]
 
+    /// Words that start a count ("forty years", "two silver"), lowercased.
+    static let countWords: Set<String> = Set(ones.dropFirst() + tens.filter { !$0.isEmpty } + ["hundred", "dozen"])
+
     /// Digit strings longer than this are read digit by digit.
     public static let maxCardinalDigits = 19
 

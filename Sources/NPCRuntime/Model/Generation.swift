@@ -18,7 +18,7 @@ extension Transformer {
                                      processors: processors, stopTokens: stopTokens, maxTokens: maxTokens)
         var steps: [GeneratedStep] = []
         while true {
-            let lsm = topLogprobs > 0 ? logSoftmax(stream.rawLogits) : []
+            let lsm = topLogprobs > 0 ? logSoftmax(try stream.rawLogits()) : []
             let token = try stream.next() ?? stream.stoppedBy
             guard let token else { break }
             let logprob = lsm.isEmpty ? 0 : lsm[Int(token)]

@@ -105,6 +105,31 @@ public struct LocalReplySource: ReplySource {
 }
 
 extension LocalReplySource {
+    /// Longest run of tokens `prepareNextTurn` prefills.
+    static let maxPrefedTokens = 32
+
+    /// Runs the tokens that open the player's next line — the end of this reply and
+    /// the chat format's user header, the same whatever the line says — through the
+    /// model now, while the voice still speaks, so the next turn prefills only the
+    /// line itself (5 of Qwen2.5's 18 tokens of a typical line).
+    public func prepareNextTurn(_ npc: NPC) {
+        guard let cache = npc.cache else { return }
+        let one = model.tokenize(npc.messages(adding: [ChatMessage(.user, "Yes")]))
+        let other = model.tokenize(npc.messages(adding: [ChatMessage(.user, "No")]))
+        var shared = 0
+        while shared < min(one.count, other.count) && one[shared] == other[shared] { shared += 1 }
+        // a conversation about to be shortened starts over anyway
+        guard one.count + npc.config.maxReplyTokens + 64 <= model.contextLength else { return }
+        let reused = cache.commonPrefix(with: one)
+        guard reused < shared, shared - reused <= Self.maxPrefedTokens else { return }
+        cache.truncate(to: reused)
+        do {
+            _ = try model.transformer.forward(Array(one[reused..<shared]), cache: cache)
+        } catch {
+            cache.truncate(to: reused)   // the next turn prefills these itself
+        }
+    }
+
     /// What a reply's figures may come from: the character, its lore and the
     /// conversation (not the prompt's fixed instructions, "one to three sentences").
     static func groundText(_ request: ReplyRequest) -> String {

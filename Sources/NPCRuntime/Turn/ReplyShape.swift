@@ -9,25 +9,33 @@
 /// spoken words: a small model that writes a call as JSON text instead of calling.
 public struct SpeechTokens: Sendable {
     public let isEnd: [Bool]
+    /// Tokens that are only spaces and line breaks.
+    public let isSpace: [Bool]
     public let markupOpeners: [Int32]
 
     public init(tokenizer: Tokenizer) {
         var isEnd = [Bool](repeating: false, count: tokenizer.vocabSize)
+        var isSpace = isEnd
         var openers: [Int32] = []
         for i in 0..<tokenizer.vocabSize where !tokenizer.isControl(Int32(i)) {
             let piece = tokenizer.piece(Int32(i), renderSpecial: false)
             isEnd[i] = Self.endsSentence(piece)
+            isSpace[i] = !piece.isEmpty && piece.allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D }
             if let first = piece.first(where: { $0 != 0x20 }), [0x7B, 0x5B, 0x3C, 0x60].contains(first) { openers.append(Int32(i)) }
         }
         self.isEnd = isEnd
+        self.isSpace = isSpace
         markupOpeners = openers
     }
 
     /// For tests: the classes of a made-up vocabulary.
-    init(isEnd: [Bool], markupOpeners: [Int32] = []) {
+    init(isEnd: [Bool], isSpace: [Bool] = [], markupOpeners: [Int32] = []) {
         self.isEnd = isEnd
+        self.isSpace = isSpace
         self.markupOpeners = markupOpeners
     }
+
+    func isSpace(_ id: Int32) -> Bool { id >= 0 && Int(id) < isSpace.count && isSpace[Int(id)] }
 
     static func endsSentence(_ bytes: [UInt8]) -> Bool {
         var end = bytes.count
@@ -51,7 +59,8 @@ public struct SpeechTokens: Sendable {
 }
 
 /// Steers a reply to end on a whole sentence within `budget` generated tokens, so
-/// the token limit never cuts the NPC off mid-sentence. Over the last quarter of
+/// the token limit never cuts the NPC off mid-sentence; a stop token may only
+/// follow a sentence end. Over the last quarter of
 /// the budget (at most 24 tokens) sentence ends are favoured, more as the end
 /// nears; in the last few tokens only a sentence end may come; and once a sentence
 /// has ended in that stretch, or the reply has said `maxSentences` sentences
@@ -80,10 +89,14 @@ public struct SentenceEndSteer: LogitsProcessor {
     public func process(_ logits: UnsafeMutableBufferPointer<Float>, history: ArraySlice<Int32>) {
         let generated = history.count - promptCount
         guard generated > 0, !stopTokens.isEmpty else { return }
-        let lastEndsSentence = history.last.map(ends.contains) ?? false
+        let lastEndsSentence = history.suffix(generated).last { !ends.isSpace($0) }.map(ends.contains) ?? false
         if lastEndsSentence && maxSentences > 0 && sentencesSaid(history) >= maxSentences {
             keepOnly(stopTokens, logits)
             return
+        }
+        // never stop mid-sentence: a one-word answer gets its full stop ("Pip.")
+        if !lastEndsSentence {
+            for id in stopTokens where id >= 0 && Int(id) < logits.count { logits[Int(id)] = -.infinity }
         }
         guard generated >= steerFrom else { return }
         if lastEndsSentence {

@@ -77,8 +77,12 @@ public protocol ReplySource: Sendable {
     func start(_ request: ReplyRequest) throws(RuntimeError) -> any ReplyStream
     /// False while the source would refuse turns (a remote behind an open circuit breaker).
     var isAvailable: Bool { get }
+    /// Called on the model worker after `npc`'s turn is recorded, before the player's
+    /// next line: work that line will otherwise wait for.
+    func prepareNextTurn(_ npc: NPC)
 }
 
 extension ReplySource {
     public var isAvailable: Bool { true }
+    public func prepareNextTurn(_ npc: NPC) {}
 }

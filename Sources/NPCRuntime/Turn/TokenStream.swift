@@ -2,6 +2,10 @@
 /// then per token forward → logits processors → sampler, until a stop token,
 /// the token budget or a full context. The caller pulls one token at a time,
 /// so it can pause, cancel or yield the CPU between tokens.
+///
+/// A token is returned as soon as it is sampled; it goes through the model at the
+/// start of the next call. Its text reaches the player one forward pass sooner,
+/// and a caller that stops to let the voice start holds back that pass too.
 public struct TokenStream {
     public let transformer: Transformer
     public let cache: KVCache
@@ -14,6 +18,8 @@ public struct TokenStream {
     private var sampler: Sampler
     private let processors: [any LogitsProcessor]
     private var logits: UnsafeBufferPointer<Float>
+    /// The last token returned, not yet run through the model.
+    private var unforwarded: Int32?
     private var work: [Float] = []
     private var finished = false
 
@@ -32,12 +38,22 @@ public struct TokenStream {
 
     /// Logits of the next token as the model gave them (before the processors),
     /// valid until the next call of `next()`.
-    public var rawLogits: UnsafeBufferPointer<Float> { logits }
+    public mutating func rawLogits() throws(RuntimeError) -> UnsafeBufferPointer<Float> {
+        try forwardReturned()
+        return logits
+    }
 
-    /// The next token, already run through the model; nil once the stream has
-    /// ended (stop token, `maxTokens`, or the context is full).
+    private mutating func forwardReturned() throws(RuntimeError) {
+        guard let token = unforwarded else { return }
+        unforwarded = nil
+        logits = try transformer.forward([token], cache: cache)
+    }
+
+    /// The next token; nil once the stream has ended (stop token, `maxTokens`, or
+    /// the context is full).
     public mutating func next() throws(RuntimeError) -> Int32? {
         guard !finished, generated < maxTokens else { finished = true; return nil }
+        try forwardReturned()
         let token: Int32
         if processors.isEmpty {
             token = sampler.sample(logits)
@@ -57,7 +73,7 @@ public struct TokenStream {
         }
         generated += 1
         if generated < maxTokens && cache.count < cache.capacity {
-            logits = try transformer.forward([token], cache: cache)
+            unforwarded = token
         } else {
             finished = true
         }
