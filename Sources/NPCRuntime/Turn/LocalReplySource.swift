@@ -83,6 +83,7 @@ public struct LocalReplySource: ReplySource {
 
         let speechTokens = speechTokensCache.value { SpeechTokens(tokenizer: model.tokenizer) }
         let figureTokens = figureTokensCache.value { FigureTokens(tokenizer: model.tokenizer) }
+        let ground = Self.groundText(request)
         var sampling = request.sampler
         sampling.seed = seed &+ sampling.seed &+ npc.id &* 0x9E37_79B9 &+ npc.turnCount &* 7919
         let tokenStream = try TokenStream(transformer: model.transformer, cache: cache, prompt: Array(tokens[reused...]),
@@ -91,8 +92,8 @@ public struct LocalReplySource: ReplySource {
                                               + [EarlyStopMask(banning: model.stopTokens, untilCount: tokens.count + 1),
                                                  RepeatedPhraseBlock(n: Self.repeatedPhraseTokens, promptCount: tokens.count),
                                                  LeadingMarkupMask(tokens: speechTokens, promptCount: tokens.count),
-                                                 GroundedFigures(tokens: figureTokens, groundedIn: Self.groundText(request),
-                                                                 promptCount: tokens.count),
+                                                 GroundedFigures(tokens: figureTokens, groundedIn: ground, promptCount: tokens.count),
+                                                 GroundedUnits(tokenizer: model.tokenizer, groundedIn: ground, promptCount: tokens.count),
                                                  registerCache.value { AssistantRegisterPenalty(tokenizer: model.tokenizer) },
                                                  SentenceEndSteer(ends: speechTokens,
                                                                   stopTokens: model.stopTokens, promptCount: tokens.count,
