@@ -23,7 +23,7 @@ import Testing
     func aUnitFollowsOnlyTheValuesThePromptGivesIt() throws {
         let tokenizer = try Tokenizer(gguf: try GGUFFile(path: try #require(TestPaths.model("smollm2-135m-instruct-q4_1.gguf"))))
         let prompt = tokenizer.encode("She sings any song for one copper; a new song costs two silver.", addSpecial: false, parseSpecial: false)
-        let rule = GroundedUnits(tokenizer: tokenizer, groundedIn: "She sings any song for one copper; a new song costs two silver.",
+        let rule = GroundedUnits(tokenizer: tokenizer, common: GroundedUnits.commonTokens(tokenizer), groundedIn: "She sings any song for one copper; a new song costs two silver.",
                                  promptCount: prompt.count)
         func next(after reply: String) -> [Float] {
             var logits = [Float](repeating: 0, count: tokenizer.vocabSize)

@@ -50,6 +50,10 @@ import Testing
         #expect(chunk("The smuggler Black Tam drinks here on Tuesdays.") == ["The smuggler Black Tam drinks here", "on Tuesdays."])
         #expect(chunk("The lighthouse went dark forty years ago.") == ["The lighthouse went dark", "forty years ago."])
         #expect(chunk("The old man by the door paid 12 silver.") == ["The old man by the door paid", "12 silver."])
+        // A count is known to open a phrase as soon as it arrives.
+        var c = SentenceChunker()
+        #expect(c.feed("The lighthouse went dark forty") == ["The lighthouse went dark"])
+        #expect(c.feed(" years ago. It") == ["forty years ago."])
         // Not before four words, and not before "to" or "of".
         #expect(chunk("He sat in the corner.") == ["He sat in the corner."])
         #expect(chunk("I would really like to stay a cup of tea longer.") == ["I would really like to stay a cup of tea longer."])

@@ -39,12 +39,14 @@ public struct SentenceChunker: Sendable {
         let chars = Array(buffer)
         var words = 0
         var depth = 0   // inside a stage direction, "(whispers)": no spoken words
+        var lastWordEnd = -1   // the space after the last counted word
         var i = 0
         while i < chars.count {
             let c = chars[i]
             if c == "(" || c == "[" { depth += 1 } else if (c == ")" || c == "]") && depth > 0 { depth -= 1 }
             if c == " " && depth == 0 && i > 0 && chars[i - 1] != ")" && chars[i - 1] != "]" {
                 words += 1
+                lastWordEnd = i
                 if emitted == 0 && words >= firstRunWords && opensPhrase(chars, at: i + 1) { return cut(at: i, chars) }
             }
             if c == "\n" && i > 0 && chars[i - 1] == "\n" { return cut(at: i + 1, chars) }   // paragraph
@@ -65,7 +67,19 @@ public struct SentenceChunker: Sendable {
             }
             i += 1
         }
+        // A count that has just arrived ("…went dark forty") opens a phrase whatever
+        // follows it: no need to wait for the next word.
+        if emitted == 0 && words >= firstRunWords && lastWordEnd >= 0 && startsCount(chars[(lastWordEnd + 1)...]) {
+            return cut(at: lastWordEnd, chars)
+        }
         return nil
+    }
+
+    /// Whether `word` (the end of the text so far) is a number word or digits.
+    private func startsCount(_ word: ArraySlice<Character>) -> Bool {
+        guard !word.isEmpty else { return false }
+        if word.allSatisfy({ $0.isASCII && $0.isNumber }) { return true }
+        return word.allSatisfy(\.isLetter) && NumberWords.countWords.contains(String(word).lowercased())
     }
 
     private static let clauseOpeners: Set<String> = ["and", "but", "who", "which", "because", "so", "when", "where", "while",

@@ -18,25 +18,33 @@ public struct GroundedUnits: LogitsProcessor {
                               "mile", "league", "yard", "pace", "step", "foot", "feet",
                               "minute", "hour", "day", "night", "week", "month", "year", "bell"]
 
-    public init(tokenizer: Tokenizer, groundedIn text: String, promptCount: Int) {
+    /// `common`: the single tokens of `commonUnits`, built once per tokenizer.
+    public init(tokenizer: Tokenizer, common: [String: [Int32]], groundedIn text: String, promptCount: Int) {
         self.tokenizer = tokenizer
         self.promptCount = promptCount
-        let pairs = Self.pairs(in: text)
         var values: [String: Set<UInt64>] = [:]
-        for (value, unit) in pairs { values[unit, default: []].insert(value) }
+        for (value, unit) in Self.pairs(in: text) { values[unit, default: []].insert(value) }
         self.values = values
-        let units = Set(Self.commonUnits).union(values.keys).sorted()
-        unitTokens = units.map { unit in
-            let spellings = [unit, unit + "s", unit == "foot" ? "feet" : unit, unit == "penny" ? "pennies" : unit]
-            var ids: Set<Int32> = []
-            for word in Set(spellings) {
-                for form in [word, word.prefix(1).uppercased() + word.dropFirst()] {
-                    let encoded = tokenizer.encode(" " + form, addSpecial: false, parseSpecial: false)
-                    if encoded.count == 1 { ids.insert(encoded[0]) }   // a shared first piece would ban other words
-                }
+        let units = Set(common.keys).union(values.keys).sorted()
+        unitTokens = units.map { ($0, common[$0] ?? Self.tokens(of: $0, tokenizer)) }
+    }
+
+    /// The single tokens of each common unit, for `init`.
+    public static func commonTokens(_ tokenizer: Tokenizer) -> [String: [Int32]] {
+        Dictionary(uniqueKeysWithValues: commonUnits.map { ($0, tokens(of: $0, tokenizer)) })
+    }
+
+    /// The single tokens that say `unit` as the next word, singular or plural, any case.
+    static func tokens(of unit: String, _ tokenizer: Tokenizer) -> [Int32] {
+        let spellings = [unit, unit + "s", unit == "foot" ? "feet" : unit, unit == "penny" ? "pennies" : unit]
+        var ids: Set<Int32> = []
+        for word in Set(spellings) {
+            for form in [word, word.prefix(1).uppercased() + word.dropFirst()] {
+                let encoded = tokenizer.encode(" " + form, addSpecial: false, parseSpecial: false)
+                if encoded.count == 1 { ids.insert(encoded[0]) }   // a shared first piece would ban other words
             }
-            return (unit, ids.sorted())
         }
+        return ids.sorted()
     }
 
     public func process(_ logits: UnsafeMutableBufferPointer<Float>, history: ArraySlice<Int32>) {

@@ -18,6 +18,7 @@ public struct LocalReplySource: ReplySource {
     private let speechTokensCache = BuiltOnce<SpeechTokens>()
     private let figureTokensCache = BuiltOnce<FigureTokens>()
     private let registerCache = BuiltOnce<AssistantRegisterPenalty>()
+    private let unitTokensCache = BuiltOnce<[String: [Int32]]>()
     /// A phrase of this many tokens is said at most once per reply.
     static let repeatedPhraseTokens = 4
     /// Longest call, in tokens.
@@ -93,7 +94,8 @@ public struct LocalReplySource: ReplySource {
                                                  RepeatedPhraseBlock(n: Self.repeatedPhraseTokens, promptCount: tokens.count),
                                                  LeadingMarkupMask(tokens: speechTokens, promptCount: tokens.count),
                                                  GroundedFigures(tokens: figureTokens, groundedIn: ground, promptCount: tokens.count),
-                                                 GroundedUnits(tokenizer: model.tokenizer, groundedIn: ground, promptCount: tokens.count),
+                                                 GroundedUnits(tokenizer: model.tokenizer, common: unitTokensCache.value { GroundedUnits.commonTokens(model.tokenizer) },
+                                                               groundedIn: ground, promptCount: tokens.count),
                                                  registerCache.value { AssistantRegisterPenalty(tokenizer: model.tokenizer) },
                                                  SentenceEndSteer(ends: speechTokens,
                                                                   stopTokens: model.stopTokens, promptCount: tokens.count,
