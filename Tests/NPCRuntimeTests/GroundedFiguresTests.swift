@@ -13,6 +13,12 @@ import Testing
         #expect(GroundedFigures.value(of: ["twenty", "two"]) == 22)
         #expect(GroundedFigures.value(of: ["three", "thousand", "two", "hundred"]) == 3200)
         #expect(GroundedFigures.value(of: ["gold"]) == nil)
+        // typed by a player: too large for 64 bits is no figure, not a trap
+        #expect(GroundedFigures.value(of: Array(repeating: "hundred", count: 12)) == nil)
+        #expect(GroundedFigures.value(of: Array(repeating: "million", count: 4)) == 4_000_000)
+        #expect(GroundedFigures.value(of: ["nine"] + Array(repeating: "hundred", count: 9) + ["million"]) == nil)
+        _ = GroundedFigures.figures(in: String(repeating: "hundred ", count: 40))
+        #expect(GroundedUnits.pairs(in: String(repeating: "hundred ", count: 40) + "silver").allSatisfy { $0.1 == "silver" })
     }
 
     /// Vocabulary: 0 " two", 1 " seven", 2 "1", 3 "2", 4 "5", 5 " One", 6 " silver", 7 "3rd", 8 stop.

@@ -163,22 +163,28 @@ public struct GroundedFigures: LogitsProcessor {
         return (words, digits)
     }
 
-    /// The value of a run of number words ("two hundred and five" → 205), nil if it is none.
+    /// The value of a run of number words ("two hundred and five" → 205), nil if it is
+    /// none or too large for 64 bits (a player can type "hundred" twenty times).
     static func value(of run: [String]) -> UInt64? {
         guard !run.isEmpty else { return nil }
         var total: UInt64 = 0, current: UInt64 = 0
+        func checked(_ r: (partialValue: UInt64, overflow: Bool)) -> UInt64? { r.overflow ? nil : r.partialValue }
         for w in run {
             guard let v = wordValues[w] else { return nil }
             if v == 100 {
-                current = max(current, 1) * 100
+                guard let c = checked(max(current, 1).multipliedReportingOverflow(by: 100)) else { return nil }
+                current = c
             } else if v >= 1000 {
-                total += max(current, 1) * v
+                guard let scaled = checked(max(current, 1).multipliedReportingOverflow(by: v)),
+                      let t = checked(total.addingReportingOverflow(scaled)) else { return nil }
+                total = t
                 current = 0
             } else {
-                current += v
+                guard let c = checked(current.addingReportingOverflow(v)) else { return nil }
+                current = c
             }
         }
-        return total + current
+        return checked(total.addingReportingOverflow(current))
     }
 
     static let wordValues: [String: UInt64] = [
