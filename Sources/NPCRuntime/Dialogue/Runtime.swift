@@ -350,8 +350,7 @@ public final class Runtime: @unchecked Sendable {
                 var stream = try source.start(request)
                 var end = LegEnd.replied
                 pieces: while true {
-                    // audio first: on a small CPU the first sentence's synthesis must not share it
-                    while turn.awaitingFirstAudio && !turn.cancelled { usleep(500) }
+                    waitForFirstAudio(turn)
                     if turn.cancelled { break }
                     guard let piece = try stream.next() else { break }
                     switch piece {
@@ -373,8 +372,7 @@ public final class Runtime: @unchecked Sendable {
             if let rest = turn.chunker.finish(), !turn.cancelled { speechStage?.speak(rest, turn: turn) }
             complete(turn)
             if turn.route == .local && !turn.cancelled {
-                // after the first audio, as with the reply's own tokens
-                while turn.awaitingFirstAudio && !turn.cancelled { usleep(500) }
+                waitForFirstAudio(turn)
                 source.prepareNextTurn(npc)
             }
         } catch {
@@ -386,6 +384,12 @@ public final class Runtime: @unchecked Sendable {
             events.push(RuntimeEvent(kind: .error, errorKind: error.kind, npcID: npc.id, turnID: turn.id, text: error.message))
             finish(turn, outcome: .failed(error.kind))
         }
+    }
+
+    /// Audio first: on a small CPU the first sentence's synthesis must not share the
+    /// cores with the model, so model work after a piece waits for its first chunk.
+    private func waitForFirstAudio(_ turn: Turn) {
+        while turn.awaitingFirstAudio && !turn.cancelled { usleep(500) }
     }
 
     /// A remote leg failed: the game hears why (ERROR, then ROUTE) and the local

@@ -84,8 +84,8 @@ public struct SentenceChunker: Sendable {
 
     private static let clauseOpeners: Set<String> = ["and", "but", "who", "which", "because", "so", "when", "where", "while",
                                                      "though", "although", "since", "until", "unless", "or", "whose"]
-    /// Prepositions that start an adverbial phrase ("to" and "of" bind too tightly to
-    /// what comes before: "want | to go", "a cup | of tea").
+    /// Prepositions (and "every") that start an adverbial phrase ("to" and "of" bind
+    /// too tightly to what comes before: "want | to go", "a cup | of tea").
     private static let phraseOpeners: Set<String> = ["at", "in", "on", "for", "with", "from", "by", "about", "after", "before",
                                                      "during", "over", "under", "near", "into", "through", "across", "behind",
                                                      "beyond", "around", "without", "inside", "outside", "along", "past", "toward",

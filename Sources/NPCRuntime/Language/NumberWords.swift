@@ -12,8 +12,17 @@ public enum NumberWords {
         (1_000_000_000_000, "trillion"), (1_000_000_000, "billion"), (1_000_000, "million"), (1_000, "thousand"),
     ]
 
-    /// Words that start a count ("forty years", "two silver"), lowercased.
-    static let countWords: Set<String> = Set(ones.dropFirst() + tens.filter { !$0.isEmpty } + ["hundred", "dozen"])
+    /// The value of each number word, lower case ("forty" → 40, "dozen" → 12): for
+    /// reading figures back out of text.
+    static let values: [String: UInt64] = {
+        var v: [String: UInt64] = ["hundred": 100, "thousand": 1000, "million": 1_000_000, "dozen": 12]
+        for (n, w) in ones.enumerated() { v[w] = UInt64(n) }
+        for (n, w) in tens.enumerated() where !w.isEmpty { v[w] = UInt64(10 * n) }
+        return v
+    }()
+
+    /// Words that start a count ("forty years", "two silver"), lower case.
+    static let countWords: Set<String> = Set(values.keys).subtracting(["zero", "thousand", "million"])
 
     /// Digit strings longer than this are read digit by digit.
     public static let maxCardinalDigits = 19

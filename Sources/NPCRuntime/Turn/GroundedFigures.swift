@@ -45,7 +45,7 @@ public struct FigureTokens: Sendable {
             return .digits(String(decoding: digits, as: UTF8.self), whole: digits.count == body.count)
         }
         let word = String(decoding: body, as: UTF8.self).lowercased()
-        return GroundedFigures.wordValues[word] != nil && word != "one" ? .word(word) : nil
+        return NumberWords.values[word] != nil && word != "one" ? .word(word) : nil
     }
 
     /// The digit tokens that take `run` further toward one of `numbers`.
@@ -138,7 +138,7 @@ public struct GroundedFigures: LogitsProcessor {
                 endRun()
                 digits.insert(token)
                 if let v = UInt64(token) { values.append(v) }
-            } else if wordValues[token] != nil {
+            } else if NumberWords.values[token] != nil {
                 words.insert(token)
                 run.append(token)
             } else if token != "and" || run.last != "hundred" {  // "two hundred and five" is one figure
@@ -170,7 +170,7 @@ public struct GroundedFigures: LogitsProcessor {
         var total: UInt64 = 0, current: UInt64 = 0
         func checked(_ r: (partialValue: UInt64, overflow: Bool)) -> UInt64? { r.overflow ? nil : r.partialValue }
         for w in run {
-            guard let v = wordValues[w] else { return nil }
+            guard let v = NumberWords.values[w] else { return nil }
             if v == 100 {
                 guard let c = checked(max(current, 1).multipliedReportingOverflow(by: 100)) else { return nil }
                 current = c
@@ -186,12 +186,4 @@ public struct GroundedFigures: LogitsProcessor {
         }
         return checked(total.addingReportingOverflow(current))
     }
-
-    static let wordValues: [String: UInt64] = [
-        "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-        "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
-        "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
-        "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "thousand": 1000, "million": 1_000_000,
-        "dozen": 12,
-    ]
 }

@@ -102,8 +102,8 @@ public struct GroundedUnits: LogitsProcessor {
     static func figure(in w: [String], at i: Int) -> (UInt64, Int)? {
         if let first = w[i].first, first.isNumber { return UInt64(w[i]).map { ($0, i + 1) } }
         var end = i
-        while end < w.count, GroundedFigures.wordValues[w[end]] != nil
-                || (w[end] == "and" && end > i && w[end - 1] == "hundred" && end + 1 < w.count && GroundedFigures.wordValues[w[end + 1]] != nil) {
+        while end < w.count, NumberWords.values[w[end]] != nil
+                || (w[end] == "and" && end > i && w[end - 1] == "hundred" && end + 1 < w.count && NumberWords.values[w[end + 1]] != nil) {
             end += 1
         }
         guard end > i, let value = GroundedFigures.value(of: w[i..<end].filter { $0 != "and" }) else { return nil }
@@ -114,13 +114,12 @@ public struct GroundedUnits: LogitsProcessor {
     static func trailingFigure(_ text: String) -> UInt64? {
         guard let last = text.last, last.isASCII, last.isLetter || last.isNumber else { return nil }
         let w = words(text)
-        guard let final = w.last else { return nil }
-        if final.first?.isNumber == true { return UInt64(final) }
-        guard GroundedFigures.wordValues[final] != nil else { return nil }
-        var start = w.count - 1
-        while start > 0 && (GroundedFigures.wordValues[w[start - 1]] != nil || (w[start - 1] == "and" && start > 1 && w[start - 2] == "hundred")) {
-            start -= 1
+        var i = 0
+        while i < w.count {
+            guard let (value, end) = figure(in: w, at: i) else { i += 1; continue }
+            if end == w.count { return value }
+            i = end
         }
-        return GroundedFigures.value(of: w[start...].filter { $0 != "and" })
+        return nil
     }
 }
