@@ -110,9 +110,8 @@ public final class NPC: @unchecked Sendable {
     /// Turns completed, also the seed offset of the next turn.
     private var _turnCount: UInt64 = 0
     var cache: KVCache?
-    /// The side prompt of `ToolDecision` and its content-free scores (model worker only).
+    /// The side prompt of `ToolDecision` (model worker only).
     var decisionCache: KVCache?
-    var decisionPrior: (system: String, scores: [Float])?
     private var toolGuards: [String: ToolGuard] = [:]
     private var toolRateLimits: [String: ToolRateLimit] = [:]
     /// The turn being generated or spoken, for cancellation.

@@ -67,9 +67,11 @@ public struct LocalReplySource: ReplySource {
         // calls only at the start of a turn: after a tool result the NPC tells the outcome
         let tools = npc.config.tools
         var callTools = continuation.isEmpty ? request.requiredTools : []
-        if callTools.isEmpty, continuation.isEmpty, let line = request.messages.last, line.role == .user,
-           let tool = try ToolDecision.choose(model: model, npc: npc, line: line.content, tools: tools) {
-            callTools = [tool]
+        if callTools.isEmpty, continuation.isEmpty, let line = request.messages.last, line.role == .user {
+            let exchange = Self.previousExchange(request.messages)
+            if let tool = try ToolDecision.choose(model: model, npc: npc, line: line.content, context: exchange, tools: tools) {
+                callTools = [ArgumentGrounding.narrow(tool, line: line.content, context: exchange)]
+            }
         }
         if let tool = callTools.first {
             let prefix = model.tokenizer.encode(ToolFormat.callPrefix, addSpecial: false, parseSpecial: false)
@@ -131,6 +133,11 @@ extension LocalReplySource {
         } catch {
             cache.truncate(to: reused)   // the next turn prefills these itself
         }
+    }
+
+    /// The player's line and the reply before the last line (empty on a first line).
+    static func previousExchange(_ messages: [ChatMessage]) -> String {
+        messages.dropLast().suffix(2).filter { $0.role == .user || $0.role == .assistant }.map(\.content).joined(separator: "\n")
     }
 
     /// What a reply's figures may come from: the character, its lore and the

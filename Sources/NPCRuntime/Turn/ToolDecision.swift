@@ -1,64 +1,56 @@
-/// The constrained first decision of a turn with tools: talk, or take one of
-/// the NPC's actions. Small models rarely start a call on their own, and when
-/// they do they also call on small talk. Asked as a multiple choice in a short
-/// side prompt (the NPC, its actions, the player's line), the model only ranks
-/// a few options by the log-probability of each option's name. An action is
-/// taken only when (1) its name beats "talk" by `margin` nats for this line,
-/// and (2) the line makes it more likely than a line of small talk does
-/// (contextual calibration: small models' rankings lean on their prior over
-/// the names). Wrongly acting costs a studio more than not acting (a sword
-/// sold for "hello"), so the margin is conservative: on eval/tools.jsonl it
-/// keeps false calls near 0.03 on SmolLM2 and Qwen2.5 (BENCHMARKS.md).
-/// The side prompt's prefix is the same every turn, so its KV cache is reused,
-/// and the small-talk scores are computed once per NPC.
+/// The first decision of a turn with tools: talk, or take one of the NPC's
+/// actions. Wrongly acting costs a studio more than not acting (a sword sold
+/// for "hello"), so an action is taken only when the player's line
+/// - is speech (no markup, code or disguised words: `InjectedMarkup`),
+/// - has the form of a request and does not argue with the NPC's rules
+///   (`RequestReading`),
+/// - and mentions an action's own words (its name, description, enum values,
+///   parameters), in the line or the exchange just before it ("I'll take two
+///   of them" after talk of hand axes).
+/// When several actions are mentioned equally, the model ranks their names in
+/// a short side prompt (the NPC, its actions, the line). The arguments are then
+/// the model's, decoded under the grammar. The models' own act-or-talk scores
+/// were measured first and hardly separated requests from small talk on either
+/// model (#13 in BENCHMARKS.md), so they do not gate the action.
 struct ToolDecision {
-    static let talk = "talk"
-    static let smallTalk = "Good day to you. How are you?"
-    static let margin: Float = 3
     /// Longest option name scored, in tokens (names are identifiers; this bounds the cost).
     static let maxOptionTokens = 12
 
-    /// The chosen tool, or nil to talk.
-    static func choose(model: LanguageModel, npc: NPC, line: String, tools: [ToolSpec]) throws(RuntimeError) -> ToolSpec? {
-        guard !tools.isEmpty else { return nil }
-        let system = sidePrompt(npc.config, tools: tools)
-        let options = ([talk] + tools.map(\.name)).map {
-            Array(model.tokenizer.encode(" " + $0, addSpecial: false, parseSpecial: false).prefix(maxOptionTokens))
+    /// The chosen tool, or nil to talk. `context` is the exchange before `line`.
+    static func choose(model: LanguageModel, npc: NPC, line: String, context: String,
+                       tools: [ToolSpec]) throws(RuntimeError) -> ToolSpec? {
+        guard !tools.isEmpty, !InjectedMarkup.isPresent(in: line),
+              RequestReading.isRequest(line, actionVerbs: RequestReading.actionVerbs(tools)),
+              !RequestReading.pressesAgainstRules(line) else { return nil }
+        let grounded = RequestReading.groundedScores(line + "\n" + context, tools: tools)
+        guard let top = grounded.max(), top > 0 else { return nil }
+        let tied = grounded.indices.filter { grounded[$0] == top }
+        guard tied.count > 1 else { return tied.first.map { tools[$0] } }
+        let options = tied.map {
+            Array(model.tokenizer.encode(" " + tools[$0].name, addSpecial: false, parseSpecial: false).prefix(maxOptionTokens))
         }
-        // the small-talk scores depend only on the side prompt: kept until it changes
-        let prior: [Float]
-        if let cached = npc.decisionPrior, cached.system == system {
-            prior = cached.scores
-        } else {
-            guard let s = try scores(model: model, npc: npc, system: system, line: smallTalk, options: options) else { return nil }
-            prior = s
-            npc.decisionPrior = (system, s)
-        }
-        guard let given = try scores(model: model, npc: npc, system: system, line: line, options: options) else { return nil }
-        var best = (score: -Float.infinity, index: 0)
-        for i in options.indices.dropFirst() where given[i] > best.score { best = (given[i], i) }
-        let beatsTalk = given[best.index] - given[0] > margin
-        let moreThanSmallTalk = given[best.index] - prior[best.index] > given[0] - prior[0]
-        guard best.index > 0, beatsTalk, moreThanSmallTalk else { return nil }
-        return tools[best.index - 1]
+        guard let given = try scores(model: model, npc: npc, system: sidePrompt(npc.config, tools: tools),
+                                     line: line, options: options) else { return tools[tied[0]] }
+        var best = 0
+        for i in given.indices where given[i] > given[best] { best = i }
+        return tools[tied[best]]
     }
 
-    /// The side prompt's system message: the NPC, its actions, and "talk".
+    /// The side prompt's system message: the NPC and its actions.
     private static func sidePrompt(_ config: NPCConfig, tools: [ToolSpec]) -> String {
-        var system = "You decide what \(config.name) does in a game. \(config.name): \(config.persona)\nOptions:"
+        var system = "You decide what \(config.name) does in a game. \(config.name): \(config.persona)\nActions:"
         for t in tools { system += "\n- \(t.name): \(t.description)" }
-        system += "\n- \(talk): just answer in words; take no action."
-        system += "\nPick the action the player's line clearly asks \(config.name) to take. If the player is chatting, asking a question, or asks for something not listed, pick \(talk)."
+        system += "\nPick the action the player's line asks \(config.name) to take."
         return system
     }
 
     /// Log-probability of each option (its name's tokens) after the side prompt
-    /// for `line`; nil when the prompt does not fit (then the NPC talks).
+    /// for `line`; nil when the prompt does not fit.
     private static func scores(model: LanguageModel, npc: NPC, system: String, line: String,
                                options: [[Int32]]) throws(RuntimeError) -> [Float]? {
-        let user = "The player says: \"\(line)\"\nWhich option?"
+        let user = "The player says: \"\(line)\"\nWhich action?"
         let prompt = model.tokenize([ChatMessage(.system, system), ChatMessage(.user, user)])
-            + model.tokenizer.encode("Option:", addSpecial: false, parseSpecial: false)
+            + model.tokenizer.encode("Action:", addSpecial: false, parseSpecial: false)
 
         let capacity = min(model.contextLength, 2048)
         guard prompt.count + maxOptionTokens + 1 < capacity else { return nil }
