@@ -3,7 +3,7 @@
 -- pumps it with game:update, and reads what happened from game:drain.
 --
 -- Two paths lead to a quest hook, and both go through the same guard:
---  * the model calls the tool during free talk (Qwen does now and then; SmolLM2 rarely);
+--  * the model calls the tool during free talk, when a line plainly asks for it (ToolDecision);
 --  * the game's own rules: "give ore to brom", or a `say` line that plainly asks for
 --    work or hands over the quest item. Then the game runs the guarded tool itself
 --    and has the NPC speak an authored line for the outcome, so a quest finishes the

@@ -1,6 +1,6 @@
 import ComputeRouter
 import HTTPServer
-import NPCRuntime
+@testable import NPCRuntime
 
 #if canImport(Glibc)
 import Glibc
@@ -13,7 +13,7 @@ import Glibc
 enum FuzzTarget: String, CaseIterable {
     case gguf, onnx, voiceConfig = "voice-config", json, toolSchema = "tool-schema", toolArguments = "tool-arguments",
          toolCall = "tool-call", sse, chatStream = "chat-stream", httpRequest = "http-request", npcSave = "npc-save",
-         serveRequest = "serve-request", evalCase = "eval-case"
+         serveRequest = "serve-request", evalCase = "eval-case", playerLine = "player-line"
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -32,6 +32,7 @@ enum FuzzTarget: String, CaseIterable {
         // executable target cannot be a dependency).
         case .serveRequest: _ = try? ChatCompletionRequest.parse(bytes)
         case .evalCase: _ = try? EvalCase.parse(line: String(decoding: bytes, as: UTF8.self), location: "fuzz")
+        case .playerLine: Self.playerLine(bytes)
         }
     }
 
@@ -87,6 +88,21 @@ enum FuzzTarget: String, CaseIterable {
         guard let schema = argumentSchema(), let tool = try? ToolSpec(name: "sell", description: "", parameters: schema),
               let call = try? ParsedCall(text: String(decoding: bytes, as: UTF8.self), suffix: "</tool_call>") else { return }
         _ = call.validate(against: [tool])
+    }
+
+    /// A player's line through the action decision's readers (the first half is
+    /// the line, the rest the exchange before it); the narrowed call must still compile.
+    static func playerLine(_ bytes: [UInt8]) {
+        guard let schema = argumentSchema(), let tool = try? ToolSpec(name: "sell_item", description: "Sell the player goods.", parameters: schema)
+        else { return }
+        let line = String(decoding: bytes.prefix(bytes.count / 2), as: UTF8.self)
+        let context = String(decoding: bytes.dropFirst(bytes.count / 2), as: UTF8.self)
+        _ = InjectedMarkup.isPresent(in: line)
+        _ = RequestReading.isRequest(line, actionVerbs: RequestReading.actionVerbs([tool]))
+        _ = RequestReading.pressesAgainstRules(line)
+        _ = RequestReading.groundedScores(line + "\n" + context, tools: [tool])
+        let narrowed = ArgumentGrounding.narrow(tool, line: line, context: context)
+        guard (try? CallGrammar(tools: [narrowed], suffix: "</tool_call>")) != nil else { trap("a narrowed schema does not compile") }
     }
 
     /// Any split of the stream gives the same events (the first byte picks the split).
