@@ -30,6 +30,8 @@ import Testing
         "I need bread. Sell me one.",
         "Will you bake a cake for my wedding?",
         "A seed roll, would you?",
+        "Would you mind baking a cake for Sunday?",
+        "Just give me a honey cake.",
     ])
     func requests(_ line: String) {
         #expect(RequestReading.isRequest(line, actionVerbs: Self.verbs))
@@ -45,6 +47,11 @@ import Testing
         "I need three loaves. What would that cost?",
         "Thanks, that was lovely.",
         "Donne-moi un pain, s'il te plaît.",
+        "Could you tell me when the honey cakes are baked?",
+        "Please explain how you bake rye loaves.",
+        "I'd like to know where the barge stops.",
+        "I want to hear about the weir lock.",
+        "Let me think about the seed rolls.",
         "",
     ])
     func notRequests(_ line: String) {

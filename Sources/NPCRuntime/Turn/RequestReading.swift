@@ -59,6 +59,8 @@ enum RequestReading {
         var i = 0
         while i < w.count - 1 && leadWords.contains(w[i]) { i += 1 }
         let opensModal = i + 1 < w.count && modalOpenings.contains { $0[0] == w[i] && $0[1] == w[i + 1] }
+        // "Could you tell me…", "Please explain…", "I'd like to know…" ask for words, not an action
+        if asksForWords(w, from: opensModal ? i + 2 : i) { return false }
         if opensModal { return true }
         if questionOpenings.contains(w[i]) { return false }
         if w.contains("please") { return true }
@@ -67,9 +69,22 @@ enum RequestReading {
            requestVerbs.contains(w[i + 2]) || actionVerbs.contains(w[i + 2]) { return true }
         return wantPhrases.contains { phrase in
             guard phrase.count <= w.count else { return false }
-            return (0...(w.count - phrase.count)).contains { k in w[k..<(k + phrase.count)].elementsEqual(phrase) }
+            return (0...(w.count - phrase.count)).contains { k in
+                w[k..<(k + phrase.count)].elementsEqual(phrase) && !asksForWords(w, from: k + phrase.count)
+            }
         }
     }
+
+    /// Whether the words from `start` (after "please", "just", "to") open with a verb of talk or thought.
+    private static func asksForWords(_ w: [String], from start: Int) -> Bool {
+        var k = start
+        while k < w.count && ["please", "just", "kindly", "to", "me", "us"].contains(w[k]) { k += 1 }
+        return k < w.count && talkVerbs.contains(w[k])
+    }
+
+    private static let talkVerbs: Set<String> = ["tell", "explain", "describe", "say", "remind", "recommend", "suggest",
+                                                 "know", "hear", "ask", "learn", "understand", "talk", "speak", "chat",
+                                                 "think", "wonder", "guess", "imagine", "believe", "thank"]
 
     /// "Captain, open the gate." "Then give me one." "All right, sell me two."
     private static let leadWords: Set<String> = ["then", "so", "now", "please", "just", "ok", "okay", "alright", "all", "right",
@@ -86,7 +101,7 @@ enum RequestReading {
     /// Verbs that open requests to shopkeepers, guards and helpers in general.
     private static let requestVerbs: Set<String> = [
         "give", "sell", "buy", "bring", "get", "open", "close", "shut", "take", "lend", "borrow", "fix", "repair", "mend",
-        "write", "heal", "cure", "bless", "light", "rent", "hire", "book", "order", "reserve", "let", "make", "pour",
+        "write", "heal", "cure", "bless", "light", "rent", "hire", "book", "order", "reserve", "make", "pour",
         "serve", "send", "carry", "row", "ferry", "forge", "brew", "cook", "pack", "wrap", "issue", "unlock", "lock",
         "offer", "trade", "fetch", "hand", "pass", "deliver", "mark", "teach", "train", "guide", "lead", "escort",
         "patch", "sharpen", "stamp", "sign",
