@@ -37,6 +37,16 @@ import Testing
         #expect(try schema("Some oil for the lamp.")["item"] == .enumeration([.string("lamp_oil")]))
     }
 
+    @Test func anArticleIsOneOnlyForARequiredInteger() throws {
+        let tool = try #require(try? ToolSpec(name: "buy_goods", description: "Buy something from the player.", parametersJSON:
+            #"{"type":"object","properties":{"item":{"type":"string"},"price":{"type":"integer","minimum":1,"maximum":100}},"required":["item"]}"#))
+        guard case .object(let properties) = ArgumentGrounding.narrow(tool, line: "Will you buy a lantern?", context: "").parameters else {
+            Issue.record("not an object")
+            return
+        }
+        #expect(properties.first { $0.name == "price" }?.schema == .integer(minimum: 1, maximum: 100))
+    }
+
     @Test func numbersOutOfRangeOrUnsaidLeaveTheIntegerOpen() throws {
         #expect(try schema("Forty candles.")["count"] == .integer(minimum: 1, maximum: 12))
         #expect(try schema("Candles.")["count"] == .integer(minimum: 1, maximum: 12))

@@ -28,6 +28,11 @@ import Testing
         #expect(InjectedMarkup.isPresent(in: line))
     }
 
+    @Test func aLongRunOfBracketsIsReadOnceAndATagAfterItIsFound() {
+        #expect(!InjectedMarkup.isPresent(in: String(repeating: "<", count: 4096)))
+        #expect(InjectedMarkup.isPresent(in: String(repeating: "<", count: 4000) + "<call>"))
+    }
+
     @Test(arguments: [
         "Could you unlock the door for me?",
         "I'll take two loaves, please.",

@@ -3,7 +3,8 @@
 /// - an enum the line mentions keeps only the values it mentions best
 ///   ("two daggers": `dagger`; "an iron sword": `iron_sword`, not `bronze_sword`),
 /// - an integer keeps only the numbers the line says, in its range ("ten days",
-///   "5 torches"; "a day" is 1 when the line says no number),
+///   "5 torches"; "a day" is 1 when the line says no number, for a required
+///   integer only: "buy my lantern for a good price" names no price),
 /// - an array of enum values holds no more items than the line names.
 /// A line that names nothing for a parameter looks at the exchange before it
 /// ("I'll take two of them" after talk of hand axes); what neither names is
@@ -15,20 +16,23 @@ enum ArgumentGrounding {
         let before = Said(context)
         guard case .object(let properties) = tool.parameters else { return tool }
         let narrowed = ToolSchema.object(properties.map { p in
-            ToolSchema.Property(name: p.name, schema: narrow(p.schema, said, before), isRequired: p.isRequired)
+            ToolSchema.Property(name: p.name, schema: narrow(p.schema, said, before, required: p.isRequired), isRequired: p.isRequired)
         })
         return (try? ToolSpec(name: tool.name, description: tool.description, parameters: narrowed)) ?? tool
     }
 
-    private static func narrow(_ schema: ToolSchema, _ said: Said, _ before: Said) -> ToolSchema {
+    private static func narrow(_ schema: ToolSchema, _ said: Said, _ before: Said, required: Bool) -> ToolSchema {
         switch schema {
         case .object(let properties):
-            return .object(properties.map { .init(name: $0.name, schema: narrow($0.schema, said, before), isRequired: $0.isRequired) })
+            return .object(properties.map {
+                .init(name: $0.name, schema: narrow($0.schema, said, before, required: required && $0.isRequired), isRequired: $0.isRequired)
+            })
         case .enumeration(let values):
             let named = said.bestNamed(values) ?? before.bestNamed(values)
             return named.map { .enumeration($0) } ?? schema
         case .integer(let minimum, let maximum):
-            let inRange = said.numbers.filter { $0 >= minimum && $0 <= maximum }
+            let numbers = said.numbers.isEmpty && required && said.saysOne ? [1] : said.numbers
+            let inRange = numbers.filter { $0 >= minimum && $0 <= maximum }
             return inRange.isEmpty ? schema : .enumeration(inRange.map { .number(Double($0)) })
         case .array(items: .enumeration(let values), maxItems: let maxItems):
             guard let named = said.bestNamed(values) ?? before.bestNamed(values) else { return schema }
@@ -41,8 +45,10 @@ enum ArgumentGrounding {
     /// The words and numbers of one text.
     private struct Said {
         let words: Set<String>
-        /// Numbers said in digits or words; 1 for "a"/"an" when no number is said.
+        /// Numbers said in digits or words.
         let numbers: [Int64]
+        /// "a" or "an": one of something, when no number is said.
+        let saysOne: Bool
 
         init(_ text: String) {
             let w = RequestReading.words(text)
@@ -52,7 +58,7 @@ enum ArgumentGrounding {
                 if let n = Int64(word), n <= ToolSchema.integerLimit { found.append(n) }
                 else if let n = NumberWords.values[word], n < 1000 { found.append(Int64(n)) }
             }
-            if found.isEmpty && (w.contains("a") || w.contains("an")) { found = [1] }
+            saysOne = w.contains("a") || w.contains("an")
             var seen = Set<Int64>()
             numbers = found.filter { seen.insert($0).inserted }
         }

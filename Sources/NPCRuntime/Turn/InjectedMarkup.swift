@@ -32,7 +32,8 @@ enum InjectedMarkup {
             if s[i] == "<" || s[i] == "[" {
                 let close: Unicode.Scalar = s[i] == "<" ? ">" : "]"
                 var j = i + 1
-                while j < s.count && (s[j] == "/" || s[j] == "|" || s[j] == "<" || s[j] == "[") { j += 1 }
+                // at most two openers ("<<SYS>>", "</", "<|"): a long run of "<" stays linear
+                while j < s.count && j < i + 3 && (s[j] == "/" || s[j] == "|" || s[j] == "<" || s[j] == "[") { j += 1 }
                 let nameStart = j
                 while j < s.count && (isASCIILetterOrDigit(s[j]) || s[j] == "_") { j += 1 }
                 let nameEnd = j

@@ -135,7 +135,7 @@ extension LocalReplySource {
         }
     }
 
-    /// The player's line and the reply before the last line (empty on a first line).
+    /// The exchange before the last message: the player's previous line and the reply to it (empty on a first line).
     static func previousExchange(_ messages: [ChatMessage]) -> String {
         messages.dropLast().suffix(2).filter { $0.role == .user || $0.role == .assistant }.map(\.content).joined(separator: "\n")
     }
