@@ -52,6 +52,7 @@ import Testing
         #expect(try schema("Candles.")["count"] == .integer(minimum: 1, maximum: 12))
         #expect(try schema("Candles.")["item"] == .enumeration([.string("candle")]))
         #expect(try schema("12 candles")["count"] == .enumeration([.number(12)]))
+        #expect(try schema("Eleven candles and one pot.")["count"] == .enumeration([.number(11), .number(1)]))
     }
 
     @Test func theExchangeBeforeNamesWhatTheLineOnlyPointsAt() throws {

@@ -53,14 +53,17 @@ enum ArgumentGrounding {
         init(_ text: String) {
             let w = RequestReading.words(text)
             words = Set(w.map(RequestReading.stem))
-            var found: [Int64] = []
-            for word in w {
-                if let n = Int64(word), n <= ToolSchema.integerLimit { found.append(n) }
-                else if let n = NumberWords.values[word], n < 1000 { found.append(Int64(n)) }
-            }
             saysOne = w.contains("a") || w.contains("an")
-            var seen = Set<Int64>()
-            numbers = found.filter { seen.insert($0).inserted }
+            // figures as the reply's grounding reads them: digits or a run of number words ("twenty five")
+            let figureWords = GroundedUnits.words(text)
+            var found: [Int64] = []
+            var i = 0
+            while i < figureWords.count {
+                guard let (value, end) = GroundedUnits.figure(in: figureWords, at: i) else { i += 1; continue }
+                if value <= UInt64(ToolSchema.integerLimit), !found.contains(Int64(value)) { found.append(Int64(value)) }
+                i = end
+            }
+            numbers = found
         }
 
         /// The string values with the largest share of their words said (at least one), in schema order.

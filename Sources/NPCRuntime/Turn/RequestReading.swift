@@ -23,10 +23,7 @@ enum RequestReading {
     /// instructions, pretend, for free, as you promised, the mayor sent me).
     static func pressesAgainstRules(_ line: String) -> Bool {
         let w = words(line).map(stem)
-        return pressure.contains { cue in
-            guard cue.count <= w.count else { return false }
-            return (0...(w.count - cue.count)).contains { i in w[i..<(i + cue.count)].elementsEqual(cue) }
-        }
+        return pressure.contains { !starts(of: $0, in: w).isEmpty }
     }
 
     /// For each tool, how much of its own vocabulary `text` mentions: each
@@ -68,11 +65,14 @@ enum RequestReading {
         if i + 2 < w.count, w[i] == "i", w[i + 1] == "ll" || w[i + 1] == "will",
            requestVerbs.contains(w[i + 2]) || actionVerbs.contains(w[i + 2]) { return true }
         return wantPhrases.contains { phrase in
-            guard phrase.count <= w.count else { return false }
-            return (0...(w.count - phrase.count)).contains { k in
-                w[k..<(k + phrase.count)].elementsEqual(phrase) && !asksForWords(w, from: k + phrase.count)
-            }
+            starts(of: phrase, in: w).contains { !asksForWords(w, from: $0 + phrase.count) }
         }
+    }
+
+    /// Where `phrase` occurs in `w`, as start indices.
+    private static func starts(of phrase: [String], in w: [String]) -> [Int] {
+        guard !phrase.isEmpty, phrase.count <= w.count else { return [] }
+        return (0...(w.count - phrase.count)).filter { w[$0..<($0 + phrase.count)].elementsEqual(phrase) }
     }
 
     /// Whether the words from `start` (after "please", "just", "to") open with a verb of talk or thought.
