@@ -49,8 +49,9 @@ static pk_dot_fn kernel_for(int type) {
 void pk_matvec(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end,
                const void *xq, float *y) {
     const int ok = row_ok(type, n);
-    if (ok && pk_cpu_level() == PK_CPU_AVX512VNNI && pk_matvec32_avx512(type, w, row_bytes, n, row_begin, row_end, xq, y))
-        return;
+    const int level = ok ? pk_cpu_level() : PK_CPU_SCALAR;
+    if (level == PK_CPU_AVX512VNNI && pk_matvec32_avx512(type, w, row_bytes, n, row_begin, row_end, xq, y)) return;
+    if (level == PK_CPU_AVX2 && pk_matvec32_avx2(type, w, row_bytes, n, row_begin, row_end, xq, y)) return;
     const pk_dot_fn dot = ok ? kernel_for(type) : NULL;
     for (int r = row_begin; r < row_end; r++) {
         if (dot) dot((const uint8_t *)w + (size_t)r * row_bytes, n, xq, 0, 1, &y[r]);
@@ -68,11 +69,16 @@ static int rows_per_tile(size_t row_bytes) {
 void pk_matmat(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end,
                const void *xq, size_t xq_stride, int n_vec, float *y, size_t y_stride) {
     const int ok = row_ok(type, n);
-    if (ok && pk_cpu_level() == PK_CPU_AVX512VNNI) {
+    const int level = ok ? pk_cpu_level() : PK_CPU_SCALAR;
+    if (level == PK_CPU_AVX512VNNI) {
         if (n_vec == 1 && pk_matvec32_avx512(type, w, row_bytes, n, row_begin, row_end, xq, y)) return;
         if (n_vec > 1 && (pk_matmat32_avx512(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride) ||
                           pk_matmat_super_avx512(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride)))
             return;
+    }
+    if (level == PK_CPU_AVX2) {
+        if (n_vec == 1 && pk_matvec32_avx2(type, w, row_bytes, n, row_begin, row_end, xq, y)) return;
+        if (n_vec > 1 && pk_matmat32_avx2(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride)) return;
     }
     const pk_dot_fn dot = ok ? kernel_for(type) : NULL;
     const int tile = rows_per_tile(row_bytes);

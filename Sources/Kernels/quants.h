@@ -134,6 +134,14 @@ int pk_matvec32_avx512(int type, const void *w, size_t row_bytes, int n, int row
 int pk_matmat_super_avx512(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end, const void *xq,
                            size_t xq_stride, int n_vec, float *y, size_t y_stride);
 
+// The whole-matrix kernels for 32-element block types at the AVX2 level (same results):
+// four rows per pass for one vector, weights unpacked once per up to 8 vectors for several.
+// Return 0 (and do nothing) for other types.
+int pk_matvec32_avx2(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end, const void *xq,
+                     float *y);
+int pk_matmat32_avx2(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end, const void *xq,
+                     size_t xq_stride, int n_vec, float *y, size_t y_stride);
+
 // Largest number of vectors one kernel call handles (register blocking of pk_matmat).
 #define PK_MAX_NV 4
 

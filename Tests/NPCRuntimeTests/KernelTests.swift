@@ -446,7 +446,7 @@ enum ReferenceActivations {
     /// (d) pk_matmat equals pk_matvec per vector, bit for bit, at every level.
     @Test(arguments: KernelType.all) func matmatEqualsMatvec(_ t: KernelType) {
         var rng = SplitMix64(seed: 400 + UInt64(t.type.rawValue))
-        let rows = 7, vectors = 9, rowBytes = t.type.byteCount(elements: t.n)!
+        let rows = 19, vectors = 9, rowBytes = t.type.byteCount(elements: t.n)!   // 18 rows in range: several row tiles
         let w = t.randomRows(rows, &rng)
         let x = randomActivations(t.n * vectors, &rng)
         let xq = t.type.blockSize == 1 ? x.withUnsafeBytes { Array($0) } : quantized(t, x, vectors: vectors)
