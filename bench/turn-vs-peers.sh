@@ -9,6 +9,9 @@
 # Uses the caches the other benchmarks build (outside the repo, $PARLEY_CACHE,
 # default ~/.cache/parley): llama.cpp via bench/llm-vs-llamacpp.sh --build-only,
 # and the piper-tts==1.8.0 venv bench/voice-vs-piper.sh uses.
+# PARLEY_CPU_LEVEL=avx2 runs Parley at the AVX2 level and the peer's llama-server from
+# llama.cpp's AVX2 build (no AVX-512), as a player's AVX2 machine would; Piper's
+# onnxruntime picks its own kernels by CPUID (it has no switch to cap them).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cache=${PARLEY_CACHE:-$HOME/.cache/parley}
@@ -17,8 +20,14 @@ port=${PEER_PORT:-18089}
 model=${PARLEY_TURN_MODEL:-smollm2-135m-instruct-q4_1.gguf}
 threads=2
 
-"$repo/bench/llm-vs-llamacpp.sh" --build-only
-server=$cache/llama.cpp-build/bin/llama-server
+if [ "${PARLEY_CPU_LEVEL:-}" = avx2 ]; then
+    "$repo/bench/llm-vs-llamacpp.sh" --level avx2 --build-only
+    server=$cache/llama.cpp-build-avx2/bin/llama-server
+else
+    "$repo/bench/llm-vs-llamacpp.sh" --build-only
+    server=$cache/llama.cpp-build/bin/llama-server
+fi
+echo "peer server: $server" >&2
 venv=${PIPER_VENV:-$cache/piper-venv}
 py=$venv/bin/python
 if [ ! -x "$py" ] || ! "$py" -c 'import piper' 2>/dev/null; then

@@ -17,19 +17,19 @@ static int detect(void) {
         __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
         return PK_CPU_AVX512VNNI;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
-        return PK_CPU_AVX2;
+        return __builtin_cpu_supports("avxvnni") ? PK_CPU_AVXVNNI : PK_CPU_AVX2;
 #endif
     return PK_CPU_SCALAR;
 }
 
-// PARLEY_CPU_LEVEL=scalar|avx2|avx512-vnni caps the level (tests and benchmarks run the
-// lower paths on a machine that has the higher ones); "avx-vnni" runs the AVX2 kernels,
-// which are what such CPUs use today. Anything else is ignored.
+// PARLEY_CPU_LEVEL=scalar|avx2|avx-vnni|avx512-vnni caps the level (tests and benchmarks run
+// the lower paths on a machine that has the higher ones). Anything else is ignored.
 static int level_from_environment(void) {
     const char *v = getenv("PARLEY_CPU_LEVEL");
     if (!v) return -1;
     if (strcmp(v, "scalar") == 0) return PK_CPU_SCALAR;
-    if (strcmp(v, "avx2") == 0 || strcmp(v, "avx-vnni") == 0) return PK_CPU_AVX2;
+    if (strcmp(v, "avx2") == 0) return PK_CPU_AVX2;
+    if (strcmp(v, "avx-vnni") == 0) return PK_CPU_AVXVNNI;
     if (strcmp(v, "avx512-vnni") == 0) return PK_CPU_AVX512VNNI;
     return -1;
 }
@@ -62,6 +62,7 @@ void pk_set_cpu_level(int level) { atomic_store_explicit(&forced, level, memory_
 const char *pk_cpu_level_name(int level) {
     switch (level) {
     case PK_CPU_AVX512VNNI: return "avx512-vnni";
+    case PK_CPU_AVXVNNI: return "avx-vnni";
     case PK_CPU_AVX2: return "avx2";
     default: return "scalar";
     }

@@ -56,6 +56,7 @@ void pk_swiglu(const float *x, const float *g, float *y, int n) {
 #if defined(__x86_64__) || defined(__i386__)
     switch (pk_cpu_level()) {
     case PK_CPU_AVX512VNNI: swiglu_avx512(x, g, y, n); return;
+    case PK_CPU_AVXVNNI:
     case PK_CPU_AVX2: swiglu_avx2(x, g, y, n); return;
     default: break;
     }
@@ -125,6 +126,7 @@ void pk_geglu(const float *x, const float *g, float *y, int n) {
 #if defined(__x86_64__) || defined(__i386__)
     switch (pk_cpu_level()) {
     case PK_CPU_AVX512VNNI: geglu_avx512(x, g, y, n); return;
+    case PK_CPU_AVXVNNI:
     case PK_CPU_AVX2: geglu_avx2(x, g, y, n); return;
     default: break;
     }

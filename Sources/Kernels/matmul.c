@@ -41,6 +41,7 @@ static int row_ok(int type, int n) { return pk_type_supported(type) && n >= 0 &&
 static pk_dot_fn kernel_for(int type) {
     switch (pk_cpu_level()) {
     case PK_CPU_AVX512VNNI: return pk_dot_avx512[type];
+    case PK_CPU_AVXVNNI:
     case PK_CPU_AVX2: return pk_dot_avx2[type];
     default: return pk_dot_scalar[type];
     }
@@ -51,6 +52,7 @@ void pk_matvec(int type, const void *w, size_t row_bytes, int n, int row_begin, 
     const int ok = row_ok(type, n);
     const int level = ok ? pk_cpu_level() : PK_CPU_SCALAR;
     if (level == PK_CPU_AVX512VNNI && pk_matvec32_avx512(type, w, row_bytes, n, row_begin, row_end, xq, y)) return;
+    if (level == PK_CPU_AVXVNNI && pk_matvec32_avxvnni(type, w, row_bytes, n, row_begin, row_end, xq, y)) return;
     if (level == PK_CPU_AVX2 && pk_matvec32_avx2(type, w, row_bytes, n, row_begin, row_end, xq, y)) return;
     const pk_dot_fn dot = ok ? kernel_for(type) : NULL;
     for (int r = row_begin; r < row_end; r++) {
@@ -75,6 +77,10 @@ void pk_matmat(int type, const void *w, size_t row_bytes, int n, int row_begin, 
         if (n_vec > 1 && (pk_matmat32_avx512(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride) ||
                           pk_matmat_super_avx512(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride)))
             return;
+    }
+    if (level == PK_CPU_AVXVNNI) {
+        if (n_vec == 1 && pk_matvec32_avxvnni(type, w, row_bytes, n, row_begin, row_end, xq, y)) return;
+        if (n_vec > 1 && pk_matmat32_avxvnni(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride)) return;
     }
     if (level == PK_CPU_AVX2) {
         if (n_vec == 1 && pk_matvec32_avx2(type, w, row_bytes, n, row_begin, row_end, xq, y)) return;

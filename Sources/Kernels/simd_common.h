@@ -134,4 +134,48 @@ PK_SIMD_INLINE __m128 pk_simd_super_sum4(__m128 sum, int type, int has_min, __m1
     return sum;
 }
 
+// (a0 + a1) reduced by halving: the canonical 16-lane reduction.
+PK_SIMD_INLINE float pk_simd_reduce16(__m256 a0, __m256 a1) {
+    const __m256 t = _mm256_add_ps(a0, a1);
+    __m128 x = _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
+    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+    x = _mm_add_ss(x, _mm_movehdup_ps(x));
+    return _mm_cvtss_f32(x);
+}
+
+// 16 bytes of packed nibbles -> 32 bytes: low nibbles (elements 0-15), then high nibbles.
+PK_SIMD_INLINE __m256i pk_simd_nibbles16(const uint8_t *qs) {
+    const __m128i q = _mm_loadu_si128((const __m128i *)qs);
+    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f));
+}
+
+// 32 bits (little endian) -> 32 bytes, 0xff where the bit is set.
+PK_SIMD_INLINE __m256i pk_simd_bits32(const uint8_t *qh) {
+    uint32_t bits;
+    memcpy(&bits, qh, 4);
+    const __m256i byte_of_bit = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                                                 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    const __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits), byte_of_bit);
+    const __m256i bit = _mm256_set1_epi64x(0x8040201008040201LL);
+    return _mm256_cmpeq_epi8(_mm256_and_si256(v, bit), bit);
+}
+
+// The block's weights as bytes: signed for Q8_0, else unsigned (Q4_0 and Q5_0 before
+// their offset of 8 and 16, subtracted as offset*Σx).
+PK_SIMD_INLINE __m256i pk_simd_block32_weights(int type, const uint8_t *blk) {
+    switch (type) {
+    case PK_Q4_0: return pk_simd_nibbles16(((const blk_q4_0 *)blk)->qs);
+    case PK_Q4_1: return pk_simd_nibbles16(((const blk_q4_1 *)blk)->qs);
+    case PK_Q5_0: {
+        const blk_q5_0 *b = (const blk_q5_0 *)blk;
+        return _mm256_or_si256(pk_simd_nibbles16(b->qs), _mm256_and_si256(pk_simd_bits32(b->qh), _mm256_set1_epi8(0x10)));
+    }
+    case PK_Q5_1: {
+        const blk_q5_1 *b = (const blk_q5_1 *)blk;
+        return _mm256_or_si256(pk_simd_nibbles16(b->qs), _mm256_and_si256(pk_simd_bits32(b->qh), _mm256_set1_epi8(0x10)));
+    }
+    default: return _mm256_loadu_si256((const __m256i *)((const blk_q8_0 *)blk)->qs);
+    }
+}
+
 #endif

@@ -47,6 +47,7 @@ void pv_conv1d(const float *w, const float *bias, int cout, int cin, int k, int 
     case PK_CPU_AVX512VNNI:
         pv_conv1d_avx512(w, bias, cout, cin, k, dil, x, ldx, x0, xlo, xhi, y, ldy, n, accumulate);
         return;
+    case PK_CPU_AVXVNNI:   // the voice is float: AVX-VNNI adds nothing to AVX2 here
     case PK_CPU_AVX2:
         pv_conv1d_avx2(w, bias, cout, cin, k, dil, x, ldx, x0, xlo, xhi, y, ldy, n, accumulate);
         return;

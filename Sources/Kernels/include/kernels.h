@@ -1,7 +1,7 @@
 // Hot loops Swift cannot express fast (integer SIMD): quantized dot products.
 // No allocation, no state beyond the CPU feature choice made once at load.
 //
-// Results are bit-identical on every CPU level (scalar, AVX2, AVX-512 VNNI) and for every
+// Results are bit-identical on every CPU level (scalar, AVX2, AVX-VNNI, AVX-512 VNNI) and for every
 // type: each level computes the same exact integer block sums and then the same float
 // operations in the same order, never fused (see "Canonical arithmetic" in dot_scalar.c).
 #ifndef PARLEY_KERNELS_H
@@ -13,7 +13,9 @@
 extern "C" {
 #endif
 
-enum pk_cpu_level { PK_CPU_SCALAR = 0, PK_CPU_AVX2 = 1, PK_CPU_AVX512VNNI = 2 };
+// Levels in order: each runs on every CPU that runs a higher one (an AVX-512 VNNI CPU runs the
+// AVX-VNNI kernels in dpbusd's EVEX form).
+enum pk_cpu_level { PK_CPU_SCALAR = 0, PK_CPU_AVX2 = 1, PK_CPU_AVXVNNI = 2, PK_CPU_AVX512VNNI = 3 };
 
 // The instruction set the kernels use on this CPU (decided once, by CPUID).
 int pk_cpu_level(void);
