@@ -123,13 +123,16 @@ PKW_INLINE PKW_TARGET void PKW(matvec_block32)(int type, size_t bb, int has_min,
 #ifndef PARLEY_BLOCK32_WHOLE_TYPES
 #define PARLEY_BLOCK32_WHOLE_TYPES
 #define MM_VECTORS 16  // vectors per unpack of a tile's weights (register groups of 4)
-#define MM_PAIRS 16    // block pairs per segment
-#define MM_ROWS 8      // rows per tile (their accumulators live on the stack between segments)
+#define MM_PAIRS 8     // block pairs per segment (the segment of 16 vectors: 28 KB)
+#define MM_ROWS 16     // rows per tile (their accumulators live on the stack between segments)
 
-// One activation block pair, expanded: quants, the offset term (PKW(offset_term)), scales.
+// One activation block pair, expanded: quants, the offset term (PKW(offset_term)), each
+// block's scale d spread over 8 lanes (so a block scale d_w·d_x is one multiply, no shuffle)
+// and [d_a, s_a, d_b, s_b] for the min terms.
 typedef struct {
     __m256i qs[2], off[2];
-    __m128 ds;         // [d_a, s_a, d_b, s_b]
+    __m256 dx[2];
+    __m128 ds;
 } mm_pair;
 
 // One weight block pair, unpacked: the quants as the products want them (u), the signed
@@ -138,13 +141,9 @@ typedef struct {
     __m256i u[2], w[2];
     __m128 dm;
 } mm_wpair;
-
-// The activation scales of a segment side by side: dx[k][0][v] = d of vector v's even block of
-// pair k, dx[k][1][v] of its odd block; one multiply gives the block scales of four vectors.
-typedef float mm_scales[MM_PAIRS][2][MM_VECTORS];
 #endif
 
-PKW_INLINE PKW_TARGET void PKW(mm_expand)(int offset, const uint8_t *xq, size_t xs, int nv, int k0, int k1, mm_pair *e, mm_scales dx) {
+PKW_INLINE PKW_TARGET void PKW(mm_expand)(int offset, const uint8_t *xq, size_t xs, int nv, int k0, int k1, mm_pair *e) {
     for (int k = k0; k < k1; k++) {
         for (int v = 0; v < nv; v++) {
             const pk_q8_32 *x = (const pk_q8_32 *)(xq + (size_t)v * xs) + 2 * k;
@@ -157,10 +156,9 @@ PKW_INLINE PKW_TARGET void PKW(mm_expand)(int offset, const uint8_t *xq, size_t 
                 m->off[1] = PKW(offset_term)(offset, xb);
             }
             m->ds = pk_simd_pair_ds(&x[0], &x[1]);
-            dx[k - k0][0][v] = x[0].d;
-            dx[k - k0][1][v] = x[1].d;
+            m->dx[0] = _mm256_set1_ps(x[0].d);
+            m->dx[1] = _mm256_set1_ps(x[1].d);
         }
-        for (int v = nv; v < MM_VECTORS; v++) dx[k - k0][0][v] = dx[k - k0][1][v] = 0.0f;
     }
 }
 
@@ -178,28 +176,23 @@ PKW_INLINE PKW_TARGET void PKW(mm_unpack)(int type, size_t bb, int has_min, int 
         }
 }
 
-// One row of a tile against NV (≤ 4) expanded vectors from vector g of the group (e: the
-// group's pairs from vector g; dx: the group's scales), pairs k0..k1.
-PKW_INLINE PKW_TARGET void PKW(mm_row)(int has_min, int is_signed, int offset, const mm_wpair *U, int k0, int k1, const mm_pair *e,
-                        const float (*dx)[2][MM_VECTORS], int g, const int NV, __m256 (*acc)[2], __m128 *accm) {
+// One row of a tile against NV (≤ 4) expanded vectors (e: the first of them), pairs k0..k1.
+PKW_INLINE PKW_TARGET void PKW(mm_row)(int has_min, int is_signed, int offset, const mm_wpair *U, int k0, int k1,
+                                       const mm_pair *e, const int NV, __m256 (*acc)[2], __m128 *accm) {
     __m256 a[4][2];
     __m128 am[4];
     for (int v = 0; v < NV; v++) { a[v][0] = acc[v][0]; a[v][1] = acc[v][1]; am[v] = accm[v]; }
     for (int k = k0; k < k1; k++) {
         const mm_wpair *p = &U[k - k0];
         const float *dm = (const float *)&p->dm;
-        // the block scales d_w·d_x of the four vectors, read back one at a time as broadcasts
-        float D[2][4] __attribute__((aligned(16)));
-        _mm_store_ps(D[0], _mm_mul_ps(_mm_broadcast_ss(&dm[0]), _mm_loadu_ps(&dx[k - k0][0][g])));
-        _mm_store_ps(D[1], _mm_mul_ps(_mm_broadcast_ss(&dm[2]), _mm_loadu_ps(&dx[k - k0][1][g])));
+        const __m256 dwa = _mm256_broadcast_ss(&dm[0]), dwb = _mm256_broadcast_ss(&dm[2]);
         for (int v = 0; v < NV; v++) {
             const mm_pair *m = &e[(k - k0) * MM_VECTORS + v];
-            const __m256i xa = m->qs[0], xb = m->qs[1];
             const __m256i offa = offset ? m->off[0] : _mm256_setzero_si256();
             const __m256i offb = offset ? m->off[1] : _mm256_setzero_si256();
-            const __m256 Da = _mm256_broadcast_ss(&D[0][v]), Db = _mm256_broadcast_ss(&D[1][v]);
-            a[v][0] = _mm256_add_ps(a[v][0], _mm256_mul_ps(Da, PKW(block_sums)(is_signed, p->w[0], p->u[0], xa, offa)));
-            a[v][1] = _mm256_add_ps(a[v][1], _mm256_mul_ps(Db, PKW(block_sums)(is_signed, p->w[1], p->u[1], xb, offb)));
+            const __m256 Da = _mm256_mul_ps(dwa, m->dx[0]), Db = _mm256_mul_ps(dwb, m->dx[1]);
+            a[v][0] = _mm256_add_ps(a[v][0], _mm256_mul_ps(Da, PKW(block_sums)(is_signed, p->w[0], p->u[0], m->qs[0], offa)));
+            a[v][1] = _mm256_add_ps(a[v][1], _mm256_mul_ps(Db, PKW(block_sums)(is_signed, p->w[1], p->u[1], m->qs[1], offb)));
             if (has_min) am[v] = _mm_add_ps(am[v], _mm_mul_ps(p->dm, m->ds));
         }
     }
@@ -211,7 +204,6 @@ PKW_INLINE PKW_TARGET void PKW(matmat_block32)(int type, size_t bb, int has_min,
     const int pairs = nb / 2;
     mm_pair e[MM_PAIRS * MM_VECTORS] __attribute__((aligned(32)));
     mm_wpair U[MM_ROWS][MM_PAIRS] __attribute__((aligned(32)));
-    mm_scales dx __attribute__((aligned(16)));
     __m256 acc[MM_ROWS][MM_VECTORS][2];
     __m128 accm[MM_ROWS][MM_VECTORS];
     for (int v0 = 0; v0 < n_vec; v0 += MM_VECTORS) {
@@ -223,7 +215,7 @@ PKW_INLINE PKW_TARGET void PKW(matmat_block32)(int type, size_t bb, int has_min,
                 for (int v = 0; v < nv; v++) { acc[r][v][0] = acc[r][v][1] = _mm256_setzero_ps(); accm[r][v] = _mm_setzero_ps(); }
             for (int k0 = 0; k0 < pairs; k0 += MM_PAIRS) {
                 const int k1 = pairs - k0 < MM_PAIRS ? pairs : k0 + MM_PAIRS;
-                PKW(mm_expand)(offset, x0, xs, nv, k0, k1, e, dx);
+                PKW(mm_expand)(offset, x0, xs, nv, k0, k1, e);
                 PKW(mm_unpack)(type, bb, has_min, is_signed, w, rb, t0, t1, k0, k1, U);
                 if (v0 == 0) {
                     // the next tile's part of this segment comes from memory while this one computes
@@ -235,10 +227,10 @@ PKW_INLINE PKW_TARGET void PKW(matmat_block32)(int type, size_t bb, int has_min,
                     for (int g = 0; g < nv; g += 4) {
                         const mm_pair *eg = e + g;
                         switch (nv - g < 4 ? nv - g : 4) {
-                        case 1: PKW(mm_row)(has_min, is_signed, offset, U[r], k0, k1, eg, dx, g, 1, acc[r] + g, accm[r] + g); break;
-                        case 2: PKW(mm_row)(has_min, is_signed, offset, U[r], k0, k1, eg, dx, g, 2, acc[r] + g, accm[r] + g); break;
-                        case 3: PKW(mm_row)(has_min, is_signed, offset, U[r], k0, k1, eg, dx, g, 3, acc[r] + g, accm[r] + g); break;
-                        default: PKW(mm_row)(has_min, is_signed, offset, U[r], k0, k1, eg, dx, g, 4, acc[r] + g, accm[r] + g); break;
+                        case 1: PKW(mm_row)(has_min, is_signed, offset, U[r], k0, k1, eg, 1, acc[r] + g, accm[r] + g); break;
+                        case 2: PKW(mm_row)(has_min, is_signed, offset, U[r], k0, k1, eg, 2, acc[r] + g, accm[r] + g); break;
+                        case 3: PKW(mm_row)(has_min, is_signed, offset, U[r], k0, k1, eg, 3, acc[r] + g, accm[r] + g); break;
+                        default: PKW(mm_row)(has_min, is_signed, offset, U[r], k0, k1, eg, 4, acc[r] + g, accm[r] + g); break;
                         }
                     }
             }
