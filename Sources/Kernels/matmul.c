@@ -51,6 +51,10 @@ void pk_matvec(int type, const void *w, size_t row_bytes, int n, int row_begin, 
                const void *xq, float *y) {
     const int ok = row_ok(type, n);
     const int level = ok ? pk_cpu_level() : PK_CPU_SCALAR;
+    // Q4_0 / Q4_1 decode: the 256-bit kernel (two blocks unpacked per pass) beats the 512-bit one
+    if (level == PK_CPU_AVX512VNNI && (type == PK_Q4_0 || type == PK_Q4_1) &&
+        pk_matvec32_avxvnni(type, w, row_bytes, n, row_begin, row_end, xq, y))
+        return;
     if (level == PK_CPU_AVX512VNNI && pk_matvec32_avx512(type, w, row_bytes, n, row_begin, row_end, xq, y)) return;
     if (level == PK_CPU_AVXVNNI && pk_matvec32_avxvnni(type, w, row_bytes, n, row_begin, row_end, xq, y)) return;
     if (level == PK_CPU_AVX2 && pk_matvec32_avx2(type, w, row_bytes, n, row_begin, row_end, xq, y)) return;
@@ -70,22 +74,20 @@ static int rows_per_tile(size_t row_bytes) {
 
 void pk_matmat(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end,
                const void *xq, size_t xq_stride, int n_vec, float *y, size_t y_stride) {
+    if (n_vec == 1) {   // decode: the matrix-vector kernels
+        pk_matvec(type, w, row_bytes, n, row_begin, row_end, xq, y);
+        return;
+    }
     const int ok = row_ok(type, n);
     const int level = ok ? pk_cpu_level() : PK_CPU_SCALAR;
-    if (level == PK_CPU_AVX512VNNI) {
-        if (n_vec == 1 && pk_matvec32_avx512(type, w, row_bytes, n, row_begin, row_end, xq, y)) return;
-        if (n_vec > 1 && (pk_matmat32_avx512(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride) ||
-                          pk_matmat_super_avx512(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride)))
-            return;
-    }
-    if (level == PK_CPU_AVXVNNI) {
-        if (n_vec == 1 && pk_matvec32_avxvnni(type, w, row_bytes, n, row_begin, row_end, xq, y)) return;
-        if (n_vec > 1 && pk_matmat32_avxvnni(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride)) return;
-    }
-    if (level == PK_CPU_AVX2) {
-        if (n_vec == 1 && pk_matvec32_avx2(type, w, row_bytes, n, row_begin, row_end, xq, y)) return;
-        if (n_vec > 1 && pk_matmat32_avx2(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride)) return;
-    }
+    if (level == PK_CPU_AVX512VNNI &&
+        (pk_matmat32_avx512(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride) ||
+         pk_matmat_super_avx512(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride)))
+        return;
+    if (level == PK_CPU_AVXVNNI && pk_matmat32_avxvnni(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride))
+        return;
+    if (level == PK_CPU_AVX2 && pk_matmat32_avx2(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride))
+        return;
     const pk_dot_fn dot = ok ? kernel_for(type) : NULL;
     const int tile = rows_per_tile(row_bytes);
     for (int r0 = row_begin; r0 < row_end; r0 += tile) {

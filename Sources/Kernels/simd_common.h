@@ -178,4 +178,23 @@ PK_SIMD_INLINE __m256i pk_simd_block32_weights(int type, const uint8_t *blk) {
     }
 }
 
+// The weights of a pair of Q4_0 or Q4_1 blocks a and b, split by halves rather than by
+// block: lo = [a's elements 0-15 | b's 0-15], hi = [a's 16-31 | b's 16-31]. Two blocks
+// unpack in one pass this way (one shift and two masks); the activations must be split the
+// same way (pk_simd_split_pair).
+PK_SIMD_INLINE void pk_simd_pair_nibbles(int type, const uint8_t *a, const uint8_t *b, __m256i *lo, __m256i *hi) {
+    const int qs = type == PK_Q4_0 ? 2 : 4;
+    const __m256i q = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(a + qs))),
+                                              _mm_loadu_si128((const __m128i *)(b + qs)), 1);
+    const __m256i low4 = _mm256_set1_epi8(0x0f);
+    *lo = _mm256_and_si256(q, low4);
+    *hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+}
+
+// Two activation blocks split as pk_simd_pair_nibbles splits weights.
+PK_SIMD_INLINE void pk_simd_split_pair(__m256i xa, __m256i xb, __m256i *lo, __m256i *hi) {
+    *lo = _mm256_permute2x128_si256(xa, xb, 0x20);
+    *hi = _mm256_permute2x128_si256(xa, xb, 0x31);
+}
+
 #endif

@@ -16,7 +16,7 @@ struct BenchKernels: ParsableCommand {
     @Option(help: "Comma-separated weight types (default: all supported).")
     var types = "F32,F16,BF16,Q4_0,Q4_1,Q5_0,Q5_1,Q8_0,Q2_K,Q3_K,Q4_K,Q5_K,Q6_K"
 
-    @Option(help: "Matrix shapes as ROWSxCOLS, comma-separated.")
+    @Option(help: "Matrix shapes as ROWSxCOLS, comma-separated (COLS a multiple of 32; types with 256-element blocks skip other shapes).")
     var shapes = "576x1536,4096x4096"
 
     @Option(help: "Seconds per measurement (the best of five runs of this length is kept).")
@@ -38,8 +38,8 @@ struct BenchKernels: ParsableCommand {
         }
         let dims = try shapes.split(separator: ",").map { s -> (rows: Int, cols: Int) in
             let parts = s.split(separator: "x").compactMap { Int($0) }
-            guard parts.count == 2, parts[0] > 0, parts[1] > 0, parts[1] % 256 == 0 else {
-                throw ValidationError("shape \(s): want ROWSxCOLS with COLS a multiple of 256")
+            guard parts.count == 2, parts[0] > 0, parts[1] > 0, parts[1] % 32 == 0 else {
+                throw ValidationError("shape \(s): want ROWSxCOLS with COLS a multiple of 32")
             }
             return (parts[0], parts[1])
         }
@@ -51,7 +51,7 @@ struct BenchKernels: ParsableCommand {
         for (rows, cols) in dims {
             let title = "\(rows)x\(cols)".padding(toLength: 10, withPad: " ", startingAt: 0)
             print("\n" + title + levelNames.map { "  " + $0.padding(toLength: 25, withPad: " ", startingAt: 0) }.joined())
-            for type in selected {
+            for type in selected where cols % type.blockSize == 0 {   // K-quants need whole 256-element rows
                 let weights = randomWeights(type, rows: rows, cols: cols, &rng)
                 let activations = (0..<cols * vectors).map { _ in rng.nextFloat() * 2 - 1 }
                 let actBytes = pk_act_bytes(Int32(type.rawValue), Int32(cols))
