@@ -7,9 +7,8 @@
 //   PKW_ENTRY    optional storage class of the entry points (e.g. static).
 // Private to the Kernels target; include after simd_common.h.
 //
-// The canonical arithmetic of dot_scalar.c (the same as dot_block32 in dot_avx2.c),
-// organised so that the work that depends only on the weights or only on the activations
-// is done once and reused. pk_matvec32 (decode) reads four rows per pass against one
+// The canonical arithmetic of dot_scalar.c, organised so that the work that depends only on
+// the weights or only on the activations is done once and reused. pk_matvec32 (decode) reads four rows per pass against one
 // activation vector: its quants, offset term and scales are loaded once per block pair for
 // the four rows. pk_matmat32 (prefill) unpacks a tile's weights once per 16 vectors and
 // expands the activations once per tile and segment, so that each (row, vector, block)

@@ -36,8 +36,8 @@ size_t pk_act_bytes(int type, int n) {
 // 1 if the kernels handle the type and n is a whole, non-negative number of its blocks.
 static int row_ok(int type, int n) { return pk_type_supported(type) && n >= 0 && n % type_info[type].elems == 0; }
 
-// The per-row kernel for this type and CPU; NULL for the 32-element block types on
-// AVX-512, which have whole-matrix kernels instead.
+// The per-row kernel for this type and CPU; NULL for the 32-element block types on the SIMD
+// levels, which have whole-matrix kernels instead.
 static pk_dot_fn kernel_for(int type) {
     switch (pk_cpu_level()) {
     case PK_CPU_AVX512VNNI: return pk_dot_avx512[type];
