@@ -36,8 +36,8 @@ size_t pk_act_bytes(int type, int n) {
 // 1 if the kernels handle the type and n is a whole, non-negative number of its blocks.
 static int row_ok(int type, int n) { return pk_type_supported(type) && n >= 0 && n % type_info[type].elems == 0; }
 
-// The per-row kernel for this type and CPU; NULL for the 32-element block types on the SIMD
-// levels, which have whole-matrix kernels instead.
+// The per-row kernel for this type and CPU; NULL where the level has only whole-matrix
+// kernels for the type.
 static pk_dot_fn kernel_for(int type) {
     switch (pk_cpu_level()) {
     case PK_CPU_AVX512VNNI: return pk_dot_avx512[type];
@@ -86,7 +86,9 @@ void pk_matmat(int type, const void *w, size_t row_bytes, int n, int row_begin, 
         return;
     if (level == PK_CPU_AVXVNNI && pk_matmat32_avxvnni(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride))
         return;
-    if (level == PK_CPU_AVX2 && pk_matmat32_avx2(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride))
+    // AVX2 prefill: the tile kernel for Q5_0 / Q5_1 (costly to unpack); the others per row below
+    if (level == PK_CPU_AVX2 && (type == PK_Q5_0 || type == PK_Q5_1) &&
+        pk_matmat32_avx2(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride))
         return;
     const pk_dot_fn dot = ok ? kernel_for(type) : NULL;
     const int tile = rows_per_tile(row_bytes);
