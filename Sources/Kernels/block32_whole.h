@@ -4,7 +4,9 @@
 //   PKW_VNNI     0: products by maddubs + madd (AVX2); 1: by dpbusd (AVX-VNNI),
 //   PKW_DPBUSD   with PKW_VNNI, the dpbusd intrinsic (VEX or EVEX encoding),
 //   PKW_SUFFIX   appended to every name (one copy per inclusion),
-//   PKW_ENTRY    optional storage class of the entry points (e.g. static).
+//   PKW_ENTRY    optional storage class of the entry points (e.g. static),
+//   PKW_TILE_PREFILL(type)  optional: which types pk_matmat32 takes (default all); for the
+//                others it returns 0 and the caller's per-row kernels run.
 // Private to the Kernels target; include after simd_common.h.
 //
 // The canonical arithmetic of dot_scalar.c, organised so that the work that depends only on
@@ -23,6 +25,9 @@
 #define PKW_INLINE static inline __attribute__((always_inline))
 #ifndef PKW_ENTRY
 #define PKW_ENTRY
+#endif
+#ifndef PKW_TILE_PREFILL
+#define PKW_TILE_PREFILL(type) 1
 #endif
 
 // The activations' part of a block's sums, computed once per block and vector: for
@@ -297,6 +302,7 @@ PKW_ENTRY int PKW(pk_matvec32)(int type, const void *w, size_t rb, int n, int r0
 PKW_ENTRY int PKW(pk_matmat32)(int type, const void *w, size_t rb, int n, int r0, int r1, const void *xq, size_t xs, int n_vec,
                      float *y, size_t ys) {
     const int nb = n / 32;
+    if (!PKW_TILE_PREFILL(type)) return 0;
     switch (type) {
     case PK_Q4_0: PKW(matmat_Q4_0)(w, rb, nb, r0, r1, xq, xs, n_vec, y, ys); return 1;
     case PK_Q4_1: PKW(matmat_Q4_1)(w, rb, nb, r0, r1, xq, xs, n_vec, y, ys); return 1;
@@ -310,6 +316,7 @@ PKW_ENTRY int PKW(pk_matmat32)(int type, const void *w, size_t rb, int n, int r0
 #undef PKW
 #undef PKW_INLINE
 #undef PKW_ENTRY
+#undef PKW_TILE_PREFILL
 #undef PKW_CAT
 #undef PKW_CAT2
 #undef PKW_TARGET

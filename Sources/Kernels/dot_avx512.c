@@ -35,11 +35,6 @@ INLINE AVX512 __m512i unpack_nibbles_pair(const uint8_t *qa, const uint8_t *qb) 
     return _mm512_and_si512(_mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0)), bytes512(0x0f));  // a, a>>4, b, b>>4
 }
 
-INLINE AVX512 __m256i unpack_nibbles16(const uint8_t *qs) {
-    const __m128i q = _mm_loadu_si128((const __m128i *)qs);
-    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f));
-}
-
 INLINE AVX512 uint32_t load32(const uint8_t *p) {
     uint32_t v;
     memcpy(&v, p, 4);
@@ -75,16 +70,16 @@ INLINE AVX512 __m512i pair_weights(int type, const uint8_t *a, const uint8_t *b)
 // Weights of one block (the odd last block of a row).
 INLINE AVX512 __m256i single_weights(int type, const uint8_t *a) {
     switch (type) {
-    case PK_Q4_0: return unpack_nibbles16(((const blk_q4_0 *)a)->qs);
-    case PK_Q4_1: return unpack_nibbles16(((const blk_q4_1 *)a)->qs);
+    case PK_Q4_0: return pk_simd_nibbles16(((const blk_q4_0 *)a)->qs);
+    case PK_Q4_1: return pk_simd_nibbles16(((const blk_q4_1 *)a)->qs);
     case PK_Q5_0: {
         const blk_q5_0 *x = (const blk_q5_0 *)a;
-        const __m256i nib = unpack_nibbles16(x->qs);
+        const __m256i nib = pk_simd_nibbles16(x->qs);
         return _mm256_mask_add_epi8(nib, (__mmask32)load32(x->qh), nib, _mm256_set1_epi8(16));
     }
     case PK_Q5_1: {
         const blk_q5_1 *x = (const blk_q5_1 *)a;
-        const __m256i nib = unpack_nibbles16(x->qs);
+        const __m256i nib = pk_simd_nibbles16(x->qs);
         return _mm256_mask_add_epi8(nib, (__mmask32)load32(x->qh), nib, _mm256_set1_epi8(16));
     }
     default: return _mm256_loadu_si256((const __m256i *)((const blk_q8_0 *)a)->qs);

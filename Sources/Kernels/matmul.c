@@ -86,8 +86,7 @@ void pk_matmat(int type, const void *w, size_t row_bytes, int n, int row_begin, 
         return;
     if (level == PK_CPU_AVXVNNI && pk_matmat32_avxvnni(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride))
         return;
-    // AVX2 prefill: the tile kernel for Q5_0 / Q5_1 (costly to unpack); the others per row below
-    if (level == PK_CPU_AVX2 && (type == PK_Q5_0 || type == PK_Q5_1) &&
+    if (level == PK_CPU_AVX2 &&
         pk_matmat32_avx2(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride))
         return;
     const pk_dot_fn dot = ok ? kernel_for(type) : NULL;
