@@ -209,7 +209,8 @@ func dropGuards(_ L: OpaquePointer, _ npc: NPC) {
 
 /// npc:set_tool_guard(name, function(args_json) return true | false, reason end) -> true | nil, message
 /// nil instead of a function removes the guard. It runs inside rt:poll, on the Lua thread that
-/// polls; an error in it refuses the call with the error's message.
+/// polls, on each call and on the calls the player's line asks for before the NPC acts
+/// (parley.h, "Tools"); an error in it refuses the call with the error's message.
 let luaSetToolGuard: parley_lua_impl = { L in
     guard let L else { return 0 }
     return setToolGuard(L)

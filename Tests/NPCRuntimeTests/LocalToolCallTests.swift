@@ -58,4 +58,24 @@ import Testing
         #expect(!reply.isEmpty, "reply: \(reply)")
         #expect(npc.history.map(\.role) == [.user, .assistant, .tool, .assistant])
     }
+
+    @Test(arguments: models)
+    func aRequestTheGameRefusesIsNeverWrittenAndTheNPCSaysNo(model: String) throws {
+        guard TestPaths.hasModel(model) else { return }
+        let (rt, npc) = try runtime(model)
+        let asked = Lock()
+        nonisolated(unsafe) var arguments: [String] = []
+        try rt.setToolGuard(npc, tool: "sell_item") { args in
+            asked.withLock { arguments.append(args) }
+            return args.contains("shield") ? .refuse("the last shield was sold this morning") : .allow
+        }
+        let turn = try rt.say(npc, "Sell me one shield, please.")
+        let events = drain(rt, turn: turn)
+        #expect(asked.withLock { arguments } == [#"{"item":"shield","quantity":1}"#], "asked once, before any call")
+        #expect(!events.contains { $0.kind == .toolCall || $0.errorKind == .toolRejected })
+        #expect(events.last?.kind == .done && events.last?.errorKind == nil)
+        let reply = events.last?.text ?? ""
+        #expect(!reply.isEmpty)
+        #expect(npc.history.map(\.role) == [.user, .system, .assistant])
+    }
 }

@@ -164,7 +164,26 @@ public final class NPC: @unchecked Sendable {
         return lock.withLock {
             guard var limit = toolRateLimits[tool] else { return nil }
             defer { toolRateLimits[tool] = limit }
-            return limit.admit(now: now) ? nil : "\(tool) was used too often just now"
+            return limit.admit(now: now) ? nil : ToolRateLimit.refusal(tool)
+        }
+    }
+
+    /// Whether the game has a say on `tool` before a call runs (a guard or a rate limit).
+    func hasPrecondition(_ tool: String) -> Bool {
+        lock.withLock { toolGuards[tool] != nil || toolRateLimits[tool] != nil }
+    }
+
+    /// The game's verdict on calls the NPC is considering (`ToolPrecheck`): nil
+    /// allows a call, else the reason. A spent rate limit refuses them all; nothing
+    /// is counted against it. The guard is game code: it runs outside the lock.
+    func precheck(tool: String, candidates: [String], now: Double) -> [String?] {
+        if lock.withLock({ toolRateLimits[tool].map { !$0.hasRoom(now: now) } ?? false }) {
+            return candidates.map { _ in ToolRateLimit.refusal(tool) }
+        }
+        guard let check = lock.withLock({ toolGuards[tool] }) else { return candidates.map { _ in nil } }
+        return candidates.map { arguments -> String? in
+            if case let .refuse(reason) = check(arguments) { return reason }
+            return nil
         }
     }
 
@@ -172,11 +191,16 @@ public final class NPC: @unchecked Sendable {
     /// into the summary (an extractive one: what the player asked).
     func dropOldestExchange() -> Bool {
         lock.withLock {
-            // an exchange: its lore note (system), the player's line, tool steps, the reply
+            // an exchange: its lore note (system), the player's line, tool steps (a
+            // refusal note, system, before any reply), the reply
             guard _history.count >= 2, let userIndex = _history.firstIndex(where: { $0.role == .user }) else { return false }
             let user = _history[userIndex]
             _history.removeFirst(userIndex + 1)
-            while let next = _history.first, next.role == .assistant || next.role == .tool { _history.removeFirst() }
+            var replied = false
+            while let next = _history.first, next.role != .user, !(replied && next.role == .system) {
+                if next.role == .assistant { replied = true }
+                _history.removeFirst()
+            }
             let gist = user.content.count > 80 ? String(user.content.prefix(80)) + "…" : user.content
             _summary = _summary.isEmpty ? "the player said \"\(gist)\"" : _summary + "; \"\(gist)\""
             if _summary.count > 600 { _summary = "…" + String(_summary.suffix(600)) }

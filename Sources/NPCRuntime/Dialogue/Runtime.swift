@@ -62,6 +62,8 @@ public final class Runtime: @unchecked Sendable {
     private let lock = Lock()
     private var npcs: [UInt64: NPC] = [:]
     private var pendingTurns: [UInt64: Int] = [:]
+    /// Turns parked until `poll` has put their action to the game's guard (`ToolPrecheck`).
+    private var prechecks: [Turn] = []
     private var nextNPCID: UInt64 = 1
     private var nextTurnID: UInt64 = 1
     private var totals = RuntimeStats()
@@ -192,6 +194,7 @@ public final class Runtime: @unchecked Sendable {
     /// comes out as ERROR (toolRejected, with the arguments) and its refusal goes
     /// back to the model as the tool result.
     public func poll() -> RuntimeEvent? {
+        answerPrechecks()
         guard let e = nextEvent() else { return audioFeed.pump() }
         if e.kind == .audio || e.kind == .done {
             let position = e.kind == .audio ? lock.withLock { npcs[e.npcID] }.map { n in
@@ -215,6 +218,28 @@ public final class Runtime: @unchecked Sendable {
             return refused
         }
         return nil
+    }
+
+    /// The game's guard on the calls parked turns are considering (`ToolPrecheck`),
+    /// on the game's thread; each turn then goes on with its action narrowed to
+    /// what the game allows, or talks, told why it may not act.
+    private func answerPrechecks() {
+        let waiting: [Turn] = lock.withLock {
+            defer { prechecks.removeAll() }
+            return prechecks
+        }
+        for turn in waiting {
+            guard let check = turn.takePendingPrecheck() else { continue }  // cancelled meanwhile
+            let verdicts = turn.npc.precheck(tool: check.tool.name, candidates: check.candidates, now: events.now())
+            switch check.outcome(verdicts) {
+            case let .call(tool):
+                turn.plan = .call(tool)
+            case let .refused(arguments, reason):
+                turn.plan = .talk
+                turn.toolSteps.append(ToolPrecheck.refusalNote(tool: check.tool.name, arguments: arguments, reason: reason))
+            }
+            if !submitLeg(turn) { finish(turn, outcome: .failed(.invalidState)) }
+        }
     }
 
     /// Gives the NPC a tool (the game's allowlist for it).
@@ -341,6 +366,8 @@ public final class Runtime: @unchecked Sendable {
         guard let source = turn.route == .remote ? remote : replySource else { finish(turn, outcome: .cancelled); return }
         var legText = ""
         do throws(RuntimeError) {
+            if case .undecided = turn.plan, turn.route == .local, let decider = source as? ActionDeciding,
+               try !decideAction(turn, decider) { return }
             legs: while true {
                 var request = PromptAssembly.request(for: turn)
                 request.continuation = turn.continuation
@@ -384,6 +411,28 @@ public final class Runtime: @unchecked Sendable {
             events.push(RuntimeEvent(kind: .error, errorKind: error.kind, npcID: npc.id, turnID: turn.id, text: error.message))
             finish(turn, outcome: .failed(error.kind))
         }
+    }
+
+    /// The first local leg's decision: talk, or act. An action the game has a say on
+    /// (a guard or a rate limit) is first put to the game (`ToolPrecheck`): the turn
+    /// parks until `poll` has the answer, and false is returned.
+    private func decideAction(_ turn: Turn, _ decider: any ActionDeciding) throws(RuntimeError) -> Bool {
+        var request = PromptAssembly.request(for: turn)
+        request.continuation = turn.continuation
+        guard turn.toolSteps.isEmpty, let tool = try decider.chooseAction(request) else {
+            turn.plan = .talk
+            return true
+        }
+        let npc = turn.npc
+        guard npc.hasPrecondition(tool.name), let declared = npc.config.tools.first(where: { $0.name == tool.name }),
+              let check = ToolPrecheck(tool: tool, original: declared) else {
+            turn.plan = .call(tool)
+            return true
+        }
+        // parked before poll can see it, so an answer finds it waiting
+        guard turn.park(on: check) else { finish(turn, outcome: .cancelled); return false }
+        lock.withLock { prechecks.append(turn) }
+        return false
     }
 
     /// Audio first: on a small CPU the first sentence's synthesis must not share the

@@ -6,8 +6,9 @@ import Glibc
 /// context), reuses the NPC's KV cache for the common prefix, and streams text
 /// deltas through `TokenStream`. Runs on the model worker only.
 ///
-/// With tools, the first leg of a turn starts with `ToolDecision`; when it picks
-/// an action, the reply is that call, decoded greedily under a `GrammarMask`
+/// With tools, the first leg of a turn starts with `chooseAction` (`ToolDecision`;
+/// the runtime calls it first, so the game's guard answers before a call is
+/// written); when it picks an action, the reply is that call, decoded greedily under a `GrammarMask`
 /// after the forced `<tool_call>` prefix, so it always parses and validates.
 /// Otherwise the call tags are masked out of free speech (where they are tokens).
 public struct LocalReplySource: ReplySource {
@@ -65,14 +66,8 @@ public struct LocalReplySource: ReplySource {
 
         let t0 = monotonicMs()
         // calls only at the start of a turn: after a tool result the NPC tells the outcome
-        let tools = npc.config.tools
         var callTools = continuation.isEmpty ? request.requiredTools : []
-        if callTools.isEmpty, continuation.isEmpty, let line = request.messages.last, line.role == .user {
-            let exchange = Self.previousExchange(request.messages)
-            if let tool = try ToolDecision.choose(model: model, npc: npc, line: line.content, context: exchange, tools: tools) {
-                callTools = [ArgumentGrounding.narrow(tool, line: line.content, context: exchange)]
-            }
-        }
+        if callTools.isEmpty, request.decidesAction, let tool = try chooseAction(request) { callTools = [tool] }
         if let tool = callTools.first {
             let prefix = model.tokenizer.encode(ToolFormat.callPrefix, addSpecial: false, parseSpecial: false)
             let mask = GrammarMask(trie: tries.value { TokenTrie(tokenizer: model.tokenizer, suffix: ToolFormat.callSuffix) }, grammar: try CallGrammar(tools: callTools, suffix: ToolFormat.callSuffix),
@@ -106,6 +101,17 @@ public struct LocalReplySource: ReplySource {
         stats.prefillMs = monotonicMs() - t0
         return LocalReplyStream(tokens: tokenStream, decoder: StreamingDecoder(tokenizer: model.tokenizer, renderSpecial: false),
                                 stats: stats)
+    }
+}
+
+extension LocalReplySource: ActionDeciding {
+    /// `ToolDecision` on the player's line, then `ArgumentGrounding`; only at the start of a turn.
+    public func chooseAction(_ request: ReplyRequest) throws(RuntimeError) -> ToolSpec? {
+        guard request.continuation.isEmpty, let line = request.messages.last, line.role == .user else { return nil }
+        let exchange = Self.previousExchange(request.messages)
+        guard let tool = try ToolDecision.choose(model: model, npc: request.npc, line: line.content, context: exchange,
+                                                 tools: request.npc.config.tools) else { return nil }
+        return ArgumentGrounding.narrow(tool, line: line.content, context: exchange)
     }
 }
 

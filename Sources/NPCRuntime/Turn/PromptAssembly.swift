@@ -28,8 +28,16 @@ enum PromptAssembly {
         if let last = tail.last, last.role == .tool {
             tail[tail.count - 1].content = ToolFormat.resultForModel(last.content) + "\n" + afterToolResult
         }
-        return ReplyRequest(npc: npc, messages: npc.messages(adding: tail),
-                            shorten: { npc.dropOldestExchange() ? npc.messages(adding: tail) : nil },
-                            maxTokens: config.maxReplyTokens, sampler: config.sampler)
+        var request = ReplyRequest(npc: npc, messages: npc.messages(adding: tail),
+                                   shorten: { npc.dropOldestExchange() ? npc.messages(adding: tail) : nil },
+                                   maxTokens: config.maxReplyTokens, sampler: config.sampler)
+        switch turn.plan {
+        case .undecided: break
+        case .talk: request.decidesAction = false
+        case .call(let tool):
+            request.decidesAction = false
+            if turn.toolSteps.isEmpty { request.requiredTools = [tool] }
+        }
+        return request
     }
 }

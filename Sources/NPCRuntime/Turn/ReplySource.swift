@@ -41,6 +41,9 @@ public struct ReplyRequest {
     /// their grammar without `ToolDecision` (an API client's `tool_choice`
     /// naming a tool, or "required"); sources that cannot force a call ignore it.
     public var requiredTools: [ToolSpec]
+    /// False once the runtime has decided this turn's action itself (`ActionDeciding`):
+    /// the reply is then the call in `requiredTools`, or speech when that is empty.
+    public var decidesAction = true
 
     public init(npc: NPC, messages: [ChatMessage], shorten: @escaping () -> [ChatMessage]? = { nil },
                 maxTokens: Int, sampler: SamplerConfig, requiredTools: [ToolSpec] = []) {
@@ -80,6 +83,15 @@ public protocol ReplySource: Sendable {
     /// Called on the model worker after `npc`'s turn is recorded, before the player's
     /// next line: work that line will otherwise wait for.
     func prepareNextTurn(_ npc: NPC)
+}
+
+/// A source that tells by itself whether a line asks for one of the NPC's actions
+/// (the local model). The runtime asks it before the reply starts, so the game's
+/// guard can answer about the action before any call is written (`ToolPrecheck`).
+public protocol ActionDeciding {
+    /// The tool the request's last line asks for, its parameters narrowed to what
+    /// the line names; nil to talk. Runs on the model worker.
+    func chooseAction(_ request: ReplyRequest) throws(RuntimeError) -> ToolSpec?
 }
 
 extension ReplySource {

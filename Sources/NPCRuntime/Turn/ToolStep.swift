@@ -42,4 +42,9 @@ struct ToolRateLimit: Sendable {
         recent.append(now)
         return true
     }
+
+    /// Whether a call at `now` would be admitted, without recording one.
+    func hasRoom(now: Double) -> Bool { recent.filter { now - $0 < windowMs }.count < maxCalls }
+
+    static func refusal(_ tool: String) -> String { "\(tool) was used too often just now" }
 }

@@ -9,12 +9,15 @@ final class Turn: @unchecked Sendable {
     private let flag = Lock()
     private var _cancelled = false
     private var _pendingCall: ToolCall?
+    private var _pendingPrecheck: ToolPrecheck?
     private var _firstAudioMs: Double?
     private var _awaitingFirstAudio = false
 
     // The worker running the turn's leg only (one leg at a time):
     /// The assistant's calls and the game's results so far, in prompt order.
     var toolSteps: [ChatMessage] = []
+    /// What the first local leg decided the line asks for (`ActionDeciding`).
+    var plan = ActionPlan.undecided
     /// The lore lines this turn needs, as a note before the player's line (nil: none);
     /// chosen once, and kept in the history with the exchange so the next turn's
     /// prompt starts with the same tokens (the KV cache keeps them).
@@ -47,14 +50,35 @@ final class Turn: @unchecked Sendable {
 
     var cancelled: Bool { flag.withLock { _cancelled } }
 
-    /// Marks the turn cancelled. Returns true when it was parked on a tool call:
-    /// no worker will see the flag, so the caller ends it.
+    /// Marks the turn cancelled. Returns true when it was parked on a tool call or
+    /// a precheck: no worker will see the flag, so the caller ends it.
     @discardableResult
     func cancel() -> Bool {
         flag.withLock {
             _cancelled = true
-            defer { _pendingCall = nil }
-            return _pendingCall != nil
+            defer {
+                _pendingCall = nil
+                _pendingPrecheck = nil
+            }
+            return _pendingCall != nil || _pendingPrecheck != nil
+        }
+    }
+
+    /// Parks the turn until the game's guard has answered `precheck` (in `Runtime.poll`);
+    /// false if it was cancelled meanwhile.
+    func park(on precheck: ToolPrecheck) -> Bool {
+        flag.withLock {
+            guard !_cancelled else { return false }
+            _pendingPrecheck = precheck
+            return true
+        }
+    }
+
+    /// Takes the parked precheck (nil once cancelled), so it is answered once.
+    func takePendingPrecheck() -> ToolPrecheck? {
+        flag.withLock {
+            defer { _pendingPrecheck = nil }
+            return _pendingPrecheck
         }
     }
 
@@ -77,6 +101,7 @@ final class Turn: @unchecked Sendable {
     }
 
     var pendingCall: ToolCall? { flag.withLock { _pendingCall } }
+    var isAwaitingPrecheck: Bool { flag.withLock { _pendingPrecheck != nil } }
 
     /// True from when the first speakable piece is handed to the voice until its audio
     /// is out: the model worker yields the CPU meanwhile, so the player hears the NPC sooner.
@@ -89,4 +114,11 @@ final class Turn: @unchecked Sendable {
         get { flag.withLock { _firstAudioMs } }
         set { flag.withLock { _firstAudioMs = newValue } }
     }
+}
+
+/// A turn's action, decided once at its start.
+enum ActionPlan {
+    case undecided
+    case talk
+    case call(ToolSpec)
 }

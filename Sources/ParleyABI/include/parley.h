@@ -590,6 +590,14 @@ PARLEY_API int parley_npc_is_speaking(parley_npc *npc);
  * answers it with parley_tool_result(). A call that fails a check arrives as
  * PARLEY_EVENT_ERROR with PARLEY_ERR_TOOL_REJECTED and is never executed; the
  * model is told it was refused and the turn goes on by itself.
+ * The guard and the rate limit are also asked before the local model writes a
+ * call: once the NPC has decided to act on the player's line, the calls that
+ * line asks for (up to 16 complete, schema-valid argument objects, e.g. each
+ * gate for "open a gate") go to the guard inside parley_poll(). Values the game
+ * refuses in every call are not offered to the model; when it refuses them all,
+ * no call is written (no event) and the NPC says in character that it cannot,
+ * with the guard's reason. So a guard answers from the game's state and has no
+ * side effects; it may run several times per turn.
  * At most 4 tool calls per turn. Player text is untrusted: guard every tool
  * whose effect matters, whatever the model says.
  */
@@ -617,9 +625,10 @@ PARLEY_API parley_status parley_npc_add_tool(parley_npc *npc, const char *name, 
  *                    model (so the NPC can say why in character) and reported in the ERROR event.
  *                    Starts as "" (an empty reason becomes "refused by the game").
  * Return nonzero to allow the call, 0 to refuse it.
- * Called only from inside parley_poll(), on the thread that polls, before the TOOL_CALL event
- * would be returned. It must not call parley_poll() (that poll fails with
- * PARLEY_ERR_INVALID_STATE) nor destroy the runtime or the NPC. */
+ * Called only from inside parley_poll(), on the thread that polls: before the TOOL_CALL event
+ * would be returned, and before the NPC writes a call, about the calls the player's line asks
+ * for (see above; a refusal there means the NPC does not act). It must not call parley_poll()
+ * (that poll fails with PARLEY_ERR_INVALID_STATE) nor destroy the runtime or the NPC. */
 typedef int (*parley_tool_guard_fn)(void *user_data, const char *tool, const char *arguments_json,
                                     char *reason, size_t reason_capacity);
 
