@@ -103,6 +103,19 @@ enum FuzzTarget: String, CaseIterable {
         _ = RequestReading.groundedScores(line + "\n" + context, tools: [tool])
         let narrowed = ArgumentGrounding.narrow(tool, line: line, context: context)
         guard (try? CallGrammar(tools: [narrowed], suffix: "</tool_call>")) != nil else { trap("a narrowed schema does not compile") }
+        // what the game's guard is asked: calls valid against the tool; verdicts from the bytes
+        guard !bytes.isEmpty, let check = ToolPrecheck(tool: narrowed, original: tool) else { return }
+        guard check.candidates.count <= ToolPrecheck.maxCandidates else { trap("too many calls put to the guard") }
+        func fits(_ arguments: String, _ t: ToolSpec) -> Bool {
+            ToolStep.problem(with: ToolCall(id: "", name: t.name, arguments: arguments), tools: [t]) == nil
+        }
+        guard check.candidates.allSatisfy({ fits($0, tool) }) else { trap("a call put to the guard is invalid") }
+        let verdicts: [String?] = check.candidates.indices.map { bytes[$0 % bytes.count] & 1 == 0 ? nil : "refused" }
+        guard case .call(let allowed) = check.outcome(verdicts) else { return }
+        guard (try? CallGrammar(tools: [allowed], suffix: "</tool_call>")) != nil else { trap("an allowed schema does not compile") }
+        for (c, v) in zip(check.candidates, verdicts) where v == nil && !fits(c, allowed) {
+            trap("an allowed call does not fit the tool left to the model")
+        }
     }
 
     /// Any split of the stream gives the same events (the first byte picks the split).
