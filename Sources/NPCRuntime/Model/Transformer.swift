@@ -171,17 +171,21 @@ public final class Transformer: @unchecked Sendable {
     /// att (b, qDim): for token i and head h, softmax(q·Kᵀ / √headDim) · V over
     /// positions max(0, p − window + 1)…p, p = pos0 + i. A chunk is one token and two
     /// consecutive query heads (the kernel interleaves them; they may read different
-    /// key/value heads).
+    /// key/value heads), or one head when pairs would not split evenly over the threads
+    /// (decode: SmolLM2's 5 pairs on 2 threads left one waiting a pair's time per layer).
+    /// A head gives the same bits alone or in a pair.
     private func attention(layer l: Int, cache: KVCache, pos0: Int, count b: Int, window: Int) {
         let c = config
         let headDim = c.headDim, perKV = c.headCount / c.kvHeadCount
         let pairs = (c.headCount + 1) / 2
+        let perChunk = (b * pairs) % pool.activeCount == 0 ? 2 : 1
+        let units = (c.headCount + perChunk - 1) / perChunk
         let scaleQK = 1 / Float(headDim).squareRoot()
-        pool.run(chunks: b * pairs) { task, thread in
-            let i = task / pairs, h = 2 * (task % pairs)
+        pool.run(chunks: b * units) { task, thread in
+            let i = task / units, h = perChunk * (task % units)
             let p = pos0 + i
             let lo = window > 0 ? max(0, p - window + 1) : 0
-            pk_attention_f16(s.q + i * c.qDim + h * headDim, Int32(h), Int32(min(2, c.headCount - h)), Int32(perKV),
+            pk_attention_f16(s.q + i * c.qDim + h * headDim, Int32(h), Int32(min(perChunk, c.headCount - h)), Int32(perKV),
                              cache.key(layer: l, pos: lo), cache.value(layer: l, pos: lo),
                              cache.kvDim, Int32(p - lo + 1), Int32(headDim), scaleQK,
                              s.attentionScratch + thread * s.attentionScratchStride, s.att + i * c.qDim + h * headDim)
