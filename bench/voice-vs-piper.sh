@@ -103,7 +103,7 @@ piper, ours = rows[0::2], rows[1::2]
 p = {k: min(r[k] for r in piper) for k in ("rtf", "sentence_ms")}
 o = {k: min(r[k] for r in ours) for k in ("rtf", "first_chunk_ms", "sentence_ms")}
 words = ours[0]["sentence_words"]
-print(f"threads {ours[0]['threads']} (best rounds): real-time factor parley {o['rtf']} vs piper {p['rtf']} "
+print(f"threads {ours[0]['threads']}, parley at CPU level {ours[0]['cpu_level']} (best rounds): real-time factor parley {o['rtf']} vs piper {p['rtf']} "
       f"(ratio {o['rtf'] / p['rtf']:.2f}); first audio of the {words}-word sentence: parley {o['first_chunk_ms']} ms "
       f"vs piper {p['sentence_ms']} ms (ratio {o['first_chunk_ms'] / p['sentence_ms']:.2f}); whole sentence parley "
       f"{o['sentence_ms']} ms (ratio {o['sentence_ms'] / p['sentence_ms']:.2f})")

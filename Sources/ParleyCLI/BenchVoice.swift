@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Kernels
 import NPCRuntime
 
 /// `parley bench voice`: real-time factor on a fixed paragraph, and for a
@@ -133,10 +134,11 @@ struct BenchVoice: ParsableCommand {
         }
         let words = sentence.split(separator: " ").count
         let r3 = { (v: Double) in (v * 1000).rounded() / 1000 }
+        let level = String(cString: pk_cpu_level_name(pk_cpu_level()))
         if json {
-            print(#"{"voice":\#(jsonString(voice)),"threads":\#(threads),"runs":\#(runs),"audio_s":\#(r3(audio)),"rtf":\#(r3(median(streamed))),"rtf_whole":\#(r3(median(whole))),"rtf_caller_cpu":\#(r3(median(streamedCPU))),"sentence_words":\#(words),"sentence_audio_s":\#(r3(sentenceAudio)),"first_chunk_ms":\#(round1(median(first))),"phonemize_ms":\#(round1(median(phonemize))),"prepare_ms":\#(round1(median(prepare))),"sentence_ms":\#(round1(median(sentenceMs)))}"#)
+            print(#"{"voice":\#(jsonString(voice)),"cpu_level":\#(jsonString(level)),"threads":\#(threads),"runs":\#(runs),"audio_s":\#(r3(audio)),"rtf":\#(r3(median(streamed))),"rtf_whole":\#(r3(median(whole))),"rtf_caller_cpu":\#(r3(median(streamedCPU))),"sentence_words":\#(words),"sentence_audio_s":\#(r3(sentenceAudio)),"first_chunk_ms":\#(round1(median(first))),"phonemize_ms":\#(round1(median(phonemize))),"prepare_ms":\#(round1(median(prepare))),"sentence_ms":\#(round1(median(sentenceMs)))}"#)
         } else {
-            print("voice \(voice), \(threads) thread\(threads == 1 ? "" : "s"), median of \(runs) runs")
+            print("voice \(voice), CPU level \(level), \(threads) thread\(threads == 1 ? "" : "s"), median of \(runs) runs")
             print("paragraph (\(String(format: "%.2f", audio)) s of audio): real-time factor \(r3(median(streamed))) streamed, \(r3(median(whole))) whole sentences (caller's CPU time: \(r3(median(streamedCPU))) streamed)")
             print("\(words)-word sentence (\(String(format: "%.2f", sentenceAudio)) s): first chunk after \(round1(median(first))) ms (text → ids \(round1(median(phonemize))) ms, + encoder and durations \(round1(median(prepare))) ms), whole sentence \(round1(median(sentenceMs))) ms")
         }
