@@ -106,6 +106,31 @@ check(calls == 0 or table.concat(btext):match("%S"), "a reply after the tool cal
 check(guard_runs >= calls, "every call passed the guard")
 print(string.format("brom: %s [tool calls %d, answered %d, rejected %d, guard ran %d]",
                     table.concat(btext), calls, answered, rejected, guard_runs))
+
+-- A request the guard refuses (five, three on the rack): the guard is asked inside rt:poll
+-- before the NPC writes a call, so no call arrives and Brom answers in words.
+local runs_before = guard_runs
+local rturn = assert(brom:say("Sell me five shields, please.")).id
+local rcalls, rtext, rdone = 0, {}, nil
+deadline = os.time() + 120
+while os.time() < deadline do
+  local ev = rt:poll()
+  if not ev then ffi.C.usleep(2000) end
+  if ev and ev.turn == rturn then
+    if ev.type == "text" then rtext[#rtext + 1] = ev.text end
+    if ev.type == "tool_call" then
+      rcalls = rcalls + 1
+      brom:tool_result(ev.call_id, { ok = true })
+    end
+    if ev.type == "error" and ev.status == "toolRejected" then rcalls = rcalls + 1 end
+    if ev.type == "done" then rdone = ev; break end
+  end
+end
+check(rdone ~= nil and rdone.status == nil, "refused request finished ok")
+check(rcalls == 0, "no call for a request the guard refuses (" .. rcalls .. ")")
+check(guard_runs > runs_before, "the guard was asked before the NPC acted")
+check(table.concat(rtext):match("%S") ~= nil, "a reply to the refused request")
+print(string.format("brom, refused: %s [calls %d, guard ran %d more]", table.concat(rtext), rcalls, guard_runs - runs_before))
 brom:release()
 again:release()
 rt:release()
