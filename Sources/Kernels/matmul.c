@@ -89,6 +89,9 @@ void pk_matmat(int type, const void *w, size_t row_bytes, int n, int row_begin, 
     if (level == PK_CPU_AVX2 &&
         pk_matmat32_avx2(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride))
         return;
+    if ((level == PK_CPU_AVX2 || level == PK_CPU_AVXVNNI) &&
+        pk_matmat_super_avx2(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride))
+        return;
     const pk_dot_fn dot = ok ? kernel_for(type) : NULL;
     const int tile = rows_per_tile(row_bytes);
     for (int r0 = row_begin; r0 < row_end; r0 += tile) {

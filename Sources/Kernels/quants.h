@@ -134,6 +134,10 @@ int pk_matvec32_avx512(int type, const void *w, size_t row_bytes, int n, int row
 int pk_matmat_super_avx512(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end, const void *xq,
                            size_t xq_stride, int n_vec, float *y, size_t y_stride);
 
+// The same at the AVX2 level (also run at AVX-VNNI).
+int pk_matmat_super_avx2(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end, const void *xq,
+                         size_t xq_stride, int n_vec, float *y, size_t y_stride);
+
 // The whole-matrix kernels for 32-element block types at the AVX2 level (same results):
 // four rows per pass for one vector, weights unpacked once per up to 16 vectors for several
 // (pk_matmat32_avx2: Q5_0 and Q5_1 only). Return 0 (and do nothing) for other types.
