@@ -510,13 +510,6 @@ DEFINE_SUPER(dot_q6_K, PK_Q6_K, 210, 0)
 // integer totals of a super-block (isum = raw − offset·corr, and msum) are reduced side by
 // side into one lane per vector, then the canonical float steps run lane-wise.
 
-// Lane v of the result = the sum of the 8 lanes of r[v] (exact int32), v < 8.
-INLINE AVX512 __m256i hsum8x8(const __m256i *r) {
-    const __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(r[0], r[1]), _mm256_hadd_epi32(r[2], r[3]));
-    const __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(r[4], r[5]), _mm256_hadd_epi32(r[6], r[7]));
-    return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
-}
-
 INLINE AVX512 void super_row8(int type, size_t bb, int has_min, const uint8_t *row, int nb, const uint8_t *xb, size_t xs,
                               const float *dx, const int NV, float *out) {
     const int offset = pk_super_offset(type), shift = offset == 32 ? 5 : 2;
@@ -537,62 +530,16 @@ INLINE AVX512 void super_row8(int type, size_t bb, int has_min, const uint8_t *r
             if (has_min) msum[v] = _mm256_madd_epi16(bsums, s.mn);
         }
         const __m256 d = _mm256_loadu_ps(dx + 8 * b);
-        sum = _mm256_add_ps(sum, _mm256_mul_ps(_mm256_mul_ps(d, _mm256_set1_ps(s.d)), _mm256_cvtepi32_ps(hsum8x8(raw))));
+        sum = _mm256_add_ps(sum, _mm256_mul_ps(_mm256_mul_ps(d, _mm256_set1_ps(s.d)), _mm256_cvtepi32_ps(pk_simd_hsum8x8(raw))));
         if (has_min)
-            sum = _mm256_sub_ps(sum, _mm256_mul_ps(_mm256_mul_ps(d, _mm256_set1_ps(s.dmin)), _mm256_cvtepi32_ps(hsum8x8(msum))));
+            sum = _mm256_sub_ps(sum, _mm256_mul_ps(_mm256_mul_ps(d, _mm256_set1_ps(s.dmin)), _mm256_cvtepi32_ps(pk_simd_hsum8x8(msum))));
     }
     _mm256_storeu_ps(out, sum);
 }
 
-INLINE AVX512 void matmat_super(int type, size_t bb, int has_min, const uint8_t *w, size_t rb, int nb, int r0, int r1,
-                                const uint8_t *xq, size_t xs, int n_vec, float *y, size_t ys) {
-    float dx[8 * nb] __attribute__((aligned(32)));
-    for (int v0 = 0; v0 < n_vec; v0 += MM_VECTORS) {
-        const int nv = n_vec - v0 < MM_VECTORS ? n_vec - v0 : MM_VECTORS;
-        const uint8_t *x0 = xq + (size_t)v0 * xs;
-        for (int b = 0; b < nb; b++)
-            for (int v = 0; v < 8; v++) dx[8 * b + v] = v < nv ? ((const pk_q8_256 *)(x0 + (size_t)v * xs))[b].d : 0.0f;
-        for (int r = r0; r < r1; r++) {
-            const uint8_t *row = w + (size_t)r * rb;
-            float out[8];
-            switch (nv) {
-            case 1: super_row8(type, bb, has_min, row, nb, x0, xs, dx, 1, out); break;
-            case 2: super_row8(type, bb, has_min, row, nb, x0, xs, dx, 2, out); break;
-            case 3: super_row8(type, bb, has_min, row, nb, x0, xs, dx, 3, out); break;
-            case 4: super_row8(type, bb, has_min, row, nb, x0, xs, dx, 4, out); break;
-            case 5: super_row8(type, bb, has_min, row, nb, x0, xs, dx, 5, out); break;
-            case 6: super_row8(type, bb, has_min, row, nb, x0, xs, dx, 6, out); break;
-            case 7: super_row8(type, bb, has_min, row, nb, x0, xs, dx, 7, out); break;
-            default: super_row8(type, bb, has_min, row, nb, x0, xs, dx, 8, out); break;
-            }
-            for (int v = 0; v < nv; v++) y[(size_t)(v0 + v) * ys + r] = out[v];
-        }
-    }
-}
-
-#define DEFINE_MATMAT_SUPER(name, type, bytes, has_min)                                                    \
-    AVX512 __attribute__((noinline)) static void name(const uint8_t *w, size_t rb, int nb, int r0, int r1, \
-                                                      const uint8_t *xq, size_t xs, int n_vec, float *y, size_t ys) { \
-        matmat_super(type, bytes, has_min, w, rb, nb, r0, r1, xq, xs, n_vec, y, ys);                      \
-    }
-DEFINE_MATMAT_SUPER(matmat_q2_K, PK_Q2_K, 84, 1)
-DEFINE_MATMAT_SUPER(matmat_q3_K, PK_Q3_K, 110, 0)
-DEFINE_MATMAT_SUPER(matmat_q4_K, PK_Q4_K, 144, 1)
-DEFINE_MATMAT_SUPER(matmat_q5_K, PK_Q5_K, 176, 1)
-DEFINE_MATMAT_SUPER(matmat_q6_K, PK_Q6_K, 210, 0)
-
-int pk_matmat_super_avx512(int type, const void *w, size_t rb, int n, int r0, int r1, const void *xq, size_t xs,
-                           int n_vec, float *y, size_t ys) {
-    const int nb = n / 256;
-    switch (type) {
-    case PK_Q2_K: matmat_q2_K(w, rb, nb, r0, r1, xq, xs, n_vec, y, ys); return 1;
-    case PK_Q3_K: matmat_q3_K(w, rb, nb, r0, r1, xq, xs, n_vec, y, ys); return 1;
-    case PK_Q4_K: matmat_q4_K(w, rb, nb, r0, r1, xq, xs, n_vec, y, ys); return 1;
-    case PK_Q5_K: matmat_q5_K(w, rb, nb, r0, r1, xq, xs, n_vec, y, ys); return 1;
-    case PK_Q6_K: matmat_q6_K(w, rb, nb, r0, r1, xq, xs, n_vec, y, ys); return 1;
-    default: return 0;
-    }
-}
+#define PKS_TARGET AVX512
+#define PKS_SUFFIX _avx512
+#include "super_matmat.h"
 
 // ---- float weights ----
 

@@ -134,6 +134,13 @@ PK_SIMD_INLINE __m128 pk_simd_super_sum4(__m128 sum, int type, int has_min, __m1
     return sum;
 }
 
+// Lane v: the sum of the 8 lanes of r[v] (exact int32), v < 8.
+PK_SIMD_INLINE __m256i pk_simd_hsum8x8(const __m256i *r) {
+    const __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(r[0], r[1]), _mm256_hadd_epi32(r[2], r[3]));
+    const __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(r[4], r[5]), _mm256_hadd_epi32(r[6], r[7]));
+    return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
+}
+
 // (a0 + a1) reduced by halving: the canonical 16-lane reduction.
 PK_SIMD_INLINE float pk_simd_reduce16(__m256 a0, __m256 a1) {
     const __m256 t = _mm256_add_ps(a0, a1);
