@@ -59,6 +59,25 @@ import Testing
         #expect(check.outcome(["shut", "shut", "flooded"]) == .refused(arguments: #"{"gate":"north"}"#, reason: "shut"))
     }
 
+    @Test func aRequiredBooleanIsAskedAboutAndNarrowed() throws {
+        let repair = try Self.tool("repair_item", #"{"type":"object","properties":{"item":{"type":"string","enum":["sword","axe"]},"rush":{"type":"boolean"}},"required":["item","rush"],"additionalProperties":false}"#)
+        let check = try #require(ToolPrecheck(tool: repair, original: repair))
+        #expect(check.candidates == [#"{"item":"sword","rush":false}"#, #"{"item":"sword","rush":true}"#,
+                                     #"{"item":"axe","rush":false}"#, #"{"item":"axe","rush":true}"#])
+        // no rushed work today: the grammar keeps both items and only "rush": false
+        guard case .call(let narrowed) = check.outcome([nil, "no rush today", nil, "no rush today"]) else {
+            Issue.record("no call")
+            return
+        }
+        #expect(narrowed.parameters == .object([
+            .init(name: "item", schema: .enumeration([.string("sword"), .string("axe")]), isRequired: true),
+            .init(name: "rush", schema: .enumeration([.bool(false)]), isRequired: true),
+        ]))
+        let grammar = try CallGrammar(tools: [narrowed], suffix: "</tool_call>")
+        #expect(grammar.accepts(#"{"name": "repair_item", "arguments": {"item": "axe", "rush": false}}</tool_call>"#))
+        #expect(!grammar.accepts(#"{"name": "repair_item", "arguments": {"item": "axe", "rush": true}}</tool_call>"#))
+    }
+
     @Test func aValueIsKeptWhenAnyAllowedCallUsesIt() throws {
         let sell = try Self.tool("sell_item", Self.sell)
         let check = try #require(ToolPrecheck(tool: sell, original: sell))
