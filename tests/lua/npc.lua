@@ -76,31 +76,40 @@ assert(brom:set_tool_guard("sell_item", function(args)
   return true
 end))
 assert(brom:set_tool_rate_limit("sell_item", 2, 60))
-local bturn = assert(brom:say("Sell me one sword, please.")).id
-local calls, answered, rejected, btext, bdone = 0, 0, 0, {}, nil
-deadline = os.time() + 120
-while os.time() < deadline do
-  local ev = rt:poll()
-  if not ev then ffi.C.usleep(2000) end
-  if ev and ev.turn == bturn then
-    if ev.type == "text" then btext[#btext + 1] = ev.text end
-    if ev.type == "tool_call" then
-      calls = calls + 1
-      check(type(ev.call_id) == "string" and ev.name == "sell_item" and ev.arguments == ev.text, "tool_call event fields")
-      check(tostring(ev.arguments):find('"item"', 1, true) ~= nil, "tool_call arguments: " .. tostring(ev.arguments))
-      local ok, why = brom:tool_result(ev.call_id, { ok = true, paid_gold = 40 })
-      check(ok == true, "tool_result: " .. tostring(why))
-      if ok then answered = answered + 1 end
-      local again_ok, again_why = brom:tool_result(ev.call_id, { ok = true })
-      check(again_ok == nil and tostring(again_why):find("not waiting", 1, true), "a call is answered once: " .. tostring(again_why))
+-- Polls until the turn's done event (returned; nil after 120 s), handing each of its
+-- events to on_event.
+local function drive(turn_id, on_event)
+  local until_s = os.time() + 120
+  while os.time() < until_s do
+    local ev = rt:poll()
+    if not ev then ffi.C.usleep(2000) end
+    if ev and ev.turn == turn_id then
+      if ev.type == "done" then return ev end
+      on_event(ev)
     end
-    if ev.type == "error" and ev.status == "toolRejected" then
-      rejected = rejected + 1
-      print("rejected " .. tostring(ev.name) .. " " .. tostring(ev.arguments) .. ": " .. tostring(ev.text))
-    end
-    if ev.type == "done" then bdone = ev; break end
   end
+  return nil
 end
+
+local bturn = assert(brom:say("Sell me one sword, please.")).id
+local calls, answered, rejected, btext = 0, 0, 0, {}
+local bdone = drive(bturn, function(ev)
+  if ev.type == "text" then btext[#btext + 1] = ev.text end
+  if ev.type == "tool_call" then
+    calls = calls + 1
+    check(type(ev.call_id) == "string" and ev.name == "sell_item" and ev.arguments == ev.text, "tool_call event fields")
+    check(tostring(ev.arguments):find('"item"', 1, true) ~= nil, "tool_call arguments: " .. tostring(ev.arguments))
+    local ok, why = brom:tool_result(ev.call_id, { ok = true, paid_gold = 40 })
+    check(ok == true, "tool_result: " .. tostring(why))
+    if ok then answered = answered + 1 end
+    local again_ok, again_why = brom:tool_result(ev.call_id, { ok = true })
+    check(again_ok == nil and tostring(again_why):find("not waiting", 1, true), "a call is answered once: " .. tostring(again_why))
+  end
+  if ev.type == "error" and ev.status == "toolRejected" then
+    rejected = rejected + 1
+    print("rejected " .. tostring(ev.name) .. " " .. tostring(ev.arguments) .. ": " .. tostring(ev.text))
+  end
+end)
 check(bdone ~= nil and bdone.status == nil, "tool turn finished ok")
 check(calls == 0 or table.concat(btext):match("%S"), "a reply after the tool call")
 check(guard_runs >= calls, "every call passed the guard")
@@ -111,21 +120,15 @@ print(string.format("brom: %s [tool calls %d, answered %d, rejected %d, guard ra
 -- before the NPC writes a call, so no call arrives and Brom answers in words.
 local runs_before = guard_runs
 local rturn = assert(brom:say("Sell me five shields, please.")).id
-local rcalls, rtext, rdone = 0, {}, nil
-deadline = os.time() + 120
-while os.time() < deadline do
-  local ev = rt:poll()
-  if not ev then ffi.C.usleep(2000) end
-  if ev and ev.turn == rturn then
-    if ev.type == "text" then rtext[#rtext + 1] = ev.text end
-    if ev.type == "tool_call" then
-      rcalls = rcalls + 1
-      brom:tool_result(ev.call_id, { ok = true })
-    end
-    if ev.type == "error" and ev.status == "toolRejected" then rcalls = rcalls + 1 end
-    if ev.type == "done" then rdone = ev; break end
+local rcalls, rtext = 0, {}
+local rdone = drive(rturn, function(ev)
+  if ev.type == "text" then rtext[#rtext + 1] = ev.text end
+  if ev.type == "tool_call" then
+    rcalls = rcalls + 1
+    brom:tool_result(ev.call_id, { ok = true })
   end
-end
+  if ev.type == "error" and ev.status == "toolRejected" then rcalls = rcalls + 1 end
+end)
 check(rdone ~= nil and rdone.status == nil, "refused request finished ok")
 check(rcalls == 0, "no call for a request the guard refuses (" .. rcalls .. ")")
 check(guard_runs > runs_before, "the guard was asked before the NPC acted")

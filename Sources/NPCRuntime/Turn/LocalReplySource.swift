@@ -8,8 +8,9 @@ import Glibc
 ///
 /// With tools, the first leg of a turn starts with `chooseAction` (`ToolDecision`;
 /// the runtime calls it first, so the game's guard answers before a call is
-/// written); when it picks an action, the reply is that call, decoded greedily under a `GrammarMask`
-/// after the forced `<tool_call>` prefix, so it always parses and validates.
+/// written); when it picks an action, the reply is that call, decoded greedily
+/// under a `GrammarMask` after the forced `<tool_call>` prefix, so it always
+/// parses and validates.
 /// Otherwise the call tags are masked out of free speech (where they are tokens).
 public struct LocalReplySource: ReplySource {
     public let model: LanguageModel
