@@ -94,6 +94,79 @@ DEFINE_BLOCK32(dot_q8_0, PK_Q8_0, 34, 0, 1)
 #define PKW_TILE_PREFILL(type) ((type) == PK_Q5_0 || (type) == PK_Q5_1)
 #include "block32_whole.h"
 
+// ---- PK_Q5_0_R4 decode (repack.c's layout): Q5_0's canonical sums, unpacked cheaply ----
+
+// Groups [g0, g1) of four rows against one vector. Per block pair: the 8 scales in one
+// conversion, the fifth bits of all 8 blocks in one load (block (r, h)'s bit 2r + h is
+// shifted to bit 4), each row's two blocks' nibbles in one load.
+AVX2 void pk_matvec_r4_avx2(const void *w, size_t rb, int n, int g0, int g1, const void *xq, float *y) {
+    const pk_q8_32 *x = (const pk_q8_32 *)xq;
+    const int pairs = n / 64;
+    const __m256i low = _mm256_set1_epi8(15), fifth = _mm256_set1_epi8(16), sixteen = _mm256_set1_epi8(16);
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int g = g0; g < g1; g++) {
+        const uint8_t *grp = (const uint8_t *)w + (size_t)g * 4 * rb;
+        __m256 acc[4][2];
+        for (int r = 0; r < 4; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+        for (int k = 0; k < pairs; k++) {
+            const uint8_t *p = grp + (size_t)k * 176;
+            for (int line = 0; line < 176; line += 64) _mm_prefetch((const char *)p + 4096 + line, _MM_HINT_T0);
+            const __m256i xa = _mm256_loadu_si256((const __m256i *)x[2 * k].qs);
+            const __m256i xb = _mm256_loadu_si256((const __m256i *)x[2 * k + 1].qs);
+            const __m256i offa = _mm256_maddubs_epi16(sixteen, xa), offb = _mm256_maddubs_epi16(sixteen, xb);
+            const __m256 dxa = _mm256_set1_ps(x[2 * k].d), dxb = _mm256_set1_ps(x[2 * k + 1].d);
+            const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+            const __m256i bits = _mm256_loadu_si256((const __m256i *)(p + 16));
+            for (int r = 0; r < 4; r++) {
+                const __m256i v = _mm256_loadu_si256((const __m256i *)(p + 48 + 32 * r));
+                __m256i ha, hb;   // bits 2r and 2r + 1 of each byte moved to bit 4
+                switch (r) {
+                case 0: ha = _mm256_slli_epi16(bits, 4); hb = _mm256_slli_epi16(bits, 3); break;
+                case 1: ha = _mm256_slli_epi16(bits, 2); hb = _mm256_slli_epi16(bits, 1); break;
+                case 2: ha = bits; hb = _mm256_srli_epi16(bits, 1); break;
+                default: ha = _mm256_srli_epi16(bits, 2); hb = _mm256_srli_epi16(bits, 3); break;
+                }
+                const __m256i ua = _mm256_or_si256(_mm256_and_si256(v, low), _mm256_and_si256(ha, fifth));
+                const __m256i ub = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), low), _mm256_and_si256(hb, fifth));
+                const __m256 sa = _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_sub_epi16(_mm256_maddubs_epi16(ua, xa), offa), ones));
+                const __m256 sb = _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_sub_epi16(_mm256_maddubs_epi16(ub, xb), offb), ones));
+                const __m256 da = _mm256_mul_ps(_mm256_permutevar8x32_ps(dw, _mm256_set1_epi32(2 * r)), dxa);
+                const __m256 db = _mm256_mul_ps(_mm256_permutevar8x32_ps(dw, _mm256_set1_epi32(2 * r + 1)), dxb);
+                acc[r][0] = _mm256_add_ps(acc[r][0], _mm256_mul_ps(da, sa));
+                acc[r][1] = _mm256_add_ps(acc[r][1], _mm256_mul_ps(db, sb));
+            }
+        }
+        for (int r = 0; r < 4; r++) y[4 * g + r] = pk_simd_reduce16(acc[r][0], acc[r][1]);
+    }
+}
+
+// Group g of PK_Q5_0_R4 back into four Q5_0 rows at out (repack.c's fallback, vectorised):
+// a block's fifth bits are one movemask of its bit of the plane.
+AVX2 void pk_unpack_r4_avx2(const void *w, size_t rb, int n, int g, uint8_t *out) {
+    const uint8_t *grp = (const uint8_t *)w + (size_t)g * 4 * rb;
+    const __m256i low = _mm256_set1_epi8(15);
+    for (int k = 0; k < n / 64; k++) {
+        const uint8_t *p = grp + (size_t)k * 176;
+        const __m256i bits = _mm256_loadu_si256((const __m256i *)(p + 16));
+        for (int r = 0; r < 4; r++) {
+            const __m256i v = _mm256_loadu_si256((const __m256i *)(p + 48 + 32 * r));
+            const __m256i e[2] = {_mm256_and_si256(v, low), _mm256_and_si256(_mm256_srli_epi16(v, 4), low)};
+            for (int h = 0; h < 2; h++) {
+                blk_q5_0 *b = (blk_q5_0 *)(out + (size_t)r * rb) + 2 * k + h;
+                const int bit = 2 * r + h;
+                // bit `bit` of each byte to its sign: shift left by 7 − bit (within 16-bit lanes,
+                // the neighbour byte's bits land below and are not the sign)
+                const __m256i top = _mm256_sll_epi16(bits, _mm_cvtsi32_si128(7 - bit));
+                const uint32_t qh = (uint32_t)_mm256_movemask_epi8(top);
+                memcpy(&b->d, p + 2 * bit, 2);
+                memcpy(b->qh, &qh, 4);
+                const __m128i q = _mm_or_si128(_mm256_castsi256_si128(e[h]), _mm_slli_epi16(_mm256_extracti128_si256(e[h], 1), 4));
+                _mm_storeu_si128((__m128i *)b->qs, q);
+            }
+        }
+    }
+}
+
 // ---- 256-element super-blocks ----
 
 // Chunk c (elements 32c..32c+31) of unsigned quants against NV vectors:

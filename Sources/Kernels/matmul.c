@@ -21,7 +21,10 @@ size_t pk_row_bytes(int type, int n) {
     return (size_t)(n / be) * type_info[type].bytes;
 }
 
-int pk_act_format(int type) { return pk_type_supported(type) ? type_info[type].act : -1; }
+int pk_act_format(int type) {
+    if (type == PK_Q5_0_R4) type = PK_Q5_0;
+    return pk_type_supported(type) ? type_info[type].act : -1;
+}
 
 size_t pk_act_bytes(int type, int n) {
     if (n < 0) return 0;
@@ -47,8 +50,32 @@ static pk_dot_fn kernel_for(int type) {
     }
 }
 
+// PK_Q5_0_R4: whole groups by the 256-bit kernel where the level has it, the rest (and the
+// scalar level) through the Q5_0 kernels.
+static void matvec_r4(const void *w, size_t row_bytes, int n, int r0, int r1, const void *xq, float *y) {
+    if (r0 >= r1) return;
+    if (!(n > 0 && n % 64 == 0 && n <= PK_R4_MAX_N && row_bytes == pk_row_bytes(PK_Q5_0, n))) {
+        for (int r = r0; r < r1; r++) y[r] = NAN;
+        return;
+    }
+    int g0 = (r0 + 3) / 4, g1 = r1 / 4;
+    if (pk_cpu_level() < PK_CPU_AVX2 || g0 >= g1) {
+        pk_r4_fallback(w, row_bytes, n, r0, r1, xq, 0, 1, y, 0);
+        return;
+    }
+#if defined(__x86_64__) || defined(__i386__)
+    pk_matvec_r4_avx2(w, row_bytes, n, g0, g1, xq, y);
+#endif
+    if (r0 < 4 * g0) pk_r4_fallback(w, row_bytes, n, r0, 4 * g0, xq, 0, 1, y, 0);
+    if (4 * g1 < r1) pk_r4_fallback(w, row_bytes, n, 4 * g1, r1, xq, 0, 1, y, 0);
+}
+
 void pk_matvec(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end,
                const void *xq, float *y) {
+    if (type == PK_Q5_0_R4) {
+        matvec_r4(w, row_bytes, n, row_begin, row_end, xq, y);
+        return;
+    }
     const int ok = row_ok(type, n);
     const int level = ok ? pk_cpu_level() : PK_CPU_SCALAR;
     // Q4_0 / Q4_1 decode: the 256-bit kernel (two blocks unpacked per pass) beats the 512-bit one
@@ -76,6 +103,14 @@ void pk_matmat(int type, const void *w, size_t row_bytes, int n, int row_begin, 
                const void *xq, size_t xq_stride, int n_vec, float *y, size_t y_stride) {
     if (n_vec == 1) {   // decode: the matrix-vector kernels
         pk_matvec(type, w, row_bytes, n, row_begin, row_end, xq, y);
+        return;
+    }
+    if (type == PK_Q5_0_R4) {   // prefill: Q5_0's tile kernels on rows turned back 16 at a time
+        if (n > 0 && n % 64 == 0 && n <= PK_R4_MAX_N && row_bytes == pk_row_bytes(PK_Q5_0, n))
+            pk_r4_fallback(w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride);
+        else
+            for (int v = 0; v < n_vec; v++)
+                for (int r = row_begin; r < row_end; r++) y[(size_t)v * y_stride + r] = NAN;
         return;
     }
     const int ok = row_ok(type, n);

@@ -138,6 +138,14 @@ int pk_matmat_super_avx512(int type, const void *w, size_t row_bytes, int n, int
 int pk_matmat_super_avx2(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end, const void *xq,
                          size_t xq_stride, int n_vec, float *y, size_t y_stride);
 
+// PK_Q5_0_R4 (repack.c): rows at most this wide; the fallback through the Q5_0 kernels for
+// rows [r0, r1); the AVX2 decode kernel (dot_avx2.c, whole groups of four rows only).
+#define PK_R4_MAX_N 8192
+void pk_r4_fallback(const void *w, size_t row_bytes, int n, int r0, int r1, const void *xq, size_t xq_stride, int n_vec,
+                    float *y, size_t y_stride);
+void pk_matvec_r4_avx2(const void *w, size_t row_bytes, int n, int g0, int g1, const void *xq, float *y);
+void pk_unpack_r4_avx2(const void *w, size_t row_bytes, int n, int g, uint8_t *out);
+
 // The whole-matrix kernels for 32-element block types at the AVX2 level (same results):
 // four rows per pass for one vector, weights unpacked once per up to 16 vectors for several
 // (pk_matmat32_avx2: Q5_0 and Q5_1 only). Return 0 (and do nothing) for other types.

@@ -1,3 +1,4 @@
+import Glibc
 import Kernels
 
 /// A weight matrix left in the mmap: `rows` outputs × `cols` inputs of `type`
@@ -24,14 +25,72 @@ public struct WeightMatrix: @unchecked Sendable {
         self.rows = rows
         self.cols = cols
         rowBytes = t.byteCount / rows
+        kernelType = Int32(t.type.rawValue)
     }
 
-    @inline(__always) public var kernelType: Int32 { Int32(type.rawValue) }
+    private init(_ m: WeightMatrix, base: UnsafeRawPointer, kernelType: Int32) {
+        name = m.name
+        self.base = base
+        type = m.type
+        rows = m.rows
+        cols = m.cols
+        rowBytes = m.rowBytes
+        self.kernelType = kernelType
+    }
+
+    /// The layout the kernels read: the file's type, or a layout made at load (PK_Q5_0_R4).
+    public let kernelType: Int32
+
+    /// This matrix in the layout the CPU level decodes fastest, copied into `store`; itself
+    /// when there is none. Q5_0 at the 256-bit levels without AVX-512 (AVX2, AVX-VNNI) is
+    /// rewritten as PK_Q5_0_R4 (same bytes, same sums): its decode there was bound by
+    /// unpacking the fifth bits, not by memory. Only for matrices the products read, never
+    /// for a lookup table (dequantizeRow needs the file's rows).
+    func repacked(into store: RepackedWeights) -> WeightMatrix {
+        let level = pk_cpu_level()
+        guard type == .q5_0, level == Int32(PK_CPU_AVX2.rawValue) || level == Int32(PK_CPU_AVXVNNI.rawValue) else { return self }
+        let bytes = rows * rowBytes
+        let copy = store.allocate(bytes)
+        guard pk_repack(kernelType, base, rowBytes, Int32(rows), Int32(cols), copy) == Int32(PK_Q5_0_R4.rawValue) else {
+            store.release(copy)
+            return self
+        }
+        store.forget(base, bytes)
+        return WeightMatrix(self, base: UnsafeRawPointer(copy), kernelType: Int32(PK_Q5_0_R4.rawValue))
+    }
 
     /// Row `r` as floats (embedding lookup).
     public func dequantizeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
         pk_dequantize_row(kernelType, base + r * rowBytes, out, Int32(cols))
     }
+}
+
+/// Matrices rewritten at load (WeightMatrix.repacked); freed with the model.
+public final class RepackedWeights: @unchecked Sendable {
+    private var buffers: [UnsafeMutableRawPointer] = []
+
+    func allocate(_ bytes: Int) -> UnsafeMutableRawPointer {
+        let p = UnsafeMutableRawPointer.allocate(byteCount: max(1, bytes), alignment: 64)
+        buffers.append(p)
+        return p
+    }
+
+    func release(_ p: UnsafeMutableRawPointer) {
+        buffers.removeAll { $0 == p }
+        p.deallocate()
+    }
+
+    /// The file's copy of a rewritten matrix is never read again: its whole pages leave the
+    /// process (the mapping is private and read-only, so they come back from the file if touched).
+    func forget(_ base: UnsafeRawPointer, _ bytes: Int) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        guard page > 0 else { return }
+        let start = (Int(bitPattern: base) + page - 1) / page * page, end = (Int(bitPattern: base) + bytes) / page * page
+        guard end > start, let p = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        _ = madvise(p, end - start, MADV_DONTNEED)
+    }
+
+    deinit { for b in buffers { b.deallocate() } }
 }
 
 /// Reads a small 1-D tensor (norm weights, biases) into floats.
@@ -70,14 +129,17 @@ public struct ModelWeights: Sendable {
     public let layers: [LayerWeights]
     public let outputNorm: [Float]                     // (dim)
     public let output: WeightMatrix                    // (vocab, dim); the embedding when tied
+    /// Owns the layer matrices rewritten for this CPU level.
+    let repackedStore = RepackedWeights()
 
     public init(gguf: GGUFFile, config c: ModelConfig) throws(RuntimeError) {
         let a = c.architecture
+        let store = repackedStore
         embedding = try WeightMatrix(gguf, TensorName.tokenEmbedding, rows: c.vocabSize, cols: c.dim)
         var layers: [LayerWeights] = []
         for l in 0..<c.layerCount {
             func m(_ s: String, _ rows: Int, _ cols: Int) throws(RuntimeError) -> WeightMatrix {
-                try WeightMatrix(gguf, TensorName.block(l, s), rows: rows, cols: cols)
+                try WeightMatrix(gguf, TensorName.block(l, s), rows: rows, cols: cols).repacked(into: store)
             }
             func v(_ s: String, _ n: Int, _ present: Bool = true) throws(RuntimeError) -> [Float]? {
                 try optionalVector(gguf, TensorName.block(l, s), count: n, required: present)

@@ -199,15 +199,17 @@ struct LayerPlan {
 
     init(_ w: LayerWeights, _ s: Scratch, threads: Int) {
         let target = threads > 1 ? 4 * threads : 1
-        qkv = FusedProjection([.init(w: w.wq, out: s.q), .init(w: w.wk, out: s.k), .init(w: w.wv, out: s.v)], target: target)
-        wo = FusedProjection([.init(w: w.wo, out: s.xb)], target: target)
+        // rows in fours: PK_Q5_0_R4 matrices decode whole groups of four rows
+        qkv = FusedProjection([.init(w: w.wq, out: s.q), .init(w: w.wk, out: s.k), .init(w: w.wv, out: s.v)], target: target,
+                              rowMultiple: 4)
+        wo = FusedProjection([.init(w: w.wo, out: s.xb)], target: target, rowMultiple: 4)
         // gate and up: chunks of whole activation blocks of down's input (and of 16, the
         // SwiGLU vector width), so each chunk can finish its part of the activation
         let format = Int(pk_act_format(w.down.kernelType))
         let block = format == Int(PK_ACT_Q8_256.rawValue) ? 256 : format == Int(PK_ACT_Q8_32.rawValue) ? 32 : 16
         gateUp = FusedProjection(pairedRows: .init(w: w.gate, out: s.hb), .init(w: w.up, out: s.hb2),
                                  target: target, rowMultiple: block)
-        down = FusedProjection([.init(w: w.down, out: s.xb)], target: target)
+        down = FusedProjection([.init(w: w.down, out: s.xb)], target: target, rowMultiple: 4)
     }
 }
 
