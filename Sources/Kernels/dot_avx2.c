@@ -97,8 +97,8 @@ DEFINE_BLOCK32(dot_q8_0, PK_Q8_0, 34, 0, 1)
 // ---- PK_Q5_0_R4 decode (repack.c's layout): Q5_0's canonical sums, unpacked cheaply ----
 
 // Groups [g0, g1) of four rows against one vector. Per block pair: the 8 scales in one
-// conversion, the fifth bits of all 8 blocks in one load (block (r, h)'s bit 2r + h is
-// shifted to bit 4), each row's two blocks' nibbles in one load.
+// conversion and one multiply, the fifth bits of all 8 blocks in one load (block (r, h)'s
+// bit 2r + h is shifted to bit 4), each row's two blocks' nibbles in one load.
 AVX2 void pk_matvec_r4_avx2(const void *w, size_t rb, int n, int g0, int g1, const void *xq, float *y) {
     const pk_q8_32 *x = (const pk_q8_32 *)xq;
     const int pairs = n / 64;
@@ -114,8 +114,9 @@ AVX2 void pk_matvec_r4_avx2(const void *w, size_t rb, int n, int g0, int g1, con
             const __m256i xa = _mm256_loadu_si256((const __m256i *)x[2 * k].qs);
             const __m256i xb = _mm256_loadu_si256((const __m256i *)x[2 * k + 1].qs);
             const __m256i offa = _mm256_maddubs_epi16(sixteen, xa), offb = _mm256_maddubs_epi16(sixteen, xb);
-            const __m256 dxa = _mm256_set1_ps(x[2 * k].d), dxb = _mm256_set1_ps(x[2 * k + 1].d);
-            const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+            // the 8 blocks' scales d_w·d_x in one multiply: lane 2r + h is block (r, h)
+            const __m256 dx = _mm256_blend_ps(_mm256_set1_ps(x[2 * k].d), _mm256_set1_ps(x[2 * k + 1].d), 0xAA);
+            const __m256 scales = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)), dx);
             const __m256i bits = _mm256_loadu_si256((const __m256i *)(p + 16));
             for (int r = 0; r < 4; r++) {
                 const __m256i v = _mm256_loadu_si256((const __m256i *)(p + 48 + 32 * r));
@@ -130,8 +131,8 @@ AVX2 void pk_matvec_r4_avx2(const void *w, size_t rb, int n, int g0, int g1, con
                 const __m256i ub = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), low), _mm256_and_si256(hb, fifth));
                 const __m256 sa = _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_sub_epi16(_mm256_maddubs_epi16(ua, xa), offa), ones));
                 const __m256 sb = _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_sub_epi16(_mm256_maddubs_epi16(ub, xb), offb), ones));
-                const __m256 da = _mm256_mul_ps(_mm256_permutevar8x32_ps(dw, _mm256_set1_epi32(2 * r)), dxa);
-                const __m256 db = _mm256_mul_ps(_mm256_permutevar8x32_ps(dw, _mm256_set1_epi32(2 * r + 1)), dxb);
+                const __m256 da = _mm256_permutevar8x32_ps(scales, _mm256_set1_epi32(2 * r));
+                const __m256 db = _mm256_permutevar8x32_ps(scales, _mm256_set1_epi32(2 * r + 1));
                 acc[r][0] = _mm256_add_ps(acc[r][0], _mm256_mul_ps(da, sa));
                 acc[r][1] = _mm256_add_ps(acc[r][1], _mm256_mul_ps(db, sb));
             }
