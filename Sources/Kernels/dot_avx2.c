@@ -2,9 +2,11 @@
 // maddubs (u8 x s8 pairs -> s16) + madd (pairs -> s32) gives exactly the scalar path's 8
 // partial sums per 32-element block. Those types decode with whole-matrix kernels
 // (block32_whole.h: pk_matvec32_avx2) and prefill with pk_matmat32_avx2 (Q5_0, Q5_1) or
-// the per-row table below (Q4_0, Q4_1, Q8_0). K-quants decode through the table and
-// prefill with pk_matmat_super_avx2 (super_matmat.h); float weights always run through the
-// table. The AVX-VNNI level uses these for K-quants and float weights too.
+// the per-row table below (Q4_0, Q4_1, Q8_0); Q5_0 rewritten at load (PK_Q5_0_R4,
+// repack.c) decodes with pk_matvec_r4_avx2, here and at the AVX-VNNI level. K-quants
+// decode through the table and prefill with pk_matmat_super_avx2 (super_matmat.h); float
+// weights always run through the table. The AVX-VNNI level uses these for K-quants and
+// float weights too.
 #if defined(__x86_64__) || defined(__i386__)
 #include "simd_common.h"
 

@@ -123,7 +123,8 @@ public struct LayerWeights: Sendable {
     public let postFfnNorm: [Float]?                   // (dim), gemma3
 }
 
-/// All weights of a model, described by its `ModelConfig`; matrices stay in the mmap.
+/// All weights of a model, described by its `ModelConfig`; matrices stay in the mmap,
+/// except the ones rewritten for the CPU level at load (`WeightMatrix.repacked`).
 public struct ModelWeights: Sendable {
     public let embedding: WeightMatrix                 // (vocab, dim)
     public let layers: [LayerWeights]
