@@ -50,8 +50,8 @@ static pk_dot_fn kernel_for(int type) {
     }
 }
 
-// PK_Q5_0_R4: whole groups by the 256-bit kernel where the level has it, the rest (and the
-// scalar level) through the Q5_0 kernels.
+// PK_Q5_0_R4: whole groups by the 256-bit kernels (dpbusd from the AVX-VNNI level up), the
+// rest (and the scalar level) through the Q5_0 kernels.
 static void matvec_r4(const void *w, size_t row_bytes, int n, int r0, int r1, const void *xq, float *y) {
     if (r0 >= r1) return;
     if (!(n > 0 && n % 64 == 0 && n <= PK_R4_MAX_N && row_bytes == pk_row_bytes(PK_Q5_0, n))) {
@@ -64,7 +64,8 @@ static void matvec_r4(const void *w, size_t row_bytes, int n, int r0, int r1, co
         return;
     }
 #if defined(__x86_64__) || defined(__i386__)
-    pk_matvec_r4_avx2(w, row_bytes, n, g0, g1, xq, y);
+    if (pk_cpu_level() >= PK_CPU_AVXVNNI) pk_matvec_r4_avxvnni(w, row_bytes, n, g0, g1, xq, y);
+    else pk_matvec_r4_avx2(w, row_bytes, n, g0, g1, xq, y);
 #endif
     if (r0 < 4 * g0) pk_r4_fallback(w, row_bytes, n, r0, 4 * g0, xq, 0, 1, y, 0);
     if (4 * g1 < r1) pk_r4_fallback(w, row_bytes, n, 4 * g1, r1, xq, 0, 1, y, 0);

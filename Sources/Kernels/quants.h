@@ -139,11 +139,13 @@ int pk_matmat_super_avx2(int type, const void *w, size_t row_bytes, int n, int r
                          size_t xq_stride, int n_vec, float *y, size_t y_stride);
 
 // PK_Q5_0_R4 (repack.c): rows at most this wide; the fallback through the Q5_0 kernels for
-// rows [r0, r1); the AVX2 decode kernel (dot_avx2.c, whole groups of four rows only).
+// rows [r0, r1); the decode kernels for groups [g0, g1) of four rows (r4_matvec.h, in
+// dot_avx2.c and dot_avxvnni.c).
 #define PK_R4_MAX_N 8192
 void pk_r4_fallback(const void *w, size_t row_bytes, int n, int r0, int r1, const void *xq, size_t xq_stride, int n_vec,
                     float *y, size_t y_stride);
 void pk_matvec_r4_avx2(const void *w, size_t row_bytes, int n, int g0, int g1, const void *xq, float *y);
+void pk_matvec_r4_avxvnni(const void *w, size_t row_bytes, int n, int g0, int g1, const void *xq, float *y);
 void pk_unpack_r4_avx2(const void *w, size_t row_bytes, int n, int g, uint8_t *out);
 
 // The whole-matrix kernels for 32-element block types at the AVX2 level (same results):
