@@ -52,19 +52,24 @@ static pk_dot_fn kernel_for(int type) {
 
 // PK_Q5_0_R4: whole groups by the 256-bit kernels (dpbusd from the AVX-VNNI level up), the
 // rest (and the scalar level) through the Q5_0 kernels.
+// 1 if rows of n elements, row_bytes each, can be PK_Q5_0_R4 (pk_repack's shapes).
+static int r4_shape_ok(int n, size_t row_bytes) {
+    return n > 0 && n % 64 == 0 && n <= PK_R4_MAX_N && row_bytes == pk_row_bytes(PK_Q5_0, n);
+}
+
 static void matvec_r4(const void *w, size_t row_bytes, int n, int r0, int r1, const void *xq, float *y) {
     if (r0 >= r1) return;
-    if (!(n > 0 && n % 64 == 0 && n <= PK_R4_MAX_N && row_bytes == pk_row_bytes(PK_Q5_0, n))) {
+    if (!r4_shape_ok(n, row_bytes)) {
         for (int r = r0; r < r1; r++) y[r] = NAN;
         return;
     }
-    int g0 = (r0 + 3) / 4, g1 = r1 / 4;
-    if (pk_cpu_level() < PK_CPU_AVX2 || g0 >= g1) {
+    const int level = pk_cpu_level(), g0 = (r0 + 3) / 4, g1 = r1 / 4;
+    if (level < PK_CPU_AVX2 || g0 >= g1) {
         pk_r4_fallback(w, row_bytes, n, r0, r1, xq, 0, 1, y, 0);
         return;
     }
 #if defined(__x86_64__) || defined(__i386__)
-    if (pk_cpu_level() >= PK_CPU_AVXVNNI) pk_matvec_r4_avxvnni(w, row_bytes, n, g0, g1, xq, y);
+    if (level >= PK_CPU_AVXVNNI) pk_matvec_r4_avxvnni(w, row_bytes, n, g0, g1, xq, y);
     else pk_matvec_r4_avx2(w, row_bytes, n, g0, g1, xq, y);
 #endif
     if (r0 < 4 * g0) pk_r4_fallback(w, row_bytes, n, r0, 4 * g0, xq, 0, 1, y, 0);
@@ -107,7 +112,7 @@ void pk_matmat(int type, const void *w, size_t row_bytes, int n, int row_begin, 
         return;
     }
     if (type == PK_Q5_0_R4) {   // prefill: Q5_0's tile kernels on rows turned back 16 at a time
-        if (n > 0 && n % 64 == 0 && n <= PK_R4_MAX_N && row_bytes == pk_row_bytes(PK_Q5_0, n))
+        if (r4_shape_ok(n, row_bytes))
             pk_r4_fallback(w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride);
         else
             for (int v = 0; v < n_vec; v++)
