@@ -1,9 +1,8 @@
 // AVX2 (+FMA, F16C) kernels: the canonical arithmetic of dot_scalar.c, 32 bytes at a time.
-// maddubs (u8 x s8 pairs -> s16) + madd (pairs -> s32) gives exactly the scalar path's 8
-// partial sums per 32-element block. Those types decode with whole-matrix kernels
-// (block32_whole.h: pk_matvec32_avx2) and prefill with pk_matmat32_avx2 (Q5_0, Q5_1) or
-// the per-row table below (Q4_0, Q4_1, Q8_0); Q5_0 rewritten at load (PK_Q5_0_R4,
-// repack.c) decodes with pk_matvec_r4_avx2 (r4_matvec.h). K-quants decode through the
+// 32-element blocks run as whole-matrix kernels (block32_whole.h: pk_matvec32_avx2,
+// pk_matmat32_avx2) whose products are maddubs (u8 x s8 pairs -> s16) + madd (pairs ->
+// s32); Q5_0 rewritten at load (PK_Q5_0_R4, repack.c) decodes with pk_matvec_r4_avx2
+// (r4_matvec.h). K-quants decode through the
 // table and prefill with pk_matmat_super_avx2 (super_matmat.h); float weights always run
 // through the table. The AVX-VNNI level uses these for K-quants and float weights too.
 #if defined(__x86_64__) || defined(__i386__)
@@ -12,92 +11,17 @@
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
 #define INLINE static inline __attribute__((always_inline))
 
-// ---- 32-element blocks, one row against up to four vectors ----
-
-// The 8 partial sums of one block against one activation block, as floats.
-INLINE AVX2 __m256 block32_partials(int is_signed, int offset, __m256i w, __m256i uw, const pk_q8_32 *x) {
-    __m256i xv = _mm256_loadu_si256((const __m256i *)x->qs);
-    if (is_signed) xv = _mm256_sign_epi8(xv, w);
-    __m256i p = _mm256_maddubs_epi16(uw, xv);
-    if (offset) p = _mm256_sub_epi16(p, _mm256_maddubs_epi16(_mm256_set1_epi8((char)offset), xv));
-    return _mm256_cvtepi32_ps(_mm256_madd_epi16(p, _mm256_set1_epi16(1)));
-}
-
-INLINE AVX2 void dot_block32(int type, size_t bb, int has_min, int is_signed, const uint8_t *row, int nb,
-                             const uint8_t *xb, size_t xs, const int NV, float *out) {
-    const int offset = type == PK_Q4_0 ? 8 : type == PK_Q5_0 ? 16 : 0;
-    __m256 acc[PK_MAX_NV][2];
-    __m128 accm[PK_MAX_NV];  // lanes 1 and 3: the even and odd blocks' min terms
-    for (int v = 0; v < NV; v++) { acc[v][0] = acc[v][1] = _mm256_setzero_ps(); accm[v] = _mm_setzero_ps(); }
-    int b = 0;
-    for (; b + 1 < nb; b += 2) {
-        const uint8_t *ba = row + (size_t)b * bb, *bb1 = ba + bb;
-        const __m128 dm = pk_simd_pair_dm(has_min, ba, bb1);
-        const __m256i wa = pk_simd_block32_weights(type, ba), wb = pk_simd_block32_weights(type, bb1);
-        const __m256i ua = is_signed ? _mm256_abs_epi8(wa) : wa, ub = is_signed ? _mm256_abs_epi8(wb) : wb;
-        for (int v = 0; v < NV; v++) {
-            const pk_q8_32 *x = (const pk_q8_32 *)(xb + (size_t)v * xs) + b;
-            const __m128 scales = _mm_mul_ps(dm, pk_simd_pair_ds(&x[0], &x[1]));
-            const __m256 da = _mm256_broadcastss_ps(scales);
-            const __m256 db = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(scales), _mm256_set1_epi32(2));
-            acc[v][0] = _mm256_add_ps(acc[v][0], _mm256_mul_ps(da, block32_partials(is_signed, offset, wa, ua, &x[0])));
-            acc[v][1] = _mm256_add_ps(acc[v][1], _mm256_mul_ps(db, block32_partials(is_signed, offset, wb, ub, &x[1])));
-            if (has_min) accm[v] = _mm_add_ps(accm[v], scales);
-        }
-    }
-    float tail_m = 0.0f, tail_d = 0.0f;
-    __m256i tail_w = _mm256_setzero_si256();
-    if (b < nb) {
-        const uint8_t *ba = row + (size_t)b * bb;
-        tail_w = pk_simd_block32_weights(type, ba);
-        uint16_t h[2];
-        memcpy(h, ba, has_min ? 4 : 2);
-        tail_d = pk_simd_half(h[0]);
-        if (has_min) tail_m = pk_simd_half(h[1]);
-    }
-    for (int v = 0; v < NV; v++) {
-        float m0 = _mm_cvtss_f32(_mm_movehdup_ps(accm[v])), m1 = _mm_cvtss_f32(_mm_shuffle_ps(accm[v], accm[v], 3));
-        if (b < nb) {
-            const pk_q8_32 *x = (const pk_q8_32 *)(xb + (size_t)v * xs) + b;
-            const __m256i uw = is_signed ? _mm256_abs_epi8(tail_w) : tail_w;
-            const __m256 t = _mm256_mul_ps(_mm256_set1_ps(tail_d * x->d), block32_partials(is_signed, offset, tail_w, uw, x));
-            acc[v][0] = _mm256_add_ps(acc[v][0], t);
-            if (has_min) m0 = m0 + tail_m * x->s;
-        }
-        const float r = pk_simd_reduce16(acc[v][0], acc[v][1]);
-        out[v] = has_min ? r + (m0 + m1) : r;
-    }
-}
-
-// One entry point per type; NV = 1..4 instantiated so the vector loop unrolls and the
-// accumulators stay in registers. Prefill of Q4_0, Q4_1 and Q8_0 at the AVX2 level runs
-// these (see PKW_TILE_PREFILL below).
-#define DEFINE_BLOCK32(name, type, bytes, has_min, is_signed)                                          \
-    AVX2 static void name(const uint8_t *row, int n, const uint8_t *x, size_t xs, int nv, float *out) { \
-        switch (nv) {                                                                                   \
-        case 1: dot_block32(type, bytes, has_min, is_signed, row, n / 32, x, xs, 1, out); break;        \
-        case 2: dot_block32(type, bytes, has_min, is_signed, row, n / 32, x, xs, 2, out); break;        \
-        case 3: dot_block32(type, bytes, has_min, is_signed, row, n / 32, x, xs, 3, out); break;        \
-        default: dot_block32(type, bytes, has_min, is_signed, row, n / 32, x, xs, 4, out); break;       \
-        }                                                                                               \
-    }
-DEFINE_BLOCK32(dot_q4_0, PK_Q4_0, 18, 0, 0)
-DEFINE_BLOCK32(dot_q4_1, PK_Q4_1, 20, 1, 0)
-DEFINE_BLOCK32(dot_q8_0, PK_Q8_0, 34, 0, 1)
-
 // ---- 32-element blocks, whole matrices (maddubs + madd) ----
 
 #define PKW_TARGET AVX2
 #define PKW_VNNI 0
 #define PKW_SUFFIX _avx2
-// Prefill: the tile kernel for Q5_0 / Q5_1, costly to unpack; Q4_0, Q4_1 and Q8_0 run the
-// per-row kernels above, measured about 10% faster for weights this cheap to unpack.
-#define PKW_TILE_PREFILL(type) ((type) == PK_Q5_0 || (type) == PK_Q5_1)
 #include "block32_whole.h"
 
 // ---- PK_Q5_0_R4 decode (repack.c's layout), maddubs products ----
 
-#define R4_TARGET AVX2
+#define R4_ISA AVX2
+#define R4_STATIC
 #define R4_VNNI 0
 #define R4_NAME pk_matvec_r4_avx2
 #include "r4_matvec.h"
@@ -345,8 +269,7 @@ DEFINE_FLOAT(dot_f16, PK_F16, 2)
 DEFINE_FLOAT(dot_bf16, PK_BF16, 2)
 
 const pk_dot_fn pk_dot_avx2[PK_TYPE_COUNT] = {
-    [PK_F32] = dot_f32,   [PK_F16] = dot_f16,   [PK_BF16] = dot_bf16, [PK_Q4_0] = dot_q4_0,
-    [PK_Q4_1] = dot_q4_1, [PK_Q8_0] = dot_q8_0,
+    [PK_F32] = dot_f32,   [PK_F16] = dot_f16,   [PK_BF16] = dot_bf16,
     [PK_Q2_K] = dot_q2_K, [PK_Q3_K] = dot_q3_K, [PK_Q4_K] = dot_q4_K, [PK_Q5_K] = dot_q5_K,
     [PK_Q6_K] = dot_q6_K,
 };

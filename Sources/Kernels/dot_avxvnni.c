@@ -27,13 +27,15 @@
 #include "block32_whole.h"
 
 // PK_Q5_0_R4 decode with dpbusd products, in both encodings.
-#define R4_TARGET static __attribute__((target("avxvnni,avx2,fma,f16c")))
+#define R4_ISA __attribute__((target("avxvnni,avx2,fma,f16c")))
+#define R4_STATIC static
 #define R4_VNNI 1
 #define R4_DPBUSD _mm256_dpbusd_avx_epi32
 #define R4_NAME matvec_r4_vex
 #include "r4_matvec.h"
 
-#define R4_TARGET static __attribute__((target("avx512f,avx512vl,avx512vnni,avx2,fma,f16c")))
+#define R4_ISA __attribute__((target("avx512f,avx512vl,avx512vnni,avx2,fma,f16c")))
+#define R4_STATIC static
 #define R4_VNNI 1
 #define R4_DPBUSD _mm256_dpbusd_epi32
 #define R4_NAME matvec_r4_evex

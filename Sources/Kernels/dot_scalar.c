@@ -2,13 +2,12 @@
 // exactly, so results do not depend on the CPU:
 //
 // Canonical arithmetic
-// - 32-element blocks (Q4_0 … Q8_0 against pk_q8_32): the block's integer products are
-//   summed exactly in 8 partial sums p[k] = Σ_{i<4} w[4k+i]*x[4k+i] (the lanes of
-//   maddubs+madd and of dpbusd). With D = d_w*d_x, even blocks add D*p[k] into acc[k],
-//   odd blocks into acc[8+k] (two 8-lane accumulators, or the two halves of one 16-lane
-//   register). The 16 lanes are reduced by halving: acc[k]+acc[k+8], then +4, +2, +1.
-//   Types with a min term also add m_w*s_x into accm[b % 2] and then add accm[0]+accm[1]
-//   to the result (two chains, so the adds do not serialize the loop).
+// - 32-element blocks (Q4_0 … Q8_0 against pk_q8_32): block b's integer products are
+//   summed exactly, S_b = Σ_{i<32} w[i]*x[i] (w signed: Q4_0 and Q5_0 after their offset).
+//   Block b adds (d_w*d_x)*S_b into acc[b % 8], blocks in order; the 8 lanes are reduced
+//   by halving: acc[k]+acc[k+4], then +2, +1. Types with a min term add m_w*s_x into
+//   accm[b % 8] the same way and add its reduction to the result. (Exact block sums let
+//   the SIMD levels form S_b however suits them: 8 blocks side by side, one per lane.)
 // - 256-element super-blocks (K-quants against pk_q8_256): the whole super-block is one
 //   exact integer isum = Σ_e sc(e)*u(e)*x(e) - offset*Σ_j sc(j)*bsums(j) (u the unsigned
 //   quant, sc the scale of its 16-element group) and msum = Σ_j min(j)*bsums(j); then
@@ -16,6 +15,7 @@
 // - Float weights (F32, F16, BF16): element i adds w[i]*x[i] (multiply, then add; never
 //   fused) into acc[i % 32]; the 32 lanes are reduced by halving.
 // Float expressions are never contracted (-ffp-contract=off on this target).
+#include <math.h>
 #include "quants.h"
 
 static float reduce_halving(float *acc, int lanes) {
@@ -76,22 +76,18 @@ static inline void unpack_block32(int type, const uint8_t *blk, int8_t w[32], fl
 
 static inline float dot_block32(int type, size_t block_bytes, int has_min, const uint8_t *row, int nb,
                                 const pk_q8_32 *x) {
-    float acc[16] = {0}, accm[2] = {0};
+    float acc[8] = {0}, accm[8] = {0};
     for (int b = 0; b < nb; b++) {
         int8_t w[32];
         float d, m = 0.0f;
         unpack_block32(type, row + (size_t)b * block_bytes, w, &d, &m);
-        const float D = d * x[b].d;
-        float *a = acc + (b & 1) * 8;
-        for (int k = 0; k < 8; k++) {
-            int p = 0;
-            for (int i = 4 * k; i < 4 * k + 4; i++) p += w[i] * x[b].qs[i];
-            a[k] = a[k] + D * (float)p;
-        }
-        if (has_min) accm[b & 1] = accm[b & 1] + m * x[b].s;
+        int sum = 0;
+        for (int i = 0; i < 32; i++) sum += w[i] * x[b].qs[i];
+        acc[b % 8] = fmaf(d * x[b].d, (float)sum, acc[b % 8]);
+        if (has_min) accm[b % 8] = fmaf(m, x[b].s, accm[b % 8]);
     }
-    const float r = reduce_halving(acc, 16);
-    return has_min ? r + (accm[0] + accm[1]) : r;
+    const float r = reduce_halving(acc, 8);
+    return has_min ? r + reduce_halving(accm, 8) : r;
 }
 
 #define DEFINE_BLOCK32(name, type, bytes, has_min)                                                        \

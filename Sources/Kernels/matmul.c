@@ -84,10 +84,6 @@ void pk_matvec(int type, const void *w, size_t row_bytes, int n, int row_begin, 
     }
     const int ok = row_ok(type, n);
     const int level = ok ? pk_cpu_level() : PK_CPU_SCALAR;
-    // Q4_0 / Q4_1 decode: the 256-bit kernel (two blocks unpacked per pass) beats the 512-bit one
-    if (level == PK_CPU_AVX512VNNI && (type == PK_Q4_0 || type == PK_Q4_1) &&
-        pk_matvec32_avxvnni(type, w, row_bytes, n, row_begin, row_end, xq, y))
-        return;
     if (level == PK_CPU_AVX512VNNI && pk_matvec32_avx512(type, w, row_bytes, n, row_begin, row_end, xq, y)) return;
     if (level == PK_CPU_AVXVNNI && pk_matvec32_avxvnni(type, w, row_bytes, n, row_begin, row_end, xq, y)) return;
     if (level == PK_CPU_AVX2 && pk_matvec32_avx2(type, w, row_bytes, n, row_begin, row_end, xq, y)) return;

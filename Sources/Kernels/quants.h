@@ -120,17 +120,14 @@ extern const pk_dot_fn pk_dot_scalar[PK_TYPE_COUNT];
 extern const pk_dot_fn pk_dot_avx2[PK_TYPE_COUNT];
 extern const pk_dot_fn pk_dot_avx512[PK_TYPE_COUNT];
 
-// pk_matmat for 32-element block types on AVX-512 VNNI with several vectors (same results,
-// weights unpacked once per up to 8 vectors). Returns 0 (and does nothing) for other types.
+// pk_matvec / pk_matmat for 32-element block types on AVX-512 VNNI (same results).
+// Return 0 (and do nothing) for other types.
+int pk_matvec32_avx512(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end, const void *xq,
+                       float *y);
 int pk_matmat32_avx512(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end, const void *xq,
                        size_t xq_stride, int n_vec, float *y, size_t y_stride);
 
-// pk_matvec for 32-element block types on AVX-512 VNNI (same results, four rows per pass).
-// Returns 0 (and does nothing) for other types.
-int pk_matvec32_avx512(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end, const void *xq,
-                       float *y);
-
-// The same for K-quant super-blocks (same results as pk_matvec, up to 8 vectors per unpack).
+// pk_matmat for K-quant super-blocks on AVX-512 VNNI (same results as pk_matvec, up to 8 vectors per unpack).
 int pk_matmat_super_avx512(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end, const void *xq,
                            size_t xq_stride, int n_vec, float *y, size_t y_stride);
 

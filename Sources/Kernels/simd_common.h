@@ -134,11 +134,17 @@ PK_SIMD_INLINE __m128 pk_simd_super_sum4(__m128 sum, int type, int has_min, __m1
     return sum;
 }
 
+// pk_simd_hsum8x8 from its first step done: h[k] = hadd(r[2k], r[2k + 1]).
+PK_SIMD_INLINE __m256i pk_simd_hsum4x2(const __m256i h[4]) {
+    const __m256i a = _mm256_hadd_epi32(h[0], h[1]), b = _mm256_hadd_epi32(h[2], h[3]);
+    return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
+}
+
 // Lane v: the sum of the 8 lanes of r[v] (exact int32), v < 8.
 PK_SIMD_INLINE __m256i pk_simd_hsum8x8(const __m256i *r) {
-    const __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(r[0], r[1]), _mm256_hadd_epi32(r[2], r[3]));
-    const __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(r[4], r[5]), _mm256_hadd_epi32(r[6], r[7]));
-    return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
+    const __m256i h[4] = {_mm256_hadd_epi32(r[0], r[1]), _mm256_hadd_epi32(r[2], r[3]), _mm256_hadd_epi32(r[4], r[5]),
+                          _mm256_hadd_epi32(r[6], r[7])};
+    return pk_simd_hsum4x2(h);
 }
 
 // (a0 + a1) reduced by halving: the canonical 16-lane reduction.
@@ -154,6 +160,59 @@ PK_SIMD_INLINE float pk_simd_reduce16(__m256 a0, __m256 a1) {
 PK_SIMD_INLINE __m256i pk_simd_nibbles16(const uint8_t *qs) {
     const __m128i q = _mm_loadu_si128((const __m128i *)qs);
     return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f));
+}
+
+// The canonical 8-lane reduction by halving: lanes k + (k+4), then + 2, then + 1.
+PK_SIMD_INLINE float pk_simd_reduce8(__m256 a) {
+    __m128 x = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+    x = _mm_add_ss(x, _mm_movehdup_ps(x));
+    return _mm_cvtss_f32(x);
+}
+
+// pk_simd_reduce8 of eight vectors at once: lane i of the result is a[i] reduced, with the
+// same adds in the same order (k + (k+4), then + 2, then + 1).
+PK_SIMD_INLINE __m256 pk_simd_reduce8x8(const __m256 a[8]) {
+    __m256 t[4];
+    for (int i = 0; i < 4; i++)
+        t[i] = _mm256_add_ps(_mm256_permute2f128_ps(a[2 * i], a[2 * i + 1], 0x20), _mm256_permute2f128_ps(a[2 * i], a[2 * i + 1], 0x31));
+    const __m256 u0 = _mm256_add_ps(_mm256_shuffle_ps(t[0], t[1], _MM_SHUFFLE(1, 0, 1, 0)), _mm256_shuffle_ps(t[0], t[1], _MM_SHUFFLE(3, 2, 3, 2)));
+    const __m256 u1 = _mm256_add_ps(_mm256_shuffle_ps(t[2], t[3], _MM_SHUFFLE(1, 0, 1, 0)), _mm256_shuffle_ps(t[2], t[3], _MM_SHUFFLE(3, 2, 3, 2)));
+    const __m256 r = _mm256_add_ps(_mm256_shuffle_ps(u0, u1, _MM_SHUFFLE(2, 0, 2, 0)), _mm256_shuffle_ps(u0, u1, _MM_SHUFFLE(3, 1, 3, 1)));
+    return _mm256_permutevar8x32_ps(r, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));   // was [0 2 4 6 | 1 3 5 7]
+}
+
+// In place: v[s] lane j becomes v[j] lane s (an 8x8 transpose of int32 lanes).
+PK_SIMD_INLINE void pk_simd_transpose8(__m256i v[8]) {
+    const __m256i t0 = _mm256_unpacklo_epi32(v[0], v[1]), t1 = _mm256_unpackhi_epi32(v[0], v[1]);
+    const __m256i t2 = _mm256_unpacklo_epi32(v[2], v[3]), t3 = _mm256_unpackhi_epi32(v[2], v[3]);
+    const __m256i t4 = _mm256_unpacklo_epi32(v[4], v[5]), t5 = _mm256_unpackhi_epi32(v[4], v[5]);
+    const __m256i t6 = _mm256_unpacklo_epi32(v[6], v[7]), t7 = _mm256_unpackhi_epi32(v[6], v[7]);
+    const __m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2);
+    const __m256i u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3);
+    const __m256i u4 = _mm256_unpacklo_epi64(t4, t6), u5 = _mm256_unpackhi_epi64(t4, t6);
+    const __m256i u6 = _mm256_unpacklo_epi64(t5, t7), u7 = _mm256_unpackhi_epi64(t5, t7);
+    v[0] = _mm256_permute2x128_si256(u0, u4, 0x20);
+    v[1] = _mm256_permute2x128_si256(u1, u5, 0x20);
+    v[2] = _mm256_permute2x128_si256(u2, u6, 0x20);
+    v[3] = _mm256_permute2x128_si256(u3, u7, 0x20);
+    v[4] = _mm256_permute2x128_si256(u0, u4, 0x31);
+    v[5] = _mm256_permute2x128_si256(u1, u5, 0x31);
+    v[6] = _mm256_permute2x128_si256(u2, u6, 0x31);
+    v[7] = _mm256_permute2x128_si256(u3, u7, 0x31);
+}
+
+// The fp16 at byte `at` of each of cnt (≤ 8) blocks bb bytes apart, as 8 floats (zero past
+// cnt). Built in a register: 8 narrow stores and one wide load would stall forwarding.
+PK_SIMD_INLINE __m256 pk_simd_halves8(const uint8_t *blk, size_t bb, int cnt, int at) {
+    uint64_t lo = 0, hi = 0;
+    for (int j = 0; j < cnt; j++) {
+        uint16_t h;
+        memcpy(&h, blk + (size_t)j * bb + at, 2);
+        if (j < 4) lo |= (uint64_t)h << (16 * j);
+        else hi |= (uint64_t)h << (16 * (j - 4));
+    }
+    return _mm256_cvtph_ps(pk_simd_bytes16(lo, hi));
 }
 
 // 32 bits (little endian) -> 32 bytes, 0xff where the bit is set.
