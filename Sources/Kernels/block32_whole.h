@@ -330,6 +330,21 @@ PKW_INLINE PKW_TARGET void PKW(mm_row)(int has_min, int is_signed, int offset, c
     for (int v = 0; v < NV; v++) { acc[v] = a[v]; accm[v] = am[v]; }
 }
 
+// A segment's weights for a tile: rows t0..t1, groups k0..k1 unpacked into U; with
+// prefetch, the next tile's part of the segment is fetched while this one computes.
+PKW_INLINE PKW_TARGET void PKW(mm_weights)(int type, size_t bb, int has_min, int is_signed, const uint8_t *w, size_t rb, int nb,
+                                           int t0, int t1, int r1, int k0, int k1, int prefetch, pk_wgroup (*U)[MM_GROUPS]) {
+    for (int k = k0; k < k1; k++) {
+        const int cnt = nb - 8 * k < 8 ? nb - 8 * k : 8;
+        for (int r = t0; r < t1; r++)
+            PKW(unpack_group)(type, bb, has_min, is_signed, w + (size_t)r * rb + (size_t)(8 * k) * bb, cnt, &U[r - t0][k - k0]);
+    }
+    if (!prefetch) return;
+    const size_t lo = (size_t)(8 * k0) * bb, hi = (size_t)(8 * k1 < nb ? 8 * k1 : nb) * bb;
+    for (int r = t1; r < t1 + MM_ROWS && r < r1; r++)
+        for (size_t o = lo; o < hi; o += 64) _mm_prefetch((const char *)w + (size_t)r * rb + o, _MM_HINT_T0);
+}
+
 PKW_INLINE PKW_TARGET void PKW(matmat_block32)(int type, size_t bb, int has_min, int is_signed, int offset, const uint8_t *w, size_t rb,
                                 int nb, int r0, int r1, const uint8_t *xq, size_t xs, int n_vec, float *y, size_t ys) {
     const int groups = (nb + 7) / 8;
@@ -349,15 +364,8 @@ PKW_INLINE PKW_TARGET void PKW(matmat_block32)(int type, size_t bb, int has_min,
                     const int cnt = nb - 8 * k < 8 ? nb - 8 * k : 8;
                     for (int v = 0; v < nv; v++)
                         PKW(expand_group)(offset, (const pk_q8_32 *)(x0 + (size_t)v * xs) + 8 * k, cnt, &e[(k - k0) * MM_VECTORS + v]);
-                    for (int r = t0; r < t1; r++)
-                        PKW(unpack_group)(type, bb, has_min, is_signed, w + (size_t)r * rb + (size_t)(8 * k) * bb, cnt, &U[r - t0][k - k0]);
                 }
-                if (v0 == 0) {
-                    // the next tile's part of this segment comes from memory while this one computes
-                    const size_t lo = (size_t)(8 * k0) * bb, hi = (size_t)(8 * k1 < nb ? 8 * k1 : nb) * bb;
-                    for (int r = t1; r < t1 + MM_ROWS && r < r1; r++)
-                        for (size_t o = lo; o < hi; o += 64) _mm_prefetch((const char *)w + (size_t)r * rb + o, _MM_HINT_T0);
-                }
+                PKW(mm_weights)(type, bb, has_min, is_signed, w, rb, nb, t0, t1, r1, k0, k1, v0 == 0, U);
                 for (int r = 0; r < t1 - t0; r++)
                     for (int g = 0; g < nv; g += 4) {
                         __m256 a[4], am[4];
@@ -443,15 +451,8 @@ PKW_INLINE PKW_TARGET void PKW(matmat_pairs)(int type, size_t bb, int has_min, i
                         const pk_q8_32 *xb = 2 * p + 1 < nv ? (const pk_q8_32 *)(x0 + (size_t)(2 * p + 1) * xs) + 8 * k : NULL;
                         PKW(expand_pair)(offset, xa, xb, cnt, &e[(k - k0) * PAIRS + p]);
                     }
-                    for (int r = t0; r < t1; r++)
-                        PKW(unpack_group)(type, bb, has_min, is_signed, w + (size_t)r * rb + (size_t)(8 * k) * bb, cnt, &U[r - t0][k - k0]);
                 }
-                if (v0 == 0) {
-                    // the next tile's part of this segment comes from memory while this one computes
-                    const size_t lo = (size_t)(8 * k0) * bb, hi = (size_t)(8 * k1 < nb ? 8 * k1 : nb) * bb;
-                    for (int r = t1; r < t1 + MM_ROWS && r < r1; r++)
-                        for (size_t o = lo; o < hi; o += 64) _mm_prefetch((const char *)w + (size_t)r * rb + o, _MM_HINT_T0);
-                }
+                PKW(mm_weights)(type, bb, has_min, is_signed, w, rb, nb, t0, t1, r1, k0, k1, v0 == 0, U);
                 for (int r = 0; r < t1 - t0; r++)
                     for (int g = 0; g < np; g += 4) {
                         const pk_xpair *eg = e + g;
