@@ -64,19 +64,16 @@ typedef struct {
 // Activation blocks x[0..cnt) (cnt ≤ 8) as a group.
 PKW_INLINE PKW_TARGET void PKW(expand_group)(int offset, const pk_q8_32 *x, int cnt, pk_xgroup *e) {
     __m256i v[8];
-    float d[8] = {0}, s[8] = {0};
     for (int j = 0; j < 8; j++) v[j] = j < cnt ? _mm256_loadu_si256((const __m256i *)x[j].qs) : _mm256_setzero_si256();
-    for (int j = 0; j < cnt; j++) { d[j] = x[j].d; s[j] = x[j].s; }
+    pk_simd_xgroup8(x, cnt, 0, &e->dx, &e->s);
     pk_simd_transpose8(v);
     __m256i sum16 = _mm256_setzero_si256();
     for (int k = 0; k < 8; k++) {
         e->x[k] = v[k];
-        sum16 = _mm256_add_epi16(sum16, _mm256_maddubs_epi16(_mm256_set1_epi8(1), v[k]));   // |pair| ≤ 254
+        if (offset) sum16 = _mm256_add_epi16(sum16, _mm256_maddubs_epi16(_mm256_set1_epi8(1), v[k]));   // |pair| ≤ 254
     }
     const __m256i term = _mm256_mullo_epi32(_mm256_madd_epi16(sum16, _mm256_set1_epi16(1)), _mm256_set1_epi32(offset));
     e->off = PKW_VNNI ? _mm256_sub_epi32(_mm256_setzero_si256(), term) : term;
-    e->dx = _mm256_loadu_ps(d);
-    e->s = _mm256_loadu_ps(s);
 }
 
 // Weight blocks blk[0..cnt) (bb bytes each, cnt ≤ 8) as a group.
@@ -213,23 +210,9 @@ PKW_INLINE PKW_TARGET __m256i PKW(fold4)(const __m512i z[4]) {
 PKW_INLINE PKW_TARGET void PKW(matvec_group)(int type, size_t bb, int has_min, int is_signed, int offset, const uint8_t *row0,
                                              size_t rb, const pk_q8_32 *xg, const int cnt, const int R, const char *pf,
                                              __m256 *acc, __m256 *accm) {
-    float d[8] = {0}, s[8] = {0};
-    __m256i sx[4];   // Σx per block, folded like the products
-    for (int k = 0; k < 4; k++) {
-        __m256i t[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
-        for (int h = 0; h < 2; h++) {
-            const int j = 2 * k + h;
-            if (j >= cnt) continue;
-            d[j] = xg[j].d;
-            s[j] = xg[j].s;
-            if (offset)
-                t[h] = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), _mm256_loadu_si256((const __m256i *)xg[j].qs)),
-                                         _mm256_set1_epi16(1));
-        }
-        sx[k] = _mm256_hadd_epi32(t[0], t[1]);
-    }
-    const __m256i off = offset ? _mm256_mullo_epi32(pk_simd_hsum4x2(sx), _mm256_set1_epi32(offset)) : _mm256_setzero_si256();
-    const __m256 dx = _mm256_loadu_ps(d), sv = _mm256_loadu_ps(s);
+    __m256 dx, sv;
+    const __m256i sx = pk_simd_xgroup8(xg, cnt, offset != 0, &dx, &sv);
+    const __m256i off = offset ? _mm256_mullo_epi32(sx, _mm256_set1_epi32(offset)) : _mm256_setzero_si256();
 #if PKW_512
     __m512i xz[4];   // the activation pairs, joined once for the R rows
     for (int k = 0; k < 4; k++)
@@ -314,20 +297,18 @@ PKW_INLINE PKW_TARGET void PKW(finish8)(int has_min, const __m256 *acc, const __
     _mm256_storeu_ps(out, has_min ? _mm256_add_ps(sum, pk_simd_reduce8x8(accm)) : sum);
 }
 
-// One row of a tile against NV (≤ 4) expanded vectors (e: the first of them), groups k0..k1.
+// One row of a tile against NV (≤ 4) expanded vectors (e: the first of them), groups k0..k1,
+// into the row's accumulators for those vectors (the caller keeps them in registers).
 PKW_INLINE PKW_TARGET void PKW(mm_row)(int has_min, int is_signed, int offset, const pk_wgroup *U, int k0, int k1,
                                        const pk_xgroup *e, const int NV, __m256 *acc, __m256 *accm) {
-    __m256 a[4], am[4];
-    for (int v = 0; v < NV; v++) { a[v] = acc[v]; am[v] = accm[v]; }
     for (int k = k0; k < k1; k++) {
         const pk_wgroup *w = &U[k - k0];
         const pk_xgroup *ev[4];
         __m256i S[4];
         for (int v = 0; v < NV; v++) ev[v] = &e[(k - k0) * MM_VECTORS + v];
         PKW(group_sums)(is_signed, offset, w, ev, NV, S);
-        for (int v = 0; v < NV; v++) PKW(group_add)(has_min, w, ev[v], S[v], &a[v], &am[v]);
+        for (int v = 0; v < NV; v++) PKW(group_add)(has_min, w, ev[v], S[v], &acc[v], &accm[v]);
     }
-    for (int v = 0; v < NV; v++) { acc[v] = a[v]; accm[v] = am[v]; }
 }
 
 // A segment's weights for a tile: rows t0..t1, groups k0..k1 unpacked into U; with

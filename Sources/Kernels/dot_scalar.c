@@ -4,9 +4,10 @@
 // Canonical arithmetic
 // - 32-element blocks (Q4_0 … Q8_0 against pk_q8_32): block b's integer products are
 //   summed exactly, S_b = Σ_{i<32} w[i]*x[i] (w signed: Q4_0 and Q5_0 after their offset).
-//   Block b adds (d_w*d_x)*S_b into acc[b % 8], blocks in order; the 8 lanes are reduced
-//   by halving: acc[k]+acc[k+4], then +2, +1. Types with a min term add m_w*s_x into
-//   accm[b % 8] the same way and add its reduction to the result. (Exact block sums let
+//   Block b does acc[b % 8] = fma(d_w*d_x, S_b, acc[b % 8]), blocks in order (one rounding,
+//   as llama.cpp's dot products); the 8 lanes are reduced by halving: acc[k]+acc[k+4],
+//   then +2, +1. Types with a min term do accm[b % 8] = fma(m_w, s_x, accm[b % 8]) and add
+//   its reduction to the result. (Exact block sums let
 //   the SIMD levels form S_b however suits them: 8 blocks side by side, one per lane.)
 // - 256-element super-blocks (K-quants against pk_q8_256): the whole super-block is one
 //   exact integer isum = Σ_e sc(e)*u(e)*x(e) - offset*Σ_j sc(j)*bsums(j) (u the unsigned
@@ -14,7 +15,7 @@
 //   sum += (d_x*d)*isum and, for types with mins, sum -= (d_x*dmin)*msum, in order.
 // - Float weights (F32, F16, BF16): element i adds w[i]*x[i] (multiply, then add; never
 //   fused) into acc[i % 32]; the 32 lanes are reduced by halving.
-// Float expressions are never contracted (-ffp-contract=off on this target).
+// Float expressions are never contracted (-ffp-contract=off on this target); fmaf is written out.
 #include <math.h>
 #include "quants.h"
 

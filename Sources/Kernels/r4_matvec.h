@@ -20,16 +20,16 @@
 // block sums (pk_simd_hsum4x2, less the offset 16·Σx) and the float steps once.
 static inline __attribute__((always_inline)) R4_ISA void R4_GROUP(const uint8_t *grp, const pk_q8_32 *x, int k0, const int kn,
                                                                   __m256 acc[4]) {
-    const __m256i low = _mm256_set1_epi8(15), fifth = _mm256_set1_epi8(16), one = _mm256_set1_epi8(1);
+    const __m256i low = _mm256_set1_epi8(15), fifth = _mm256_set1_epi8(16);
 #if !R4_VNNI
     const __m256i ones = _mm256_set1_epi16(1);
 #endif
-    __m256i h[4][4], hx[4];   // per row and pair: the two blocks' lane sums, hadd'ed; hx: Σx the same way
-    float dx[8] = {0};
+    __m256i h[4][4];   // per row and pair: the two blocks' lane sums, hadd'ed
     uint64_t dw[4][2] = {{0}};
+    __m256 dxv;
+    const __m256i offset = _mm256_slli_epi32(pk_simd_xgroup8(x + 2 * k0, 2 * kn, 1, &dxv, NULL), 4);   // 16·Σx per block
     for (int kk = 0; kk < 4; kk++) {
         if (kk >= kn) {
-            hx[kk] = _mm256_setzero_si256();
             for (int r = 0; r < 4; r++) h[r][kk] = _mm256_setzero_si256();
             continue;
         }
@@ -38,14 +38,6 @@ static inline __attribute__((always_inline)) R4_ISA void R4_GROUP(const uint8_t 
         for (int line = 0; line < 176; line += 64) _mm_prefetch((const char *)p + 4096 + line, _MM_HINT_T0);
         const __m256i xa = _mm256_loadu_si256((const __m256i *)x[2 * k].qs);
         const __m256i xb = _mm256_loadu_si256((const __m256i *)x[2 * k + 1].qs);
-        dx[2 * kk] = x[2 * k].d;
-        dx[2 * kk + 1] = x[2 * k + 1].d;
-#if R4_VNNI
-        hx[kk] = _mm256_hadd_epi32(R4_DPBUSD(_mm256_setzero_si256(), one, xa), R4_DPBUSD(_mm256_setzero_si256(), one, xb));
-#else
-        hx[kk] = _mm256_hadd_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(one, xa), ones),
-                                   _mm256_madd_epi16(_mm256_maddubs_epi16(one, xb), ones));
-#endif
         const __m256i bits = _mm256_loadu_si256((const __m256i *)(p + 16));
         for (int r = 0; r < 4; r++) {
             uint32_t scales;   // the fp16 scales of blocks (r, 0) and (r, 1)
@@ -69,8 +61,6 @@ static inline __attribute__((always_inline)) R4_ISA void R4_GROUP(const uint8_t 
 #endif
         }
     }
-    const __m256i offset = _mm256_slli_epi32(pk_simd_hsum4x2(hx), 4);   // 16·Σx per block
-    const __m256 dxv = _mm256_loadu_ps(dx);
     for (int r = 0; r < 4; r++) {
         const __m256i S = _mm256_sub_epi32(pk_simd_hsum4x2(h[r]), offset);
         const __m256 dwv = _mm256_cvtph_ps(pk_simd_bytes16(dw[r][0], dw[r][1]));

@@ -28,31 +28,6 @@ PK_SIMD_INLINE __m128i pk_simd_bytes16(uint64_t lo, uint64_t hi) {
     return _mm_insert_epi64(_mm_cvtsi64_si128((long long)lo), (long long)hi, 1);
 }
 
-// Two 32-element blocks' scales as [d_a, m_a, d_b, m_b] (m = 0 for types without a min):
-// d and m are a block's first two halves, so one conversion covers the pair.
-PK_SIMD_INLINE __m128 pk_simd_pair_dm(int has_min, const uint8_t *a, const uint8_t *b) {
-    uint64_t bits;
-    if (has_min) {
-        uint32_t x, y;
-        memcpy(&x, a, 4);
-        memcpy(&y, b, 4);
-        bits = x | (uint64_t)y << 32;
-    } else {
-        uint16_t x, y;
-        memcpy(&x, a, 2);
-        memcpy(&y, b, 2);
-        bits = x | (uint64_t)y << 32;
-    }
-    return _mm_cvtph_ps(_mm_cvtsi64_si128((long long)bits));
-}
-
-// Two activation blocks' [d_a, s_a, d_b, s_b]. Times pk_simd_pair_dm this is
-// [D_a, m_a*s_a, D_b, m_b*s_b]: the canonical block scales and min terms, lane-wise.
-PK_SIMD_INLINE __m128 pk_simd_pair_ds(const pk_q8_32 *a, const pk_q8_32 *b) {
-    const __m128d lo = _mm_castsi128_pd(_mm_loadl_epi64((const __m128i *)a));
-    return _mm_castpd_ps(_mm_loadh_pd(lo, (const double *)b));
-}
-
 // A K-quant super-block's scales as vectors of 16 int16 (one per 16-element group):
 // the same values as pk_super_scales_of, decoded without a trip through memory.
 typedef struct { __m256i sc, mn; float d, dmin; } pk_simd_scales;
@@ -147,7 +122,7 @@ PK_SIMD_INLINE __m256i pk_simd_hsum8x8(const __m256i *r) {
     return pk_simd_hsum4x2(h);
 }
 
-// (a0 + a1) reduced by halving: the canonical 16-lane reduction.
+// (a0 + a1) reduced by halving: the last steps of the float types' 32-lane reduction.
 PK_SIMD_INLINE float pk_simd_reduce16(__m256 a0, __m256 a1) {
     const __m256 t = _mm256_add_ps(a0, a1);
     __m128 x = _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
@@ -180,6 +155,30 @@ PK_SIMD_INLINE __m256 pk_simd_reduce8x8(const __m256 a[8]) {
     const __m256 u1 = _mm256_add_ps(_mm256_shuffle_ps(t[2], t[3], _MM_SHUFFLE(1, 0, 1, 0)), _mm256_shuffle_ps(t[2], t[3], _MM_SHUFFLE(3, 2, 3, 2)));
     const __m256 r = _mm256_add_ps(_mm256_shuffle_ps(u0, u1, _MM_SHUFFLE(2, 0, 2, 0)), _mm256_shuffle_ps(u0, u1, _MM_SHUFFLE(3, 1, 3, 1)));
     return _mm256_permutevar8x32_ps(r, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));   // was [0 2 4 6 | 1 3 5 7]
+}
+
+// Activation blocks x[0..cnt) (cnt ≤ 8) side by side: lane j = Σ qs of block j (exact);
+// *d and *s (s may be NULL) lane j = its d and s (zero past cnt). Without want_sums the
+// sums are skipped (0).
+PK_SIMD_INLINE __m256i pk_simd_xgroup8(const pk_q8_32 *x, int cnt, int want_sums, __m256 *d, __m256 *s) {
+    float dv[8] = {0}, sv[8] = {0};
+    __m256i h[4];   // pairs of blocks' 8 partial sums, folded by hadd (pk_simd_hsum4x2)
+    for (int k = 0; k < 4; k++) {
+        __m256i t[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+        for (int i = 0; i < 2; i++) {
+            const int j = 2 * k + i;
+            if (j >= cnt) continue;
+            dv[j] = x[j].d;
+            sv[j] = x[j].s;
+            if (want_sums)
+                t[i] = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), _mm256_loadu_si256((const __m256i *)x[j].qs)),
+                                         _mm256_set1_epi16(1));
+        }
+        h[k] = _mm256_hadd_epi32(t[0], t[1]);
+    }
+    *d = _mm256_loadu_ps(dv);
+    if (s) *s = _mm256_loadu_ps(sv);
+    return want_sums ? pk_simd_hsum4x2(h) : _mm256_setzero_si256();
 }
 
 // In place: v[s] lane j becomes v[j] lane s (an 8x8 transpose of int32 lanes).
@@ -242,25 +241,6 @@ PK_SIMD_INLINE __m256i pk_simd_block32_weights(int type, const uint8_t *blk) {
     }
     default: return _mm256_loadu_si256((const __m256i *)((const blk_q8_0 *)blk)->qs);
     }
-}
-
-// The weights of a pair of Q4_0 or Q4_1 blocks a and b, split by halves rather than by
-// block: lo = [a's elements 0-15 | b's 0-15], hi = [a's 16-31 | b's 16-31]. Two blocks
-// unpack in one pass this way (one shift and two masks); the activations must be split the
-// same way (pk_simd_split_pair).
-PK_SIMD_INLINE void pk_simd_pair_nibbles(int type, const uint8_t *a, const uint8_t *b, __m256i *lo, __m256i *hi) {
-    const int qs = type == PK_Q4_0 ? 2 : 4;
-    const __m256i q = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(a + qs))),
-                                              _mm_loadu_si128((const __m128i *)(b + qs)), 1);
-    const __m256i low4 = _mm256_set1_epi8(0x0f);
-    *lo = _mm256_and_si256(q, low4);
-    *hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
-}
-
-// Two activation blocks split as pk_simd_pair_nibbles splits weights.
-PK_SIMD_INLINE void pk_simd_split_pair(__m256i xa, __m256i xb, __m256i *lo, __m256i *hi) {
-    *lo = _mm256_permute2x128_si256(xa, xb, 0x20);
-    *hi = _mm256_permute2x128_si256(xa, xb, 0x31);
 }
 
 #endif
