@@ -1,9 +1,8 @@
 // AVX2 (+FMA, F16C) kernels: the canonical arithmetic of dot_scalar.c, 32 bytes at a time.
 // 32-element blocks run as whole-matrix kernels (block32_whole.h: pk_matvec32_avx2,
 // pk_matmat32_avx2) whose products are maddubs (u8 x s8 pairs -> s16) + madd (pairs ->
-// s32); Q5_0 rewritten at load (PK_Q5_0_R4, repack.c) decodes with pk_matvec_r4_avx2
-// (r4_matvec.h). K-quants decode through the
-// table and prefill with pk_matmat_super_avx2 (super_matmat.h); float weights always run
+// s32), and so does Q5_0 rewritten at load (PK_Q5_0_T8, repack.c). K-quants decode through
+// the table and prefill with pk_matmat_super_avx2 (super_matmat.h); float weights always run
 // through the table. The AVX-VNNI level uses these for K-quants and float weights too.
 #if defined(__x86_64__) || defined(__i386__)
 #include "simd_common.h"
@@ -17,41 +16,6 @@
 #define PKW_VNNI 0
 #define PKW_SUFFIX _avx2
 #include "block32_whole.h"
-
-// ---- PK_Q5_0_R4 decode (repack.c's layout), maddubs products ----
-
-#define R4_ISA AVX2
-#define R4_STATIC
-#define R4_VNNI 0
-#define R4_NAME pk_matvec_r4_avx2
-#include "r4_matvec.h"
-
-// Group g of PK_Q5_0_R4 back into four Q5_0 rows at out (repack.c's fallback, vectorised):
-// a block's fifth bits are one movemask of its bit of the plane.
-AVX2 void pk_unpack_r4_avx2(const void *w, size_t rb, int n, int g, uint8_t *out) {
-    const uint8_t *grp = (const uint8_t *)w + (size_t)g * 4 * rb;
-    const __m256i low = _mm256_set1_epi8(15);
-    for (int k = 0; k < n / 64; k++) {
-        const uint8_t *p = grp + (size_t)k * 176;
-        const __m256i bits = _mm256_loadu_si256((const __m256i *)(p + 16));
-        for (int r = 0; r < 4; r++) {
-            const __m256i v = _mm256_loadu_si256((const __m256i *)(p + 48 + 32 * r));
-            const __m256i e[2] = {_mm256_and_si256(v, low), _mm256_and_si256(_mm256_srli_epi16(v, 4), low)};
-            for (int h = 0; h < 2; h++) {
-                blk_q5_0 *b = (blk_q5_0 *)(out + (size_t)r * rb) + 2 * k + h;
-                const int bit = 2 * r + h;
-                // bit `bit` of each byte to its sign: shift left by 7 − bit (within 16-bit lanes,
-                // the neighbour byte's bits land below and are not the sign)
-                const __m256i top = _mm256_sll_epi16(bits, _mm_cvtsi32_si128(7 - bit));
-                const uint32_t qh = (uint32_t)_mm256_movemask_epi8(top);
-                memcpy(&b->d, p + 2 * bit, 2);
-                memcpy(b->qh, &qh, 4);
-                const __m128i q = _mm_or_si128(_mm256_castsi256_si128(e[h]), _mm_slli_epi16(_mm256_extracti128_si256(e[h], 1), 4));
-                _mm_storeu_si128((__m128i *)b->qs, q);
-            }
-        }
-    }
-}
 
 // ---- 256-element super-blocks ----
 

@@ -1,8 +1,7 @@
 // AVX-VNNI kernels (Intel 12th generation and later, AMD Zen 5): the 32-element block types
-// run as whole-matrix kernels whose products are 256-bit dpbusd (block32_whole.h), and so
-// does PK_Q5_0_R4's decode (r4_matvec.h), so that a block's 8 partial sums cost one
-// instruction instead of maddubs, sub and madd. Other weight types run the AVX2 kernels
-// (matmul.c).
+// (and PK_Q5_0_T8) run as whole-matrix kernels whose products are 256-bit dpbusd
+// (block32_whole.h): one instruction where AVX2 needs maddubs and madd. Other weight types
+// run the AVX2 kernels (matmul.c).
 //
 // dpbusd exists in two encodings: VEX (AVX-VNNI) and EVEX (AVX-512 VNNI with VL). Both are
 // compiled from the same source; an AVX-VNNI CPU runs the VEX copy, and an AVX-512 VNNI CPU
@@ -26,21 +25,6 @@
 #define PKW_ENTRY static
 #include "block32_whole.h"
 
-// PK_Q5_0_R4 decode with dpbusd products, in both encodings.
-#define R4_ISA __attribute__((target("avxvnni,avx2,fma,f16c")))
-#define R4_STATIC static
-#define R4_VNNI 1
-#define R4_DPBUSD _mm256_dpbusd_avx_epi32
-#define R4_NAME matvec_r4_vex
-#include "r4_matvec.h"
-
-#define R4_ISA __attribute__((target("avx512f,avx512vl,avx512vnni,avx2,fma,f16c")))
-#define R4_STATIC static
-#define R4_VNNI 1
-#define R4_DPBUSD _mm256_dpbusd_epi32
-#define R4_NAME matvec_r4_evex
-#include "r4_matvec.h"
-
 // 1: the CPU has the VEX form (AVX-VNNI). Decided once; any thread may ask.
 static int has_vex_form(void) {
     static _Atomic int known = -1;
@@ -57,11 +41,6 @@ int pk_matvec32_avxvnni(int type, const void *w, size_t rb, int n, int r0, int r
     return has_vex_form() ? pk_matvec32_vex(type, w, rb, n, r0, r1, xq, y) : pk_matvec32_evex(type, w, rb, n, r0, r1, xq, y);
 }
 
-void pk_matvec_r4_avxvnni(const void *w, size_t rb, int n, int g0, int g1, const void *xq, float *y) {
-    if (has_vex_form()) matvec_r4_vex(w, rb, n, g0, g1, xq, y);
-    else matvec_r4_evex(w, rb, n, g0, g1, xq, y);
-}
-
 int pk_matmat32_avxvnni(int type, const void *w, size_t rb, int n, int r0, int r1, const void *xq, size_t xs, int n_vec,
                         float *y, size_t ys) {
     return has_vex_form() ? pk_matmat32_vex(type, w, rb, n, r0, r1, xq, xs, n_vec, y, ys)
@@ -69,7 +48,6 @@ int pk_matmat32_avxvnni(int type, const void *w, size_t rb, int n, int r0, int r
 }
 #else
 #include "quants.h"
-void pk_matvec_r4_avxvnni(const void *w, size_t rb, int n, int g0, int g1, const void *xq, float *y) {}
 int pk_matvec32_avxvnni(int type, const void *w, size_t rb, int n, int r0, int r1, const void *xq, float *y) { return 0; }
 int pk_matmat32_avxvnni(int type, const void *w, size_t rb, int n, int r0, int r1, const void *xq, size_t xs, int n_vec,
                         float *y, size_t ys) { return 0; }

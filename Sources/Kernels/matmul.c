@@ -22,7 +22,7 @@ size_t pk_row_bytes(int type, int n) {
 }
 
 int pk_act_format(int type) {
-    if (type == PK_Q5_0_R4) type = PK_Q5_0;
+    if (type == PK_Q5_0_T8) type = PK_Q5_0;
     return pk_type_supported(type) ? type_info[type].act : -1;
 }
 
@@ -42,6 +42,7 @@ static int row_ok(int type, int n) { return pk_type_supported(type) && n >= 0 &&
 // The per-row kernel for this type and CPU; NULL where the level has only whole-matrix
 // kernels for the type.
 static pk_dot_fn kernel_for(int type) {
+    if (type == PK_Q5_0_T8) return pk_dot_q5_0_t8_scalar;   // the SIMD levels' whole-matrix kernels take it first
     switch (pk_cpu_level()) {
     case PK_CPU_AVX512VNNI: return pk_dot_avx512[type];
     case PK_CPU_AVXVNNI:
@@ -50,39 +51,19 @@ static pk_dot_fn kernel_for(int type) {
     }
 }
 
-// PK_Q5_0_R4: whole groups by the 256-bit kernels (dpbusd from the AVX-VNNI level up), the
-// rest (and the scalar level) through the Q5_0 kernels.
-// 1 if rows of n elements, row_bytes each, can be PK_Q5_0_R4 (pk_repack's shapes).
-static int r4_shape_ok(int n, size_t row_bytes) {
-    return n > 0 && n % 64 == 0 && n <= PK_R4_MAX_N && row_bytes == pk_row_bytes(PK_Q5_0, n);
+// 1 if rows of n elements, row_bytes each, can be PK_Q5_0_T8 (pk_repack's shapes).
+static int t8_shape_ok(int n, size_t row_bytes) {
+    return n > 0 && n % 32 == 0 && n <= PK_T8_MAX_N && row_bytes == pk_row_bytes(PK_Q5_0, n);
 }
 
-static void matvec_r4(const void *w, size_t row_bytes, int n, int r0, int r1, const void *xq, float *y) {
-    if (r0 >= r1) return;
-    if (!r4_shape_ok(n, row_bytes)) {
-        for (int r = r0; r < r1; r++) y[r] = NAN;
-        return;
-    }
-    const int level = pk_cpu_level(), g0 = (r0 + 3) / 4, g1 = r1 / 4;
-    if (level < PK_CPU_AVX2 || g0 >= g1) {
-        pk_r4_fallback(w, row_bytes, n, r0, r1, xq, 0, 1, y, 0);
-        return;
-    }
-#if defined(__x86_64__) || defined(__i386__)
-    if (level >= PK_CPU_AVXVNNI) pk_matvec_r4_avxvnni(w, row_bytes, n, g0, g1, xq, y);
-    else pk_matvec_r4_avx2(w, row_bytes, n, g0, g1, xq, y);
-#endif
-    if (r0 < 4 * g0) pk_r4_fallback(w, row_bytes, n, r0, 4 * g0, xq, 0, 1, y, 0);
-    if (4 * g1 < r1) pk_r4_fallback(w, row_bytes, n, 4 * g1, r1, xq, 0, 1, y, 0);
+// 1 if the kernels take this type and shape (else the rows get NaN).
+static int shape_ok(int type, int n, size_t row_bytes) {
+    return type == PK_Q5_0_T8 ? t8_shape_ok(n, row_bytes) : row_ok(type, n);
 }
 
 void pk_matvec(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end,
                const void *xq, float *y) {
-    if (type == PK_Q5_0_R4) {
-        matvec_r4(w, row_bytes, n, row_begin, row_end, xq, y);
-        return;
-    }
-    const int ok = row_ok(type, n);
+    const int ok = shape_ok(type, n, row_bytes);
     const int level = ok ? pk_cpu_level() : PK_CPU_SCALAR;
     if (level == PK_CPU_AVX512VNNI && pk_matvec32_avx512(type, w, row_bytes, n, row_begin, row_end, xq, y)) return;
     if (level == PK_CPU_AVXVNNI && pk_matvec32_avxvnni(type, w, row_bytes, n, row_begin, row_end, xq, y)) return;
@@ -107,15 +88,7 @@ void pk_matmat(int type, const void *w, size_t row_bytes, int n, int row_begin, 
         pk_matvec(type, w, row_bytes, n, row_begin, row_end, xq, y);
         return;
     }
-    if (type == PK_Q5_0_R4) {   // prefill: Q5_0's tile kernels on rows turned back 16 at a time
-        if (r4_shape_ok(n, row_bytes))
-            pk_r4_fallback(w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride);
-        else
-            for (int v = 0; v < n_vec; v++)
-                for (int r = row_begin; r < row_end; r++) y[(size_t)v * y_stride + r] = NAN;
-        return;
-    }
-    const int ok = row_ok(type, n);
+    const int ok = shape_ok(type, n, row_bytes);
     const int level = ok ? pk_cpu_level() : PK_CPU_SCALAR;
     if (level == PK_CPU_AVX512VNNI &&
         (pk_matmat32_avx512(type, w, row_bytes, n, row_begin, row_end, xq, xq_stride, n_vec, y, y_stride) ||

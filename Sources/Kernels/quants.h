@@ -135,19 +135,19 @@ int pk_matmat_super_avx512(int type, const void *w, size_t row_bytes, int n, int
 int pk_matmat_super_avx2(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end, const void *xq,
                          size_t xq_stride, int n_vec, float *y, size_t y_stride);
 
-// PK_Q5_0_R4 (repack.c): rows at most this wide; the fallback through the Q5_0 kernels for
-// rows [r0, r1); the decode kernels for groups [g0, g1) of four rows (r4_matvec.h, in
-// dot_avx2.c and dot_avxvnni.c).
-#define PK_R4_MAX_N 8192
-void pk_r4_fallback(const void *w, size_t row_bytes, int n, int r0, int r1, const void *xq, size_t xq_stride, int n_vec,
-                    float *y, size_t y_stride);
-void pk_matvec_r4_avx2(const void *w, size_t row_bytes, int n, int g0, int g1, const void *xq, float *y);
-void pk_matvec_r4_avxvnni(const void *w, size_t row_bytes, int n, int g0, int g1, const void *xq, float *y);
-void pk_unpack_r4_avx2(const void *w, size_t row_bytes, int n, int g, uint8_t *out);
+// PK_Q5_0_T8 (repack.c): a group of 8 blocks takes 176 bytes; within a group of c blocks,
+// where block j's scale, and the plane byte (bit e / 4) and nibble byte (low nibble for
+// e < 16) of its element e lie.
+#define PK_T8_GROUP_BYTES 176
+static inline size_t pk_t8_scale_at(int j) { return (size_t)2 * j; }
+static inline size_t pk_t8_plane_at(int c, int j, int e) { return (size_t)(2 * c + 4 * j + e % 4); }
+static inline size_t pk_t8_nibble_at(int c, int j, int e) { return (size_t)(6 * c + 4 * c * (e % 16 / 4) + 4 * j + e % 4); }
+// The scalar level's PK_Q5_0_T8 kernel (dot_scalar.c): Q5_0's canonical sums.
+void pk_dot_q5_0_t8_scalar(const uint8_t *row, int n, const uint8_t *x, size_t xstride, int nv, float *out);
 
 // The whole-matrix kernels for 32-element block types at the AVX2 level (same results):
 // four rows per pass for one vector, weights unpacked once per up to 16 vectors for several
-// (pk_matmat32_avx2: Q5_0 and Q5_1 only). Return 0 (and do nothing) for other types.
+// (pk_matmat32 takes PK_Q5_0_T8 too). Return 0 (and do nothing) for other types.
 int pk_matvec32_avx2(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end, const void *xq,
                      float *y);
 int pk_matmat32_avx2(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end, const void *xq,

@@ -1,83 +1,39 @@
-// PK_Q5_0_R4 (kernels.h): Q5_0 rewritten at load so the 256-bit levels decode it with
-// about 13 vector operations per block instead of 21. A group is four rows; for each
-// block pair k of the group, 176 bytes:
-//   [0, 16)    the 8 blocks' fp16 scales, block (row r, half h) at 2r + h
-//   [16, 48)   byte i: bit 2r + h = the fifth bit of element i of block (r, h)
-//   [48, 176)  row r's 32 bytes: byte i = element i of block (r, 0) | element i of block (r, 1) << 4
-// The quants, scales and element order are Q5_0's, so every kernel gives Q5_0's sums.
-// The levels without a kernel for the layout (and rows outside whole groups) turn groups
-// back into Q5_0 rows in a small buffer and run the Q5_0 kernels on it.
+// PK_Q5_0_T8 (kernels.h): Q5_0 rewritten at load so that the SIMD levels find a group's 8
+// blocks already side by side, one block per 4-byte lane, as the canonical arithmetic
+// sums them (dot_scalar.c): decode needs no fold of partial sums and prefill no transpose.
+// A row is its groups in order, group k (blocks 8k.., c of them: 8, or fewer at the row's
+// end) at byte 176·k, 22·c bytes (pk_t8_*_at in quants.h):
+//   [0, 2c)           block j's fp16 scale at 2j
+//   [2c, 6c)          the plane: byte 4j + i, bit s = the fifth bit of element 4s + i of block j
+//   [6c + 4c·t, ...)  nibble vector t < 4: byte 4j + i = block j's qs[4t + i], that is
+//                     element 4t + i in the low nibble and element 16 + 4t + i in the high
+// So step s of the products (elements 4s..4s+3 of each block) is nibble vector s % 4's low
+// (s < 4) or high (s ≥ 4) nibbles with bit s of the plane as bit 4, for all 8 blocks at once.
 #include <string.h>
 #include "quants.h"
 
-enum { PAIR = 176 };
-
 int pk_repack(int type, const void *src, size_t row_bytes, int rows, int n, void *dst) {
-    if (type != PK_Q5_0 || rows < 0 || rows % 4 != 0 || n <= 0 || n % 64 != 0 || n > PK_R4_MAX_N ||
-        row_bytes != pk_row_bytes(PK_Q5_0, n))
+    if (type != PK_Q5_0 || rows < 0 || n <= 0 || n % 32 != 0 || n > PK_T8_MAX_N || row_bytes != pk_row_bytes(PK_Q5_0, n))
         return -1;
-    const int pairs = n / 64;
-    for (int g = 0; g < rows / 4; g++)
-        for (int k = 0; k < pairs; k++) {
-            uint8_t *o = (uint8_t *)dst + (size_t)g * 4 * row_bytes + (size_t)k * PAIR;
-            memset(o, 0, PAIR);
-            for (int r = 0; r < 4; r++)
-                for (int h = 0; h < 2; h++) {
-                    const blk_q5_0 *b = (const blk_q5_0 *)((const uint8_t *)src + (size_t)(4 * g + r) * row_bytes) + 2 * k + h;
-                    memcpy(o + 2 * (2 * r + h), &b->d, 2);
-                    uint32_t qh;
-                    memcpy(&qh, b->qh, 4);
-                    for (int i = 0; i < 32; i++) {
-                        const int q = i < 16 ? b->qs[i] & 15 : b->qs[i - 16] >> 4;
-                        if (qh >> i & 1) o[16 + i] |= (uint8_t)(1 << (2 * r + h));
-                        o[48 + 32 * r + i] |= (uint8_t)(h ? q << 4 : q);
-                    }
-                }
-        }
-    return PK_Q5_0_R4;
-}
-
-// Group g (rows 4g..4g+3) back into four Q5_0 rows at out (4 · row_bytes bytes).
-static void unpack_group(const uint8_t *w, size_t row_bytes, int n, int g, uint8_t *out) {
-    const uint8_t *grp = w + (size_t)g * 4 * row_bytes;
-    for (int k = 0; k < n / 64; k++) {
-        const uint8_t *p = grp + (size_t)k * PAIR;
-        for (int r = 0; r < 4; r++)
-            for (int h = 0; h < 2; h++) {
-                blk_q5_0 *b = (blk_q5_0 *)(out + (size_t)r * row_bytes) + 2 * k + h;
-                memcpy(&b->d, p + 2 * (2 * r + h), 2);
-                uint32_t qh = 0;
-                for (int i = 0; i < 32; i++) qh |= (uint32_t)(p[16 + i] >> (2 * r + h) & 1) << i;
-                memcpy(b->qh, &qh, 4);
-                for (int i = 0; i < 16; i++) {
-                    const uint8_t lo = p[48 + 32 * r + i], hi = p[48 + 32 * r + 16 + i];
-                    b->qs[i] = (uint8_t)(h ? (lo >> 4) | (hi & 0xf0) : (lo & 15) | (hi << 4));
+    const int nb = n / 32;
+    for (int r = 0; r < rows; r++) {
+        const blk_q5_0 *in = (const blk_q5_0 *)((const uint8_t *)src + (size_t)r * row_bytes);
+        for (int k = 0; 8 * k < nb; k++) {
+            const int c = nb - 8 * k < 8 ? nb - 8 * k : 8;
+            uint8_t *g = (uint8_t *)dst + (size_t)r * row_bytes + (size_t)PK_T8_GROUP_BYTES * k;
+            memset(g, 0, (size_t)22 * c);
+            for (int j = 0; j < c; j++) {
+                const blk_q5_0 *b = &in[8 * k + j];
+                memcpy(g + pk_t8_scale_at(j), &b->d, 2);
+                uint32_t qh;
+                memcpy(&qh, b->qh, 4);
+                for (int e = 0; e < 32; e++) {
+                    const int q = e < 16 ? b->qs[e] & 15 : b->qs[e - 16] >> 4;
+                    g[pk_t8_nibble_at(c, j, e)] |= (uint8_t)(e < 16 ? q : q << 4);
+                    if (qh >> e & 1) g[pk_t8_plane_at(c, j, e)] |= (uint8_t)(1 << (e / 4));
                 }
             }
-    }
-}
-
-// Rows [r0, r1) of PK_Q5_0_R4 through the Q5_0 kernels, 16 rows (at most 90 KB: n ≤
-// PK_R4_MAX_N) at a time turned back into Q5_0 on the stack. Prefill runs here: the tile
-// kernel wants 16 rows (measured: 4 rows at a time cost Qwen2.5's prefill 10%).
-void pk_r4_fallback(const void *w, size_t row_bytes, int n, int r0, int r1, const void *xq, size_t xq_stride, int n_vec,
-                    float *y, size_t y_stride) {
-    enum { SPAN = 16 };
-    const int vector = pk_cpu_level() >= PK_CPU_AVX2;
-    uint8_t rows[SPAN * (PK_R4_MAX_N / 32) * sizeof(blk_q5_0)];
-    for (int g0 = r0 / 4 * 4; g0 < r1; g0 += SPAN) {
-        const int g1 = g0 + SPAN < r1 ? g0 + SPAN : (r1 + 3) / 4 * 4;
-        for (int g = g0 / 4; g < g1 / 4; g++) {
-            uint8_t *out = rows + (size_t)(4 * g - g0) * row_bytes;
-#if defined(__x86_64__) || defined(__i386__)
-            if (vector) {
-                pk_unpack_r4_avx2(w, row_bytes, n, g, out);
-                continue;
-            }
-#endif
-            unpack_group((const uint8_t *)w, row_bytes, n, g, out);
         }
-        const int lo = r0 > g0 ? r0 : g0, hi = r1 < g1 ? r1 : g1;
-        pk_matmat(PK_Q5_0, rows, row_bytes, n, lo - g0, hi - g0, xq, xq_stride, n_vec, y + g0, y_stride);
     }
+    return PK_Q5_0_T8;
 }

@@ -225,6 +225,23 @@ PK_SIMD_INLINE __m256i pk_simd_bits32(const uint8_t *qh) {
     return _mm256_cmpeq_epi8(_mm256_and_si256(v, bit), bit);
 }
 
+// c (≤ 8) 4-byte quads at p, zero above: reads no byte past p + 4c.
+PK_SIMD_INLINE __m128i pk_simd_quads128(const uint8_t *p, int c) {
+    int32_t q[4];
+    switch (c) {
+    case 4: return _mm_loadu_si128((const __m128i *)p);
+    case 3: memcpy(q, p, 12); return _mm_insert_epi32(_mm_loadl_epi64((const __m128i *)p), q[2], 2);
+    case 2: return _mm_loadl_epi64((const __m128i *)p);
+    case 1: memcpy(q, p, 4); return _mm_cvtsi32_si128(q[0]);
+    default: return _mm_setzero_si128();
+    }
+}
+PK_SIMD_INLINE __m256i pk_simd_quads(const uint8_t *p, int c) {
+    if (c >= 8) return _mm256_loadu_si256((const __m256i *)p);
+    const __m128i lo = pk_simd_quads128(p, c < 4 ? c : 4);
+    return _mm256_set_m128i(c > 4 ? pk_simd_quads128(p + 16, c - 4) : _mm_setzero_si128(), lo);
+}
+
 // The block's weights as bytes: signed for Q8_0, else unsigned (Q4_0 and Q5_0 before
 // their offset of 8 and 16, subtracted as offset*Σx).
 PK_SIMD_INLINE __m256i pk_simd_block32_weights(int type, const uint8_t *blk) {

@@ -63,15 +63,27 @@ struct BenchKernels: ParsableCommand {
                         }
                     }
                 }
-                var line = type.name.padding(toLength: 10, withPad: " ", startingAt: 0)
-                for level in levels {
-                    pk_set_cpu_level(level)
-                    let t = bestTime(type, weights, rows: rows, cols: cols, xq, actBytes)
-                    let gbps = Double(weights.count) / t / 1e9, gmacs = Double(rows * cols * vectors) / t / 1e9
-                    line += String(format: "  %6.1f GB/s %6.1f Gmac/s", gbps, gmacs)
+                let rowBytes = pk_row_bytes(Int32(type.rawValue), Int32(cols))
+                var layouts = [(type.name, Int32(type.rawValue), weights)]
+                // Q5_0 as the SIMD levels load it (PK_Q5_0_T8, the same sums); the scalar level reads it too
+                if type == .q5_0 {
+                    var t8 = [UInt8](repeating: 0, count: weights.count)
+                    let made = weights.withUnsafeBytes { src in
+                        t8.withUnsafeMutableBytes { pk_repack(Int32(type.rawValue), src.baseAddress, rowBytes, Int32(rows), Int32(cols), $0.baseAddress) }
+                    }
+                    if made == Int32(PK_Q5_0_T8.rawValue) { layouts.append(("Q5_0 T8", made, t8)) }
                 }
-                pk_set_cpu_level(-1)
-                print(line)
+                for (name, kernelType, w) in layouts {
+                    var line = name.padding(toLength: 10, withPad: " ", startingAt: 0)
+                    for level in levels {
+                        pk_set_cpu_level(level)
+                        let t = bestTime(kernelType, w, rowBytes: rowBytes, rows: rows, cols: cols, xq, actBytes)
+                        let gbps = Double(w.count) / t / 1e9, gmacs = Double(rows * cols * vectors) / t / 1e9
+                        line += String(format: "  %6.1f GB/s %6.1f Gmac/s", gbps, gmacs)
+                    }
+                    pk_set_cpu_level(-1)
+                    print(line)
+                }
             }
         }
     }
@@ -103,9 +115,8 @@ struct BenchKernels: ParsableCommand {
     }
 
     /// Seconds per call: the best of five runs of `seconds` each.
-    func bestTime(_ type: GGMLType, _ w: [UInt8], rows: Int, cols: Int, _ xq: [UInt8], _ actBytes: Int) -> Double {
+    func bestTime(_ kernelType: Int32, _ w: [UInt8], rowBytes: Int, rows: Int, cols: Int, _ xq: [UInt8], _ actBytes: Int) -> Double {
         var y = [Float](repeating: 0, count: rows * vectors)
-        let rowBytes = pk_row_bytes(Int32(type.rawValue), Int32(cols))
         var best = Double.infinity
         w.withUnsafeBytes { wp in
             xq.withUnsafeBytes { xp in
@@ -116,9 +127,9 @@ struct BenchKernels: ParsableCommand {
                         var elapsed = 0.0
                         repeat {
                             if vectors == 1 {
-                                pk_matvec(Int32(type.rawValue), wp.baseAddress, rowBytes, Int32(cols), 0, Int32(rows), xp.baseAddress, yp.baseAddress)
+                                pk_matvec(kernelType, wp.baseAddress, rowBytes, Int32(cols), 0, Int32(rows), xp.baseAddress, yp.baseAddress)
                             } else {
-                                pk_matmat(Int32(type.rawValue), wp.baseAddress, rowBytes, Int32(cols), 0, Int32(rows), xp.baseAddress,
+                                pk_matmat(kernelType, wp.baseAddress, rowBytes, Int32(cols), 0, Int32(rows), xp.baseAddress,
                                           actBytes, Int32(vectors), yp.baseAddress, rows)
                             }
                             calls += 1

@@ -48,18 +48,20 @@ enum pk_ggml_type {
 };
 
 // Layouts made at load time, never read from a file (pk_type_supported says 0 for them).
-// PK_Q5_0_R4: Q5_0 rows in groups of four, each block pair of the four rows stored together
-// (8 scales, one 32-byte plane of the 8 blocks' fifth bits, then per row the pair's nibbles
-// in one 32-byte vector: first block low, second high), so that the 256-bit levels unpack a
-// block in a few operations. Same size as Q5_0 (row_bytes per row, rows a multiple of 4);
-// pk_matvec, pk_matmat, pk_act_format and pk_act_bytes take it and give Q5_0's results bit
-// for bit at every level. Not for pk_dequantize_row.
-enum pk_layout { PK_Q5_0_R4 = 256 + PK_Q5_0 };
+// PK_Q5_0_T8: Q5_0 rows with each group of 8 blocks (the last group of a row may have
+// fewer, c) stored so that the SIMD levels read a block's quants already side by side with
+// the other blocks' (lane j of a 32-byte vector = block j): the c fp16 scales, one plane of
+// the blocks' fifth bits, then four vectors of nibbles (repack.c has the bytes). Same size
+// as Q5_0 (row_bytes per row, any number of rows); pk_matvec, pk_matmat, pk_act_format and
+// pk_act_bytes take it and give Q5_0's results bit for bit at every level. Not for
+// pk_dequantize_row.
+enum pk_layout { PK_Q5_0_T8 = 512 + PK_Q5_0 };
+#define PK_T8_MAX_N 16384
 
-// Rewrites rows × n of Q5_0 (row_bytes each, at src) into the PK_Q5_0_R4 layout at dst
-// (rows·row_bytes bytes, not overlapping src). Returns PK_Q5_0_R4, or -1 (dst untouched)
-// when the shape does not allow it: type not Q5_0, rows not a multiple of 4, n not a
-// multiple of 64 or above 8192.
+// Rewrites rows × n of Q5_0 (row_bytes each, at src) into the PK_Q5_0_T8 layout at dst
+// (rows·row_bytes bytes, not overlapping src). Returns PK_Q5_0_T8, or -1 (dst untouched)
+// when the shape does not allow it: type not Q5_0, rows negative, n not a positive
+// multiple of 32, n above PK_T8_MAX_N, or row_bytes not Q5_0's for n.
 int pk_repack(int ggml_type, const void *src, size_t row_bytes, int rows, int n, void *dst);
 
 // 1 if the kernels below handle this weight type, else 0.

@@ -199,7 +199,7 @@ struct LayerPlan {
 
     init(_ w: LayerWeights, _ s: Scratch, threads: Int) {
         let target = threads > 1 ? 4 * threads : 1
-        // rows in fours: PK_Q5_0_R4 matrices decode whole groups of four rows
+        // rows in fours: the 32-element block kernels decode four rows per pass
         qkv = FusedProjection([.init(w: w.wq, out: s.q), .init(w: w.wk, out: s.k), .init(w: w.wv, out: s.v)], target: target,
                               rowMultiple: 4)
         wo = FusedProjection([.init(w: w.wo, out: s.xb)], target: target, rowMultiple: 4)
