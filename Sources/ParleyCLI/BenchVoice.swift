@@ -7,6 +7,8 @@ import NPCRuntime
 /// 15-word sentence the time to its first audio chunk and to all of it;
 /// medians over several runs after a warm-up. Text → audio is timed whole
 /// (normalization and espeak-ng included), as Piper's `synthesize` is.
+extension VoicePrecision: ExpressibleByArgument {}
+
 struct BenchVoice: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "voice",
@@ -28,6 +30,7 @@ struct BenchVoice: ParsableCommand {
     @Option(help: "Voice preset applied after the voice (docs/voice-design.md): its cost is timed too") var preset: String?
     @Option(help: "Frames in a sentence's first chunk") var firstChunkFrames = StreamChunking().firstFrames
     @Option(help: "Frames in its largest chunks") var maxChunkFrames = StreamChunking().maxFrames
+    @Option(help: "How the heaviest convolutions multiply: exact (as Piper) or int16") var precision: VoicePrecision = .exact
     @Flag(help: "Print one JSON object") var json = false
 
     struct Timing {
@@ -47,7 +50,7 @@ struct BenchVoice: ParsableCommand {
         guard threads >= 1, threads <= 64, runs >= 1 else { throw ValidationError("--threads must be 1…64 and --runs ≥ 1") }
         let speech: SpeechSynthesizer
         do {
-            speech = try SpeechSynthesizer(voicePath: resolveModel(voice), threads: threads)
+            speech = try SpeechSynthesizer(voicePath: resolveModel(voice), threads: threads, precision: precision)
         } catch let error as RuntimeError {
             throw CLIFailure(error.message)
         }
@@ -136,9 +139,9 @@ struct BenchVoice: ParsableCommand {
         let r3 = { (v: Double) in (v * 1000).rounded() / 1000 }
         let level = String(cString: pk_cpu_level_name(pk_cpu_level()))
         if json {
-            print(#"{"voice":\#(jsonString(voice)),"cpu_level":\#(jsonString(level)),"threads":\#(threads),"runs":\#(runs),"audio_s":\#(r3(audio)),"rtf":\#(r3(median(streamed))),"rtf_whole":\#(r3(median(whole))),"rtf_caller_cpu":\#(r3(median(streamedCPU))),"sentence_words":\#(words),"sentence_audio_s":\#(r3(sentenceAudio)),"first_chunk_ms":\#(round1(median(first))),"phonemize_ms":\#(round1(median(phonemize))),"prepare_ms":\#(round1(median(prepare))),"sentence_ms":\#(round1(median(sentenceMs)))}"#)
+            print(#"{"voice":\#(jsonString(voice)),"cpu_level":\#(jsonString(level)),"precision":\#(jsonString(precision.rawValue)),"threads":\#(threads),"runs":\#(runs),"audio_s":\#(r3(audio)),"rtf":\#(r3(median(streamed))),"rtf_whole":\#(r3(median(whole))),"rtf_caller_cpu":\#(r3(median(streamedCPU))),"sentence_words":\#(words),"sentence_audio_s":\#(r3(sentenceAudio)),"first_chunk_ms":\#(round1(median(first))),"phonemize_ms":\#(round1(median(phonemize))),"prepare_ms":\#(round1(median(prepare))),"sentence_ms":\#(round1(median(sentenceMs)))}"#)
         } else {
-            print("voice \(voice), CPU level \(level), \(threads) thread\(threads == 1 ? "" : "s"), median of \(runs) runs")
+            print("voice \(voice) (\(precision.rawValue)), CPU level \(level), \(threads) thread\(threads == 1 ? "" : "s"), median of \(runs) runs")
             print("paragraph (\(String(format: "%.2f", audio)) s of audio): real-time factor \(r3(median(streamed))) streamed, \(r3(median(whole))) whole sentences (caller's CPU time: \(r3(median(streamedCPU))) streamed)")
             print("\(words)-word sentence (\(String(format: "%.2f", sentenceAudio)) s): first chunk after \(round1(median(first))) ms (text → ids \(round1(median(phonemize))) ms, + encoder and durations \(round1(median(prepare))) ms), whole sentence \(round1(median(sentenceMs))) ms")
         }

@@ -59,6 +59,9 @@ struct Speak: ParsableCommand {
     @Option(name: .long, help: "Noise seed")
     var seed: UInt64 = 0
 
+    @Option(name: .long, help: "How the heaviest convolutions multiply: exact (as Piper) or int16")
+    var precision: VoicePrecision = .exact
+
     @Option(name: .long, help: "Sample rate when the voice has no .onnx.json (--phoneme-ids only)")
     var sampleRate: Int = 22050
 
@@ -142,7 +145,7 @@ struct Speak: ParsableCommand {
         var sentences: [Sentence]
         do {
             config = FileManager.default.fileExists(atPath: path + ".json") ? try VoiceConfig(path: path + ".json") : nil
-            piper = try PiperVoice(onnxPath: path, sampleRate: config?.sampleRate ?? sampleRate)
+            piper = try PiperVoice(onnxPath: path, sampleRate: config?.sampleRate ?? sampleRate, precision: precision)
             if let text {
                 guard let config else { throw CLIFailure("\(path).json not found: --text needs the voice's config") }
                 let words = try lexicon.map { file throws(RuntimeError) in try PronunciationLexicon(path: file) } ?? PronunciationLexicon()

@@ -79,6 +79,93 @@ import VoiceKernels
         }
     }
 
+    /// Signal-to-noise of `got` against `expected`, both less `base` (the conv's own part), in dB.
+    static func snr(_ got: [Float], _ expected: [Float], base: [Float]?) -> Double {
+        var signal = 0.0, noise = 0.0
+        for i in 0..<expected.count {
+            let e = Double(expected[i]) - Double(base?[i] ?? 0), g = Double(got[i]) - Double(base?[i] ?? 0)
+            signal += e * e
+            noise += (g - e) * (g - e)
+        }
+        return noise == 0 ? .infinity : 10 * log10(signal / noise)
+    }
+
+    /// VoicePrecision.int16's convolution: the same bits at every level, within 50 dB of the
+    /// float convolution, on windows of a longer signal with the padding at its ends.
+    @Test func integerProductsAgreeAtEveryLevelAndStayNearFloat() {
+        var rng = SplitMix64(seed: 41)
+        let workspace = VoiceWorkspace()
+        for (cin, cout, k, d) in [(3, 8, 7, 1), (5, 13, 3, 2), (16, 1, 7, 1), (7, 9, 1, 1), (4, 17, 5, 6), (2, 3, 7, 12), (33, 20, 3, 1)] {
+            let float = HiFiGANWindowTests.conv(&rng, cin, cout, k, dilation: d)
+            let conv = float.withIntegerProducts()
+            #expect(conv.integer != nil && float.integer == nil)
+            for (total, out) in [(5, 0..<5), (100, 0..<100), (300, 37..<251), (70, 69..<70), (500, 3..<500)] {
+                let read = conv.inputColumns(for: out, total: total)
+                let x = SignalWindow(workspace.map(cin, read.count), start: read.lowerBound)
+                for i in 0..<x.map.count { x.map.data[i] = rng.nextFloat() * 2 - 1 }
+                let previous = (0..<(cout * out.count)).map { _ in rng.nextFloat() }
+                for accumulate in [false, true] {
+                    let expected = Self.naive(float, x, out, total: total, start: accumulate ? previous : nil)
+                    let runs = Self.atEveryLevel { () -> [Float] in
+                        let y = SignalWindow(workspace.map(cout, out.count), start: out.lowerBound)
+                        for i in 0..<y.map.count { y.map.data[i] = accumulate ? previous[i] : .nan }
+                        conv.forward(x, into: y, columns: out, total: total, workspace: workspace, accumulate: accumulate)
+                        return Array(UnsafeBufferPointer(start: y.map.data, count: y.map.count))
+                    }
+                    for (level, got) in runs {
+                        let snr = Self.snr(got, expected, base: accumulate ? previous : nil)
+                        #expect(snr >= 50, "\(level) \(cin)→\(cout) k\(k) d\(d) total \(total) out \(out): \(snr) dB")
+                        #expect(got.map(\.bitPattern) == runs[0].1.map(\.bitPattern), "\(level): not bit-identical to scalar")
+                    }
+                }
+            }
+        }
+    }
+
+    /// The window is quantized once, before its columns are split between threads: two threads
+    /// (eight parts) give the bits of one.
+    @Test func integerProductsDoNotDependOnTheThreadSplit() {
+        var rng = SplitMix64(seed: 42)
+        let conv = HiFiGANWindowTests.conv(&rng, 64, 64, 5, dilation: 2).withIntegerProducts()
+        let total = 700, out = 13..<613
+        let single = VoiceWorkspace(), pooled = VoiceWorkspace(pool: ThreadPool(count: 2))
+        let read = conv.inputColumns(for: out, total: total)
+        let x = SignalWindow(single.map(64, read.count), start: read.lowerBound)
+        for i in 0..<x.map.count { x.map.data[i] = rng.nextFloat() * 2 - 1 }
+        let results = [single, pooled].map { workspace -> [UInt32] in
+            let y = SignalWindow(workspace.map(64, out.count), start: out.lowerBound)
+            conv.forward(x, into: y, columns: out, total: total, workspace: workspace)
+            return UnsafeBufferPointer(start: y.map.data, count: y.map.count).map(\.bitPattern)
+        }
+        #expect(results[0] == results[1])
+    }
+
+    /// The largest sums a layer can make: every weight at its row's maximum and every input at
+    /// the window's, so Σ|q|·xmax is at its bound; int32 must not wrap. Weights that are not
+    /// finite keep the float path.
+    @Test func integerSumsStayWithinInt32AtTheirBound() {
+        let (cin, cout, k) = (512, 2, 7)
+        let w = (0..<(cout * cin * k)).map { i in i < cin * k ? Float(1) : Float(-0.5) }
+        let conv = Conv1d(weight: WeightBuffer(copying: w), bias: nil, inChannels: cin, outChannels: cout, kernel: k, dilation: 1,
+                          padLeft: 3, depthwise: false).withIntegerProducts()
+        let limit = Int64(conv.integer?.inputLimit ?? 0)
+        #expect(limit > 0 && limit * Int64(cin * k) * 2047 < Int64(1) << 31)
+        let workspace = VoiceWorkspace()
+        let x = SignalWindow(workspace.map(cin, 20))
+        for i in 0..<x.map.count { x.map.data[i] = 3 }
+        let y = SignalWindow(workspace.map(cout, 20))
+        conv.forward(x, into: y, columns: 3..<17, total: 20, workspace: workspace)
+        for t in 3..<17 {   // away from the ends every tap reads the signal
+            #expect(abs(y.pointer(0, t).pointee - Float(3 * cin * k)) < 1e-3 * Float(3 * cin * k), "row 0 at \(t): \(y.pointer(0, t).pointee)")
+            #expect(abs(y.pointer(1, t).pointee + Float(3 * cin * k) / 2) < 1e-3 * Float(3 * cin * k), "row 1 at \(t): \(y.pointer(1, t).pointee)")
+        }
+        var broken = w
+        broken[5] = .nan
+        let kept = Conv1d(weight: WeightBuffer(copying: broken), bias: nil, inChannels: cin, outChannels: cout, kernel: k, dilation: 1,
+                          padLeft: 3, depthwise: false).withIntegerProducts()
+        #expect(kept.integer == nil)
+    }
+
     @Test func gateAndTanhMatchLibm() {
         var rng = SplitMix64(seed: 4)
         var a = (0..<1003).map { _ in (rng.nextFloat() - 0.5) * 20 }

@@ -1,9 +1,9 @@
 import VoiceKernels
 
 /// A length-preserving 1-D convolution (PyTorch Conv1d, batch 1): dense by the
-/// direct kernel (pv_conv1d, at the engine's CPU level), depthwise (groups ==
-/// channels) as a plain loop. No sum depends on how columns are split between
-/// threads, so the audio is the same for any thread count.
+/// direct kernel (pv_conv1d, at the engine's CPU level, or pv_conv1d_i16 when the weights
+/// were made integer), depthwise (groups == channels) as a plain loop. No sum depends on
+/// how columns are split between threads, so the audio is the same for any thread count.
 struct Conv1d {
     /// (outChannels, inChannels / groups, kernel)
     let weight: WeightBuffer
@@ -16,6 +16,8 @@ struct Conv1d {
     /// Zeros before the signal; padLeft + padRight == dilation·(kernel − 1), so the length is kept.
     let padLeft: Int
     let depthwise: Bool
+    /// The weights as int16 pairs (VoicePrecision.int16); nil: float products.
+    var integer: IntegerConvWeights? = nil
 
     var padRight: Int { dilation * (kernel - 1) - padLeft }
 
@@ -47,8 +49,37 @@ struct Conv1d {
             return
         }
         let perColumn = outChannels * inChannels * kernel
+        if let integer {
+            forwardInteger(integer, x, into: y, columns: out, total: total, workspace: workspace, accumulate: accumulate)
+            return
+        }
         workspace.parallel(out, minimumPart: Self.minimumColumns(perColumn: perColumn)) { part, _ in
             forwardDirect(x, into: y, columns: part, total: total, accumulate: accumulate)
+        }
+    }
+
+    /// This convolution with int16 products (dense layers only; itself when the weights cannot be).
+    func withIntegerProducts() -> Conv1d {
+        guard !depthwise, let q = IntegerConvWeights(weight, outChannels: outChannels, inChannels: inChannels, kernel: kernel)
+        else { return self }
+        var c = self
+        c.integer = q
+        return c
+    }
+
+    /// forward by 16-bit products: the input window quantized once (one scale for all of it,
+    /// before the columns are split, so the split does not change the sums), then the parts.
+    private func forwardInteger(_ q: IntegerConvWeights, _ x: SignalWindow, into y: SignalWindow, columns out: Range<Int>,
+                                total: Int, workspace: VoiceWorkspace, accumulate: Bool) {
+        let x0 = out.lowerBound - padLeft - x.start, n = out.count
+        let ldq = pv_i16_window_columns(n, Int32(kernel), Int32(dilation))
+        let window = workspace.int16Window((inChannels + 1) / 2 * 2 * ldq)
+        let xscale = pv_quantize_window_i16(x.map.data, x.map.length, Int32(inChannels), x0, 0, min(x.map.length, total - x.start),
+                                            n + dilation * (kernel - 1), q.inputLimit, window, ldq)
+        workspace.parallel(out, minimumPart: Self.minimumColumns(perColumn: outChannels * inChannels * kernel)) { part, _ in
+            let t0 = part.lowerBound - out.lowerBound
+            pv_conv1d_i16(q.pairs, q.scales, bias?.base, Int32(outChannels), Int32(inChannels), Int32(kernel), Int32(dilation),
+                          window + 2 * t0, ldq, xscale, y.pointer(0, part.lowerBound), y.map.length, part.count, accumulate ? 1 : 0)
         }
     }
 

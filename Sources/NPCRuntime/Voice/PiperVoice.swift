@@ -15,20 +15,23 @@ public final class PiperVoice: Sendable {
     public let phonemeCount: Int
     /// 1 for single-speaker voices.
     public let speakerCount: Int
+    public let precision: VoicePrecision
     let model: VITSModel
 
-    public convenience init(onnxPath: String, sampleRate: Int = 22050) throws(RuntimeError) {
+    /// precision: how the heaviest convolutions multiply (`.exact`: as Piper).
+    public convenience init(onnxPath: String, sampleRate: Int = 22050, precision: VoicePrecision = .exact) throws(RuntimeError) {
         let graph = try ONNXGraph(path: onnxPath)
         do {
-            try self.init(graph: graph, sampleRate: sampleRate)
+            try self.init(graph: graph, sampleRate: sampleRate, precision: precision)
         } catch {
             throw RuntimeError(error.kind, "\(onnxPath): \(error.message)")
         }
     }
 
-    init(graph: ONNXGraph, sampleRate: Int) throws(ONNXError) {
+    init(graph: ONNXGraph, sampleRate: Int, precision: VoicePrecision = .exact) throws(ONNXError) {
         guard sampleRate > 0, sampleRate <= 384_000 else { throw .unsupported("sample rate \(sampleRate)") }
-        model = try VITSModel(graph: graph)
+        model = try VITSModel(graph: graph, precision: precision)
+        self.precision = precision
         BLAS.callerThreadOnly
         self.sampleRate = sampleRate
         hopLength = model.decoder.hopLength

@@ -27,11 +27,12 @@ public final class SpeechSynthesizer: @unchecked Sendable {
 
     /// Loads a voice's `.onnx` and the `.onnx.json` beside it (sample rate, default
     /// scales, phoneme ids, espeak-ng voice). phonemizer nil: espeak-ng, loaded at run time.
+    /// precision: how the voice's heaviest convolutions multiply (`PiperVoice`).
     public convenience init(voicePath: String, lexicon: PronunciationLexicon = PronunciationLexicon(),
                             phonemizer: (any Phonemizer)? = nil, normalizer: TextNormalizer? = TextNormalizer(),
-                            threads: Int = 1) throws(RuntimeError) {
+                            threads: Int = 1, precision: VoicePrecision = .exact) throws(RuntimeError) {
         let config = try VoiceConfig(path: voicePath + ".json")
-        let voice = try PiperVoice(onnxPath: voicePath, sampleRate: config.sampleRate)
+        let voice = try PiperVoice(onnxPath: voicePath, sampleRate: config.sampleRate, precision: precision)
         guard config.numSymbols <= voice.phonemeCount else {
             throw RuntimeError(.voice, "\(voicePath).json declares \(config.numSymbols) phoneme symbols; the model has \(voice.phonemeCount)")
         }

@@ -10,7 +10,9 @@ extension VITSModel {
     static let maxLayers = 64
     static let maxHopLength = 4096
 
-    init(graph: ONNXGraph) throws(ONNXError) {
+    /// precision: how the decoder's residual blocks and the flow's WaveNets multiply (the
+    /// rest of the model is always float).
+    init(graph: ONNXGraph, precision: VoicePrecision = .exact) throws(ONNXError) {
         let g = VITSGraphIndex(graph)
         // Graph inputs by position: phoneme ids, lengths, scales, then the speaker id if any.
         guard graph.inputs.count >= 3 else { throw .unsupported("expected inputs (ids, lengths, scales[, speaker]), found \(graph.inputs.count)") }
@@ -32,8 +34,8 @@ extension VITSModel {
                                            symbols: symbols, hidden: hidden)
         let latent = encoder.latentChannels
         let durations = try Self.durationPredictor(g, hidden: hidden, gin: gin)
-        let flow = try Self.flow(g, latent: latent, gin: gin)
-        let decoder = try Self.decoder(g, latent: latent, gin: gin)
+        let flow = try Self.flow(g, latent: latent, gin: gin, precision: precision)
+        let decoder = try Self.decoder(g, latent: latent, gin: gin, precision: precision)
         self.init(encoder: encoder, durationPredictor: durations, flow: flow, decoder: decoder,
                   speakerEmbedding: speakerTable, speakerCount: speakers, speakerChannels: speakerChannels)
     }
@@ -149,7 +151,12 @@ extension VITSModel {
 
     // MARK: Flow
 
-    private static func flow(_ g: VITSGraphIndex, latent: Int, gin: Int?) throws(ONNXError) -> ResidualCouplingFlow {
+    /// The convolution as `precision` computes it.
+    private static func heavy(_ conv: Conv1d, _ precision: VoicePrecision) -> Conv1d {
+        precision == .int16 ? conv.withIntegerProducts() : conv
+    }
+
+    private static func flow(_ g: VITSGraphIndex, latent: Int, gin: Int?, precision: VoicePrecision) throws(ONNXError) -> ResidualCouplingFlow {
         guard latent % 2 == 0 else { throw .unsupported("\(latent) latent channels cannot be split in halves") }
         let half = latent / 2
         var layers: [ResidualCouplingLayer] = []
@@ -161,8 +168,9 @@ extension VITSModel {
             guard n > 0 else { throw .unsupported("\(s): no WaveNet layers") }
             var wn: [WaveNet.Layer] = []
             for j in 0..<n {
-                wn.append(.init(input: try g.conv("\(s)/enc/in_layers.\(j)/Conv", in: h, out: 2 * h),
-                                residualSkip: try g.conv("\(s)/enc/res_skip_layers.\(j)/Conv", in: h, out: j < n - 1 ? 2 * h : h)))
+                wn.append(.init(input: heavy(try g.conv("\(s)/enc/in_layers.\(j)/Conv", in: h, out: 2 * h), precision),
+                                residualSkip: heavy(try g.conv("\(s)/enc/res_skip_layers.\(j)/Conv", in: h, out: j < n - 1 ? 2 * h : h),
+                                                    precision)))
             }
             let cond = try gin.map { (gin) throws(ONNXError) in try g.conv("\(s)/enc/cond_layer/Conv", in: gin, out: 2 * h * n) }
             // Mean-only coupling: post predicts a shift for each channel of the second half.
@@ -175,7 +183,7 @@ extension VITSModel {
 
     // MARK: Decoder
 
-    private static func decoder(_ g: VITSGraphIndex, latent: Int, gin: Int?) throws(ONNXError) -> HiFiGANGenerator {
+    private static func decoder(_ g: VITSGraphIndex, latent: Int, gin: Int?, precision: VoicePrecision) throws(ONNXError) -> HiFiGANGenerator {
         let pre = try g.conv("/dec/conv_pre/Conv", in: latent, out: nil)
         let cond = try gin.map { (gin) throws(ONNXError) in try g.conv("/dec/cond/Conv", in: gin, out: pre.outChannels) }
         let stages = count(g) { "/dec/ups.\($0)/ConvTranspose" }
@@ -206,11 +214,12 @@ extension VITSModel {
             var units: [[Conv1d]] = []
             if pairs {
                 for k in 0..<count(g, { "\(s)/convs1.\($0)/Conv" }) {
-                    units.append([try g.conv("\(s)/convs1.\(k)/Conv", in: c, out: c), try g.conv("\(s)/convs2.\(k)/Conv", in: c, out: c)])
+                    units.append([heavy(try g.conv("\(s)/convs1.\(k)/Conv", in: c, out: c), precision),
+                                  heavy(try g.conv("\(s)/convs2.\(k)/Conv", in: c, out: c), precision)])
                 }
             } else {
                 for k in 0..<count(g, { "\(s)/convs.\($0)/Conv" }) {
-                    units.append([try g.conv("\(s)/convs.\(k)/Conv", in: c, out: c)])
+                    units.append([heavy(try g.conv("\(s)/convs.\(k)/Conv", in: c, out: c), precision)])
                 }
             }
             let blockSlope = g.leakySlope(feeding: "\(s)/\(pairs ? "convs1.0" : "convs.0")/Conv") ?? slope

@@ -15,9 +15,25 @@ final class VoiceWorkspace {
         columnBuffers = (0..<(pool?.count ?? 1)).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: Self.columnCapacity) }
     }
 
+    /// The quantized input window of the integer convolutions (one layer at a time), grown as needed.
+    private var int16Buffer: UnsafeMutablePointer<Int16>?
+    private var int16Capacity = 0
+
     deinit {
         for c in columnBuffers { c.deallocate() }
         for b in blocks { b.deallocate() }
+        int16Buffer?.deallocate()
+    }
+
+    /// Room for `count` int16 values, reused by every layer (its contents are the caller's
+    /// until the next call).
+    func int16Window(_ count: Int) -> UnsafeMutablePointer<Int16> {
+        if let b = int16Buffer, count <= int16Capacity { return b }
+        int16Buffer?.deallocate()
+        int16Capacity = max(count, 2 * int16Capacity)
+        let b = UnsafeMutablePointer<Int16>.allocate(capacity: max(1, int16Capacity))
+        int16Buffer = b
+        return b
     }
 
     /// The column buffer of pool thread `thread`.

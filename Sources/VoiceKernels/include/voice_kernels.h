@@ -9,6 +9,7 @@
 #ifndef PARLEY_VOICE_KERNELS_H
 #define PARLEY_VOICE_KERNELS_H
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -20,6 +21,37 @@ extern "C" {
 // bias may be NULL (zero). Only columns 0 ≤ t < n of y are written.
 void pv_conv1d(const float *w, const float *bias, int cout, int cin, int k, int dil,
                const float *x, long ldx, long x0, long xlo, long xhi, float *y, long ldy, long n, int accumulate);
+
+// ---- 16-bit products (the voice's reduced precision) ----
+// The dense convolution with int16 weights and inputs and exact int32 sums (16 products per
+// AVX2 instruction, 8 for float). Every level gives the same bits for any column split.
+//
+// Weights w (cout, cin, k) → wq (cout, (cin+1)/2, k) int32, each an int16 pair (channel 2p in
+// the low half, 2p + 1 in the high; zero for a missing odd channel), quantized to ±2047 per
+// output channel with wscale[co] (w ≈ wscale · q). Returns the largest |x| quantum (xmax,
+// ≤ 32767) that keeps every sum within int32 (Σ|q| · xmax < 2^31), or 0 when a weight is not
+// finite or a count is not positive.
+int pv_quantize_weights_i16(const float *w, int cout, int cin, int k, int32_t *wq, float *wscale);
+
+// Columns a quantized window needs per channel pair for n outputs of a kernel k, dilation dil:
+// the columns read, and 31 more for a register tile (up to 32 columns) that starts at any
+// output and runs past n.
+static inline long pv_i16_window_columns(long n, int k, int dil) { return n + 31 + (long)(k - 1) * dil; }
+
+// The input window of n outputs (columns x0 .. x0 + cols of x, cols = n + (k − 1)·dil; columns
+// outside [xlo, xhi) are zero padding) → xq ((cin+1)/2 pair rows of ldq columns, ldq ≥
+// pv_i16_window_columns: column c of pair row p at xq[(p·ldq + c)·2 + 0/1]), all zeros
+// past the window. One scale for the whole window: x ≈ scale · q with |q| ≤ xmax, rounding to
+// nearest even. Returns the scale (0 for a silent window, or one with no finite maximum).
+float pv_quantize_window_i16(const float *x, long ldx, int cin, long x0, long xlo, long xhi, long cols, int xmax,
+                             int16_t *xq, long ldq);
+
+// y[co·ldy + t] = (accumulate ? y[co·ldy + t] + bias[co] : bias[co]) + (float)S · (wscale[co] · xscale)
+// with S = Σ_{c, j} wq[co, c, j] · xq[c, t + j·dil] exact (int32), for co < cout, 0 ≤ t < n. xq is
+// the window from pv_quantize_window_i16 for these outputs (or starting at output t0 of it: pass
+// xq + 2·t0). bias may be NULL (zero).
+void pv_conv1d_i16(const int32_t *wq, const float *wscale, const float *bias, int cout, int cin, int k, int dil,
+                   const int16_t *xq, long ldq, float xscale, float *y, long ldy, long n, int accumulate);
 
 // out[i] = tanh(a[i]) · sigmoid(b[i]) for i < n (WaveNet's gate); AVX2 where the CPU has it.
 // Absolute error below 1e-6.

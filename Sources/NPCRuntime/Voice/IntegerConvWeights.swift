@@ -1,0 +1,38 @@
+import VoiceKernels
+
+/// How a voice computes its heaviest convolutions (the decoder's residual blocks and the
+/// flow's WaveNets).
+public enum VoicePrecision: String, Sendable, CaseIterable {
+    /// Float, as Piper: the reference tests hold the audio to Piper's.
+    case exact
+    /// 16-bit integer products with exact sums (`pv_conv1d_i16`): weights to 12 bits per
+    /// output channel, each window of the input to 12–15 bits. About 1.7× the float
+    /// convolution's speed at the 256-bit levels; the audio is not Piper's bit for bit but
+    /// is held within a signal-to-noise floor and a word error rate (bench/voice-precision.py).
+    case int16
+}
+
+/// A dense convolution's weights as int16 pairs (`pv_quantize_weights_i16`), made at load.
+final class IntegerConvWeights: @unchecked Sendable {
+    /// (outChannels, (inChannels + 1) / 2, kernel) int16 pairs
+    let pairs: UnsafeMutablePointer<Int32>
+    /// (outChannels): w ≈ scale · q
+    let scales: UnsafeMutablePointer<Float>
+    /// The largest input quantum that keeps every sum within int32.
+    let inputLimit: Int32
+
+    /// nil when the weights cannot be quantized (a weight not finite).
+    init?(_ weight: WeightBuffer, outChannels: Int, inChannels: Int, kernel: Int) {
+        let count = outChannels * ((inChannels + 1) / 2) * kernel
+        pairs = .allocate(capacity: max(1, count))
+        scales = .allocate(capacity: max(1, outChannels))
+        inputLimit = pv_quantize_weights_i16(weight.base, Int32(outChannels), Int32(inChannels), Int32(kernel), pairs, scales)
+        // every property is set, so a failed init still runs deinit, which frees the buffers
+        guard inputLimit > 0 else { return nil }
+    }
+
+    deinit {
+        pairs.deallocate()
+        scales.deallocate()
+    }
+}

@@ -1,0 +1,130 @@
+// The voice's reduced-precision convolution (voice_kernels.h, "16-bit products"): weights
+// quantized once per output channel, the input window once per call, exact int32 sums of
+// int16 products, then one float multiply and one add per output. The sums are exact, so
+// every level (scalar here, AVX2 in conv1d_i16_avx2.c, also run at the AVX-VNNI level, and
+// AVX-512 VNNI in conv1d_i16_avx512.c) gives the same bits, for any split of the columns
+// between threads.
+#include <math.h>
+#include <string.h>
+#include "kernels.h"
+#include "voice_kernels.h"
+
+void pv_conv1d_i16_avx512(const int32_t *wq, const float *wscale, const float *bias, int cout, int cinp, int k, int dil,
+                          const int16_t *xq, long ldq, float xscale, float *y, long ldy, long n, int accumulate);
+void pv_conv1d_i16_avx2(const int32_t *wq, const float *wscale, const float *bias, int cout, int cinp, int k, int dil,
+                        const int16_t *xq, long ldq, float xscale, float *y, long ldy, long n, int accumulate);
+float pv_absmax_avx2(const float *x, long ldx, int rows, long c0, long c1);
+void pv_quantize_rows_avx2(const float *x, long ldx, int rows, long c0, long c1, float inv, int xmax, int16_t *xq,
+                           long ldq);
+
+enum { WMAX = 2047 };   // weights to 12 bits: the activations keep 12 to 15 (PV_I16 bound)
+
+int pv_quantize_weights_i16(const float *w, int cout, int cin, int k, int32_t *wq, float *wscale) {
+    if (cout <= 0 || cin <= 0 || k <= 0) return 0;
+    const int cinp = (cin + 1) / 2;
+    int64_t worst = 1;
+    for (int co = 0; co < cout; co++) {
+        const float *row = w + (size_t)co * cin * k;
+        float m = 0.0f;
+        for (long i = 0; i < (long)cin * k; i++) {
+            if (!isfinite(row[i])) return 0;
+            m = fmaxf(m, fabsf(row[i]));
+        }
+        const float scale = m > 0.0f ? m / WMAX : 0.0f, inv = m > 0.0f ? WMAX / m : 0.0f;
+        wscale[co] = scale;
+        int64_t l1 = 0;
+        for (int cp = 0; cp < cinp; cp++)
+            for (int j = 0; j < k; j++) {
+                int16_t pair[2] = {0, 0};
+                for (int h = 0; h < 2 && 2 * cp + h < cin; h++) {
+                    long q = lrintf(row[(long)(2 * cp + h) * k + j] * inv);
+                    q = q > WMAX ? WMAX : q < -WMAX ? -WMAX : q;
+                    pair[h] = (int16_t)q;
+                    l1 += q < 0 ? -q : q;
+                }
+                memcpy(&wq[((size_t)co * cinp + cp) * k + j], pair, 4);
+            }
+        if (l1 > worst) worst = l1;
+    }
+    // |Σ w·x| ≤ l1 · xmax < 2^31 for every output: the int32 sums cannot overflow
+    const int64_t xmax = ((int64_t)1 << 31) / (worst + 1);
+    return xmax > 32767 ? 32767 : (int)xmax;
+}
+
+static float absmax_scalar(const float *x, long ldx, int rows, long c0, long c1) {
+    float m = 0.0f;
+    for (int r = 0; r < rows; r++)
+        for (long c = c0; c < c1; c++) m = fmaxf(m, fabsf(x[(long)r * ldx + c]));
+    return m;
+}
+
+static void quantize_rows_scalar(const float *x, long ldx, int rows, long c0, long c1, float inv, int xmax, int16_t *xq,
+                                 long ldq) {
+    for (int r = 0; r < rows; r++)
+        for (long c = c0; c < c1; c++) {
+            long q = lrintf(x[(long)r * ldx + c] * inv);
+            q = q > xmax ? xmax : q < -xmax ? -xmax : q;
+            xq[((long)(r / 2) * ldq + (c - c0)) * 2 + r % 2] = (int16_t)q;
+        }
+}
+
+float pv_quantize_window_i16(const float *x, long ldx, int cin, long x0, long xlo, long xhi, long cols, int xmax,
+                             int16_t *xq, long ldq) {
+    const int cinp = (cin + 1) / 2;
+    memset(xq, 0, sizeof(int16_t) * 2 * (size_t)cinp * (size_t)ldq);
+    const long c0 = x0 > xlo ? x0 : xlo, c1 = x0 + cols < xhi ? x0 + cols : xhi;
+    if (c1 <= c0 || xmax <= 0) return 0.0f;
+    const int vector = pk_cpu_level() >= PK_CPU_AVX2;
+#if defined(__x86_64__)
+    const float m = vector ? pv_absmax_avx2(x, ldx, cin, c0, c1) : absmax_scalar(x, ldx, cin, c0, c1);
+#else
+    const float m = absmax_scalar(x, ldx, cin, c0, c1);
+#endif
+    if (!(m > 0.0f) || !isfinite(m)) return 0.0f;   // silence (or a broken signal): all zeros
+    const float inv = (float)xmax / m;
+    int16_t *at = xq + 2 * (c0 - x0);   // column c0 of the window
+#if defined(__x86_64__)
+    if (vector) pv_quantize_rows_avx2(x, ldx, cin, c0, c1, inv, xmax, at, ldq);
+    else
+#endif
+        quantize_rows_scalar(x, ldx, cin, c0, c1, inv, xmax, at, ldq);
+    return m / (float)xmax;
+}
+
+static void conv1d_i16_scalar(const int32_t *wq, const float *wscale, const float *bias, int cout, int cinp, int k,
+                              int dil, const int16_t *xq, long ldq, float xscale, float *y, long ldy, long n,
+                              int accumulate) {
+    for (int co = 0; co < cout; co++) {
+        const float b = bias ? bias[co] : 0.0f, s = wscale[co] * xscale;
+        float *yr = y + (long)co * ldy;
+        for (long t = 0; t < n; t++) {
+            int32_t acc = 0;
+            for (int cp = 0; cp < cinp; cp++)
+                for (int j = 0; j < k; j++) {
+                    int16_t w[2];
+                    memcpy(w, &wq[((size_t)co * cinp + cp) * k + j], 4);
+                    const int16_t *xv = xq + ((long)cp * ldq + t + (long)j * dil) * 2;
+                    acc += (int32_t)w[0] * xv[0] + (int32_t)w[1] * xv[1];
+                }
+            const float base = accumulate ? yr[t] + b : b;
+            yr[t] = base + (float)acc * s;
+        }
+    }
+}
+
+void pv_conv1d_i16(const int32_t *wq, const float *wscale, const float *bias, int cout, int cin, int k, int dil,
+                   const int16_t *xq, long ldq, float xscale, float *y, long ldy, long n, int accumulate) {
+    if (cout <= 0 || cin <= 0 || k <= 0 || n <= 0) return;
+    const int cinp = (cin + 1) / 2;
+#if defined(__x86_64__)
+    if (pk_cpu_level() == PK_CPU_AVX512VNNI) {
+        pv_conv1d_i16_avx512(wq, wscale, bias, cout, cinp, k, dil, xq, ldq, xscale, y, ldy, n, accumulate);
+        return;
+    }
+    if (pk_cpu_level() >= PK_CPU_AVX2) {
+        pv_conv1d_i16_avx2(wq, wscale, bias, cout, cinp, k, dil, xq, ldq, xscale, y, ldy, n, accumulate);
+        return;
+    }
+#endif
+    conv1d_i16_scalar(wq, wscale, bias, cout, cinp, k, dil, xq, ldq, xscale, y, ldy, n, accumulate);
+}
