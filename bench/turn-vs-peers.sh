@@ -12,6 +12,7 @@
 # PARLEY_CPU_LEVEL=avx2 runs Parley at the AVX2 level and the peer's llama-server from
 # llama.cpp's AVX2 build (no AVX-512), as a player's AVX2 machine would; Piper's
 # onnxruntime picks its own kernels by CPUID (it has no switch to cap them).
+# PARLEY_VOICE_PRECISION=int16 runs Parley's voice in its reduced-precision mode.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cache=${PARLEY_CACHE:-$HOME/.cache/parley}
@@ -103,7 +104,7 @@ PY
 echo "$peer"
 echo "== parley bench turn"
 ours=$(PARLEY_MODELS=$models "$repo/.build/release/parley-cli" bench turn -m "$model" \
-       -v en_US-joe-medium.onnx --threads $threads --json)
+       -v en_US-joe-medium.onnx --threads $threads --voice-precision "${PARLEY_VOICE_PRECISION:-exact}" --json)
 echo "$ours"
 python3 - "$peer" "$ours" <<'PY'
 import json, sys

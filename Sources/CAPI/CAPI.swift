@@ -5,7 +5,7 @@ import ParleyABI
 import Glibc
 #endif
 
-let versionString: StaticString = "0.5.1"
+let versionString: StaticString = "0.6.0"
 
 @_cdecl("parley_version")
 public func parley_version() -> UnsafePointer<CChar> {

@@ -162,6 +162,13 @@ public func parley_runtime_create(_ params: UnsafePointer<parley_runtime_params>
         config.threads = Int(p.n_threads)
         config.contextLength = Int(p.n_ctx)
         config.seed = p.seed
+        switch p.voice_precision {
+        case Int32(PARLEY_VOICE_EXACT.rawValue): config.voicePrecision = .exact
+        case Int32(PARLEY_VOICE_INT16.rawValue): config.voicePrecision = .int16
+        default:
+            return fail(PARLEY_ERR_INVALID_ARGUMENT,
+                        "parley_runtime_create: voice_precision \(p.voice_precision) is not PARLEY_VOICE_EXACT (0) or PARLEY_VOICE_INT16 (1)")
+        }
         try config.validate()
         // Checked before the model loads, so a bad remote setting fails fast.
         let setup = try RouterSetup(remote: try remoteConfig(p), router: routerConfig(p), seed: p.seed)

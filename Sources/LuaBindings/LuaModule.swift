@@ -7,7 +7,7 @@ import NPCRuntime
 
 let runtimeMetatable = "parley.runtime"
 let npcMetatable = "parley.npc"
-let moduleVersion = "parley 0.5.1"
+let moduleVersion = "parley 0.6.0"
 
 /// Userdata payload: a retained Runtime, or nil once released.
 struct RuntimeBox {
@@ -57,7 +57,7 @@ func runtimeBox(_ L: OpaquePointer, _ index: Int32) -> UnsafeMutablePointer<Runt
     return raw.assumingMemoryBound(to: RuntimeBox.self)
 }
 
-/// parley.open{ model = "...", voice = "...", threads = n, ctx = n, seed = n,
+/// parley.open{ model = "...", voice = "...", voice_precision = "exact" | "int16", threads = n, ctx = n, seed = n,
 ///              remote = URL or { url =, model =, api_key =, first_byte_timeout_ms =, max_retries = },
 ///              router = { threshold =, token_budget =, tokens_per_minute =, latency_budget_ms = } }
 ///   -> runtime | nil, message
@@ -69,9 +69,15 @@ let luaOpen: parley_lua_impl = { L in
     let remote: RemoteConfig?
     let router: RouterConfig
     do throws(LuaArgumentError) {
-        try checkOptionNames(L, 1, ["model", "voice", "threads", "ctx", "seed", "remote", "router"])
+        try checkOptionNames(L, 1, ["model", "voice", "voice_precision", "threads", "ctx", "seed", "remote", "router"])
         config.modelPath = try stringField(L, 1, "model")
         config.voicePath = try stringField(L, 1, "voice")
+        if let name = try stringField(L, 1, "voice_precision") {
+            guard let precision = VoicePrecision(rawValue: name) else {
+                throw LuaArgumentError(message: "voice_precision must be \"exact\" or \"int16\", got \"\(name)\"")
+            }
+            config.voicePrecision = precision
+        }
         if let n = try integerField(L, 1, "threads") { config.threads = n }
         if let n = try integerField(L, 1, "ctx") { config.contextLength = n }
         if let d = try numberField(L, 1, "seed") {

@@ -22,12 +22,14 @@ struct BenchTurn: ParsableCommand {
     @Option(name: .shortAndLong, help: "GGUF dialogue model") var model = "smollm2-135m-instruct-q4_1.gguf"
     @Option(name: .shortAndLong, help: "Piper voice") var voice = "en_US-joe-medium.onnx"
     @Option(help: "Threads") var threads = 2
+    @Option(help: "How the voice's heaviest convolutions multiply: exact (as Piper) or int16") var voicePrecision: VoicePrecision = .exact
     @Option(help: "Longest reply in tokens") var maxTokens = 64
     @Flag(help: "Print one JSON object") var json = false
 
     func run() throws {
         var config = RuntimeConfig(modelPath: model, voicePath: voice)
         config.threads = threads
+        config.voicePrecision = voicePrecision
         config.seed = 7
         let runtime: Runtime
         do { runtime = try Runtime(config: config, router: PolicyRouter()) } catch { throw CLIFailure(error.message) }

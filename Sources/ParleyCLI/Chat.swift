@@ -20,11 +20,13 @@ struct Chat: ParsableCommand {
     @Option(help: "Write every event as one JSON object per line") var trace: String?
     @Option(help: "Threads") var threads: Int = 0
     @Option(help: "Seed") var seed: UInt64 = 0
+    @Option(help: "How the voice's heaviest convolutions multiply: exact (as Piper) or int16") var voicePrecision: VoicePrecision = .exact
 
     func run() throws {
         var config = RuntimeConfig(modelPath: model, voicePath: textOnly ? nil : (voice ?? "en_US-joe-medium.onnx"))
         config.threads = threads
         config.seed = seed
+        config.voicePrecision = voicePrecision
         let runtime: Runtime
         do { runtime = try Runtime(config: config, router: PolicyRouter()) } catch { throw CLIFailure(error.message) }
         var npcConfig = NPCConfig(name: name, persona: persona)

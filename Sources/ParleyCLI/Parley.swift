@@ -6,7 +6,7 @@ struct Parley: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parley",
         abstract: "Parley: local dialogue models and voices for game characters.",
-        version: "0.5.1",
+        version: "0.6.0",
         subcommands: [ModelInfo.self, Tokenize.self, Detokenize.self, Generate.self, Speak.self, Voices.self, Chat.self, Bench.self, Eval.self, Serve.self, Play.self, Test.self]
     )
 }

@@ -153,6 +153,11 @@ int main(void) {
     parley_runtime *rt2 = NULL;
     EXPECT_ERR(parley_runtime_create(&rp, &rt2), PARLEY_ERR_STRUCT_SIZE, "struct_size");
     CHECK(rt2 == NULL, "no runtime on a bad struct_size");
+    rp = parley_runtime_default_params();
+    CHECK(rp.voice_precision == PARLEY_VOICE_EXACT, "voice_precision defaults to EXACT");
+    rp.voice_precision = 7;
+    EXPECT_ERR(parley_runtime_create(&rp, &rt2), PARLEY_ERR_INVALID_ARGUMENT, "voice_precision 7");
+    CHECK(rt2 == NULL, "no runtime on a bad voice_precision");
     parley_event small = { .struct_size = 4 };
     EXPECT_ERR(parley_poll(rt, &small), PARLEY_ERR_STRUCT_SIZE, "struct_size");
 

@@ -26,7 +26,7 @@ _Static_assert(offsetof(parley_event, tool_arguments) == PARLEY_EVENT_V1_SIZE + 
 _Static_assert(sizeof(parley_event) == PARLEY_EVENT_V1_SIZE + 24, "event 0.2 size");
 /* 0.3: the remote and router fields of the runtime params (ending on an 8-byte boundary,
  * see "Struct versions"), and the remote counters of the stats. */
-_Static_assert(offsetof(parley_runtime_params, reserved_0_3) == PARLEY_RUNTIME_PARAMS_V1_SIZE + 52, "runtime params padding");
+_Static_assert(offsetof(parley_runtime_params, voice_precision) == PARLEY_RUNTIME_PARAMS_V1_SIZE + 52, "runtime params voice_precision");
 _Static_assert(sizeof(parley_runtime_params) == PARLEY_RUNTIME_PARAMS_V1_SIZE + 56, "runtime params 0.3 size");
 _Static_assert(sizeof(parley_stats) == PARLEY_STATS_V1_SIZE + 16, "stats 0.3 size");
 

@@ -19,7 +19,7 @@ local function raises(what, needle, f, ...)
 end
 
 check(parley._PRELUDE_ERROR == nil, "module prelude: " .. tostring(parley._PRELUDE_ERROR))
-check(parley._VERSION == "parley 0.5.1", "version " .. tostring(parley._VERSION))
+check(parley._VERSION == "parley 0.6.0", "version " .. tostring(parley._VERSION))
 
 local models = os.getenv("PARLEY_MODELS") or "models"
 local f = io.open(models .. "/smollm2-135m-instruct-q4_1.gguf", "rb")

@@ -13,6 +13,7 @@ raises("open: unknown option", "unknown option 'thread'", function() return parl
 raises("open: non-string key", "option names must be strings", function() return parley.open { 1 } end)
 raises("open: model = 5", "model must be a string", function() return parley.open { model = 5 } end)
 raises("open: seed = -1", "seed must be an integer", function() return parley.open { seed = -1 } end)
+raises("open: voice_precision", "voice_precision must be \"exact\" or \"int16\", got \"half\"", function() return parley.open { voice_precision = "half" } end)
 raises("remote: unknown option", "remote.unknown option 'key'", function() return parley.open { remote = { url = "http://127.0.0.1:1/v1", key = "x" } } end)
 raises("router: unknown option", "router.unknown option 'treshold'", function() return parley.open { router = { treshold = 0.3 } } end)
 

@@ -11,6 +11,8 @@ public struct RuntimeConfig: Sendable {
     public var threads: Int = 0
     public var contextLength: Int = 0
     public var seed: UInt64 = 0
+    /// How the voice computes its heaviest convolutions.
+    public var voicePrecision: VoicePrecision = .exact
     /// A phonemizer supplied by the game instead of espeak-ng.
     public var phonemizer: (any Phonemizer)?
     public init(modelPath: String? = nil, voicePath: String? = nil) {
@@ -89,7 +91,8 @@ public final class Runtime: @unchecked Sendable {
             guard ModelLocator.exists(onnx + ".json") else {
                 throw RuntimeError(.fileNotFound, "\(onnx).json: voice config missing (Piper voices come as .onnx + .onnx.json)")
             }
-            return try SpeechSynthesizer(voicePath: onnx, phonemizer: config.phonemizer, threads: threads)
+            return try SpeechSynthesizer(voicePath: onnx, phonemizer: config.phonemizer, threads: threads,
+                                         precision: config.voicePrecision)
         }
         self.replySource = replySource ?? model.map { LocalReplySource(model: $0, seed: config.seed) }
         speechStage = speech.map { speech in
