@@ -97,6 +97,13 @@ namespace Parley
         Remote = 2,
     }
 
+    /// <summary>parley_voice_precision (since 0.6).</summary>
+    public enum VoicePrecision : int
+    {
+        Exact = 0,
+        Int16 = 1,
+    }
+
     /// <summary>A failed parley_* call: its status and parley_last_error().</summary>
     public class ParleyException : Exception
     {
@@ -175,6 +182,7 @@ namespace Parley
         public int RemoteTokensPerMinute;
         public long RemoteTokenBudget;
         public int RouterLatencyBudgetMs;
+        public VoicePrecision VoicePrecision;   // Exact (as Piper) or Int16 (faster, not Piper's bits)
 
         public RuntimeOptions()
         {
@@ -189,6 +197,7 @@ namespace Parley
             RemoteTokensPerMinute = d.remote_tokens_per_minute;
             RemoteTokenBudget = d.remote_token_budget;
             RouterLatencyBudgetMs = d.router_latency_budget_ms;
+            VoicePrecision = (VoicePrecision)d.voice_precision;
         }
     }
 
@@ -354,6 +363,7 @@ namespace Parley
                 p.remote_tokens_per_minute = options.RemoteTokensPerMinute;
                 p.remote_token_budget = options.RemoteTokenBudget;
                 p.router_latency_budget_ms = options.RouterLatencyBudgetMs;
+                p.voice_precision = (int)options.VoicePrecision;
                 IntPtr rt;
                 Native.Check(Native.parley_runtime_create(ref p, out rt));
                 Handle = new RuntimeHandle(rt);
@@ -690,7 +700,7 @@ namespace Parley
     {
         const string Lib = "parley";
 
-        // Layouts of parley.h (API 0.5) on 64-bit targets; pointers as IntPtr so every struct
+        // Layouts of parley.h (API 0.6) on 64-bit targets; pointers as IntPtr so every struct
         // is blittable and passed by reference without copying or string marshalling.
         [StructLayout(LayoutKind.Sequential)]
         public struct RuntimeParams
@@ -710,7 +720,7 @@ namespace Parley
             public int remote_tokens_per_minute;
             public long remote_token_budget;
             public int router_latency_budget_ms;
-            public int reserved_0_3;
+            public int voice_precision;   // since 0.6 (padding before): 0 exact, 1 int16
         }
 
         [StructLayout(LayoutKind.Sequential)]

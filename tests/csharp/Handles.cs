@@ -64,7 +64,10 @@ static class Handles
         Check(np.MaxReplyTokens == 96 && Math.Abs(np.Temperature - 0.3f) < 1e-6 && np.TopK == 40 && np.VoiceRate == 1,
               "NPC defaults from parley_npc_default_params_v2");
         var ro = new RuntimeOptions();
-        Check(ro.RemoteMaxRetries == -1 && ro.Threads == 0, "runtime defaults from parley_runtime_default_params_v2");
+        Check(ro.RemoteMaxRetries == -1 && ro.Threads == 0 && ro.VoicePrecision == VoicePrecision.Exact,
+              "runtime defaults from parley_runtime_default_params_v2");
+        Check(Marshal.OffsetOf(typeof(Native.RuntimeParams), "voice_precision").ToInt64() == 92,
+              "parley_runtime_params.voice_precision at 92");
         Check(Runtime.Version.Length > 0 && (Runtime.ApiVersion >> 8) >= 4, "version " + Runtime.Version);
 
         // Exceptions carry the status and parley_last_error().
