@@ -21,16 +21,17 @@ int pk_repack(int type, const void *src, size_t row_bytes, int rows, int n, void
         for (int k = 0; 8 * k < nb; k++) {
             const int c = nb - 8 * k < 8 ? nb - 8 * k : 8;
             uint8_t *g = (uint8_t *)dst + (size_t)r * row_bytes + (size_t)PK_T8_GROUP_BYTES * k;
-            memset(g, 0, (size_t)22 * c);
             for (int j = 0; j < c; j++) {
                 const blk_q5_0 *b = &in[8 * k + j];
                 memcpy(g + pk_t8_scale_at(j), &b->d, 2);
+                // nibble vector t's quad j is the block's qs[4t..4t+3] as they are
+                for (int t = 0; t < 4; t++) memcpy(g + pk_t8_nibble_at(c, j, 4 * t), b->qs + 4 * t, 4);
                 uint32_t qh;
                 memcpy(&qh, b->qh, 4);
-                for (int e = 0; e < 32; e++) {
-                    const int q = e < 16 ? b->qs[e] & 15 : b->qs[e - 16] >> 4;
-                    g[pk_t8_nibble_at(c, j, e)] |= (uint8_t)(e < 16 ? q : q << 4);
-                    if (qh >> e & 1) g[pk_t8_plane_at(c, j, e)] |= (uint8_t)(1 << (e / 4));
+                for (int i = 0; i < 4; i++) {   // plane byte 4j + i gathers bits i, 4 + i, ..., 28 + i of qh
+                    uint8_t byte = 0;
+                    for (int s = 0; s < 8; s++) byte |= (uint8_t)((qh >> (4 * s + i) & 1) << s);
+                    g[pk_t8_plane_at(c, j, i)] = byte;
                 }
             }
         }

@@ -183,6 +183,34 @@ import VoiceKernels
         }
     }
 
+    /// The upsamplers with int16 products: the same bits at every level, within 50 dB of float.
+    @Test func integerTransposedPhasesAgreeAtEveryLevelAndStayNearFloat() {
+        var rng = SplitMix64(seed: 43)
+        let workspace = VoiceWorkspace()
+        for (cin, cout, k, stride) in [(3, 8, 16, 8), (5, 13, 8, 4), (4, 3, 4, 2), (2, 9, 3, 3), (6, 4, 2, 2)] {
+            let float = HiFiGANWindowTests.upsampler(&rng, cin, cout, kernel: k, stride: stride)
+            let up = float.withIntegerProducts()
+            #expect(up.integerPhases != nil)
+            for (frames, out) in [(1, 0..<stride), (9, 0..<(9 * stride)), (40, 13..<200), (40, 3..<5), (40, (40 * stride - 7)..<(40 * stride))] {
+                let read = up.inputColumns(for: out, inputTotal: frames)
+                let x = SignalWindow(workspace.map(cin, max(1, read.count)), start: read.lowerBound)
+                for i in 0..<x.map.count { x.map.data[i] = rng.nextFloat() * 2 - 1 }
+                let run = { (conv: ConvTranspose1d) -> [Float] in
+                    let y = SignalWindow(workspace.map(cout, out.count), start: out.lowerBound)
+                    conv.forward(x, into: y, columns: out, inputTotal: frames, workspace: workspace)
+                    return Array(UnsafeBufferPointer(start: y.map.data, count: y.map.count))
+                }
+                let expected = run(float)
+                let runs = Self.atEveryLevel { run(up) }
+                for (level, got) in runs {
+                    let snr = Self.snr(got, expected, base: nil)
+                    #expect(snr >= 50, "\(level) \(cin)→\(cout) k\(k) s\(stride), \(frames) frames, out \(out): \(snr) dB")
+                    #expect(got.map(\.bitPattern) == runs[0].1.map(\.bitPattern), "\(level): not bit-identical to scalar")
+                }
+            }
+        }
+    }
+
     @Test func transposedPhasesMatchAPlainLoopAtEveryLevel() {
         var rng = SplitMix64(seed: 31)
         let workspace = VoiceWorkspace()

@@ -1,7 +1,7 @@
 import VoiceKernels
 
 /// A transposed 1-D convolution (HiFi-GAN's upsampler), as `stride` ordinary
-/// convolutions by the direct kernel, one per output phase (output o = q·stride + r
+/// convolutions by the direct kernel (or the 16-bit-product one), one per output phase (output o = q·stride + r
 /// takes input q + m through tap r + padding − m·stride).
 struct ConvTranspose1d {
     /// (inChannels, outChannels, kernel)
@@ -15,6 +15,9 @@ struct ConvTranspose1d {
     let padding: Int
     /// One per output phase r.
     let phases: [Phase]
+    /// Each phase's weights as int16 pairs (VoicePrecision.int16; nil for a phase with no
+    /// taps); nil: float products.
+    var integerPhases: [IntegerConvWeights?]? = nil
 
     /// Output phase r as a convolution: y[:, q·stride + r] = b + Σ_j W_r[:, :, j] · x[:, q + firstInput + j].
     struct Phase {
@@ -55,6 +58,29 @@ struct ConvTranspose1d {
         return a ..< max(a, min(inputTotal, hi))
     }
 
+    /// This upsampler with int16 products (itself when a phase's weights cannot be).
+    func withIntegerProducts() -> ConvTranspose1d {
+        var integer: [IntegerConvWeights?] = []
+        for phase in phases {
+            guard phase.taps > 0 else { integer.append(nil); continue }
+            guard let q = IntegerConvWeights(phase.weight, outChannels: outChannels, inChannels: inChannels, kernel: phase.taps)
+            else { return self }
+            integer.append(q)
+        }
+        var c = self
+        c.integerPhases = integer
+        return c
+    }
+
+    /// The input window of the int16 products, quantized once for all phases.
+    struct QuantizedWindow {
+        let data: UnsafeMutablePointer<Int16>
+        let rowColumns: Int
+        /// Window-local input column of the window's first column.
+        let first: Int
+        let scale: Float
+    }
+
     /// y[:, out] = convTranspose(x)[:, out] in global columns; x (a signal `inputTotal`
     /// frames long) must hold `inputColumns(for: out, inputTotal:)`.
     func forward(_ x: SignalWindow, into y: SignalWindow, columns out: Range<Int>, inputTotal: Int,
@@ -62,15 +88,37 @@ struct ConvTranspose1d {
         // Each part scatters only into its own output columns, so parts never race.
         // Per output column: inChannels · outChannels · kernel / stride multiply-adds.
         let perColumn = inChannels * outChannels * kernel / max(1, stride)
+        let window = integerPhases.flatMap { quantizedWindow($0, x, out, inputTotal: inputTotal, workspace: workspace) }
         workspace.parallel(out, minimumPart: Conv1d.minimumColumns(perColumn: perColumn)) { part, thread in
-            forwardPhases(x, into: y, columns: part, inputTotal: inputTotal, cols: workspace.columns(thread))
+            forwardPhases(x, into: y, columns: part, inputTotal: inputTotal, cols: workspace.columns(thread), window: window)
         }
+    }
+
+    /// The input frames every phase reads for outputs `out`, quantized with one scale (before
+    /// the split between threads, so the split does not change the sums). nil when no phase has taps.
+    private func quantizedWindow(_ integer: [IntegerConvWeights?], _ x: SignalWindow, _ out: Range<Int>, inputTotal: Int,
+                                 workspace: VoiceWorkspace) -> QuantizedWindow? {
+        var lo = Int.max, hi = Int.min, limit = Int32.max
+        for (r, phase) in phases.enumerated() where phase.taps > 0 {
+            let q0 = Self.ceilDiv(out.lowerBound - r, stride), q1 = Self.ceilDiv(out.upperBound - r, stride)
+            guard q0 < q1, let w = integer[r] else { continue }
+            lo = min(lo, q0 + phase.firstInput)
+            hi = max(hi, q1 - 1 + phase.firstInput + phase.taps)
+            limit = min(limit, w.inputLimit)
+        }
+        guard lo < hi else { return nil }
+        let first = lo - x.start, count = hi - lo, rowColumns = count + 31   // + a register tile's overrun (voice_kernels.h)
+        let data = workspace.int16Window((inChannels + 1) / 2 * 2 * rowColumns)
+        let scale = pv_quantize_window_i16(x.map.data, x.map.length, Int32(inChannels), first, 0, min(x.map.length, inputTotal - x.start),
+                                           count, limit, data, rowColumns)
+        return QuantizedWindow(data: data, rowColumns: rowColumns, first: first, scale: scale)
     }
 
     /// Each phase's outputs by the direct kernel into `cols` (outChannels, tile), then
     /// interleaved into y.
+    /// `window`: the int16 products' input (forward's), nil for float products.
     func forwardPhases(_ x: SignalWindow, into y: SignalWindow, columns out: Range<Int>, inputTotal: Int,
-                       cols: UnsafeMutablePointer<Float>) {
+                       cols: UnsafeMutablePointer<Float>, window: QuantizedWindow? = nil) {
         let tile = max(1, VoiceWorkspace.columnCapacity / outChannels)
         let valid = min(x.map.length, inputTotal - x.start)
         for (r, phase) in phases.enumerated() {
@@ -79,7 +127,11 @@ struct ConvTranspose1d {
             var q = q0
             while q < q1 {
                 let n = min(tile, q1 - q)
-                if phase.taps > 0 {
+                if phase.taps > 0, let window, let w = integerPhases?[r] {
+                    let at = q + phase.firstInput - x.start - window.first
+                    pv_conv1d_i16(w.pairs, w.scales, bias?.base, Int32(outChannels), Int32(inChannels), Int32(phase.taps), 1,
+                                  window.data + 2 * at, window.rowColumns, window.scale, cols, n, n, 0)
+                } else if phase.taps > 0 {
                     pv_conv1d(phase.weight.base, bias?.base, Int32(outChannels), Int32(inChannels), Int32(phase.taps), 1,
                               x.map.data, x.map.length, q + phase.firstInput - x.start, 0, valid, cols, n, n, 0)
                 } else {

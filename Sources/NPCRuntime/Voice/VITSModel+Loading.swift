@@ -10,8 +10,8 @@ extension VITSModel {
     static let maxLayers = 64
     static let maxHopLength = 4096
 
-    /// precision: how the decoder's residual blocks and the flow's WaveNets multiply (the
-    /// rest of the model is always float).
+    /// precision: how the decoder's upsamplers and residual blocks and the flow's WaveNets
+    /// multiply (the rest of the model is always float).
     init(graph: ONNXGraph, precision: VoicePrecision = .exact) throws(ONNXError) {
         let g = VITSGraphIndex(graph)
         // Graph inputs by position: phoneme ids, lengths, scales, then the speaker id if any.
@@ -192,7 +192,8 @@ extension VITSModel {
         var channels = pre.outChannels
         var hop = 1
         for i in 0..<stages {
-            let up = try g.convTranspose("/dec/ups.\(i)/ConvTranspose", in: channels)
+            let float = try g.convTranspose("/dec/ups.\(i)/ConvTranspose", in: channels)
+            let up = precision == .int16 ? float.withIntegerProducts() : float
             // Each stage must multiply the length exactly by its stride, so samples = frames · hop.
             guard up.kernel - 2 * up.padding == up.stride else {
                 throw .unsupported("/dec/ups.\(i): kernel \(up.kernel), padding \(up.padding) and stride \(up.stride) do not upsample exactly")
