@@ -88,21 +88,23 @@ PKW_INLINE PKW_TARGET void PKW(unpack_group)(int type, size_t bb, int has_min, i
     g->m = has_min ? pk_simd_halves8(blk, bb, cnt, 2) : _mm256_setzero_ps();
 }
 
-// A PK_Q5_0_T8 group of cnt blocks at p (repack.c) as a group: step s is nibble vector
-// s % 4 (low nibbles for s < 4, high for s ≥ 4) with the plane's bit s moved to bit 4. The
-// 16-bit shifts only move bits within a byte as far as bit 4 (left by 4 − s, right by s − 4).
-PKW_INLINE PKW_TARGET void PKW(t8_group)(const uint8_t *p, const int cnt, pk_wgroup *g) {
+// A T8 group of cnt blocks at p (repack.c) as a group: step s is nibble vector s % 4 (low
+// nibbles for s < 4, high for s ≥ 4); Q5_0 adds its plane's bit s as bit 4 (the 16-bit
+// shifts only move bits within a byte as far as bit 4: left by 4 − s, right by s − 4).
+PKW_INLINE PKW_TARGET void PKW(t8_group)(int type, const uint8_t *p, const int cnt, pk_wgroup *g) {
+    const int q5 = type == PK_Q5_0_T8, head = q5 ? 6 : 4;
     const __m256i low = _mm256_set1_epi8(15), fifth = _mm256_set1_epi8(16);
-    const __m256i plane = pk_simd_quads(p + 2 * cnt, cnt);
+    const __m256i plane = q5 ? pk_simd_quads(p + 2 * cnt, cnt) : _mm256_setzero_si256();
     __m256i nib[4];
-    for (int t = 0; t < 4; t++) nib[t] = pk_simd_quads(p + 6 * cnt + 4 * cnt * t, cnt);
+    for (int t = 0; t < 4; t++) nib[t] = pk_simd_quads(p + head * cnt + 4 * cnt * t, cnt);
     for (int s = 0; s < 8; s++) {
-        const __m256i q = s < 4 ? nib[s] : _mm256_srli_epi16(nib[s - 4], 4);
+        const __m256i u = _mm256_and_si256(s < 4 ? nib[s] : _mm256_srli_epi16(nib[s - 4], 4), low);
         const __m256i h = s < 4 ? _mm256_slli_epi16(plane, 4 - s) : _mm256_srli_epi16(plane, s - 4);
-        g->u[s] = _mm256_or_si256(_mm256_and_si256(q, low), _mm256_and_si256(h, fifth));
+        g->u[s] = q5 ? _mm256_or_si256(u, _mm256_and_si256(h, fifth)) : u;
     }
     g->dw = cnt == 8 ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)) : pk_simd_halves8(p, 2, cnt, 0);
-    g->m = _mm256_setzero_ps();
+    g->m = q5 ? _mm256_setzero_ps()
+              : cnt == 8 ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + 16))) : pk_simd_halves8(p + 2 * cnt, 2, cnt, 0);
 }
 
 // The exact block sums S (lane j: block j) of one weight group against NV (≤ 4) activation
@@ -336,7 +338,7 @@ PKW_INLINE PKW_TARGET void PKW(mm_weights)(int type, size_t bb, int has_min, int
         const int cnt = nb - 8 * k < 8 ? nb - 8 * k : 8;
         for (int r = t0; r < t1; r++) {
             const uint8_t *blk = w + (size_t)r * rb + (size_t)(8 * k) * bb;
-            if (type == PK_Q5_0_T8) PKW(t8_group)(blk, cnt, &U[r - t0][k - k0]);
+            if (pk_t8_file_type(type) >= 0) PKW(t8_group)(type, blk, cnt, &U[r - t0][k - k0]);
             else PKW(unpack_group)(type, bb, has_min, is_signed, blk, cnt, &U[r - t0][k - k0]);
         }
     }
@@ -501,48 +503,60 @@ PKW_DEFINE(Q5_1, 24, 1, 0, 0)
 PKW_DEFINE(Q8_0, 34, 0, 1, PKW_VNNI ? 128 : 0)
 #undef PKW_DEFINE
 
-// PK_Q5_0_T8 decode: the vector's groups expanded once per call (as prefill expands them),
-// then each row's groups read side by side: the products land in their blocks' lanes, so
-// the float steps run once per group with no fold. Rows are read one after another (the
+// T8 decode: the vector's groups expanded once per call (as prefill expands them), then
+// each row's groups read side by side: the products land in their blocks' lanes, so the
+// float steps run once per group with no fold. Rows are read one after another (the
 // hardware prefetcher follows a single stream).
-PKW_INLINE PKW_TARGET __m256 PKW(t8_group_dot)(const uint8_t *g, const int cnt, const pk_xgroup *e, __m256 acc) {
+PKW_INLINE PKW_TARGET void PKW(t8_group_dot)(int type, const uint8_t *g, const int cnt, const pk_xgroup *e, __m256 *acc,
+                                             __m256 *accm) {
+    const int has_min = type == PK_Q4_1_T8;
     pk_wgroup w;
     __m256i S;
-    PKW(t8_group)(g, cnt, &w);
-    PKW(group_sums)(0, 16, &w, &e, 1, &S);
-    return _mm256_fmadd_ps(_mm256_mul_ps(w.dw, e->dx), _mm256_cvtepi32_ps(S), acc);
+    PKW(t8_group)(type, g, cnt, &w);
+    PKW(group_sums)(0, has_min ? 0 : 16, &w, &e, 1, &S);
+    PKW(group_add)(has_min, &w, e, S, acc, accm);
 }
 
-PKW_TARGET __attribute__((noinline)) static void PKW(matvec_Q5_0_T8)(const uint8_t *w, size_t rb, int nb, int r0, int r1,
-                                                                    const pk_q8_32 *x, float *y) {
+PKW_INLINE PKW_TARGET void PKW(matvec_t8)(int type, size_t bb, const uint8_t *w, size_t rb, int nb, int r0, int r1,
+                                          const pk_q8_32 *x, float *y) {
     pk_xgroup e[PK_T8_MAX_N / 256] __attribute__((aligned(32)));
-    const int full = nb / 8;
-    for (int k = 0; 8 * k < nb; k++) PKW(expand_group)(16, x + 8 * k, nb - 8 * k < 8 ? nb - 8 * k : 8, &e[k]);
+    const int has_min = type == PK_Q4_1_T8, full = nb / 8;
+    const size_t gb = 8 * bb;
+    for (int k = 0; 8 * k < nb; k++) PKW(expand_group)(has_min ? 0 : 16, x + 8 * k, nb - 8 * k < 8 ? nb - 8 * k : 8, &e[k]);
     for (int r = r0; r < r1; r++) {
-        const uint8_t *row = w + (size_t)r * rb, *tail = row + (size_t)PK_T8_GROUP_BYTES * full;
-        __m256 acc = _mm256_setzero_ps();
-        for (int k = 0; k < full; k++) acc = PKW(t8_group_dot)(row + (size_t)PK_T8_GROUP_BYTES * k, 8, &e[k], acc);
+        const uint8_t *row = w + (size_t)r * rb, *tail = row + gb * full;
+        __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
+        for (int k = 0; k < full; k++) PKW(t8_group_dot)(type, row + gb * k, 8, &e[k], &acc, &accm);
         switch (nb - 8 * full) {   // the last, partial group: a constant count (896 and 640 end in 4)
-        case 1: acc = PKW(t8_group_dot)(tail, 1, &e[full], acc); break;
-        case 2: acc = PKW(t8_group_dot)(tail, 2, &e[full], acc); break;
-        case 3: acc = PKW(t8_group_dot)(tail, 3, &e[full], acc); break;
-        case 4: acc = PKW(t8_group_dot)(tail, 4, &e[full], acc); break;
-        case 5: acc = PKW(t8_group_dot)(tail, 5, &e[full], acc); break;
-        case 6: acc = PKW(t8_group_dot)(tail, 6, &e[full], acc); break;
-        case 7: acc = PKW(t8_group_dot)(tail, 7, &e[full], acc); break;
+        case 1: PKW(t8_group_dot)(type, tail, 1, &e[full], &acc, &accm); break;
+        case 2: PKW(t8_group_dot)(type, tail, 2, &e[full], &acc, &accm); break;
+        case 3: PKW(t8_group_dot)(type, tail, 3, &e[full], &acc, &accm); break;
+        case 4: PKW(t8_group_dot)(type, tail, 4, &e[full], &acc, &accm); break;
+        case 5: PKW(t8_group_dot)(type, tail, 5, &e[full], &acc, &accm); break;
+        case 6: PKW(t8_group_dot)(type, tail, 6, &e[full], &acc, &accm); break;
+        case 7: PKW(t8_group_dot)(type, tail, 7, &e[full], &acc, &accm); break;
         default: break;
         }
-        y[r] = pk_simd_reduce8(acc);
+        y[r] = PKW(finish)(has_min, acc, accm);
     }
 }
 
-PKW_TARGET __attribute__((noinline)) static void PKW(matmat_Q5_0_T8)(const uint8_t *w, size_t rb, int nb, int r0, int r1,
-                                                                    const uint8_t *xq, size_t xs, int n_vec, float *y, size_t ys) {
-    PKW_MATMAT(PK_Q5_0_T8, 22, 0, 0, 16, w, rb, nb, r0, r1, xq, xs, n_vec, y, ys);
-}
+#define PKW_DEFINE_T8(type, bytes, has_min, offset)                                                                       \
+    PKW_TARGET __attribute__((noinline)) static void PKW(matvec_##type##_T8)(const uint8_t *w, size_t rb, int nb, int r0,   \
+                                                                            int r1, const pk_q8_32 *x, float *y) {          \
+        PKW(matvec_t8)(PK_##type##_T8, bytes, w, rb, nb, r0, r1, x, y);                                                     \
+    }                                                                                                                       \
+    PKW_TARGET __attribute__((noinline)) static void PKW(matmat_##type##_T8)(const uint8_t *w, size_t rb, int nb, int r0,   \
+                                                                            int r1, const uint8_t *xq, size_t xs,           \
+                                                                            int n_vec, float *y, size_t ys) {               \
+        PKW_MATMAT(PK_##type##_T8, bytes, has_min, 0, offset, w, rb, nb, r0, r1, xq, xs, n_vec, y, ys);                     \
+    }
+PKW_DEFINE_T8(Q5_0, 22, 0, 16)
+PKW_DEFINE_T8(Q4_1, 20, 1, 0)
+#undef PKW_DEFINE_T8
 #undef PKW_MATMAT
 
-// Entry points: 1 if the type is a 32-element block type or PK_Q5_0_T8 (done), else 0 (nothing written).
+// Entry points: 1 if the type is a 32-element block type or a T8 layout (done), else 0 (nothing written).
 PKW_ENTRY int PKW(pk_matvec32)(int type, const void *w, size_t rb, int n, int r0, int r1, const void *xq, float *y) {
     const int nb = n / 32;
     switch (type) {
@@ -552,6 +566,7 @@ PKW_ENTRY int PKW(pk_matvec32)(int type, const void *w, size_t rb, int n, int r0
     case PK_Q5_1: PKW(matvec_Q5_1)(w, rb, nb, r0, r1, xq, y); return 1;
     case PK_Q8_0: PKW(matvec_Q8_0)(w, rb, nb, r0, r1, xq, y); return 1;
     case PK_Q5_0_T8: PKW(matvec_Q5_0_T8)(w, rb, nb, r0, r1, xq, y); return 1;
+    case PK_Q4_1_T8: PKW(matvec_Q4_1_T8)(w, rb, nb, r0, r1, xq, y); return 1;
     default: return 0;
     }
 }
@@ -566,6 +581,7 @@ PKW_ENTRY int PKW(pk_matmat32)(int type, const void *w, size_t rb, int n, int r0
     case PK_Q5_1: PKW(matmat_Q5_1)(w, rb, nb, r0, r1, xq, xs, n_vec, y, ys); return 1;
     case PK_Q8_0: PKW(matmat_Q8_0)(w, rb, nb, r0, r1, xq, xs, n_vec, y, ys); return 1;
     case PK_Q5_0_T8: PKW(matmat_Q5_0_T8)(w, rb, nb, r0, r1, xq, xs, n_vec, y, ys); return 1;
+    case PK_Q4_1_T8: PKW(matmat_Q4_1_T8)(w, rb, nb, r0, r1, xq, xs, n_vec, y, ys); return 1;
     default: return 0;
     }
 }

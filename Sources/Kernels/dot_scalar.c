@@ -102,27 +102,38 @@ DEFINE_BLOCK32(dot_q5_0, PK_Q5_0, 22, 0)
 DEFINE_BLOCK32(dot_q5_1, PK_Q5_1, 24, 1)
 DEFINE_BLOCK32(dot_q8_0, PK_Q8_0, 34, 0)
 
-// PK_Q5_0_T8 (repack.c): Q5_0's blocks read from the rewritten layout, the same sums.
-static float dot_q5_0_t8(const uint8_t *row, int nb, const pk_q8_32 *x) {
-    float acc[8] = {0};
+// The T8 layouts (repack.c): Q5_0's and Q4_1's blocks read from the rewritten rows, the
+// same sums as dot_block32.
+static float dot_t8(int type, size_t bb, const uint8_t *row, int nb, const pk_q8_32 *x) {
+    float acc[8] = {0}, accm[8] = {0};
     for (int b = 0; b < nb; b++) {
         const int k = b / 8, j = b % 8, c = nb - 8 * k < 8 ? nb - 8 * k : 8;
-        const uint8_t *g = row + (size_t)PK_T8_GROUP_BYTES * k;
+        const uint8_t *g = row + 8 * bb * k;
         int sum = 0;
         for (int e = 0; e < 32; e++) {
-            const uint8_t nib = g[pk_t8_nibble_at(c, j, e)];
-            const int q = (e < 16 ? nib & 15 : nib >> 4) | (g[pk_t8_plane_at(c, j, e)] >> (e / 4) & 1) << 4;
-            sum += (q - 16) * x[b].qs[e];
+            const uint8_t nib = g[pk_t8_nibble_at(type, c, j, e)];
+            int q = e < 16 ? nib & 15 : nib >> 4;
+            if (type == PK_Q5_0) q = (q | (g[pk_t8_plane_at(c, j, e)] >> (e / 4) & 1) << 4) - 16;
+            sum += q * x[b].qs[e];
         }
-        uint16_t d;
+        uint16_t d, m;
         memcpy(&d, g + pk_t8_scale_at(j), 2);
         acc[j] = fmaf(pk_half(d) * x[b].d, (float)sum, acc[j]);
+        if (type == PK_Q4_1) {
+            memcpy(&m, g + pk_t8_min_at(c, j), 2);
+            accm[j] = fmaf(pk_half(m), x[b].s, accm[j]);
+        }
     }
-    return reduce_halving(acc, 8);
+    const float r = reduce_halving(acc, 8);
+    return type == PK_Q4_1 ? r + reduce_halving(accm, 8) : r;
 }
 
 void pk_dot_q5_0_t8_scalar(const uint8_t *row, int n, const uint8_t *x, size_t xs, int nv, float *out) {
-    for (int v = 0; v < nv; v++) out[v] = dot_q5_0_t8(row, n / 32, (const pk_q8_32 *)(x + (size_t)v * xs));
+    for (int v = 0; v < nv; v++) out[v] = dot_t8(PK_Q5_0, 22, row, n / 32, (const pk_q8_32 *)(x + (size_t)v * xs));
+}
+
+void pk_dot_q4_1_t8_scalar(const uint8_t *row, int n, const uint8_t *x, size_t xs, int nv, float *out) {
+    for (int v = 0; v < nv; v++) out[v] = dot_t8(PK_Q4_1, 20, row, n / 32, (const pk_q8_32 *)(x + (size_t)v * xs));
 }
 
 // ---- 256-element super-blocks ----

@@ -22,7 +22,7 @@ size_t pk_row_bytes(int type, int n) {
 }
 
 int pk_act_format(int type) {
-    if (type == PK_Q5_0_T8) type = PK_Q5_0;
+    if (pk_t8_file_type(type) >= 0) type = pk_t8_file_type(type);
     return pk_type_supported(type) ? type_info[type].act : -1;
 }
 
@@ -42,7 +42,9 @@ static int row_ok(int type, int n) { return pk_type_supported(type) && n >= 0 &&
 // The per-row kernel for this type and CPU; NULL where the level has only whole-matrix
 // kernels for the type.
 static pk_dot_fn kernel_for(int type) {
-    if (type == PK_Q5_0_T8) return pk_dot_q5_0_t8_scalar;   // the SIMD levels' whole-matrix kernels take it first
+    // the T8 layouts: the SIMD levels' whole-matrix kernels take them first
+    if (type == PK_Q5_0_T8) return pk_dot_q5_0_t8_scalar;
+    if (type == PK_Q4_1_T8) return pk_dot_q4_1_t8_scalar;
     switch (pk_cpu_level()) {
     case PK_CPU_AVX512VNNI: return pk_dot_avx512[type];
     case PK_CPU_AVXVNNI:
@@ -51,14 +53,14 @@ static pk_dot_fn kernel_for(int type) {
     }
 }
 
-// 1 if rows of n elements, row_bytes each, can be PK_Q5_0_T8 (pk_repack's shapes).
-static int t8_shape_ok(int n, size_t row_bytes) {
-    return n > 0 && n % 32 == 0 && n <= PK_T8_MAX_N && row_bytes == pk_row_bytes(PK_Q5_0, n);
+// 1 if rows of n elements, row_bytes each, can be in the T8 layout of file_type (pk_repack's shapes).
+static int t8_shape_ok(int file_type, int n, size_t row_bytes) {
+    return n > 0 && n % 32 == 0 && n <= PK_T8_MAX_N && row_bytes == pk_row_bytes(file_type, n);
 }
 
 // 1 if the kernels take this type and shape (else the rows get NaN).
 static int shape_ok(int type, int n, size_t row_bytes) {
-    return type == PK_Q5_0_T8 ? t8_shape_ok(n, row_bytes) : row_ok(type, n);
+    return pk_t8_file_type(type) >= 0 ? t8_shape_ok(pk_t8_file_type(type), n, row_bytes) : row_ok(type, n);
 }
 
 void pk_matvec(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end,

@@ -135,19 +135,24 @@ int pk_matmat_super_avx512(int type, const void *w, size_t row_bytes, int n, int
 int pk_matmat_super_avx2(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end, const void *xq,
                          size_t xq_stride, int n_vec, float *y, size_t y_stride);
 
-// PK_Q5_0_T8 (repack.c): a group of 8 blocks takes 176 bytes; within a group of c blocks,
-// where block j's scale, and the plane byte (bit e / 4) and nibble byte (low nibble for
-// e < 16) of its element e lie.
-#define PK_T8_GROUP_BYTES 176
+// The T8 layouts (repack.c). The file type of a T8 layout (or -1), and, within a group of c
+// blocks, where block j's scale, Q4_1's min, and the plane byte (bit e / 4; Q5_0) and nibble
+// byte (low nibble for e < 16) of its element e lie. A group of 8 blocks takes 8 blocks' bytes.
+static inline int pk_t8_file_type(int type) { return type == PK_Q5_0_T8 || type == PK_Q4_1_T8 ? type - 512 : -1; }
+static inline int pk_t8_head(int file_type) { return file_type == PK_Q5_0 ? 6 : 4; }   // bytes per block before the nibbles
 static inline size_t pk_t8_scale_at(int j) { return (size_t)2 * j; }
+static inline size_t pk_t8_min_at(int c, int j) { return (size_t)(2 * c + 2 * j); }
 static inline size_t pk_t8_plane_at(int c, int j, int e) { return (size_t)(2 * c + 4 * j + e % 4); }
-static inline size_t pk_t8_nibble_at(int c, int j, int e) { return (size_t)(6 * c + 4 * c * (e % 16 / 4) + 4 * j + e % 4); }
-// The scalar level's PK_Q5_0_T8 kernel (dot_scalar.c): Q5_0's canonical sums.
+static inline size_t pk_t8_nibble_at(int file_type, int c, int j, int e) {
+    return (size_t)(pk_t8_head(file_type) * c + 4 * c * (e % 16 / 4) + 4 * j + e % 4);
+}
+// The scalar level's T8 kernels (dot_scalar.c): the file type's canonical sums.
 void pk_dot_q5_0_t8_scalar(const uint8_t *row, int n, const uint8_t *x, size_t xstride, int nv, float *out);
+void pk_dot_q4_1_t8_scalar(const uint8_t *row, int n, const uint8_t *x, size_t xstride, int nv, float *out);
 
 // The whole-matrix kernels for 32-element block types at the AVX2 level (same results):
 // four rows per pass for one vector, weights unpacked once per up to 16 vectors for several
-// (pk_matmat32 takes PK_Q5_0_T8 too). Return 0 (and do nothing) for other types.
+// (pk_matvec32 and pk_matmat32 take the T8 layouts too). Return 0 (and do nothing) for other types.
 int pk_matvec32_avx2(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end, const void *xq,
                      float *y);
 int pk_matmat32_avx2(int type, const void *w, size_t row_bytes, int n, int row_begin, int row_end, const void *xq,

@@ -65,13 +65,13 @@ struct BenchKernels: ParsableCommand {
                 }
                 let rowBytes = pk_row_bytes(Int32(type.rawValue), Int32(cols))
                 var layouts = [(type.name, Int32(type.rawValue), weights)]
-                // Q5_0 as the SIMD levels load it (PK_Q5_0_T8, the same sums); the scalar level reads it too
-                if type == .q5_0 {
+                // Q5_0 and Q4_1 as the SIMD levels load them (T8 layouts, the same sums); the scalar level reads them too
+                if type == .q5_0 || type == .q4_1 {
                     var t8 = [UInt8](repeating: 0, count: weights.count)
                     let made = weights.withUnsafeBytes { src in
                         t8.withUnsafeMutableBytes { pk_repack(Int32(type.rawValue), src.baseAddress, rowBytes, Int32(rows), Int32(cols), $0.baseAddress) }
                     }
-                    if made == Int32(PK_Q5_0_T8.rawValue) { layouts.append(("Q5_0 T8", made, t8)) }
+                    if made >= 0 { layouts.append((type.name + " T8", made, t8)) }
                 }
                 for (name, kernelType, w) in layouts {
                     var line = name.padding(toLength: 10, withPad: " ", startingAt: 0)

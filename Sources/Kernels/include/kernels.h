@@ -48,20 +48,20 @@ enum pk_ggml_type {
 };
 
 // Layouts made at load time, never read from a file (pk_type_supported says 0 for them).
-// PK_Q5_0_T8: Q5_0 rows with each group of 8 blocks (the last group of a row may have
-// fewer, c) stored so that the SIMD levels read a block's quants already side by side with
-// the other blocks' (lane j of a 32-byte vector = block j): the c fp16 scales, one plane of
-// the blocks' fifth bits, then four vectors of nibbles (repack.c has the bytes). Same size
-// as Q5_0 (row_bytes per row, any number of rows); pk_matvec, pk_matmat, pk_act_format and
-// pk_act_bytes take it and give Q5_0's results bit for bit at every level. Not for
-// pk_dequantize_row.
-enum pk_layout { PK_Q5_0_T8 = 512 + PK_Q5_0 };
+// PK_Q5_0_T8 and PK_Q4_1_T8: Q5_0 and Q4_1 rows with each group of 8 blocks (the last
+// group of a row may have fewer, c) stored so that the SIMD levels read a block's quants
+// already side by side with the other blocks' (lane j of a 32-byte vector = block j): the
+// c fp16 scales, Q5_0's plane of fifth bits or Q4_1's c fp16 mins, then four vectors of
+// nibbles (repack.c has the bytes). Same size as the file's type (row_bytes per row, any
+// number of rows); pk_matvec, pk_matmat, pk_act_format and pk_act_bytes take them and give
+// the file type's results bit for bit at every level. Not for pk_dequantize_row.
+enum pk_layout { PK_Q4_1_T8 = 512 + PK_Q4_1, PK_Q5_0_T8 = 512 + PK_Q5_0 };
 #define PK_T8_MAX_N 16384
 
-// Rewrites rows × n of Q5_0 (row_bytes each, at src) into the PK_Q5_0_T8 layout at dst
-// (rows·row_bytes bytes, not overlapping src). Returns PK_Q5_0_T8, or -1 (dst untouched)
-// when the shape does not allow it: type not Q5_0, rows negative, n not a positive
-// multiple of 32, n above PK_T8_MAX_N, or row_bytes not Q5_0's for n.
+// Rewrites rows × n of Q5_0 or Q4_1 (row_bytes each, at src) into its T8 layout at dst
+// (rows·row_bytes bytes, not overlapping src). Returns PK_Q5_0_T8 or PK_Q4_1_T8, or -1 (dst
+// untouched) when the shape does not allow it: another type, rows negative, n not a
+// positive multiple of 32, n above PK_T8_MAX_N, or row_bytes not the type's for n.
 int pk_repack(int ggml_type, const void *src, size_t row_bytes, int rows, int n, void *dst);
 
 // 1 if the kernels below handle this weight type, else 0.

@@ -38,24 +38,25 @@ public struct WeightMatrix: @unchecked Sendable {
         self.kernelType = kernelType
     }
 
-    /// The layout the kernels read: the file's type, or a layout made at load (PK_Q5_0_T8).
+    /// The layout the kernels read: the file's type, or a layout made at load (PK_Q5_0_T8, PK_Q4_1_T8).
     public let kernelType: Int32
 
     /// This matrix in the layout the CPU level multiplies fastest, copied into `store`; itself
-    /// when there is none. Q5_0 at the SIMD levels is rewritten as PK_Q5_0_T8 (same bytes,
-    /// same sums): its blocks stored side by side as the canonical sums want them, so decode
-    /// folds nothing and prefill transposes nothing. Only for matrices the products read,
-    /// never for a lookup table (dequantizeRow needs the file's rows).
+    /// when there is none. Q5_0 and Q4_1 at the SIMD levels are rewritten in their T8 layouts
+    /// (same bytes, same sums): blocks stored side by side as the canonical sums want them, so
+    /// decode folds nothing and prefill transposes nothing. Only for matrices the products
+    /// read, never for a lookup table (dequantizeRow needs the file's rows).
     func repacked(into store: RepackedWeights) -> WeightMatrix {
-        guard type == .q5_0, pk_cpu_level() >= Int32(PK_CPU_AVX2.rawValue) else { return self }
+        guard type == .q5_0 || type == .q4_1, pk_cpu_level() >= Int32(PK_CPU_AVX2.rawValue) else { return self }
         let bytes = rows * rowBytes
         let copy = store.allocate(bytes)
-        guard pk_repack(kernelType, base, rowBytes, Int32(rows), Int32(cols), copy) == Int32(PK_Q5_0_T8.rawValue) else {
+        let layout = pk_repack(kernelType, base, rowBytes, Int32(rows), Int32(cols), copy)
+        guard layout >= 0 else {
             store.release(copy)
             return self
         }
         store.forget(base, bytes)
-        return WeightMatrix(self, base: UnsafeRawPointer(copy), kernelType: Int32(PK_Q5_0_T8.rawValue))
+        return WeightMatrix(self, base: UnsafeRawPointer(copy), kernelType: layout)
     }
 
     /// Row `r` as floats (embedding lookup).
