@@ -1,8 +1,8 @@
 // The 16-bit-product convolution (conv1d_i16.c) with AVX2: madd takes 8 columns × an input
 // channel pair against a broadcast weight pair, 16 multiply-adds per instruction where the
-// float kernel's FMA does 8. A register tile is 6 output channels × 16 columns (12 int32
-// accumulators); columns go in chunks of 96 with the row blocks inside, so a block's weights
-// stay in L1 across the chunk. The window was zero-padded when quantized: no masked loads.
+// float kernel's FMA does 8. A register tile (conv1d_i16_tiles.h) is 6 output channels × 16
+// columns (12 int32 accumulators), in chunks of 96 columns. Also the activation windows'
+// maximum and quantization.
 #include "voice_kernels.h"
 
 #if defined(__x86_64__)
@@ -11,66 +11,32 @@
 #define AVX2 __attribute__((target("avx2,fma")))
 #define INLINE static inline __attribute__((always_inline))
 
-enum { ROWS = 6, NV = 2, CHUNK = 96 };
-
 void pv_conv1d_i16_avx2(const int32_t *wq, const float *wscale, const float *bias, int cout, int cinp, int k, int dil,
                         const int16_t *xq, long ldq, float xscale, float *y, long ldy, long n, int accumulate);
 float pv_absmax_avx2(const float *x, long ldx, int rows, long c0, long c1);
 void pv_quantize_rows_avx2(const float *x, long ldx, int rows, long c0, long c1, float inv, int xmax, int16_t *xq,
                            long ldq);
 
-// All-ones lanes for the first `count` (0..8) of 8 columns.
-INLINE AVX2 __m256i first_lanes(long count) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(count < 0 ? 0 : count > 8 ? 8 : count)),
-                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+// The canonical end of the first `count` (1..8) of 8 columns: out = base + (float)acc · s.
+INLINE AVX2 void end8(float *out, __m256i acc, float s, float b, long count, int accumulate) {
+    const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(count > 8 ? 8 : count)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256 bv = _mm256_set1_ps(b);
+    const __m256 base = accumulate ? _mm256_add_ps(_mm256_maskload_ps(out, m), bv) : bv;
+    _mm256_maskstore_ps(out, m, _mm256_add_ps(base, _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_set1_ps(s))));
 }
 
-// Rows [0, rows) of y (≤ ROWS, from weight rows wb) on columns [t0, t0 + 16), of which the first
-// `width` are stored.
-INLINE AVX2 void tile(const int32_t *wb, const float *wscale, const float *bias, int rows, int cinp, int k, int dil,
-                      const int16_t *xq, long ldq, float xscale, float *y, long ldy, long t0, long width, int accumulate) {
-    __m256i acc[ROWS][NV];
-    for (int r = 0; r < ROWS; r++)
-        for (int v = 0; v < NV; v++) acc[r][v] = _mm256_setzero_si256();
-    const long wstride = (long)cinp * k;
-    const int32_t *wr[ROWS];   // rows past `rows` repeat the last real one (computed, never stored)
-    for (int r = 0; r < ROWS; r++) wr[r] = wb + (r < rows ? r : rows - 1) * wstride;
-    for (int cp = 0; cp < cinp; cp++) {
-        const int16_t *xr = xq + ((long)cp * ldq + t0) * 2;
-        for (int j = 0; j < k; j++) {
-            __m256i xv[NV];
-            for (int v = 0; v < NV; v++) xv[v] = _mm256_loadu_si256((const __m256i *)(xr + 2 * ((long)j * dil + 8 * v)));
-            const long o = (long)cp * k + j;
-            for (int r = 0; r < ROWS; r++) {
-                const __m256i wv = _mm256_set1_epi32(wr[r][o]);
-                for (int v = 0; v < NV; v++) acc[r][v] = _mm256_add_epi32(acc[r][v], _mm256_madd_epi16(wv, xv[v]));
-            }
-        }
-    }
-    for (int r = 0; r < rows; r++) {
-        const __m256 s = _mm256_set1_ps(wscale[r] * xscale), b = _mm256_set1_ps(bias ? bias[r] : 0.0f);
-        for (int v = 0; v < NV; v++) {
-            const __m256i m = first_lanes(width - 8 * v);
-            float *out = y + r * ldy + t0 + 8 * v;
-            const __m256 base = accumulate ? _mm256_add_ps(_mm256_maskload_ps(out, m), b) : b;
-            _mm256_maskstore_ps(out, m, _mm256_add_ps(base, _mm256_mul_ps(_mm256_cvtepi32_ps(acc[r][v]), s)));
-        }
-    }
-}
-
-AVX2 void pv_conv1d_i16_avx2(const int32_t *wq, const float *wscale, const float *bias, int cout, int cinp, int k, int dil,
-                             const int16_t *xq, long ldq, float xscale, float *y, long ldy, long n, int accumulate) {
-    const int blocks = (cout + ROWS - 1) / ROWS;
-    for (long c0 = 0; c0 < n; c0 += CHUNK) {
-        const long c1 = c0 + CHUNK < n ? c0 + CHUNK : n;
-        for (int b = 0; b < blocks; b++) {
-            const int rows = cout - ROWS * b < ROWS ? cout - ROWS * b : ROWS;
-            for (long t0 = c0; t0 < c1; t0 += 8 * NV)
-                tile(wq + (size_t)ROWS * b * cinp * k, wscale + ROWS * b, bias ? bias + ROWS * b : 0, rows, cinp, k, dil, xq, ldq,
-                     xscale, y + (long)ROWS * b * ldy, ldy, t0, c1 - t0 < 8 * NV ? c1 - t0 : 8 * NV, accumulate);
-        }
-    }
-}
+#define I16_TARGET AVX2
+#define I16_NAME pv_conv1d_i16_avx2
+#define I16_ROWS 6
+#define I16_LANES 8
+#define I16_CHUNK 96
+#define I16_VEC __m256i
+#define I16_ZERO() _mm256_setzero_si256()
+#define I16_LOAD(p) _mm256_loadu_si256((const __m256i *)(p))
+#define I16_SET1(v) _mm256_set1_epi32(v)
+#define I16_MADD(acc, w, x) _mm256_add_epi32(acc, _mm256_madd_epi16(w, x))
+#define I16_END end8
+#include "conv1d_i16_tiles.h"
 
 AVX2 float pv_absmax_avx2(const float *x, long ldx, int rows, long c0, long c1) {
     const __m256 sign = _mm256_set1_ps(-0.0f);
