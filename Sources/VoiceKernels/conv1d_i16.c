@@ -1,7 +1,7 @@
 // The voice's reduced-precision convolution (voice_kernels.h, "16-bit products"): weights
 // quantized once per output channel, the input window once per call, exact int32 sums of
 // int16 products, then one float multiply and one add per output. The sums are exact, so
-// every level (scalar here, AVX2 in conv1d_i16_avx2.c, also run at the AVX-VNNI level, and
+// every level (scalar here, AVX2 in conv1d_i16_avx2.c, AVX-VNNI in conv1d_i16_avxvnni.c,
 // AVX-512 VNNI in conv1d_i16_avx512.c) gives the same bits, for any split of the columns
 // between threads.
 #include <math.h>
@@ -11,6 +11,9 @@
 
 void pv_conv1d_i16_avx512(const int32_t *wq, const float *wscale, const float *bias, int cout, int cinp, int k, int dil,
                           const int16_t *xq, long ldq, float xscale, float *y, long ldy, long n, int accumulate);
+void pv_conv1d_i16_avxvnni(const int32_t *wq, const float *wscale, const float *bias, int cout, int cinp, int k, int dil,
+                           const int16_t *xq, long ldq, float xscale, float *y, long ldy, long n, int accumulate);
+int pv_has_avxvnni(void);
 void pv_conv1d_i16_avx2(const int32_t *wq, const float *wscale, const float *bias, int cout, int cinp, int k, int dil,
                         const int16_t *xq, long ldq, float xscale, float *y, long ldy, long n, int accumulate);
 float pv_absmax_avx2(const float *x, long ldx, int rows, long c0, long c1);
@@ -119,6 +122,10 @@ void pv_conv1d_i16(const int32_t *wq, const float *wscale, const float *bias, in
 #if defined(__x86_64__)
     if (pk_cpu_level() == PK_CPU_AVX512VNNI) {
         pv_conv1d_i16_avx512(wq, wscale, bias, cout, cinp, k, dil, xq, ldq, xscale, y, ldy, n, accumulate);
+        return;
+    }
+    if (pk_cpu_level() == PK_CPU_AVXVNNI && pv_has_avxvnni()) {
+        pv_conv1d_i16_avxvnni(wq, wscale, bias, cout, cinp, k, dil, xq, ldq, xscale, y, ldy, n, accumulate);
         return;
     }
     if (pk_cpu_level() >= PK_CPU_AVX2) {
