@@ -51,6 +51,21 @@ int pk_cpu_level(void) {
     return f >= 0 && f < d ? f : d;
 }
 
+int pk_cpu_has_avxvnni(void) {
+    static _Atomic int known = -1;
+    int v = atomic_load_explicit(&known, memory_order_relaxed);
+    if (v < 0) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_cpu_init();
+        v = __builtin_cpu_supports("avxvnni") ? 1 : 0;
+#else
+        v = 0;
+#endif
+        atomic_store_explicit(&known, v, memory_order_relaxed);
+    }
+    return v;
+}
+
 int pk_engines_supported(void) { return pk_detected_cpu_level() >= PK_CPU_AVX2; }
 
 const char *pk_engines_requirement(void) {

@@ -8,7 +8,6 @@
 // forced to this level (PARLEY_CPU_LEVEL=avx-vnni: tests, benchmarks) runs the EVEX copy,
 // so that every machine with either feature checks the level's arithmetic.
 #if defined(__x86_64__) || defined(__i386__)
-#include <stdatomic.h>
 #include "simd_common.h"
 
 #define PKW_TARGET __attribute__((target("avxvnni,avx2,fma,f16c")))
@@ -25,25 +24,13 @@
 #define PKW_ENTRY static
 #include "block32_whole.h"
 
-// 1: the CPU has the VEX form (AVX-VNNI). Decided once; any thread may ask.
-static int has_vex_form(void) {
-    static _Atomic int known = -1;
-    int v = atomic_load_explicit(&known, memory_order_relaxed);
-    if (v < 0) {
-        __builtin_cpu_init();
-        v = __builtin_cpu_supports("avxvnni") ? 1 : 0;
-        atomic_store_explicit(&known, v, memory_order_relaxed);
-    }
-    return v;
-}
-
 int pk_matvec32_avxvnni(int type, const void *w, size_t rb, int n, int r0, int r1, const void *xq, float *y) {
-    return has_vex_form() ? pk_matvec32_vex(type, w, rb, n, r0, r1, xq, y) : pk_matvec32_evex(type, w, rb, n, r0, r1, xq, y);
+    return pk_cpu_has_avxvnni() ? pk_matvec32_vex(type, w, rb, n, r0, r1, xq, y) : pk_matvec32_evex(type, w, rb, n, r0, r1, xq, y);
 }
 
 int pk_matmat32_avxvnni(int type, const void *w, size_t rb, int n, int r0, int r1, const void *xq, size_t xs, int n_vec,
                         float *y, size_t ys) {
-    return has_vex_form() ? pk_matmat32_vex(type, w, rb, n, r0, r1, xq, xs, n_vec, y, ys)
+    return pk_cpu_has_avxvnni() ? pk_matmat32_vex(type, w, rb, n, r0, r1, xq, xs, n_vec, y, ys)
                           : pk_matmat32_evex(type, w, rb, n, r0, r1, xq, xs, n_vec, y, ys);
 }
 #else

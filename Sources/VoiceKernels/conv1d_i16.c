@@ -1,24 +1,14 @@
 // The voice's reduced-precision convolution (voice_kernels.h, "16-bit products"): weights
 // quantized once per output channel, the input window once per call, exact int32 sums of
 // int16 products, then one float multiply and one add per output. The sums are exact, so
-// every level (scalar here, AVX2 in conv1d_i16_avx2.c, AVX-VNNI in conv1d_i16_avxvnni.c,
-// AVX-512 VNNI in conv1d_i16_avx512.c) gives the same bits, for any split of the columns
+// every level (scalar here, AVX2 and AVX-VNNI in conv1d_i16_avx2.c, AVX-512 VNNI in
+// conv1d_i16_avx512.c) gives the same bits, for any split of the columns
 // between threads.
 #include <math.h>
 #include <string.h>
 #include "kernels.h"
 #include "voice_kernels.h"
-
-void pv_conv1d_i16_avx512(const int32_t *wq, const float *wscale, const float *bias, int cout, int cinp, int k, int dil,
-                          const int16_t *xq, long ldq, float xscale, float *y, long ldy, long n, int accumulate);
-void pv_conv1d_i16_avxvnni(const int32_t *wq, const float *wscale, const float *bias, int cout, int cinp, int k, int dil,
-                           const int16_t *xq, long ldq, float xscale, float *y, long ldy, long n, int accumulate);
-int pv_has_avxvnni(void);
-void pv_conv1d_i16_avx2(const int32_t *wq, const float *wscale, const float *bias, int cout, int cinp, int k, int dil,
-                        const int16_t *xq, long ldq, float xscale, float *y, long ldy, long n, int accumulate);
-float pv_absmax_avx2(const float *x, long ldx, int rows, long c0, long c1);
-void pv_quantize_rows_avx2(const float *x, long ldx, int rows, long c0, long c1, float inv, int xmax, int16_t *xq,
-                           long ldq);
+#include "conv1d_i16_levels.h"
 
 enum { WMAX = 2047 };   // weights to 12 bits: the activations keep 12 to 15 (PV_I16 bound)
 
@@ -124,7 +114,7 @@ void pv_conv1d_i16(const int32_t *wq, const float *wscale, const float *bias, in
         pv_conv1d_i16_avx512(wq, wscale, bias, cout, cinp, k, dil, xq, ldq, xscale, y, ldy, n, accumulate);
         return;
     }
-    if (pk_cpu_level() == PK_CPU_AVXVNNI && pv_has_avxvnni()) {
+    if (pk_cpu_level() == PK_CPU_AVXVNNI && pk_cpu_has_avxvnni()) {   // else AVX2's: the same sums
         pv_conv1d_i16_avxvnni(wq, wscale, bias, cout, cinp, k, dil, xq, ldq, xscale, y, ldy, n, accumulate);
         return;
     }

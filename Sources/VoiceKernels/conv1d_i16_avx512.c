@@ -4,15 +4,13 @@
 // register tile (conv1d_i16_tiles.h) is 8 output channels × 32 columns (16 accumulators), in
 // chunks of 128 columns. Same exact sums as every level, so the same bits.
 #include "voice_kernels.h"
+#include "conv1d_i16_levels.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vnni")))
 #define INLINE static inline __attribute__((always_inline))
-
-void pv_conv1d_i16_avx512(const int32_t *wq, const float *wscale, const float *bias, int cout, int cinp, int k, int dil,
-                          const int16_t *xq, long ldq, float xscale, float *y, long ldy, long n, int accumulate);
 
 // The canonical end of the first `count` (1..16) of 16 columns: out = base + (float)acc · s.
 INLINE AVX512 void end16(float *out, __m512i acc, float s, float b, long count, int accumulate) {

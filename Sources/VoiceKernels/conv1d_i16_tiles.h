@@ -1,5 +1,6 @@
 // The 16-bit-product convolution's register tiles and loops (conv1d_i16.c's arithmetic),
-// written once and included per level with:
+// written once and included per level (twice in a file for two instruction sets of one
+// register shape) with:
 //   I16_TARGET   the function attribute of the level,
 //   I16_NAME     the entry point's name,
 //   I16_ROWS     output channels per tile, I16_LANES columns per vector (two vectors a tile),
@@ -60,17 +61,10 @@ I16_TARGET void I16_NAME(const int32_t *wq, const float *wscale, const float *bi
     }
 }
 
+// What differs between two inclusions in one file; the shape macros may stay for the next.
 #undef I16_TILE
 #undef I16_CAT
 #undef I16_CAT2
 #undef I16_TARGET
 #undef I16_NAME
-#undef I16_ROWS
-#undef I16_LANES
-#undef I16_CHUNK
-#undef I16_VEC
-#undef I16_ZERO
-#undef I16_LOAD
-#undef I16_SET1
 #undef I16_MADD
-#undef I16_END

@@ -25,6 +25,9 @@ int pk_detected_cpu_level(void);
 // down, a negative level returns to the detected one. Results do not depend on it.
 void pk_set_cpu_level(int level);
 const char *pk_cpu_level_name(int level);
+// 1 when the CPU has the VEX encoding of the VNNI instructions (AVX-VNNI), whatever the level;
+// an AVX-512 VNNI CPU without it runs the avx-vnni level's EVEX or AVX2 forms. Thread-safe.
+int pk_cpu_has_avxvnni(void);
 // 1 when this CPU runs the engines (AVX2 + FMA + F16C, within PARLEY_CPU_LEVEL's cap), else 0.
 // The Swift engines are compiled for x86-64-v3, so the C and Lua layers ask this before
 // touching them: an older CPU gets an error, never an illegal instruction.

@@ -1,0 +1,19 @@
+// The per-level pieces of the 16-bit-product convolution (conv1d_i16.c dispatches to them).
+// Private to VoiceKernels.
+#ifndef PARLEY_CONV1D_I16_LEVELS_H
+#define PARLEY_CONV1D_I16_LEVELS_H
+#include <stdint.h>
+
+// pv_conv1d_i16 with cinp = (cin + 1) / 2 channel pairs (conv1d_i16_avx2.c, conv1d_i16_avx512.c).
+void pv_conv1d_i16_avx2(const int32_t *wq, const float *wscale, const float *bias, int cout, int cinp, int k, int dil,
+                        const int16_t *xq, long ldq, float xscale, float *y, long ldy, long n, int accumulate);
+void pv_conv1d_i16_avxvnni(const int32_t *wq, const float *wscale, const float *bias, int cout, int cinp, int k, int dil,
+                           const int16_t *xq, long ldq, float xscale, float *y, long ldy, long n, int accumulate);
+void pv_conv1d_i16_avx512(const int32_t *wq, const float *wscale, const float *bias, int cout, int cinp, int k, int dil,
+                          const int16_t *xq, long ldq, float xscale, float *y, long ldy, long n, int accumulate);
+// The largest |x| over rows × columns [c0, c1) (NaN ignored), and those columns quantized
+// (x · inv, rounded to nearest even, clamped to ±xmax) into pair rows of ldq columns.
+float pv_absmax_avx2(const float *x, long ldx, int rows, long c0, long c1);
+void pv_quantize_rows_avx2(const float *x, long ldx, int rows, long c0, long c1, float inv, int xmax, int16_t *xq,
+                           long ldq);
+#endif
