@@ -64,16 +64,27 @@ static void quantize_rows_scalar(const float *x, long ldx, int rows, long c0, lo
 float pv_quantize_window_i16(const float *x, long ldx, int cin, long x0, long xlo, long xhi, long cols, int xmax,
                              int16_t *xq, long ldq) {
     const int cinp = (cin + 1) / 2;
-    memset(xq, 0, sizeof(int16_t) * 2 * (size_t)cinp * (size_t)ldq);
     const long c0 = x0 > xlo ? x0 : xlo, c1 = x0 + cols < xhi ? x0 + cols : xhi;
-    if (c1 <= c0 || xmax <= 0) return 0.0f;
+    if (c1 <= c0 || xmax <= 0) {
+        memset(xq, 0, sizeof(int16_t) * 2 * (size_t)cinp * (size_t)ldq);
+        return 0.0f;
+    }
     const int vector = pk_cpu_level() >= PK_CPU_AVX2;
 #if defined(__x86_64__)
     const float m = vector ? pv_absmax_avx2(x, ldx, cin, c0, c1) : absmax_scalar(x, ldx, cin, c0, c1);
 #else
     const float m = absmax_scalar(x, ldx, cin, c0, c1);
 #endif
-    if (!(m > 0.0f) || !isfinite(m)) return 0.0f;   // silence (or a broken signal): all zeros
+    if (!(m > 0.0f) || !isfinite(m)) {   // silence (or a broken signal): all zeros
+        memset(xq, 0, sizeof(int16_t) * 2 * (size_t)cinp * (size_t)ldq);
+        return 0.0f;
+    }
+    // only the padding columns need zeros: the quantizer writes [c0, c1) of every pair row
+    for (int p = 0; p < cinp; p++) {
+        int16_t *row = xq + (size_t)2 * p * ldq;
+        memset(row, 0, sizeof(int16_t) * 2 * (size_t)(c0 - x0));
+        memset(row + 2 * (c1 - x0), 0, sizeof(int16_t) * 2 * (size_t)(ldq - (c1 - x0)));
+    }
     const float inv = (float)xmax / m;
     int16_t *at = xq + 2 * (c0 - x0);   // column c0 of the window
 #if defined(__x86_64__)

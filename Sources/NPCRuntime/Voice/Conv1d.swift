@@ -71,15 +71,13 @@ struct Conv1d {
     /// before the columns are split, so the split does not change the sums), then the parts.
     private func forwardInteger(_ q: IntegerConvWeights, _ x: SignalWindow, into y: SignalWindow, columns out: Range<Int>,
                                 total: Int, workspace: VoiceWorkspace, accumulate: Bool) {
-        let x0 = out.lowerBound - padLeft - x.start, n = out.count
-        let ldq = pv_i16_window_columns(n, Int32(kernel), Int32(dilation))
-        let window = workspace.int16Window((inChannels + 1) / 2 * 2 * ldq)
-        let xscale = pv_quantize_window_i16(x.map.data, x.map.length, Int32(inChannels), x0, 0, min(x.map.length, total - x.start),
-                                            n + dilation * (kernel - 1), q.inputLimit, window, ldq)
+        let window = workspace.quantizedWindow(x, channels: inChannels, first: out.lowerBound - padLeft - x.start,
+                                               count: out.count + dilation * (kernel - 1), total: total, limit: q.inputLimit)
         workspace.parallel(out, minimumPart: Self.minimumColumns(perColumn: outChannels * inChannels * kernel)) { part, _ in
             let t0 = part.lowerBound - out.lowerBound
             pv_conv1d_i16(q.pairs, q.scales, bias?.base, Int32(outChannels), Int32(inChannels), Int32(kernel), Int32(dilation),
-                          window + 2 * t0, ldq, xscale, y.pointer(0, part.lowerBound), y.map.length, part.count, accumulate ? 1 : 0)
+                          window.data + 2 * t0, window.rowColumns, window.scale, y.pointer(0, part.lowerBound), y.map.length,
+                          part.count, accumulate ? 1 : 0)
         }
     }
 

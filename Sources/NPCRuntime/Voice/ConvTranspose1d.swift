@@ -72,15 +72,6 @@ struct ConvTranspose1d {
         return c
     }
 
-    /// The input window of the int16 products, quantized once for all phases.
-    struct QuantizedWindow {
-        let data: UnsafeMutablePointer<Int16>
-        let rowColumns: Int
-        /// Window-local input column of the window's first column.
-        let first: Int
-        let scale: Float
-    }
-
     /// y[:, out] = convTranspose(x)[:, out] in global columns; x (a signal `inputTotal`
     /// frames long) must hold `inputColumns(for: out, inputTotal:)`.
     func forward(_ x: SignalWindow, into y: SignalWindow, columns out: Range<Int>, inputTotal: Int,
@@ -107,11 +98,7 @@ struct ConvTranspose1d {
             limit = min(limit, w.inputLimit)
         }
         guard lo < hi else { return nil }
-        let first = lo - x.start, count = hi - lo, rowColumns = count + 31   // + a register tile's overrun (voice_kernels.h)
-        let data = workspace.int16Window((inChannels + 1) / 2 * 2 * rowColumns)
-        let scale = pv_quantize_window_i16(x.map.data, x.map.length, Int32(inChannels), first, 0, min(x.map.length, inputTotal - x.start),
-                                           count, limit, data, rowColumns)
-        return QuantizedWindow(data: data, rowColumns: rowColumns, first: first, scale: scale)
+        return workspace.quantizedWindow(x, channels: inChannels, first: lo - x.start, count: hi - lo, total: inputTotal, limit: limit)
     }
 
     /// Each phase's outputs by the direct kernel into `cols` (outChannels, tile), then

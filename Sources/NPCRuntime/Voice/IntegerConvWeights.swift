@@ -36,3 +36,14 @@ final class IntegerConvWeights: @unchecked Sendable {
         scales.deallocate()
     }
 }
+
+/// A layer's input window quantized for the int16 products (VoiceWorkspace.quantizedWindow).
+struct QuantizedWindow {
+    /// (channels + 1) / 2 pair rows of `rowColumns` columns, int16 pairs
+    let data: UnsafeMutablePointer<Int16>
+    let rowColumns: Int
+    /// Window-local input column of the window's first column.
+    let first: Int
+    /// x ≈ scale · q
+    let scale: Float
+}

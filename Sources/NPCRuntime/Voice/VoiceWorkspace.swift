@@ -1,3 +1,5 @@
+import VoiceKernels
+
 /// Scratch for one synthesis: buffers are taken at the start of each stage and
 /// reused by all its layers, then freed together when the workspace goes.
 /// With a pool, the convolutions split their columns across its threads;
@@ -15,7 +17,7 @@ final class VoiceWorkspace {
         columnBuffers = (0..<(pool?.count ?? 1)).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: Self.columnCapacity) }
     }
 
-    /// The quantized input window of the integer convolutions (one layer at a time), grown as needed.
+    /// The quantized input window of the integer convolutions (quantizedWindow), grown as needed.
     private var int16Buffer: UnsafeMutablePointer<Int16>?
     private var int16Capacity = 0
 
@@ -25,15 +27,24 @@ final class VoiceWorkspace {
         int16Buffer?.deallocate()
     }
 
-    /// Room for `count` int16 values, reused by every layer (its contents are the caller's
-    /// until the next call).
-    func int16Window(_ count: Int) -> UnsafeMutablePointer<Int16> {
-        if let b = int16Buffer, count <= int16Capacity { return b }
-        int16Buffer?.deallocate()
-        int16Capacity = max(count, 2 * int16Capacity)
-        let b = UnsafeMutablePointer<Int16>.allocate(capacity: max(1, int16Capacity))
-        int16Buffer = b
-        return b
+    /// Columns `first ..< first + count` (window-local) of x's `channels` rows, quantized for the
+    /// 16-bit products with one scale (`pv_quantize_window_i16`; columns outside the signal
+    /// `total` long are zeros). Valid until the next call: layers run one at a time.
+    func quantizedWindow(_ x: SignalWindow, channels: Int, first: Int, count: Int, total: Int, limit: Int32) -> QuantizedWindow {
+        let rowColumns = pv_i16_row_columns(count)
+        let size = (channels + 1) / 2 * 2 * rowColumns
+        let data: UnsafeMutablePointer<Int16>
+        if let b = int16Buffer, size <= int16Capacity {
+            data = b
+        } else {
+            int16Buffer?.deallocate()
+            int16Capacity = max(size, 2 * int16Capacity)
+            data = .allocate(capacity: max(1, int16Capacity))
+            int16Buffer = data
+        }
+        let scale = pv_quantize_window_i16(x.map.data, x.map.length, Int32(channels), first, 0, min(x.map.length, total - x.start),
+                                           count, limit, data, rowColumns)
+        return QuantizedWindow(data: data, rowColumns: rowColumns, first: first, scale: scale)
     }
 
     /// The column buffer of pool thread `thread`.

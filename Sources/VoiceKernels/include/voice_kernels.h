@@ -33,15 +33,14 @@ void pv_conv1d(const float *w, const float *bias, int cout, int cin, int k, int 
 // finite or a count is not positive.
 int pv_quantize_weights_i16(const float *w, int cout, int cin, int k, int32_t *wq, float *wscale);
 
-// Columns a quantized window needs per channel pair for n outputs of a kernel k, dilation dil:
-// the columns read, and 31 more for a register tile (up to 32 columns) that starts at any
-// output and runs past n.
-static inline long pv_i16_window_columns(long n, int k, int dil) { return n + 31 + (long)(k - 1) * dil; }
+// Columns per channel pair of a quantized window of `cols` input columns: 31 more for a
+// register tile (up to 32 columns) that starts at any output and runs past the last.
+static inline long pv_i16_row_columns(long cols) { return cols + 31; }
 
-// The input window of n outputs (columns x0 .. x0 + cols of x, cols = n + (k − 1)·dil; columns
-// outside [xlo, xhi) are zero padding) → xq ((cin+1)/2 pair rows of ldq columns, ldq ≥
-// pv_i16_window_columns: column c of pair row p at xq[(p·ldq + c)·2 + 0/1]), all zeros
-// past the window. One scale for the whole window: x ≈ scale · q with |q| ≤ xmax, rounding to
+// The input window x0 .. x0 + cols of x (for n outputs of a kernel k, dilation dil: cols =
+// n + (k − 1)·dil; columns outside [xlo, xhi) are zero padding) → xq ((cin+1)/2 pair rows of
+// ldq ≥ pv_i16_row_columns(cols) columns: column c of pair row p at xq[(p·ldq + c)·2 + 0/1]),
+// all zeros past the window. One scale for the whole window: x ≈ scale · q with |q| ≤ xmax, rounding to
 // nearest even. Returns the scale (0 for a silent window, or one with no finite maximum).
 float pv_quantize_window_i16(const float *x, long ldx, int cin, long x0, long xlo, long xhi, long cols, int xmax,
                              int16_t *xq, long ldq);
