@@ -7,8 +7,6 @@ import NPCRuntime
 /// 15-word sentence the time to its first audio chunk and to all of it;
 /// medians over several runs after a warm-up. Text → audio is timed whole
 /// (normalization and espeak-ng included), as Piper's `synthesize` is.
-extension VoicePrecision: ExpressibleByArgument {}
-
 struct BenchVoice: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "voice",

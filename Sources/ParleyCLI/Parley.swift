@@ -11,6 +11,9 @@ struct Parley: ParsableCommand {
     )
 }
 
+/// `--precision` / `--voice-precision exact|int16` (speak, chat, bench voice, bench turn).
+extension VoicePrecision: ExpressibleByArgument {}
+
 /// Resolves a model argument by the library's rule (path, then $PARLEY_MODELS, then models/).
 func resolveModel(_ name: String) throws -> String {
     do {
