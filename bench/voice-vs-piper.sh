@@ -103,7 +103,7 @@ for _ in range(runs):
     rtf.append(r)
     ms, sentence_audio = first_sentence()
     first.append(ms)
-print(json.dumps({"threads": threads, "runs": runs, "audio_s": round(audio, 3), "rtf": round(statistics.median(rtf), 3),
+print(json.dumps({"threads": threads, "runs": runs, "audio_s": round(audio, 3), "rtf": round(statistics.median(rtf), 4),
                   "sentence_audio_s": round(sentence_audio, 3), "sentence_ms": round(statistics.median(first), 1)}))
 PY
 }

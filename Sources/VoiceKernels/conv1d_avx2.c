@@ -15,7 +15,7 @@
 #define AVX2 __attribute__((target("avx2,fma")))
 #define INLINE static inline __attribute__((always_inline))
 
-enum { ROWS = 6, MAX_NV = 2, CHUNK = 96 };
+enum { ROWS = 6, MAX_NV = 2, CHUNK = 96, MAX_EDGE_TAPS = 16 };
 
 void pv_conv1d_avx2(const float *w, const float *bias, int cout, int cin, int k, int dil,
                     const float *x, long ldx, long x0, long xlo, long xhi, float *y, long ldy, long n, int accumulate);
@@ -50,14 +50,22 @@ INLINE AVX2 void tile(const int nv, const int edge, const int pointwise, const f
     const float *wr[ROWS];
     for (int r = 0; r < ROWS; r++) wr[r] = wb + (r < rows ? r : rows - 1) * wstride;
     const int taps = pointwise ? 1 : k;
+    // An edge tile's masks depend on the tap only: made once here, not per input channel.
+    __m256i mask[MAX_EDGE_TAPS][MAX_NV];
+    if (edge)
+        for (int j = 0; j < taps && j < MAX_EDGE_TAPS; j++)
+            for (int v = 0; v < nv; v++) mask[j][v] = lanes(x0 + t0 + (long)j * dil + 8 * v, xlo, xhi);
     for (int ci = 0; ci < cin; ci++) {
         const float *xr = x + ci * ldx + x0 + t0;
         for (int j = 0; j < taps; j++) {
-            const long c = x0 + t0 + (long)j * dil;
             __m256 xv[MAX_NV];
             for (int v = 0; v < nv; v++) {
-                if (edge) xv[v] = _mm256_maskload_ps(xr + j * dil + 8 * v, lanes(c + 8 * v, xlo, xhi));
-                else xv[v] = _mm256_loadu_ps(xr + j * dil + 8 * v);
+                if (edge) {
+                    const __m256i m = j < MAX_EDGE_TAPS ? mask[j][v] : lanes(x0 + t0 + (long)j * dil + 8 * v, xlo, xhi);
+                    xv[v] = _mm256_maskload_ps(xr + j * dil + 8 * v, m);
+                } else {
+                    xv[v] = _mm256_loadu_ps(xr + j * dil + 8 * v);
+                }
             }
             const long o = (long)ci * taps + j;
             for (int r = 0; r < ROWS; r++) {

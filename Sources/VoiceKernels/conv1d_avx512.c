@@ -12,6 +12,8 @@
 #define AVX512 __attribute__((target("avx512f")))
 #define INLINE static inline __attribute__((always_inline))
 
+enum { MAX_EDGE_TAPS = 16 };
+
 void pv_conv1d_avx512(const float *w, const float *bias, int cout, int cin, int k, int dil,
                       const float *x, long ldx, long x0, long xlo, long xhi, float *y, long ldy, long n, int accumulate);
 
@@ -40,14 +42,22 @@ INLINE AVX512 void tile(const int nv, const int edge, const float *wb, const flo
     const long wstride = (long)cin * k;
     const float *w[8];
     for (int r = 0; r < 8; r++) w[r] = wb + (r < rows ? r : rows - 1) * wstride;
+    // An edge tile's masks depend on the tap only: made once here, not per input channel.
+    __mmask16 mask[MAX_EDGE_TAPS][3];
+    if (edge)
+        for (int j = 0; j < k && j < MAX_EDGE_TAPS; j++)
+            for (int v = 0; v < nv; v++) mask[j][v] = lanes(x0 + t0 + (long)j * dil + 16 * v, xlo, xhi);
     for (int ci = 0; ci < cin; ci++) {
         const float *xr = x + ci * ldx + x0 + t0;
         for (int j = 0; j < k; j++) {
-            const long c = x0 + t0 + (long)j * dil;
             __m512 xv[3];
             for (int v = 0; v < nv; v++) {
-                if (edge) xv[v] = _mm512_maskz_loadu_ps(lanes(c + 16 * v, xlo, xhi), xr + j * dil + 16 * v);
-                else xv[v] = _mm512_loadu_ps(xr + j * dil + 16 * v);
+                if (edge) {
+                    const __mmask16 m = j < MAX_EDGE_TAPS ? mask[j][v] : lanes(x0 + t0 + (long)j * dil + 16 * v, xlo, xhi);
+                    xv[v] = _mm512_maskz_loadu_ps(m, xr + j * dil + 16 * v);
+                } else {
+                    xv[v] = _mm512_loadu_ps(xr + j * dil + 16 * v);
+                }
             }
             const long o = (long)ci * k + j;
             for (int r = 0; r < 8; r++) {

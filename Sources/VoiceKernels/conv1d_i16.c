@@ -44,55 +44,62 @@ int pv_quantize_weights_i16(const float *w, int cout, int cin, int k, int32_t *w
     return xmax > 32767 ? 32767 : (int)xmax;
 }
 
-static float absmax_scalar(const float *x, long ldx, int rows, long c0, long c1) {
+static inline float act(float v, float slope) { return v < 0.0f ? v * slope : v; }
+
+static float absmax_scalar(const float *x, long ldx, int rows, long c0, long c1, float slope) {
     float m = 0.0f;
     for (int r = 0; r < rows; r++)
-        for (long c = c0; c < c1; c++) m = fmaxf(m, fabsf(x[(long)r * ldx + c]));
+        for (long c = c0; c < c1; c++) m = fmaxf(m, fabsf(act(x[(long)r * ldx + c], slope)));
     return m;
 }
 
-static void quantize_rows_scalar(const float *x, long ldx, int rows, long c0, long c1, float inv, int xmax, int16_t *xq,
-                                 long ldq) {
+static void quantize_rows_scalar(const float *x, long ldx, int rows, long c0, long c1, float inv, int xmax, float slope,
+                                 int16_t *xq, long ldq) {
     for (int r = 0; r < rows; r++)
         for (long c = c0; c < c1; c++) {
-            long q = lrintf(x[(long)r * ldx + c] * inv);
+            long q = lrintf(act(x[(long)r * ldx + c], slope) * inv);
             q = q > xmax ? xmax : q < -xmax ? -xmax : q;
             xq[((long)(r / 2) * ldq + (c - c0)) * 2 + r % 2] = (int16_t)q;
         }
 }
 
-float pv_quantize_window_i16(const float *x, long ldx, int cin, long x0, long xlo, long xhi, long cols, int xmax,
-                             int16_t *xq, long ldq) {
-    const int cinp = (cin + 1) / 2;
-    const long c0 = x0 > xlo ? x0 : xlo, c1 = x0 + cols < xhi ? x0 + cols : xhi;
-    if (c1 <= c0 || xmax <= 0) {
-        memset(xq, 0, sizeof(int16_t) * 2 * (size_t)cinp * (size_t)ldq);
-        return 0.0f;
-    }
-    const int vector = pk_cpu_level() >= PK_CPU_AVX2;
+float pv_absmax_i16_input(const float *x, long ldx, int rows, long c0, long c1, float slope) {
+    if (rows <= 0 || c1 <= c0) return 0.0f;
 #if defined(__x86_64__)
-    const float m = vector ? pv_absmax_avx2(x, ldx, cin, c0, c1) : absmax_scalar(x, ldx, cin, c0, c1);
-#else
-    const float m = absmax_scalar(x, ldx, cin, c0, c1);
+    if (pk_cpu_level() >= PK_CPU_AVX2) return pv_absmax_avx2(x, ldx, rows, c0, c1, slope);
 #endif
-    if (!(m > 0.0f) || !isfinite(m)) {   // silence (or a broken signal): all zeros
-        memset(xq, 0, sizeof(int16_t) * 2 * (size_t)cinp * (size_t)ldq);
-        return 0.0f;
+    return absmax_scalar(x, ldx, rows, c0, c1, slope);
+}
+
+void pv_quantize_window_pairs_i16(const float *x, long ldx, int cin, int p0, int p1, long x0, long xlo, long xhi, long cols,
+                                  int xmax, float m, float slope, int16_t *xq, long ldq) {
+    const int cinp = (cin + 1) / 2;
+    p0 = p0 < 0 ? 0 : p0;
+    p1 = p1 > cinp ? cinp : p1;
+    if (p1 <= p0) return;
+    int16_t *first = xq + (size_t)2 * p0 * ldq;
+    const long c0 = x0 > xlo ? x0 : xlo, c1 = x0 + cols < xhi ? x0 + cols : xhi;
+    if (c1 <= c0 || xmax <= 0 || !(m > 0.0f) || !isfinite(m)) {   // silence (or a broken signal): all zeros
+        memset(first, 0, sizeof(int16_t) * 2 * (size_t)(p1 - p0) * (size_t)ldq);
+        return;
     }
     // only the padding columns need zeros: the quantizer writes [c0, c1) of every pair row
-    for (int p = 0; p < cinp; p++) {
+    for (int p = p0; p < p1; p++) {
         int16_t *row = xq + (size_t)2 * p * ldq;
         memset(row, 0, sizeof(int16_t) * 2 * (size_t)(c0 - x0));
         memset(row + 2 * (c1 - x0), 0, sizeof(int16_t) * 2 * (size_t)(ldq - (c1 - x0)));
     }
     const float inv = (float)xmax / m;
-    int16_t *at = xq + 2 * (c0 - x0);   // column c0 of the window
+    const float *rows = x + (long)2 * p0 * ldx;
+    const int count = (2 * p1 < cin ? 2 * p1 : cin) - 2 * p0;
+    int16_t *at = first + 2 * (c0 - x0);   // column c0 of the window
 #if defined(__x86_64__)
-    if (vector) pv_quantize_rows_avx2(x, ldx, cin, c0, c1, inv, xmax, at, ldq);
-    else
+    if (pk_cpu_level() >= PK_CPU_AVX2) {
+        pv_quantize_rows_avx2(rows, ldx, count, c0, c1, inv, xmax, slope, at, ldq);
+        return;
+    }
 #endif
-        quantize_rows_scalar(x, ldx, cin, c0, c1, inv, xmax, at, ldq);
-    return m / (float)xmax;
+    quantize_rows_scalar(rows, ldx, count, c0, c1, inv, xmax, slope, at, ldq);
 }
 
 static void conv1d_i16_scalar(const int32_t *wq, const float *wscale, const float *bias, int cout, int cinp, int k,

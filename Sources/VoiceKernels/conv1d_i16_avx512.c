@@ -29,6 +29,7 @@ INLINE AVX512 void end16(float *out, __m512i acc, float s, float b, long count, 
 #define I16_ZERO() _mm512_setzero_si512()
 #define I16_LOAD(p) _mm512_loadu_si512((const void *)(p))
 #define I16_SET1(v) _mm512_set1_epi32(v)
+#define I16_NV 2
 #define I16_MADD(acc, w, x) _mm512_dpwssd_epi32(acc, w, x)
 #define I16_END end16
 #include "conv1d_i16_tiles.h"

@@ -13,7 +13,7 @@ void pv_conv1d_i16_avx512(const int32_t *wq, const float *wscale, const float *b
                           const int16_t *xq, long ldq, float xscale, float *y, long ldy, long n, int accumulate);
 // The largest |x| over rows × columns [c0, c1) (NaN ignored), and those columns quantized
 // (x · inv, rounded to nearest even, clamped to ±xmax) into pair rows of ldq columns.
-float pv_absmax_avx2(const float *x, long ldx, int rows, long c0, long c1);
-void pv_quantize_rows_avx2(const float *x, long ldx, int rows, long c0, long c1, float inv, int xmax, int16_t *xq,
-                           long ldq);
+float pv_absmax_avx2(const float *x, long ldx, int rows, long c0, long c1, float slope);
+void pv_quantize_rows_avx2(const float *x, long ldx, int rows, long c0, long c1, float inv, int xmax, float slope,
+                           int16_t *xq, long ldq);
 #endif

@@ -2,8 +2,8 @@
 // written once and included per level (twice in a file for two instruction sets of one
 // register shape) with:
 //   I16_TARGET   the function attribute of the level,
-//   I16_NAME     the entry point's name,
-//   I16_ROWS     output channels per tile, I16_LANES columns per vector (two vectors a tile),
+//   I16_NAME     the entry point's name (I16_LINKAGE before it, e.g. static, when it is one of a level's shapes),
+//   I16_ROWS     output channels per tile, I16_NV vectors of I16_LANES columns per tile,
 //   I16_CHUNK    columns per chunk (the row blocks run inside it, so a block's weights stay in L1),
 //   I16_VEC      the integer vector type; I16_ZERO(), I16_LOAD(p), I16_SET1(v): zero, load, broadcast,
 //   I16_MADD(acc, w, x)  acc + the int16 pair products of w and x, as int32 lanes,
@@ -14,55 +14,61 @@
 #define I16_CAT2(a, b) a##b
 #define I16_CAT(a, b) I16_CAT2(a, b)
 #define I16_TILE I16_CAT(I16_NAME, _tile)
+#ifndef I16_LINKAGE
+#define I16_LINKAGE
+#endif
 
-// Rows [0, rows) of y (≤ I16_ROWS, from weight rows wb) on columns [t0, t0 + 2·I16_LANES), of
+// Rows [0, rows) of y (≤ I16_ROWS, from weight rows wb) on columns [t0, t0 + I16_NV·I16_LANES), of
 // which the first `width` are stored.
 static inline __attribute__((always_inline)) I16_TARGET void I16_TILE(const int32_t *wb, const float *wscale, const float *bias,
                                                                        int rows, int cinp, int k, int dil, const int16_t *xq,
                                                                        long ldq, float xscale, float *y, long ldy, long t0,
                                                                        long width, int accumulate) {
-    I16_VEC acc[I16_ROWS][2];
+    I16_VEC acc[I16_ROWS][I16_NV];
     for (int r = 0; r < I16_ROWS; r++)
-        for (int v = 0; v < 2; v++) acc[r][v] = I16_ZERO();
+        for (int v = 0; v < I16_NV; v++) acc[r][v] = I16_ZERO();
     const long wstride = (long)cinp * k;
     const int32_t *wr[I16_ROWS];   // rows past `rows` repeat the last real one (computed, never stored)
     for (int r = 0; r < I16_ROWS; r++) wr[r] = wb + (r < rows ? r : rows - 1) * wstride;
     for (int cp = 0; cp < cinp; cp++) {
         const int16_t *xr = xq + ((long)cp * ldq + t0) * 2;
         for (int j = 0; j < k; j++) {
-            I16_VEC xv[2];
-            for (int v = 0; v < 2; v++) xv[v] = I16_LOAD(xr + 2 * ((long)j * dil + I16_LANES * v));
+            I16_VEC xv[I16_NV];
+            for (int v = 0; v < I16_NV; v++) xv[v] = I16_LOAD(xr + 2 * ((long)j * dil + I16_LANES * v));
             const long o = (long)cp * k + j;
             for (int r = 0; r < I16_ROWS; r++) {
                 const I16_VEC wv = I16_SET1(wr[r][o]);
-                for (int v = 0; v < 2; v++) acc[r][v] = I16_MADD(acc[r][v], wv, xv[v]);
+                for (int v = 0; v < I16_NV; v++) acc[r][v] = I16_MADD(acc[r][v], wv, xv[v]);
             }
         }
     }
     for (int r = 0; r < rows; r++) {
         const float s = wscale[r] * xscale, b = bias ? bias[r] : 0.0f;
-        for (int v = 0; v < 2 && width > I16_LANES * v; v++)
+        for (int v = 0; v < I16_NV && width > I16_LANES * v; v++)
             I16_END(y + r * ldy + t0 + I16_LANES * v, acc[r][v], s, b, width - I16_LANES * v, accumulate);
     }
 }
 
-I16_TARGET void I16_NAME(const int32_t *wq, const float *wscale, const float *bias, int cout, int cinp, int k, int dil,
+I16_LINKAGE I16_TARGET void I16_NAME(const int32_t *wq, const float *wscale, const float *bias, int cout, int cinp, int k, int dil,
                          const int16_t *xq, long ldq, float xscale, float *y, long ldy, long n, int accumulate) {
     const int blocks = (cout + I16_ROWS - 1) / I16_ROWS;
     for (long c0 = 0; c0 < n; c0 += I16_CHUNK) {
         const long c1 = c0 + I16_CHUNK < n ? c0 + I16_CHUNK : n;
         for (int b = 0; b < blocks; b++) {
             const int rows = cout - I16_ROWS * b < I16_ROWS ? cout - I16_ROWS * b : I16_ROWS;
-            for (long t0 = c0; t0 < c1; t0 += 2 * I16_LANES)
+            for (long t0 = c0; t0 < c1; t0 += I16_NV * I16_LANES)
                 I16_TILE(wq + (size_t)I16_ROWS * b * cinp * k, wscale + I16_ROWS * b, bias ? bias + I16_ROWS * b : 0, rows, cinp, k,
-                         dil, xq, ldq, xscale, y + (long)I16_ROWS * b * ldy, ldy, t0, c1 - t0 < 2 * I16_LANES ? c1 - t0 : 2 * I16_LANES,
+                         dil, xq, ldq, xscale, y + (long)I16_ROWS * b * ldy, ldy, t0, c1 - t0 < I16_NV * I16_LANES ? c1 - t0 : I16_NV * I16_LANES,
                          accumulate);
         }
     }
 }
 
-// What differs between two inclusions in one file; the shape macros may stay for the next.
+// What differs between two inclusions in one file; the vector macros may stay for the next.
 #undef I16_TILE
+#undef I16_ROWS
+#undef I16_NV
+#undef I16_LINKAGE
 #undef I16_CAT
 #undef I16_CAT2
 #undef I16_TARGET

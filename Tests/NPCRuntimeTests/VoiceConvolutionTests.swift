@@ -43,6 +43,7 @@ import VoiceKernels
         let workspace = VoiceWorkspace()
         let shapes: [(cin: Int, cout: Int, k: Int, d: Int, padLeft: Int?)] = [
             (3, 8, 7, 1, nil), (5, 13, 3, 2, nil), (16, 1, 7, 1, nil), (7, 9, 1, 1, nil), (4, 17, 5, 6, nil), (6, 8, 4, 1, 1), (2, 3, 7, 12, nil),
+            (3, 5, 19, 2, nil),   // more taps than an edge tile keeps masks for
         ]
         for shape in shapes {
             let conv = HiFiGANWindowTests.conv(&rng, shape.cin, shape.cout, shape.k, dilation: shape.d, padLeft: shape.padLeft)
@@ -138,6 +139,61 @@ import VoiceKernels
             return UnsafeBufferPointer(start: y.map.data, count: y.map.count).map(\.bitPattern)
         }
         #expect(results[0] == results[1])
+    }
+
+    /// A leaky ReLU before an int16 layer is taken in the window's quantization: the same bits at
+    /// every level and for any thread split, within 50 dB of the float layer on lrelu(x) (which
+    /// float products compute through scratch, or in place for the upsampler).
+    @Test func integerProductsTakeTheLeakyReLUInTheirQuantization() {
+        var rng = SplitMix64(seed: 44)
+        let single = VoiceWorkspace(), pooled = VoiceWorkspace(pool: ThreadPool(count: 2))
+        let slope: Float = 0.1
+        for (cin, cout, k, d) in [(64, 32, 7, 3), (33, 20, 3, 1), (7, 9, 5, 2)] {
+            let float = HiFiGANWindowTests.conv(&rng, cin, cout, k, dilation: d)
+            let conv = float.withIntegerProducts()
+            let total = 900, out = 11..<870
+            let read = conv.inputColumns(for: out, total: total)
+            let x = SignalWindow(single.map(cin, read.count), start: read.lowerBound)
+            for i in 0..<x.map.count { x.map.data[i] = (rng.nextFloat() * 2 - 1) * (i % 7 == 0 ? 30 : 1) }
+            let before = Array(UnsafeBufferPointer(start: x.map.data, count: x.map.count))
+            let run = { (c: Conv1d, workspace: VoiceWorkspace) -> [Float] in
+                let scratch = SignalWindow(workspace.map(cin, read.count), start: read.lowerBound)
+                let y = SignalWindow(workspace.map(cout, out.count), start: out.lowerBound)
+                c.forward(leakyReLU: slope, x, scratch: scratch, into: y, columns: out, total: total, workspace: workspace)
+                return Array(UnsafeBufferPointer(start: y.map.data, count: y.map.count))
+            }
+            let expected = run(float, single)
+            let runs = Self.atEveryLevel { [run(conv, single), run(conv, pooled)] }
+            for (level, got) in runs {
+                let snr = Self.snr(got[0], expected, base: nil)
+                #expect(snr >= 50, "\(level) \(cin)→\(cout) k\(k): \(snr) dB")
+                #expect(got[0].map(\.bitPattern) == runs[0].1[0].map(\.bitPattern), "\(level): not bit-identical to scalar")
+                #expect(got[1].map(\.bitPattern) == got[0].map(\.bitPattern), "\(level): two threads differ from one")
+            }
+            #expect(Array(UnsafeBufferPointer(start: x.map.data, count: x.map.count)) == before, "the input changed")
+        }
+        // The upsampler: float products take lrelu(x) in place, int16 ones leave x alone.
+        let float = HiFiGANWindowTests.upsampler(&rng, 24, 8, kernel: 16, stride: 8)
+        let up = float.withIntegerProducts()
+        let frames = 60, out = 5..<470
+        let read = up.inputColumns(for: out, inputTotal: frames)
+        let x = SignalWindow(single.map(24, read.count), start: read.lowerBound)
+        for i in 0..<x.map.count { x.map.data[i] = rng.nextFloat() * 2 - 1 }
+        let before = Array(UnsafeBufferPointer(start: x.map.data, count: x.map.count))
+        let run = { (c: ConvTranspose1d, workspace: VoiceWorkspace) -> [Float] in
+            let y = SignalWindow(workspace.map(8, out.count), start: out.lowerBound)
+            c.forward(leakyReLU: slope, x, into: y, columns: out, inputTotal: frames, workspace: workspace)
+            return Array(UnsafeBufferPointer(start: y.map.data, count: y.map.count))
+        }
+        let runs = Self.atEveryLevel { [run(up, single), run(up, pooled)] }
+        #expect(Array(UnsafeBufferPointer(start: x.map.data, count: x.map.count)) == before, "int16 products changed their input")
+        let expected = run(float, single)
+        #expect(Array(UnsafeBufferPointer(start: x.map.data, count: x.map.count)) == before.map { $0 < 0 ? $0 * slope : $0 })
+        for (level, got) in runs {
+            #expect(Self.snr(got[0], expected, base: nil) >= 50, "\(level) upsampler")
+            #expect(got[0].map(\.bitPattern) == runs[0].1[0].map(\.bitPattern), "\(level): upsampler not bit-identical to scalar")
+            #expect(got[1].map(\.bitPattern) == got[0].map(\.bitPattern), "\(level): upsampler split differs")
+        }
     }
 
     /// The largest sums a layer can make: every weight at its row's maximum and every input at

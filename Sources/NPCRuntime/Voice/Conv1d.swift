@@ -58,6 +58,23 @@ struct Conv1d {
         }
     }
 
+    /// y[:, out] = conv(lrelu(x))[:, out] (+ y[:, out] when `accumulate`), lrelu the leaky ReLU of
+    /// `slope`: int16 products take it in their quantization; float products read it from
+    /// `scratch` (x's geometry), written here first.
+    func forward(leakyReLU slope: Float, _ x: SignalWindow, scratch: SignalWindow, into y: SignalWindow, columns out: Range<Int>,
+                 total: Int, workspace: VoiceWorkspace, accumulate: Bool = false) {
+        guard !out.isEmpty else { return }
+        if let integer {
+            forwardInteger(integer, x, into: y, columns: out, total: total, workspace: workspace, accumulate: accumulate, slope: slope)
+            return
+        }
+        let read = inputColumns(for: out, total: total)
+        workspace.forEachRow(inChannels, columns: read.count) { c in
+            VectorMath.leakyReLU(x.pointer(c, read.lowerBound), into: scratch.pointer(c, read.lowerBound), count: read.count, slope: slope)
+        }
+        forward(scratch, into: y, columns: out, total: total, workspace: workspace, accumulate: accumulate)
+    }
+
     /// This convolution with int16 products (dense layers only; itself when the weights cannot be).
     func withIntegerProducts() -> Conv1d {
         guard !depthwise, let q = IntegerConvWeights(weight, outChannels: outChannels, inChannels: inChannels, kernel: kernel)
@@ -67,12 +84,14 @@ struct Conv1d {
         return c
     }
 
-    /// forward by 16-bit products: the input window quantized once (one scale for all of it,
-    /// before the columns are split, so the split does not change the sums), then the parts.
+    /// forward by 16-bit products of act(x) (act: the leaky ReLU of `slope`, x itself for 1): the
+    /// input window quantized once (one scale for all of it, before the columns are split, so the
+    /// split does not change the sums), then the parts.
     private func forwardInteger(_ q: IntegerConvWeights, _ x: SignalWindow, into y: SignalWindow, columns out: Range<Int>,
-                                total: Int, workspace: VoiceWorkspace, accumulate: Bool) {
+                                total: Int, workspace: VoiceWorkspace, accumulate: Bool, slope: Float = 1) {
         let window = workspace.quantizedWindow(x, channels: inChannels, first: out.lowerBound - padLeft - x.start,
-                                               count: out.count + dilation * (kernel - 1), total: total, limit: q.inputLimit)
+                                               count: out.count + dilation * (kernel - 1), total: total, limit: q.inputLimit,
+                                               slope: slope)
         workspace.parallel(out, minimumPart: Self.minimumColumns(perColumn: outChannels * inChannels * kernel)) { part, _ in
             let t0 = part.lowerBound - out.lowerBound
             pv_conv1d_i16(q.pairs, q.scales, bias?.base, Int32(outChannels), Int32(inChannels), Int32(kernel), Int32(dilation),

@@ -72,14 +72,23 @@ struct ConvTranspose1d {
         return c
     }
 
-    /// y[:, out] = convTranspose(x)[:, out] in global columns; x (a signal `inputTotal`
-    /// frames long) must hold `inputColumns(for: out, inputTotal:)`.
-    func forward(_ x: SignalWindow, into y: SignalWindow, columns out: Range<Int>, inputTotal: Int,
+    /// y[:, out] = convTranspose(lrelu(x))[:, out] in global columns, lrelu the leaky ReLU of
+    /// `slope` (1: none); x (a signal `inputTotal` frames long) must hold `inputColumns(for: out,
+    /// inputTotal:)`. Float products take lrelu(x) in place of x on the columns read; int16
+    /// products take it in their quantization and leave x as it is.
+    func forward(leakyReLU slope: Float = 1, _ x: SignalWindow, into y: SignalWindow, columns out: Range<Int>, inputTotal: Int,
                  workspace: VoiceWorkspace) {
         // Each part scatters only into its own output columns, so parts never race.
         // Per output column: inChannels · outChannels · kernel / stride multiply-adds.
         let perColumn = inChannels * outChannels * kernel / max(1, stride)
-        let window = integerPhases.flatMap { quantizedWindow($0, x, out, inputTotal: inputTotal, workspace: workspace) }
+        let window = integerPhases.flatMap { quantizedWindow($0, x, out, inputTotal: inputTotal, slope: slope, workspace: workspace) }
+        if window == nil && slope != 1 {
+            let read = inputColumns(for: out, inputTotal: inputTotal).clamped(to: x.start ..< x.start + x.map.length)
+            workspace.forEachRow(inChannels, columns: read.count) { c in
+                let row = x.pointer(c, read.lowerBound)
+                VectorMath.leakyReLU(row, into: row, count: read.count, slope: slope)
+            }
+        }
         workspace.parallel(out, minimumPart: Conv1d.minimumColumns(perColumn: perColumn)) { part, thread in
             forwardPhases(x, into: y, columns: part, inputTotal: inputTotal, cols: workspace.columns(thread), window: window)
         }
@@ -88,7 +97,7 @@ struct ConvTranspose1d {
     /// The input frames every phase reads for outputs `out`, quantized with one scale (before
     /// the split between threads, so the split does not change the sums). nil when no phase has taps.
     private func quantizedWindow(_ integer: [IntegerConvWeights?], _ x: SignalWindow, _ out: Range<Int>, inputTotal: Int,
-                                 workspace: VoiceWorkspace) -> QuantizedWindow? {
+                                 slope: Float, workspace: VoiceWorkspace) -> QuantizedWindow? {
         var lo = Int.max, hi = Int.min, limit = Int32.max
         for (r, phase) in phases.enumerated() where phase.taps > 0 {
             let q0 = Self.ceilDiv(out.lowerBound - r, stride), q1 = Self.ceilDiv(out.upperBound - r, stride)
@@ -98,7 +107,8 @@ struct ConvTranspose1d {
             limit = min(limit, w.inputLimit)
         }
         guard lo < hi else { return nil }
-        return workspace.quantizedWindow(x, channels: inChannels, first: lo - x.start, count: hi - lo, total: inputTotal, limit: limit)
+        return workspace.quantizedWindow(x, channels: inChannels, first: lo - x.start, count: hi - lo, total: inputTotal, limit: limit,
+                                         slope: slope)
     }
 
     /// Each phase's outputs by the direct kernel into `cols` (outChannels, tile), then

@@ -142,7 +142,6 @@ struct HiFiGANGenerator {
             }
         }
         if whole { observer?("dec_conv_pre", x.map) }
-        var xValid = preOut
 
         for (stage, up) in upsamplers.enumerated() {
             let total = totalFrames * rate(afterStage: stage), c = up.outChannels
@@ -154,11 +153,7 @@ struct HiFiGANGenerator {
             let u = window(scratch.u), t = window(scratch.t), a = window(scratch.a), b = window(scratch.b)
 
             // u = up(lrelu(x))
-            workspace.forEachRow(x.map.channels, columns: xValid.count) { ch in
-                let row = x.pointer(ch, xValid.lowerBound)
-                VectorMath.leakyReLU(row, into: row, count: xValid.count, slope: upsampleSlope)
-            }
-            up.forward(x, into: u, columns: upsampled, inputTotal: stage == 0 ? totalFrames : totalFrames * rate(afterStage: stage - 1),
+            up.forward(leakyReLU: upsampleSlope, x, into: u, columns: upsampled, inputTotal: stage == 0 ? totalFrames : totalFrames * rate(afterStage: stage - 1),
                        workspace: workspace)
             if whole { observer?("dec_ups\(stage)", u.map) }
 
@@ -185,7 +180,6 @@ struct HiFiGANGenerator {
             workspace.forEachRow(c, columns: output.count) { ch in
                 VectorMath.divide(x.pointer(ch, output.lowerBound), count: output.count, by: scale)
             }
-            xValid = output
         }
 
         // samples = tanh(post(lrelu(x)))

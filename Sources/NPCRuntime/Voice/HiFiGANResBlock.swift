@@ -34,19 +34,15 @@ struct HiFiGANResBlock {
             let produced = unitOutputColumns(u, for: out, total: total)
             var input = x
             for (i, conv) in unit.enumerated() {
-                // The columns this conv reads, then writes.
+                // The columns this conv writes.
                 var written = produced
                 for later in unit[(i + 1)...].reversed() { written = later.inputColumns(for: written, total: total) }
-                let read = conv.inputColumns(for: written, total: total)
-                workspace.forEachRow(input.map.channels, columns: read.count) { c in
-                    VectorMath.leakyReLU(input.pointer(c, read.lowerBound), into: a.pointer(c, read.lowerBound),
-                                         count: read.count, slope: slope)
-                }
                 if i == unit.count - 1 {
                     // x += conv(lrelu(·))
-                    conv.forward(a, into: x, columns: written, total: total, workspace: workspace, accumulate: true)
+                    conv.forward(leakyReLU: slope, input, scratch: a, into: x, columns: written, total: total,
+                                 workspace: workspace, accumulate: true)
                 } else {
-                    conv.forward(a, into: b, columns: written, total: total, workspace: workspace)
+                    conv.forward(leakyReLU: slope, input, scratch: a, into: b, columns: written, total: total, workspace: workspace)
                     input = b
                 }
             }

@@ -8,6 +8,9 @@ final class VoiceWorkspace {
     private var blocks: [UnsafeMutablePointer<Float>] = []
     /// Output tiles of the transposed convolution's phases, one buffer per pool thread.
     private let columnBuffers: [UnsafeMutablePointer<Float>]
+    /// One slot per pool thread for the parts' maxima of a quantized window.
+    private let threadMaxima: UnsafeMutablePointer<Float>
+    private var threadCount: Int { columnBuffers.count }
     let pool: ThreadPool?
     /// Floats per column buffer: 1 MiB, so a phase's tile stays in L2 until it is interleaved.
     static let columnCapacity = 1 << 18
@@ -15,6 +18,7 @@ final class VoiceWorkspace {
     init(pool: ThreadPool? = nil) {
         self.pool = pool
         columnBuffers = (0..<(pool?.count ?? 1)).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: Self.columnCapacity) }
+        threadMaxima = .allocate(capacity: columnBuffers.count)
     }
 
     /// The quantized input window of the integer convolutions (quantizedWindow), grown as needed.
@@ -23,16 +27,21 @@ final class VoiceWorkspace {
 
     deinit {
         for c in columnBuffers { c.deallocate() }
+        threadMaxima.deallocate()
         for b in blocks { b.deallocate() }
         int16Buffer?.deallocate()
     }
 
-    /// Columns `first ..< first + count` (window-local) of x's `channels` rows, quantized for the
-    /// 16-bit products with one scale (`pv_quantize_window_i16`; columns outside the signal
-    /// `total` long are zeros). Valid until the next call: layers run one at a time.
-    func quantizedWindow(_ x: SignalWindow, channels: Int, first: Int, count: Int, total: Int, limit: Int32) -> QuantizedWindow {
+    /// Columns `first ..< first + count` (window-local) of act(x)'s `channels` rows, quantized for
+    /// the 16-bit products with one scale, act(v) = v < 0 ? slope·v : v (`pv_absmax_i16_input`,
+    /// `pv_quantize_window_pairs_i16`; columns outside the signal `total` long are zeros). Both
+    /// passes split channel pairs between the pool's threads; the maximum of parts is the whole's,
+    /// so the window does not depend on the split. Valid until the next call: layers run one at a time.
+    func quantizedWindow(_ x: SignalWindow, channels: Int, first: Int, count: Int, total: Int, limit: Int32,
+                         slope: Float = 1) -> QuantizedWindow {
         let rowColumns = pv_i16_row_columns(count)
-        let size = (channels + 1) / 2 * 2 * rowColumns
+        let pairs = (channels + 1) / 2
+        let size = pairs * 2 * rowColumns
         let data: UnsafeMutablePointer<Int16>
         if let b = int16Buffer, size <= int16Capacity {
             data = b
@@ -42,8 +51,23 @@ final class VoiceWorkspace {
             data = .allocate(capacity: max(1, int16Capacity))
             int16Buffer = data
         }
-        let scale = pv_quantize_window_i16(x.map.data, x.map.length, Int32(channels), first, 0, min(x.map.length, total - x.start),
-                                           count, limit, data, rowColumns)
+        let xhi = min(x.map.length, total - x.start)
+        let c0 = max(first, 0), c1 = min(first + count, xhi)
+        let minimumPairs = max(1, Self.minimumElementsPerThread / max(1, 2 * (c1 - c0)))
+        let maxima = threadMaxima
+        maxima.update(repeating: 0, count: threadCount)
+        parallel(0 ..< pairs, minimumPart: minimumPairs) { part, thread in
+            let rows = min(2 * part.upperBound, channels) - 2 * part.lowerBound
+            let m = pv_absmax_i16_input(x.map.data + 2 * part.lowerBound * x.map.length, x.map.length, Int32(rows), c0, c1, slope)
+            maxima[thread] = max(maxima[thread], m)
+        }
+        var m: Float = 0
+        for t in 0..<threadCount { m = max(m, maxima[t]) }
+        parallel(0 ..< pairs, minimumPart: minimumPairs) { part, _ in
+            pv_quantize_window_pairs_i16(x.map.data, x.map.length, Int32(channels), Int32(part.lowerBound), Int32(part.upperBound),
+                                         first, 0, xhi, count, limit, m, slope, data, rowColumns)
+        }
+        let scale = m > 0 && m.isFinite && limit > 0 ? m / Float(limit) : 0
         return QuantizedWindow(data: data, rowColumns: rowColumns, first: first, scale: scale)
     }
 

@@ -37,17 +37,27 @@ int pv_quantize_weights_i16(const float *w, int cout, int cin, int k, int32_t *w
 // register tile (up to 32 columns) that starts at any output and runs past the last.
 static inline long pv_i16_row_columns(long cols) { return cols + 31; }
 
-// The input window x0 .. x0 + cols of x (for n outputs of a kernel k, dilation dil: cols =
-// n + (k − 1)·dil; columns outside [xlo, xhi) are zero padding) → xq ((cin+1)/2 pair rows of
-// ldq ≥ pv_i16_row_columns(cols) columns: column c of pair row p at xq[(p·ldq + c)·2 + 0/1]),
-// all zeros past the window. One scale for the whole window: x ≈ scale · q with |q| ≤ xmax, rounding to
-// nearest even. Returns the scale (0 for a silent window, or one with no finite maximum).
-float pv_quantize_window_i16(const float *x, long ldx, int cin, long x0, long xlo, long xhi, long cols, int xmax,
-                             int16_t *xq, long ldq);
+// An input window is quantized in two passes, each of which may be split between threads
+// (rows, then channel pairs). The window is x0 .. x0 + cols of act(x) = x < 0 ? slope·x : x
+// (slope 1: x itself; a leaky ReLU fused into the quantization); for n outputs of a kernel k,
+// dilation dil: cols = n + (k − 1)·dil, and columns outside [xlo, xhi) are zero padding.
+//
+// The window's maximum: the largest |act(x)| over rows [0, rows) and columns [c0, c1) (the
+// part of the window inside [xlo, xhi)); NaNs are skipped, so the maximum of parts is the
+// maximum of the whole.
+float pv_absmax_i16_input(const float *x, long ldx, int rows, long c0, long c1, float slope);
+
+// Pair rows [p0, p1) of the quantized window xq ((cin+1)/2 pair rows of ldq ≥
+// pv_i16_row_columns(cols) columns: column c of pair row p at xq[(p·ldq + c)·2 + 0/1], zeros
+// past the window), for the window's maximum m: act(x) ≈ scale · q with scale = m / xmax,
+// |q| ≤ xmax, rounding to nearest even. A silent window (m = 0, or m not finite) is all zeros
+// and has scale 0.
+void pv_quantize_window_pairs_i16(const float *x, long ldx, int cin, int p0, int p1, long x0, long xlo, long xhi, long cols,
+                                  int xmax, float m, float slope, int16_t *xq, long ldq);
 
 // y[co·ldy + t] = (accumulate ? y[co·ldy + t] + bias[co] : bias[co]) + (float)S · (wscale[co] · xscale)
 // with S = Σ_{c, j} wq[co, c, j] · xq[c, t + j·dil] exact (int32), for co < cout, 0 ≤ t < n. xq is
-// the window from pv_quantize_window_i16 for these outputs (or starting at output t0 of it: pass
+// the window from pv_quantize_window_pairs_i16 for these outputs (or starting at output t0 of it: pass
 // xq + 2·t0). bias may be NULL (zero).
 void pv_conv1d_i16(const int32_t *wq, const float *wscale, const float *bias, int cout, int cin, int k, int dil,
                    const int16_t *xq, long ldq, float xscale, float *y, long ldy, long n, int accumulate);
