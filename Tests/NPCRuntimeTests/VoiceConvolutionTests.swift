@@ -123,22 +123,30 @@ import VoiceKernels
         }
     }
 
-    /// The window is quantized once, before its columns are split between threads: two threads
-    /// (eight parts) give the bits of one.
-    @Test func integerProductsDoNotDependOnTheThreadSplit() {
+    /// A layer's output is cut between threads by columns (long signals) or by rows (a few
+    /// columns, as in the text encoder); the int16 window is quantized once, before the cut.
+    /// Two and three threads give the bits of one, float and int16.
+    @Test func convolutionsDoNotDependOnTheThreadSplit() {
         var rng = SplitMix64(seed: 42)
-        let conv = HiFiGANWindowTests.conv(&rng, 64, 64, 5, dilation: 2).withIntegerProducts()
-        let total = 700, out = 13..<613
-        let single = VoiceWorkspace(), pooled = VoiceWorkspace(pool: ThreadPool(count: 2))
-        let read = conv.inputColumns(for: out, total: total)
-        let x = SignalWindow(single.map(64, read.count), start: read.lowerBound)
-        for i in 0..<x.map.count { x.map.data[i] = rng.nextFloat() * 2 - 1 }
-        let results = [single, pooled].map { workspace -> [UInt32] in
-            let y = SignalWindow(workspace.map(64, out.count), start: out.lowerBound)
-            conv.forward(x, into: y, columns: out, total: total, workspace: workspace)
-            return UnsafeBufferPointer(start: y.map.data, count: y.map.count).map(\.bitPattern)
+        let workspaces = [VoiceWorkspace(), VoiceWorkspace(pool: ThreadPool(count: 2)), VoiceWorkspace(pool: ThreadPool(count: 3))]
+        // (cin, cout, k, dilation, total, out): columns cut; rows cut; rows cut with a partial last block
+        for (cin, cout, k, d, total, out) in [(64, 64, 5, 2, 700, 13..<613), (192, 384, 5, 1, 150, 0..<150), (160, 100, 3, 1, 90, 5..<80)] {
+            let float = HiFiGANWindowTests.conv(&rng, cin, cout, k, dilation: d)
+            let read = float.inputColumns(for: out, total: total)
+            let x = SignalWindow(workspaces[0].map(cin, read.count), start: read.lowerBound)
+            for i in 0..<x.map.count { x.map.data[i] = rng.nextFloat() * 2 - 1 }
+            for conv in [float, float.withIntegerProducts()] {
+                let results = workspaces.map { workspace -> [UInt32] in
+                    let y = SignalWindow(workspace.map(cout, out.count), start: out.lowerBound)
+                    for i in 0..<y.map.count { y.map.data[i] = .nan }
+                    conv.forward(x, into: y, columns: out, total: total, workspace: workspace)
+                    return UnsafeBufferPointer(start: y.map.data, count: y.map.count).map(\.bitPattern)
+                }
+                #expect(!results[0].contains(Float.nan.bitPattern), "\(cin)→\(cout): an output was not written")
+                #expect(results[1] == results[0] && results[2] == results[0],
+                        "\(cin)→\(cout) k\(k), \(out.count) columns, int16 \(conv.integer != nil): the split changed the bits")
+            }
         }
-        #expect(results[0] == results[1])
     }
 
     /// A leaky ReLU before an int16 layer is taken in the window's quantization: the same bits at

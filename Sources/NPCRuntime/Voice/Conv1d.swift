@@ -53,8 +53,8 @@ struct Conv1d {
             forwardInteger(integer, x, into: y, columns: out, total: total, workspace: workspace, accumulate: accumulate)
             return
         }
-        workspace.parallel(out, minimumPart: Self.minimumColumns(perColumn: perColumn)) { part, _ in
-            forwardDirect(x, into: y, columns: part, total: total, accumulate: accumulate)
+        workspace.parallelLayer(rows: outChannels, columns: out, perColumn: perColumn) { rows, part, _ in
+            forwardDirect(x, into: y, rows: rows, columns: part, total: total, accumulate: accumulate)
         }
     }
 
@@ -92,11 +92,13 @@ struct Conv1d {
         let window = workspace.quantizedWindow(x, channels: inChannels, first: out.lowerBound - padLeft - x.start,
                                                count: out.count + dilation * (kernel - 1), total: total, limit: q.inputLimit,
                                                slope: slope)
-        workspace.parallel(out, minimumPart: Self.minimumColumns(perColumn: outChannels * inChannels * kernel)) { part, _ in
+        let wordsPerRow = (inChannels + 1) / 2 * kernel   // int32 weight words (int16 pairs) per output row
+        workspace.parallelLayer(rows: outChannels, columns: out, perColumn: outChannels * inChannels * kernel) { rows, part, _ in
             let t0 = part.lowerBound - out.lowerBound
-            pv_conv1d_i16(q.pairs, q.scales, bias?.base, Int32(outChannels), Int32(inChannels), Int32(kernel), Int32(dilation),
-                          window.data + 2 * t0, window.rowColumns, window.scale, y.pointer(0, part.lowerBound), y.map.length,
-                          part.count, accumulate ? 1 : 0)
+            pv_conv1d_i16(q.pairs + rows.lowerBound * wordsPerRow, q.scales + rows.lowerBound, bias.map { $0.base + rows.lowerBound },
+                          Int32(rows.count), Int32(inChannels), Int32(kernel), Int32(dilation),
+                          window.data + 2 * t0, window.rowColumns, window.scale, y.pointer(rows.lowerBound, part.lowerBound),
+                          y.map.length, part.count, accumulate ? 1 : 0)
         }
     }
 
@@ -113,13 +115,17 @@ struct Conv1d {
         }
     }
 
-    /// y[:, out] (+)= b + W ⊛ x straight from x's rows; columns of x outside [0, total) read as zero.
-    func forwardDirect(_ x: SignalWindow, into y: SignalWindow, columns out: Range<Int>, total: Int, accumulate: Bool) {
+    /// y[rows, out] (+)= b + W ⊛ x straight from x's rows (all output rows when `rows` is nil);
+    /// columns of x outside [0, total) read as zero.
+    func forwardDirect(_ x: SignalWindow, into y: SignalWindow, rows: Range<Int>? = nil, columns out: Range<Int>, total: Int,
+                       accumulate: Bool) {
+        let rows = rows ?? 0 ..< outChannels
         // Window-local input columns: output column t reads x0 + (t − out.lower) + j·dilation.
         let x0 = out.lowerBound - padLeft - x.start
-        pv_conv1d(weight.base, bias?.base, Int32(outChannels), Int32(inChannels), Int32(kernel), Int32(dilation),
-                  x.map.data, x.map.length, x0, 0, min(x.map.length, total - x.start),
-                  y.pointer(0, out.lowerBound), y.map.length, out.count, accumulate ? 1 : 0)
+        pv_conv1d(weight.base + rows.lowerBound * inChannels * kernel, bias.map { $0.base + rows.lowerBound }, Int32(rows.count),
+                  Int32(inChannels), Int32(kernel), Int32(dilation), x.map.data, x.map.length, x0, 0,
+                  min(x.map.length, total - x.start), y.pointer(rows.lowerBound, out.lowerBound), y.map.length, out.count,
+                  accumulate ? 1 : 0)
     }
 
     /// One filter per channel: y[c, i] += Σ_k W[c, k] · x[c, i + k·dilation − padLeft].

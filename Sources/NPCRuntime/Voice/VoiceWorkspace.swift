@@ -103,6 +103,47 @@ final class VoiceWorkspace {
         }
     }
 
+    /// Output columns a part of a layer starts on: a multiple of every level's register tile
+    /// width (16 columns for AVX2, 32 for AVX-512's int16, 16·nv for its float), so only a layer's
+    /// last part ends in a partial tile.
+    static let columnAlignment = 32
+    /// Output rows a part of a layer starts on: a multiple of every level's tile rows (6 or 4
+    /// for AVX2, 8 for AVX-512).
+    static let rowAlignment = 24
+
+    /// Runs `body(rows, columns, thread)` over the output of a dense layer (`rows` × `out`,
+    /// `perColumn` multiply-adds a column), cut between the pool's threads on tile boundaries:
+    /// by columns when there are enough for a few parts a thread, else by rows (a short
+    /// sentence in the text encoder, a flow window), where cutting columns would leave each
+    /// part a partial tile. Every output is summed the same way whatever the cut.
+    func parallelLayer(rows: Int, columns out: Range<Int>, perColumn: Int,
+                       _ body: (_ rows: Range<Int>, _ columns: Range<Int>, _ thread: Int) -> Void) {
+        let threads = pool?.activeCount ?? 1
+        let byWork = out.count * perColumn / Conv1d.minimumWorkPerThread
+        let columnParts = min(4 * threads, byWork, out.count / (2 * Self.columnAlignment))
+        if threads > 1, columnParts >= 2 * threads {
+            let tiles = (out.count + Self.columnAlignment - 1) / Self.columnAlignment
+            let parts = min(columnParts, tiles)
+            pool?.run(chunks: parts) { part, thread in
+                let a = out.lowerBound + tiles * part / parts * Self.columnAlignment
+                let b = min(out.upperBound, out.lowerBound + tiles * (part + 1) / parts * Self.columnAlignment)
+                if a < b { body(0 ..< rows, a ..< b, thread) }
+            }
+            return
+        }
+        let blocks = (rows + Self.rowAlignment - 1) / Self.rowAlignment
+        let rowParts = min(4 * threads, byWork, blocks)
+        guard threads > 1, rowParts >= 2, let pool else {
+            if !out.isEmpty && rows > 0 { body(0 ..< rows, out, 0) }
+            return
+        }
+        pool.run(chunks: rowParts) { part, thread in
+            let a = blocks * part / rowParts * Self.rowAlignment
+            let b = min(rows, blocks * (part + 1) / rowParts * Self.rowAlignment)
+            if a < b { body(a ..< b, out, thread) }
+        }
+    }
+
     /// Elementwise work below this many floats per thread is not worth waking a thread.
     static let minimumElementsPerThread = 1 << 15
 
