@@ -89,7 +89,9 @@ struct ConvTranspose1d {
                 VectorMath.leakyReLU(row, into: row, count: read.count, slope: slope)
             }
         }
-        workspace.parallel(out, minimumPart: Conv1d.minimumColumns(perColumn: perColumn)) { part, thread in
+        // Parts of whole tiles in every phase: 32 of its columns.
+        workspace.parallel(out, minimumPart: Conv1d.minimumColumns(perColumn: perColumn),
+                           alignment: VoiceWorkspace.columnAlignment * stride) { part, thread in
             forwardPhases(x, into: y, columns: part, inputTotal: inputTotal, cols: workspace.columns(thread), window: window)
         }
     }

@@ -90,15 +90,17 @@ final class VoiceWorkspace {
     /// pool thread (fewer when parts would be shorter than `minimumPart`). Several
     /// parts per thread let the others finish the work of a thread the OS has
     /// descheduled (the game's own threads share the cores).
-    func parallel(_ range: Range<Int>, minimumPart: Int, _ body: (Range<Int>, Int) -> Void) {
-        let parts = min(4 * (pool?.activeCount ?? 1), max(1, range.count / max(1, minimumPart)))
+    /// Parts start at multiples of `alignment` from the range's start (a kernel's tile width).
+    func parallel(_ range: Range<Int>, minimumPart: Int, alignment: Int = 1, _ body: (Range<Int>, Int) -> Void) {
+        let units = (range.count + alignment - 1) / max(1, alignment)
+        let parts = min(4 * (pool?.activeCount ?? 1), units, max(1, range.count / max(1, minimumPart)))
         guard parts > 1, let pool, pool.activeCount > 1 else {
             if !range.isEmpty { body(range, 0) }
             return
         }
-        let lo = range.lowerBound, n = range.count
+        let lo = range.lowerBound
         pool.run(chunks: parts) { part, thread in
-            let a = lo + n * part / parts, b = lo + n * (part + 1) / parts
+            let a = lo + units * part / parts * alignment, b = min(range.upperBound, lo + units * (part + 1) / parts * alignment)
             if a < b { body(a ..< b, thread) }
         }
     }
