@@ -65,6 +65,28 @@ enum VectorMath {
     }
 
     /// In-place softmax of `n` values.
+    /// Softmax of every column of x (rows × columns, row-major) over its rows, as `softmax`
+    /// computes a row; `stats` holds 2·columns floats.
+    static func softmaxColumns(_ x: UnsafeMutablePointer<Float>, rows: Int, columns: Int, stats: UnsafeMutablePointer<Float>) {
+        guard rows > 0, columns > 0 else { return }
+        let m = stats, sum = stats + columns
+        m.update(from: x, count: columns)
+        for j in 1..<rows {
+            let row = x + j * columns
+            for i in 0..<columns { m[i] = max(m[i], row[i]) }
+        }
+        sum.update(repeating: 0, count: columns)
+        for j in 0..<rows {
+            let row = x + j * columns
+            for i in 0..<columns { row[i] = expf(row[i] - m[i]); sum[i] += row[i] }
+        }
+        for i in 0..<columns { sum[i] = 1 / sum[i] }
+        for j in 0..<rows {
+            let row = x + j * columns
+            for i in 0..<columns { row[i] *= sum[i] }
+        }
+    }
+
     static func softmax(_ x: UnsafeMutablePointer<Float>, count n: Int) {
         guard n > 0 else { return }
         var m = x[0]

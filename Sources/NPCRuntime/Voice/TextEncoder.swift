@@ -37,7 +37,7 @@ struct TextEncoder {
         let y = workspace.map(h, t)
         let filters = feedForward.map(\.expand.outChannels).max() ?? h
         let ffnHidden = workspace.map(filters, t)
-        let attentionScratch = workspace.floats(RelativePositionAttention.scratchCount(channels: h, tokens: t))
+        let attentionScratch = workspace.floats(attention.map { $0.scratchCount(tokens: t) }.max() ?? 0)
         let stats = workspace.floats(2 * t)
         for l in 0..<attention.count {
             // x = norm1(x + attn(x))
