@@ -36,7 +36,6 @@ let package = Package(
     ],
     targets: [
         // System libraries (modulemap + shim header).
-        .systemLibrary(name: "CBLAS", path: "Sources/Shims/CBLAS"),
         .systemLibrary(name: "CLuaJIT", path: "Sources/Shims/CLuaJIT", pkgConfig: "luajit",
                        providers: [.apt(["libluajit-5.1-dev"])]),
         .systemLibrary(name: "COpenAL", path: "Sources/Shims/COpenAL", pkgConfig: "openal",
@@ -57,7 +56,7 @@ let package = Package(
         // The public C header, imported by the Swift C-ABI layer so both agree on layouts.
         .target(name: "ParleyABI", path: "Sources/ParleyABI"),
 
-        .target(name: "NPCRuntime", dependencies: ["Kernels", "VoiceKernels", "CBLAS", "CEspeakNG", "COpenAL"],
+        .target(name: "NPCRuntime", dependencies: ["Kernels", "VoiceKernels", "CEspeakNG", "COpenAL"],
                 swiftSettings: engineSwiftFlags),
         // The router and the remote client (libcurl).
         .target(name: "ComputeRouter", dependencies: ["NPCRuntime", "CCurl"]),

@@ -32,7 +32,6 @@ public final class PiperVoice: Sendable {
         guard sampleRate > 0, sampleRate <= 384_000 else { throw .unsupported("sample rate \(sampleRate)") }
         model = try VITSModel(graph: graph, precision: precision)
         self.precision = precision
-        BLAS.callerThreadOnly
         self.sampleRate = sampleRate
         hopLength = model.decoder.hopLength
         phonemeCount = model.encoder.symbols
