@@ -14,11 +14,17 @@ struct DilatedDepthSeparableConv {
         for layer in layers {
             layer.depthwise.forward(x, into: a, workspace: workspace)
             layer.norm1.apply(a, stats: stats)
-            VectorMath.gelu(a.data, count: a.count)
+            gelu(a, workspace)
             layer.pointwise.forward(a, into: b, workspace: workspace)
             layer.norm2.apply(b, stats: stats)
-            VectorMath.gelu(b.data, count: b.count)
+            gelu(b, workspace)
             x.add(b)
+        }
+    }
+
+    private func gelu(_ x: FeatureMap, _ workspace: VoiceWorkspace) {
+        workspace.forEachRow(x.channels, columns: x.length, minimumElements: VoiceWorkspace.minimumTranscendentalsPerThread) { c in
+            VectorMath.gelu(x.row(c), count: x.length)
         }
     }
 }

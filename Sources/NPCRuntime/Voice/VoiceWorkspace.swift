@@ -149,9 +149,13 @@ final class VoiceWorkspace {
     /// Elementwise work below this many floats per thread is not worth waking a thread.
     static let minimumElementsPerThread = 1 << 15
 
-    /// Runs `body(row)` for every row in 0..<rows (each `columns` long), rows split across the pool.
-    func forEachRow(_ rows: Int, columns: Int, _ body: (Int) -> Void) {
-        parallel(0 ..< rows, minimumPart: max(1, Self.minimumElementsPerThread / max(1, columns))) { part, _ in
+    /// Elementwise work dearer than a load and a store (erf, tanh, exp) pays for a thread sooner.
+    static let minimumTranscendentalsPerThread = 1 << 11
+
+    /// Runs `body(row)` for every row in 0..<rows (each `columns` long), rows split across the pool
+    /// in parts of at least `minimumElements`.
+    func forEachRow(_ rows: Int, columns: Int, minimumElements: Int = minimumElementsPerThread, _ body: (Int) -> Void) {
+        parallel(0 ..< rows, minimumPart: max(1, minimumElements / max(1, columns))) { part, _ in
             for r in part { body(r) }
         }
     }

@@ -60,7 +60,7 @@ struct WaveNet {
                 }
             }
             // acts = tanh(gates[:h]) · sigmoid(gates[h:])
-            workspace.forEachRow(h, columns: r.count) { c in
+            workspace.forEachRow(h, columns: r.count, minimumElements: VoiceWorkspace.minimumTranscendentalsPerThread) { c in
                 pv_gate_tanh_sigmoid(gates.pointer(c, r.lowerBound), gates.pointer(h + c, r.lowerBound), acts.pointer(c, r.lowerBound), r.count)
             }
             let rs = window(s.residualSkip, layer.residualSkip.outChannels)
