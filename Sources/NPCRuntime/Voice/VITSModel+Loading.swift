@@ -10,7 +10,7 @@ extension VITSModel {
     static let maxLayers = 64
     static let maxHopLength = 4096
 
-    /// precision: how the decoder's upsamplers and residual blocks and the flow's WaveNets
+    /// precision: how the decoder's conv_pre, upsamplers and residual blocks and the flow's WaveNets
     /// multiply (the rest of the model is always float).
     init(graph: ONNXGraph, precision: VoicePrecision = .exact) throws(ONNXError) {
         let g = VITSGraphIndex(graph)
@@ -184,7 +184,7 @@ extension VITSModel {
     // MARK: Decoder
 
     private static func decoder(_ g: VITSGraphIndex, latent: Int, gin: Int?, precision: VoicePrecision) throws(ONNXError) -> HiFiGANGenerator {
-        let pre = try g.conv("/dec/conv_pre/Conv", in: latent, out: nil)
+        let pre = heavy(try g.conv("/dec/conv_pre/Conv", in: latent, out: nil), precision)
         let cond = try gin.map { (gin) throws(ONNXError) in try g.conv("/dec/cond/Conv", in: gin, out: pre.outChannels) }
         let stages = count(g) { "/dec/ups.\($0)/ConvTranspose" }
         guard stages > 0 else { throw .unsupported("no upsampling layers under /dec") }

@@ -50,8 +50,9 @@ struct VITSModel: Sendable {
 
     /// Output frames decoded per window by `synthesize` (bounds the decoder's scratch).
     static let wholeSentenceWindow = 128
-    /// Frames per window of the flow.
-    static let flowWindow = 128
+    /// Frames per window of the flow. Each window recomputes its WaveNets' context at both ends
+    /// (about 10 columns a layer): 4% of 256 frames, 8% of 128.
+    static let flowWindow = 256
 
     /// Everything is validated before any work: ids in range, finite scales, a known speaker.
     func synthesize(ids: [Int], scales: Scales, speaker: Int?, seed: UInt64, pool: ThreadPool? = nil,
