@@ -121,28 +121,16 @@ final class VoiceWorkspace {
     func parallelLayer(rows: Int, columns out: Range<Int>, perColumn: Int,
                        _ body: (_ rows: Range<Int>, _ columns: Range<Int>, _ thread: Int) -> Void) {
         let threads = pool?.activeCount ?? 1
-        let byWork = out.count * perColumn / Conv1d.minimumWorkPerThread
-        let columnParts = min(4 * threads, byWork, out.count / (2 * Self.columnAlignment))
-        if threads > 1, columnParts >= 2 * threads {
-            let tiles = (out.count + Self.columnAlignment - 1) / Self.columnAlignment
-            let parts = min(columnParts, tiles)
-            pool?.run(chunks: parts) { part, thread in
-                let a = out.lowerBound + tiles * part / parts * Self.columnAlignment
-                let b = min(out.upperBound, out.lowerBound + tiles * (part + 1) / parts * Self.columnAlignment)
-                if a < b { body(0 ..< rows, a ..< b, thread) }
+        let minimumColumns = max(2 * Self.columnAlignment, Conv1d.minimumColumns(perColumn: perColumn))
+        if threads == 1 || out.count / minimumColumns >= 2 * threads {
+            parallel(out, minimumPart: minimumColumns, alignment: Self.columnAlignment) { part, thread in
+                body(0 ..< rows, part, thread)
             }
             return
         }
-        let blocks = (rows + Self.rowAlignment - 1) / Self.rowAlignment
-        let rowParts = min(4 * threads, byWork, blocks)
-        guard threads > 1, rowParts >= 2, let pool else {
-            if !out.isEmpty && rows > 0 { body(0 ..< rows, out, 0) }
-            return
-        }
-        pool.run(chunks: rowParts) { part, thread in
-            let a = blocks * part / rowParts * Self.rowAlignment
-            let b = min(rows, blocks * (part + 1) / rowParts * Self.rowAlignment)
-            if a < b { body(a ..< b, out, thread) }
+        let perRow = max(1, out.count * perColumn / max(1, rows))
+        parallel(0 ..< rows, minimumPart: max(1, Conv1d.minimumWorkPerThread / perRow), alignment: Self.rowAlignment) { part, thread in
+            body(part, out, thread)
         }
     }
 
