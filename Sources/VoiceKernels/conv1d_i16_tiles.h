@@ -1,6 +1,6 @@
 // The 16-bit-product convolution's register tiles and loops (conv1d_i16.c's arithmetic),
-// written once and included per level (twice in a file for two instruction sets of one
-// register shape) with:
+// written once and included per level and tile shape (conv1d_i16_avx2.c: two instruction
+// sets × two shapes) with:
 //   I16_TARGET   the function attribute of the level,
 //   I16_NAME     the entry point's name (I16_LINKAGE before it, e.g. static, when it is one of a level's shapes),
 //   I16_ROWS     output channels per tile, I16_NV vectors of I16_LANES columns per tile,
