@@ -1,7 +1,7 @@
 import VoiceKernels
 
-/// How a voice computes its heaviest convolutions (the decoder's upsamplers and residual
-/// blocks, the flow's WaveNets).
+/// How a voice computes its heaviest convolutions (the decoder's conv_pre, upsamplers and
+/// residual blocks, the flow's WaveNets).
 public enum VoicePrecision: String, Sendable, CaseIterable {
     /// Float, as Piper: the reference tests hold the audio to Piper's.
     case exact

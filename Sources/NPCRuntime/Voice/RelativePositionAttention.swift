@@ -16,16 +16,33 @@ struct RelativePositionAttention {
     let output: Conv1d
     /// (2·window + 1, headChannels)
     let relativeKeys: WeightBuffer
-    /// (2·window + 1, headChannels)
-    let relativeValues: WeightBuffer
+    /// (headChannels, 2·window + 1): the value table transposed, the weights of its product
+    let relativeValuesByChannel: WeightBuffer
     let heads: Int
     let headChannels: Int
     let window: Int
 
-    /// Floats per head: kᵀ (T, d), scores (T, T), relative terms (2w + 1, T), Eᵥᵀ (d, 2w + 1),
-    /// the softmax's column statistics (2, T).
+    /// relativeKeys, relativeValues: (2·window + 1, headChannels) tables.
+    init(query: Conv1d, key: Conv1d, value: Conv1d, output: Conv1d, relativeKeys: WeightBuffer, relativeValues: WeightBuffer,
+         heads: Int, headChannels: Int, window: Int) {
+        self.query = query
+        self.key = key
+        self.value = value
+        self.output = output
+        self.relativeKeys = relativeKeys
+        let span = 2 * window + 1
+        relativeValuesByChannel = WeightBuffer(count: headChannels * span) { i in
+            relativeValues[(i % span) * headChannels + i / span]
+        }
+        self.heads = heads
+        self.headChannels = headChannels
+        self.window = window
+    }
+
+    /// Floats per head: kᵀ (T, d), scores (T, T), relative terms (2w + 1, T), the softmax's
+    /// column statistics (2, T).
     private static func headScratch(tokens t: Int, headChannels d: Int, window w: Int) -> Int {
-        t * d + t * t + (2 * w + 1) * t + d * (2 * w + 1) + 2 * t
+        t * d + t * t + (2 * w + 1) * t + 2 * t
     }
 
     /// Scratch this layer needs for T tokens, in floats.
@@ -61,7 +78,7 @@ struct RelativePositionAttention {
         let kT = scratch                      // (T, d)
         let scores = kT + t * d               // (T: j, T: i), scoreᵀ
         let relative = scores + t * t         // (2w + 1, T)
-        let valuesT = relative + span * t     // (d, 2w + 1)
+        let stats = relative + span * t       // (2, T)
         for ch in 0..<d {
             let row = k.data + ch * t
             for j in 0..<t { kT[j * d + ch] = row[j] }
@@ -75,15 +92,14 @@ struct RelativePositionAttention {
             guard lo < hi else { continue }   // offsets beyond a short sentence
             for i in lo ..< hi { scores[(i + offset) * t + i] += relative[r * t + i] }
         }
-        VectorMath.softmaxColumns(scores, rows: t, columns: t, stats: valuesT + d * span)
+        VectorMath.softmaxColumns(scores, rows: t, columns: t, stats: stats)
         // out[ch, i] = Σ_j v[ch, j]·p[i, j]
         pv_conv1d(v.data, nil, Int32(d), Int32(t), 1, 1, scores, t, 0, 0, t, out.data, t, t, 0)
         // out[ch, i] += Σ_r Eᵥ[r, ch]·p[i, i + r − w]
         for r in 0..<span {
             let offset = r - window, row = relative + r * t
             for i in 0..<t { row[i] = i + offset >= 0 && i + offset < t ? scores[(i + offset) * t + i] : 0 }
-            for ch in 0..<d { valuesT[ch * span + r] = relativeValues.base[r * d + ch] }
         }
-        pv_conv1d(valuesT, nil, Int32(d), Int32(span), 1, 1, relative, t, 0, 0, t, out.data, t, t, 1)
+        pv_conv1d(relativeValuesByChannel.base, nil, Int32(d), Int32(span), 1, 1, relative, t, 0, 0, t, out.data, t, t, 1)
     }
 }

@@ -156,6 +156,10 @@ extension VITSModel {
         precision == .int16 ? conv.withIntegerProducts() : conv
     }
 
+    private static func heavy(_ up: ConvTranspose1d, _ precision: VoicePrecision) -> ConvTranspose1d {
+        precision == .int16 ? up.withIntegerProducts() : up
+    }
+
     private static func flow(_ g: VITSGraphIndex, latent: Int, gin: Int?, precision: VoicePrecision) throws(ONNXError) -> ResidualCouplingFlow {
         guard latent % 2 == 0 else { throw .unsupported("\(latent) latent channels cannot be split in halves") }
         let half = latent / 2
@@ -192,8 +196,7 @@ extension VITSModel {
         var channels = pre.outChannels
         var hop = 1
         for i in 0..<stages {
-            let float = try g.convTranspose("/dec/ups.\(i)/ConvTranspose", in: channels)
-            let up = precision == .int16 ? float.withIntegerProducts() : float
+            let up = heavy(try g.convTranspose("/dec/ups.\(i)/ConvTranspose", in: channels), precision)
             // Each stage must multiply the length exactly by its stride, so samples = frames · hop.
             guard up.kernel - 2 * up.padding == up.stride else {
                 throw .unsupported("/dec/ups.\(i): kernel \(up.kernel), padding \(up.padding) and stride \(up.stride) do not upsample exactly")
