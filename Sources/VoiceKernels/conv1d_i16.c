@@ -143,3 +143,42 @@ void pv_conv1d_i16(const int32_t *wq, const float *wscale, const float *bias, in
 #endif
     conv1d_i16_scalar(wq, wscale, bias, cout, cinp, k, dil, xq, ldq, xscale, y, ldy, n, accumulate);
 }
+
+static int32_t pair_sum(int32_t a, int32_t b) {
+    int16_t x[2], y[2];
+    memcpy(x, &a, 4);
+    memcpy(y, &b, 4);
+    x[0] = (int16_t)(x[0] + y[0]);
+    x[1] = (int16_t)(x[1] + y[1]);
+    memcpy(&a, x, 4);
+    return a;
+}
+
+void pv_pair_weights_i16(const int32_t *wq, int cout, int cin, int k, int32_t *even, int32_t *odd, int32_t *sum) {
+    const int cinp = (cin + 1) / 2, k0 = (k + 1) / 2, k1 = k / 2;
+    for (long row = 0; row < (long)cout * cinp; row++) {
+        const int32_t *w = wq + row * k;
+        for (int i = 0; i < k0; i++) {
+            even[row * k0 + i] = w[2 * i];
+            sum[row * k0 + i] = 2 * i + 1 < k ? pair_sum(w[2 * i], w[2 * i + 1]) : w[2 * i];
+        }
+        for (int i = 0; i < k1; i++) odd[row * k1 + i] = w[2 * i + 1];
+    }
+}
+
+void pv_conv1d_i16_paired(const int32_t *wq, const int32_t *even, const int32_t *odd, const int32_t *sum, const float *wscale,
+                          const float *bias, int cout, int cin, int k, int dil, const int16_t *xq, long ldq, long xcols,
+                          float xscale, float *y, long ldy, long n, int accumulate, void *scratch, long scratch_bytes) {
+    if (cout <= 0 || cin <= 0 || k <= 0 || n <= 0) return;
+#if defined(__x86_64__)
+    // AVX-512's direct tiles outrun these (its window dealing and combining are 256-bit)
+    const int level = pk_cpu_level();
+    if (k >= 2 && (level == PK_CPU_AVX2 || level == PK_CPU_AVXVNNI) &&
+        pv_conv1d_i16_paired_avx2(level == PK_CPU_AVXVNNI && pk_cpu_has_avxvnni(), even, odd, sum, wscale, bias, cout,
+                                  (cin + 1) / 2, k, dil, xq, ldq, xcols, xscale, y, ldy, n, accumulate, scratch, scratch_bytes))
+        return;
+#else
+    (void)even; (void)odd; (void)sum; (void)xcols; (void)scratch; (void)scratch_bytes;
+#endif
+    pv_conv1d_i16(wq, wscale, bias, cout, cin, k, dil, xq, ldq, xscale, y, ldy, n, accumulate);
+}

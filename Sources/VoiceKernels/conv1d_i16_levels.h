@@ -11,6 +11,10 @@ void pv_conv1d_i16_avxvnni(const int32_t *wq, const float *wscale, const float *
                            const int16_t *xq, long ldq, float xscale, float *y, long ldy, long n, int accumulate);
 void pv_conv1d_i16_avx512(const int32_t *wq, const float *wscale, const float *bias, int cout, int cinp, int k, int dil,
                           const int16_t *xq, long ldq, float xscale, float *y, long ldy, long n, int accumulate);
+// pv_conv1d_i16_paired at the 256-bit levels (vnni: vpdpwssd); 0 when it cannot (B > 4, a scratch too small).
+int pv_conv1d_i16_paired_avx2(int vnni, const int32_t *even, const int32_t *odd, const int32_t *sum, const float *wscale,
+                              const float *bias, int cout, int cinp, int k, int dil, const int16_t *xq, long ldq, long xcols,
+                              float xscale, float *y, long ldy, long n, int accumulate, void *scratch, long scratch_bytes);
 // The largest |x| over rows × columns [c0, c1) (NaN ignored), and those columns quantized
 // (x · inv, rounded to nearest even, clamped to ±xmax) into pair rows of ldq columns.
 float pv_absmax_avx2(const float *x, long ldx, int rows, long c0, long c1, float slope);

@@ -8,7 +8,9 @@
 //   I16_VEC      the integer vector type; I16_ZERO(), I16_LOAD(p), I16_SET1(v): zero, load, broadcast,
 //   I16_MADD(acc, w, x)  acc + the int16 pair products of w and x, as int32 lanes,
 //   I16_END(out, acc, s, b, count, accumulate)  the first `count` columns' canonical end:
-//                out = (accumulate ? out + b : b) + (float)acc · s.
+//                out = (accumulate ? out + b : b) + (float)acc · s,
+//   I16_RAW_NAME (optional) an entry point that stores the int32 sums themselves (whole tiles), with
+//   I16_STORE(p, acc) storing one vector of them.
 // The window was zero-padded when quantized: no masked loads. Private to VoiceKernels.
 
 #define I16_CAT2(a, b) a##b
@@ -19,11 +21,11 @@
 #endif
 
 // Rows [0, rows) of y (≤ I16_ROWS, from weight rows wb) on columns [t0, t0 + I16_NV·I16_LANES), of
-// which the first `width` are stored.
+// which the first `width` are stored; or, with `raw`, the int32 sums of all of them into raw (ldy apart).
 static inline __attribute__((always_inline)) I16_TARGET void I16_TILE(const int32_t *wb, const float *wscale, const float *bias,
                                                                        int rows, int cinp, int k, int dil, const int16_t *xq,
-                                                                       long ldq, float xscale, float *y, long ldy, long t0,
-                                                                       long width, int accumulate) {
+                                                                       long ldq, float xscale, float *y, int32_t *raw, long ldy,
+                                                                       long t0, long width, int accumulate) {
     I16_VEC acc[I16_ROWS][I16_NV];
     for (int r = 0; r < I16_ROWS; r++)
         for (int v = 0; v < I16_NV; v++) acc[r][v] = I16_ZERO();
@@ -42,6 +44,13 @@ static inline __attribute__((always_inline)) I16_TARGET void I16_TILE(const int3
             }
         }
     }
+#ifdef I16_RAW_NAME
+    if (raw) {
+        for (int r = 0; r < rows; r++)
+            for (int v = 0; v < I16_NV; v++) I16_STORE(raw + r * ldy + t0 + I16_LANES * v, acc[r][v]);
+        return;
+    }
+#endif
     for (int r = 0; r < rows; r++) {
         const float s = wscale[r] * xscale, b = bias ? bias[r] : 0.0f;
         for (int v = 0; v < I16_NV && width > I16_LANES * v; v++)
@@ -58,11 +67,29 @@ I16_LINKAGE I16_TARGET void I16_NAME(const int32_t *wq, const float *wscale, con
             const int rows = cout - I16_ROWS * b < I16_ROWS ? cout - I16_ROWS * b : I16_ROWS;
             for (long t0 = c0; t0 < c1; t0 += I16_NV * I16_LANES)
                 I16_TILE(wq + (size_t)I16_ROWS * b * cinp * k, wscale + I16_ROWS * b, bias ? bias + I16_ROWS * b : 0, rows, cinp, k,
-                         dil, xq, ldq, xscale, y + (long)I16_ROWS * b * ldy, ldy, t0, c1 - t0 < I16_NV * I16_LANES ? c1 - t0 : I16_NV * I16_LANES,
-                         accumulate);
+                         dil, xq, ldq, xscale, y + (long)I16_ROWS * b * ldy, 0, ldy, t0,
+                         c1 - t0 < I16_NV * I16_LANES ? c1 - t0 : I16_NV * I16_LANES, accumulate);
         }
     }
 }
+
+#ifdef I16_RAW_NAME
+// The exact sums S of rows [0, cout) on columns [0, n) rounded up to whole tiles, into out (ldo apart).
+I16_LINKAGE I16_TARGET void I16_RAW_NAME(const int32_t *wq, int cout, int cinp, int k, int dil, const int16_t *xq, long ldq,
+                                         int32_t *out, long ldo, long n) {
+    const int blocks = (cout + I16_ROWS - 1) / I16_ROWS;
+    for (long c0 = 0; c0 < n; c0 += I16_CHUNK) {
+        const long c1 = c0 + I16_CHUNK < n ? c0 + I16_CHUNK : n;
+        for (int b = 0; b < blocks; b++) {
+            const int rows = cout - I16_ROWS * b < I16_ROWS ? cout - I16_ROWS * b : I16_ROWS;
+            for (long t0 = c0; t0 < c1; t0 += I16_NV * I16_LANES)
+                I16_TILE(wq + (size_t)I16_ROWS * b * cinp * k, 0, 0, rows, cinp, k, dil, xq, ldq, 0.0f, 0,
+                         out + (long)I16_ROWS * b * ldo, ldo, t0, I16_NV * I16_LANES, 0);
+        }
+    }
+}
+#undef I16_RAW_NAME
+#endif
 
 // What differs between two inclusions in one file; the vector macros may stay for the next.
 #undef I16_TILE

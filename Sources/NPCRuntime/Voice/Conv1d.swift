@@ -75,9 +75,18 @@ struct Conv1d {
         forward(scratch, into: y, columns: out, total: total, workspace: workspace, accumulate: accumulate)
     }
 
+    /// Kernels this long or longer gain from paired outputs (`pv_conv1d_i16_paired`). Measured in the
+    /// decoder at AVX2, one thread: 5 and 7 taps 1.07–1.16× the direct kernel; 3 taps no gain (the
+    /// window's dealing and the sums' combining cost what a sixth of the products saves).
+    static let minimumPairedKernel = 5
+
     /// This convolution with int16 products (dense layers only; itself when the weights cannot be).
-    func withIntegerProducts() -> Conv1d {
-        guard !depthwise, let q = IntegerConvWeights(weight, outChannels: outChannels, inChannels: inChannels, kernel: kernel)
+    /// `pairedOutputs`: by pairs of outputs where the kernel is long enough. Not for layers whose
+    /// weights outweigh their columns (the flows' WaveNets, conv_pre: a window of a few hundred
+    /// frames), where the paired weights' extra half costs more than it saves (measured 0.91–0.96×).
+    func withIntegerProducts(pairedOutputs: Bool = false) -> Conv1d {
+        guard !depthwise, let q = IntegerConvWeights(weight, outChannels: outChannels, inChannels: inChannels, kernel: kernel,
+                                                     paired: pairedOutputs && kernel >= Self.minimumPairedKernel)
         else { return self }
         var c = self
         c.integer = q
@@ -93,12 +102,21 @@ struct Conv1d {
                                                count: out.count + dilation * (kernel - 1), total: total, limit: q.inputLimit,
                                                slope: slope)
         let wordsPerRow = (inChannels + 1) / 2 * kernel   // int32 weight words (int16 pairs) per output row
-        workspace.parallelLayer(rows: outChannels, columns: out, perColumn: outChannels * inChannels * kernel) { rows, part, _ in
+        workspace.parallelLayer(rows: outChannels, columns: out, perColumn: outChannels * inChannels * kernel) { rows, part, thread in
             let t0 = part.lowerBound - out.lowerBound
-            pv_conv1d_i16(q.pairs + rows.lowerBound * wordsPerRow, q.scales + rows.lowerBound, bias.map { $0.base + rows.lowerBound },
-                          Int32(rows.count), Int32(inChannels), Int32(kernel), Int32(dilation),
-                          window.data + 2 * t0, window.rowColumns, window.scale, y.pointer(rows.lowerBound, part.lowerBound),
-                          y.map.length, part.count, accumulate ? 1 : 0)
+            let wq = q.pairs + rows.lowerBound * wordsPerRow, scales = q.scales + rows.lowerBound
+            let b = bias.map { $0.base + rows.lowerBound }, yp = y.pointer(rows.lowerBound, part.lowerBound)
+            if let paired = q.paired {
+                let pairRows = rows.lowerBound * ((inChannels + 1) / 2)
+                pv_conv1d_i16_paired(wq, paired.even + pairRows * ((kernel + 1) / 2), paired.odd + pairRows * (kernel / 2),
+                                     paired.sum + pairRows * ((kernel + 1) / 2), scales, b, Int32(rows.count), Int32(inChannels),
+                                     Int32(kernel), Int32(dilation), window.data + 2 * t0, window.rowColumns, window.rowColumns - t0,
+                                     window.scale, yp, y.map.length, part.count, accumulate ? 1 : 0, workspace.columns(thread),
+                                     VoiceWorkspace.columnCapacity * MemoryLayout<Float>.size)
+            } else {
+                pv_conv1d_i16(wq, scales, b, Int32(rows.count), Int32(inChannels), Int32(kernel), Int32(dilation),
+                              window.data + 2 * t0, window.rowColumns, window.scale, yp, y.map.length, part.count, accumulate ? 1 : 0)
+            }
         }
     }
 

@@ -18,15 +18,32 @@ final class IntegerConvWeights: @unchecked Sendable {
     let pairs: UnsafeMutablePointer<Int32>
     /// (outChannels): w ≈ scale · q
     let scales: UnsafeMutablePointer<Float>
-    /// The largest input quantum that keeps every sum within int32.
+    /// The largest input quantum that keeps every sum within int32 (and, with `paired`, two
+    /// inputs' sum within int16).
     let inputLimit: Int32
+    /// The even taps, the odd taps and their sums (`pv_pair_weights_i16`), for kernels of 2 or more
+    /// taps when made with `paired`.
+    let paired: (even: UnsafeMutablePointer<Int32>, odd: UnsafeMutablePointer<Int32>, sum: UnsafeMutablePointer<Int32>)?
 
     /// nil when the weights cannot be quantized (a weight not finite).
-    init?(_ weight: WeightBuffer, outChannels: Int, inChannels: Int, kernel: Int) {
-        let count = outChannels * ((inChannels + 1) / 2) * kernel
-        pairs = .allocate(capacity: max(1, count))
+    init?(_ weight: WeightBuffer, outChannels: Int, inChannels: Int, kernel: Int, paired: Bool = false) {
+        let rows = outChannels * ((inChannels + 1) / 2)
+        pairs = .allocate(capacity: max(1, rows * kernel))
         scales = .allocate(capacity: max(1, outChannels))
-        inputLimit = pv_quantize_weights_i16(weight.base, Int32(outChannels), Int32(inChannels), Int32(kernel), pairs, scales)
+        let limit = pv_quantize_weights_i16(weight.base, Int32(outChannels), Int32(inChannels), Int32(kernel), pairs, scales)
+        if paired && kernel >= 2 {
+            let p = (even: UnsafeMutablePointer<Int32>.allocate(capacity: max(1, rows * (kernel + 1) / 2)),
+                     odd: UnsafeMutablePointer<Int32>.allocate(capacity: max(1, rows * (kernel / 2))),
+                     sum: UnsafeMutablePointer<Int32>.allocate(capacity: max(1, rows * (kernel + 1) / 2)))
+            if limit > 0 {
+                pv_pair_weights_i16(pairs, Int32(outChannels), Int32(inChannels), Int32(kernel), p.even, p.odd, p.sum)
+            }
+            self.paired = p
+            inputLimit = min(limit, 16383)
+        } else {
+            self.paired = nil
+            inputLimit = limit
+        }
         // every property is set, so a failed init still runs deinit, which frees the buffers
         guard inputLimit > 0 else { return nil }
     }
@@ -34,6 +51,11 @@ final class IntegerConvWeights: @unchecked Sendable {
     deinit {
         pairs.deallocate()
         scales.deallocate()
+        if let paired {
+            paired.even.deallocate()
+            paired.odd.deallocate()
+            paired.sum.deallocate()
+        }
     }
 }
 

@@ -151,9 +151,9 @@ extension VITSModel {
 
     // MARK: Flow
 
-    /// The convolution as `precision` computes it.
-    private static func heavy(_ conv: Conv1d, _ precision: VoicePrecision) -> Conv1d {
-        precision == .int16 ? conv.withIntegerProducts() : conv
+    /// The convolution as `precision` computes it (`pairedOutputs`: Conv1d.withIntegerProducts).
+    private static func heavy(_ conv: Conv1d, _ precision: VoicePrecision, pairedOutputs: Bool = false) -> Conv1d {
+        precision == .int16 ? conv.withIntegerProducts(pairedOutputs: pairedOutputs) : conv
     }
 
     private static func heavy(_ up: ConvTranspose1d, _ precision: VoicePrecision) -> ConvTranspose1d {
@@ -218,12 +218,12 @@ extension VITSModel {
             var units: [[Conv1d]] = []
             if pairs {
                 for k in 0..<count(g, { "\(s)/convs1.\($0)/Conv" }) {
-                    units.append([heavy(try g.conv("\(s)/convs1.\(k)/Conv", in: c, out: c), precision),
-                                  heavy(try g.conv("\(s)/convs2.\(k)/Conv", in: c, out: c), precision)])
+                    units.append([heavy(try g.conv("\(s)/convs1.\(k)/Conv", in: c, out: c), precision, pairedOutputs: true),
+                                  heavy(try g.conv("\(s)/convs2.\(k)/Conv", in: c, out: c), precision, pairedOutputs: true)])
                 }
             } else {
                 for k in 0..<count(g, { "\(s)/convs.\($0)/Conv" }) {
-                    units.append([heavy(try g.conv("\(s)/convs.\(k)/Conv", in: c, out: c), precision)])
+                    units.append([heavy(try g.conv("\(s)/convs.\(k)/Conv", in: c, out: c), precision, pairedOutputs: true)])
                 }
             }
             let blockSlope = g.leakySlope(feeding: "\(s)/\(pairs ? "convs1.0" : "convs.0")/Conv") ?? slope

@@ -62,6 +62,21 @@ void pv_quantize_window_pairs_i16(const float *x, long ldx, int cin, int p0, int
 void pv_conv1d_i16(const int32_t *wq, const float *wscale, const float *bias, int cout, int cin, int k, int dil,
                    const int16_t *xq, long ldq, float xscale, float *y, long ldy, long n, int accumulate);
 
+// Paired outputs (the 2-parallel fast FIR algorithm): pv_conv1d_i16's result with (k + ⌈k/2⌉) / 2k
+// of its products (4/5 for 5 taps, 11/14 for 7). Outputs t and t + dil share the products of the
+// taps they have in common: from wq (cout, (cin+1)/2, k), even = the even taps (…, (k+1)/2), odd = the
+// odd taps (…, k/2) and sum = even + odd (…, (k+1)/2), each an int16 pair per word.
+void pv_pair_weights_i16(const int32_t *wq, int cout, int cin, int k, int32_t *even, int32_t *odd, int32_t *sum);
+
+// pv_conv1d_i16 (the same bits) from the paired weights, where the level has them (AVX2,
+// AVX-VNNI) and dil's largest power-of-two factor is at most 4; else pv_conv1d_i16 itself from
+// wq. The window must be quantized to |q| ≤ 16383 (two of its values summed stay int16) and hold
+// xcols columns from xq (past them read as zeros). scratch: a thread's own buffer of
+// scratch_bytes (up to a few hundred KiB are used; too small falls back).
+void pv_conv1d_i16_paired(const int32_t *wq, const int32_t *even, const int32_t *odd, const int32_t *sum, const float *wscale,
+                          const float *bias, int cout, int cin, int k, int dil, const int16_t *xq, long ldq, long xcols,
+                          float xscale, float *y, long ldy, long n, int accumulate, void *scratch, long scratch_bytes);
+
 // out[i] = tanh(a[i]) · sigmoid(b[i]) for i < n (WaveNet's gate); AVX2 where the CPU has it.
 // Absolute error below 1e-6.
 void pv_gate_tanh_sigmoid(const float *a, const float *b, float *out, long n);
