@@ -16,6 +16,7 @@
 #define I16_CAT2(a, b) a##b
 #define I16_CAT(a, b) I16_CAT2(a, b)
 #define I16_TILE I16_CAT(I16_NAME, _tile)
+#define I16_LOOP I16_CAT(I16_NAME, _loop)
 #ifndef I16_LINKAGE
 #define I16_LINKAGE
 #endif
@@ -58,41 +59,42 @@ static inline __attribute__((always_inline)) I16_TARGET void I16_TILE(const int3
     }
 }
 
-I16_LINKAGE I16_TARGET void I16_NAME(const int32_t *wq, const float *wscale, const float *bias, int cout, int cinp, int k, int dil,
-                         const int16_t *xq, long ldq, float xscale, float *y, long ldy, long n, int accumulate) {
+// Chunks of I16_CHUNK columns, the row blocks inside: into y (or the sums into raw, whole tiles).
+static inline __attribute__((always_inline)) I16_TARGET void I16_LOOP(const int32_t *wq, const float *wscale, const float *bias,
+                                                                       int cout, int cinp, int k, int dil, const int16_t *xq,
+                                                                       long ldq, float xscale, float *y, int32_t *raw, long ldy,
+                                                                       long n, int accumulate) {
     const int blocks = (cout + I16_ROWS - 1) / I16_ROWS;
     for (long c0 = 0; c0 < n; c0 += I16_CHUNK) {
         const long c1 = c0 + I16_CHUNK < n ? c0 + I16_CHUNK : n;
         for (int b = 0; b < blocks; b++) {
             const int rows = cout - I16_ROWS * b < I16_ROWS ? cout - I16_ROWS * b : I16_ROWS;
+            const long row0 = (long)I16_ROWS * b * ldy;
             for (long t0 = c0; t0 < c1; t0 += I16_NV * I16_LANES)
-                I16_TILE(wq + (size_t)I16_ROWS * b * cinp * k, wscale + I16_ROWS * b, bias ? bias + I16_ROWS * b : 0, rows, cinp, k,
-                         dil, xq, ldq, xscale, y + (long)I16_ROWS * b * ldy, 0, ldy, t0,
-                         c1 - t0 < I16_NV * I16_LANES ? c1 - t0 : I16_NV * I16_LANES, accumulate);
+                I16_TILE(wq + (size_t)I16_ROWS * b * cinp * k, raw ? 0 : wscale + I16_ROWS * b, bias ? bias + I16_ROWS * b : 0,
+                         rows, cinp, k, dil, xq, ldq, xscale, raw ? 0 : y + row0, raw ? raw + row0 : 0, ldy, t0,
+                         raw || c1 - t0 >= I16_NV * I16_LANES ? I16_NV * I16_LANES : c1 - t0, accumulate);
         }
     }
+}
+
+I16_LINKAGE I16_TARGET void I16_NAME(const int32_t *wq, const float *wscale, const float *bias, int cout, int cinp, int k, int dil,
+                         const int16_t *xq, long ldq, float xscale, float *y, long ldy, long n, int accumulate) {
+    I16_LOOP(wq, wscale, bias, cout, cinp, k, dil, xq, ldq, xscale, y, 0, ldy, n, accumulate);
 }
 
 #ifdef I16_RAW_NAME
 // The exact sums S of rows [0, cout) on columns [0, n) rounded up to whole tiles, into out (ldo apart).
 I16_LINKAGE I16_TARGET void I16_RAW_NAME(const int32_t *wq, int cout, int cinp, int k, int dil, const int16_t *xq, long ldq,
                                          int32_t *out, long ldo, long n) {
-    const int blocks = (cout + I16_ROWS - 1) / I16_ROWS;
-    for (long c0 = 0; c0 < n; c0 += I16_CHUNK) {
-        const long c1 = c0 + I16_CHUNK < n ? c0 + I16_CHUNK : n;
-        for (int b = 0; b < blocks; b++) {
-            const int rows = cout - I16_ROWS * b < I16_ROWS ? cout - I16_ROWS * b : I16_ROWS;
-            for (long t0 = c0; t0 < c1; t0 += I16_NV * I16_LANES)
-                I16_TILE(wq + (size_t)I16_ROWS * b * cinp * k, 0, 0, rows, cinp, k, dil, xq, ldq, 0.0f, 0,
-                         out + (long)I16_ROWS * b * ldo, ldo, t0, I16_NV * I16_LANES, 0);
-        }
-    }
+    I16_LOOP(wq, 0, 0, cout, cinp, k, dil, xq, ldq, 0.0f, 0, out, ldo, n, 0);
 }
 #undef I16_RAW_NAME
 #endif
 
 // What differs between two inclusions in one file; the vector macros may stay for the next.
 #undef I16_TILE
+#undef I16_LOOP
 #undef I16_ROWS
 #undef I16_NV
 #undef I16_LINKAGE
