@@ -173,7 +173,7 @@ void pv_conv1d_i16_paired(const int32_t *wq, const int32_t *even, const int32_t 
 #if defined(__x86_64__)
     // AVX-512's direct tiles outrun these (its window dealing and combining are 256-bit)
     const int level = pk_cpu_level();
-    if (k >= 2 && (level == PK_CPU_AVX2 || level == PK_CPU_AVXVNNI) &&
+    if ((level == PK_CPU_AVX2 || level == PK_CPU_AVXVNNI) &&
         pv_conv1d_i16_paired_avx2(level == PK_CPU_AVXVNNI && pk_cpu_has_avxvnni(), even, odd, sum, wscale, bias, cout,
                                   (cin + 1) / 2, k, dil, xq, ldq, xcols, xscale, y, ldy, n, accumulate, scratch, scratch_bytes))
         return;

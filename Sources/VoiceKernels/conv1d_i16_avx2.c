@@ -146,7 +146,7 @@ static AVX2 void deal_row(const int16_t *xq, long ldq, long xcols, int cp, long 
         x0[f] = pair_word(xq, ldq, xcols, cp, c);
         x1[f] = pair_word(xq, ldq, xcols, cp, c + b);
     }
-    for (f = 0; f < swidth; f += 8)   // int16 lanes: each channel of the pair on its own (|x| ≤ 16383)
+    for (f = 0; f < swidth; f += 8)   // int16 lanes: each channel of the pair on its own (|x| ≤ PV_I16_PAIRED_XMAX)
         _mm256_storeu_si256((__m256i *)(s + f), _mm256_add_epi16(_mm256_loadu_si256((const __m256i *)(x1 + f)),
                                                                  _mm256_loadu_si256((const __m256i *)(x0 + f + shp))));
 }

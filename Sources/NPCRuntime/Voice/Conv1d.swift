@@ -83,7 +83,7 @@ struct Conv1d {
     /// This convolution with int16 products (dense layers only; itself when the weights cannot be).
     /// `pairedOutputs`: by pairs of outputs where the kernel is long enough. Not for layers whose
     /// weights outweigh their columns (the flows' WaveNets, conv_pre: a window of a few hundred
-    /// frames), where the paired weights' extra half costs more than it saves (measured 0.91–0.96×).
+    /// frames), where the paired weights' extra half costs more than it saves (measured 0.88–0.96×).
     func withIntegerProducts(pairedOutputs: Bool = false) -> Conv1d {
         guard !depthwise, let q = IntegerConvWeights(weight, outChannels: outChannels, inChannels: inChannels, kernel: kernel,
                                                      paired: pairedOutputs && kernel >= Self.minimumPairedKernel)
@@ -106,10 +106,8 @@ struct Conv1d {
             let t0 = part.lowerBound - out.lowerBound
             let wq = q.pairs + rows.lowerBound * wordsPerRow, scales = q.scales + rows.lowerBound
             let b = bias.map { $0.base + rows.lowerBound }, yp = y.pointer(rows.lowerBound, part.lowerBound)
-            if let paired = q.paired {
-                let pairRows = rows.lowerBound * ((inChannels + 1) / 2)
-                pv_conv1d_i16_paired(wq, paired.even + pairRows * ((kernel + 1) / 2), paired.odd + pairRows * (kernel / 2),
-                                     paired.sum + pairRows * ((kernel + 1) / 2), scales, b, Int32(rows.count), Int32(inChannels),
+            if let paired = q.paired?.from(row: rows.lowerBound) {
+                pv_conv1d_i16_paired(wq, paired.even, paired.odd, paired.sum, scales, b, Int32(rows.count), Int32(inChannels),
                                      Int32(kernel), Int32(dilation), window.data + 2 * t0, window.rowColumns, window.rowColumns - t0,
                                      window.scale, yp, y.map.length, part.count, accumulate ? 1 : 0, workspace.columns(thread),
                                      VoiceWorkspace.columnCapacity * MemoryLayout<Float>.size)

@@ -23,23 +23,34 @@ final class IntegerConvWeights: @unchecked Sendable {
     let inputLimit: Int32
     /// The even taps, the odd taps and their sums (`pv_pair_weights_i16`), for kernels of 2 or more
     /// taps when made with `paired`.
-    let paired: (even: UnsafeMutablePointer<Int32>, odd: UnsafeMutablePointer<Int32>, sum: UnsafeMutablePointer<Int32>)?
+    let paired: PairedTaps?
+
+    struct PairedTaps {
+        let even, odd, sum: UnsafeMutablePointer<Int32>
+        /// Words per output row: even and sum, odd.
+        let evenWords, oddWords: Int
+
+        /// The three from output row `row` on.
+        func from(row: Int) -> (even: UnsafeMutablePointer<Int32>, odd: UnsafeMutablePointer<Int32>, sum: UnsafeMutablePointer<Int32>) {
+            (even + row * evenWords, odd + row * oddWords, sum + row * evenWords)
+        }
+    }
 
     /// nil when the weights cannot be quantized (a weight not finite).
     init?(_ weight: WeightBuffer, outChannels: Int, inChannels: Int, kernel: Int, paired: Bool = false) {
-        let rows = outChannels * ((inChannels + 1) / 2)
-        pairs = .allocate(capacity: max(1, rows * kernel))
+        let pairRows = (inChannels + 1) / 2
+        pairs = .allocate(capacity: max(1, outChannels * pairRows * kernel))
         scales = .allocate(capacity: max(1, outChannels))
         let limit = pv_quantize_weights_i16(weight.base, Int32(outChannels), Int32(inChannels), Int32(kernel), pairs, scales)
         if paired && kernel >= 2 {
-            let p = (even: UnsafeMutablePointer<Int32>.allocate(capacity: max(1, rows * (kernel + 1) / 2)),
-                     odd: UnsafeMutablePointer<Int32>.allocate(capacity: max(1, rows * (kernel / 2))),
-                     sum: UnsafeMutablePointer<Int32>.allocate(capacity: max(1, rows * (kernel + 1) / 2)))
+            let evenWords = pairRows * ((kernel + 1) / 2), oddWords = pairRows * (kernel / 2)
+            let p = PairedTaps(even: .allocate(capacity: max(1, outChannels * evenWords)), odd: .allocate(capacity: max(1, outChannels * oddWords)),
+                               sum: .allocate(capacity: max(1, outChannels * evenWords)), evenWords: evenWords, oddWords: oddWords)
             if limit > 0 {
                 pv_pair_weights_i16(pairs, Int32(outChannels), Int32(inChannels), Int32(kernel), p.even, p.odd, p.sum)
             }
             self.paired = p
-            inputLimit = min(limit, 16383)
+            inputLimit = min(limit, PV_I16_PAIRED_XMAX)
         } else {
             self.paired = nil
             inputLimit = limit

@@ -68,9 +68,12 @@ void pv_conv1d_i16(const int32_t *wq, const float *wscale, const float *bias, in
 // odd taps (…, k/2) and sum = even + odd (…, (k+1)/2), each an int16 pair per word.
 void pv_pair_weights_i16(const int32_t *wq, int cout, int cin, int k, int32_t *even, int32_t *odd, int32_t *sum);
 
+// The largest |q| of a window for pv_conv1d_i16_paired: two of its values summed stay int16.
+#define PV_I16_PAIRED_XMAX 16383
+
 // pv_conv1d_i16 (the same bits) from the paired weights, where the level has them (AVX2,
 // AVX-VNNI) and dil's largest power-of-two factor is at most 4; else pv_conv1d_i16 itself from
-// wq. The window must be quantized to |q| ≤ 16383 (two of its values summed stay int16) and hold
+// wq. The window must be quantized to |q| ≤ PV_I16_PAIRED_XMAX and hold
 // xcols columns from xq (past them read as zeros). scratch: a thread's own buffer of
 // scratch_bytes (up to a few hundred KiB are used; too small falls back).
 void pv_conv1d_i16_paired(const int32_t *wq, const int32_t *even, const int32_t *odd, const int32_t *sum, const float *wscale,
