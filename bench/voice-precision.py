@@ -14,7 +14,11 @@ against the text, pooled over all sentences (total errors / total words).
 
 An argument value that starts with '-' and has no space must be given as
 --b-args=--flag. SNR = 10·log10(Σa² / Σ(a−b)²) over the common length; identical
-renderings give "inf" (written to JSON as the string "inf").
+renderings give "inf" (written to JSON as the string "inf"). The spectrogram SNR is the same
+ratio over magnitude spectrograms (Hann windows of 1024 samples, hop 256): blind to phase, so
+a pitch a fraction of a percent apart, which drifts the waveforms apart along each vowel,
+costs it little. Where the lengths differ (a phoneme a frame longer) the frames after it are
+misaligned, so its median is also given over the sentences of equal length.
 """
 import argparse
 import json
@@ -110,6 +114,20 @@ def snr_db(a, b):
     return 10 * math.log10(signal / noise)
 
 
+def spectral_snr_db(a, b, n=1024, hop=256):
+    count = min(len(a), len(b))
+    if count < n:
+        return snr_db(a, b)
+    window = np.hanning(n + 1)[:n]
+    starts = range(0, count - n + 1, hop)
+    ma = np.abs(np.fft.rfft(np.stack([a[s:s + n] * window for s in starts]), axis=1))
+    mb = np.abs(np.fft.rfft(np.stack([b[s:s + n] * window for s in starts]), axis=1))
+    signal, noise = float(np.sum(ma ** 2)), float(np.sum((ma - mb) ** 2))
+    if noise == 0:
+        return math.inf
+    return 10 * math.log10(signal / noise) if signal > 0 else -math.inf
+
+
 def word_errors(ref, hyp):
     """(errors, reference words) for one sentence: substitutions + deletions + insertions."""
     import jiwer
@@ -125,7 +143,7 @@ def fmt_db(x):
 
 
 def json_db(x):
-    return fmt_db(x) if math.isinf(x) else round(x, 2)
+    return None if math.isnan(x) else fmt_db(x) if math.isinf(x) else round(x, 2)
 
 
 def main():
@@ -169,7 +187,7 @@ def main():
 
     rows, total = [], {"A": 0, "B": 0}
     words_total = 0
-    print(f"{'#':>2} {'words':>5} {'err A':>5} {'err B':>5} {'SNR dB':>7} {'len A':>7} {'len B':>7}  text")
+    print(f"{'#':>2} {'words':>5} {'err A':>5} {'err B':>5} {'SNR dB':>7} {'spec dB':>7} {'len A':>7} {'len B':>7}  text")
     for i, text in enumerate(SENTENCES):
         ref = normalise(text)
         errs = {}
@@ -179,11 +197,12 @@ def main():
         words_total += words
         a, b = audio["A"][i], audio["B"][i]
         row = {"text": text, "words": words, "errors_a": errs["A"], "errors_b": errs["B"],
-               "heard_a": heard["A"][i], "heard_b": heard["B"][i], "snr_db": snr_db(a, b),
+               "heard_a": heard["A"][i], "heard_b": heard["B"][i], "snr_db": snr_db(a, b), "spectral_snr_db": spectral_snr_db(a, b),
                "samples_a": len(a), "samples_b": len(b)}
         rows.append(row)
         mark = "" if len(a) == len(b) else " *"
-        print(f"{i:2d} {words:5d} {errs['A']:5d} {errs['B']:5d} {fmt_db(row['snr_db']):>7} {len(a):7d} {len(b):7d}{mark}  {text}")
+        print(f"{i:2d} {words:5d} {errs['A']:5d} {errs['B']:5d} {fmt_db(row['snr_db']):>7} {fmt_db(row['spectral_snr_db']):>7} "
+              f"{len(a):7d} {len(b):7d}{mark}  {text}")
         if errs["A"] != errs["B"]:
             print(f"{'':36s}A heard: {heard['A'][i].strip()}\n{'':36s}B heard: {heard['B'][i].strip()}")
 
@@ -191,8 +210,12 @@ def main():
     snrs = [r["snr_db"] for r in rows]
     snr_median, snr_min = float(np.median(snrs)), min(snrs)
     same_length = sum(r["samples_a"] == r["samples_b"] for r in rows)
+    spec_median = float(np.median([r["spectral_snr_db"] for r in rows]))
+    matched = [r["spectral_snr_db"] for r in rows if r["samples_a"] == r["samples_b"]]
+    spec_matched = float(np.median(matched)) if matched else math.nan
     print(f"WER A {wer_a:.1f}% ({total['A']}/{words_total} words), B {wer_b:.1f}% ({total['B']}/{words_total}), "
           f"B − A {wer_b - wer_a:+.1f} points; SNR B vs A median {fmt_db(snr_median)} dB, min {fmt_db(snr_min)} dB; "
+          f"spectrogram SNR median {fmt_db(spec_median)} dB ({fmt_db(spec_matched)} dB over equal lengths); "
           f"lengths match in {same_length}/{len(rows)}; render {t_render:.1f} s, whisper {t_whisper:.1f} s")
 
     if args.out:
@@ -201,9 +224,10 @@ def main():
                    "wer_a_percent": round(wer_a, 2), "wer_b_percent": round(wer_b, 2),
                    "wer_delta_points": round(wer_b - wer_a, 2),
                    "snr_db_median": json_db(snr_median), "snr_db_min": json_db(snr_min),
+                   "spectral_snr_db_median": json_db(spec_median), "spectral_snr_db_median_equal_lengths": json_db(spec_matched),
                    "lengths_match": same_length == len(rows), "lengths_match_count": same_length,
                    "render_seconds": round(t_render, 1), "whisper_seconds": round(t_whisper, 1),
-                   "per_sentence": [dict(r, snr_db=json_db(r["snr_db"])) for r in rows]}
+                   "per_sentence": [dict(r, snr_db=json_db(r["snr_db"]), spectral_snr_db=json_db(r["spectral_snr_db"])) for r in rows]}
         os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
         with open(args.out, "w") as f:
             json.dump(results, f, indent=1, ensure_ascii=False)

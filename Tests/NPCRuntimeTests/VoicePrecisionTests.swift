@@ -3,8 +3,11 @@ import Testing
 @testable import NPCRuntime
 
 /// The joe voice with VoicePrecision.int16 against the exact voice and Piper, on the reference
-/// cases: the durations are the same (the text encoder and duration predictor stay float),
-/// the audio close; streamed close to whole (each window has its own input scale).
+/// cases. The text encoder's int16 products move its output a little: the durations stay within
+/// a frame of the exact voice's, and the pitch moves by a fraction of a percent, which turns into
+/// a phase drift along each vowel. The waveforms then differ more than they sound, so the audio is
+/// compared by magnitude spectrogram (`spectralSNR`); the decoder's and flows' own error, local
+/// noise, shows in both. Streamed is compared to whole by waveform (same model, same prosody).
 /// Intelligibility (Whisper) is measured by bench/voice-precision.py, not here.
 @Suite(.serialized) struct VoicePrecisionTests {
     static let enabled = VoiceStreamTests.enabled
@@ -14,23 +17,81 @@ import Testing
         return Result { () throws(RuntimeError) in try PiperVoice(onnxPath: path, precision: .int16) }
     }()
 
-    @Test("int16: same durations, ≥ 25 dB of the exact voice and of Piper, streamed ≥ 30 dB of whole", .enabled(if: enabled))
+    @Test("int16: durations within a frame, spectrogram ≥ 25 dB of the exact voice's and Piper's, streamed ≥ 30 dB of whole",
+          .enabled(if: enabled))
     func closeToTheExactVoice() throws {
         let fast = try Self.loaded.get(), exact = try VoicePiperTests.loaded.get()
         #expect(fast.precision == .int16 && exact.precision == .exact)
+        var phonemes = 0, moved = 0
         for c in try VoicePiperTests.cases() {
             let a = try exact.synthesize(ids: c.ids, noiseScale: 0, lengthScale: 1, noiseW: 0)
             let b = try fast.synthesize(ids: c.ids, noiseScale: 0, lengthScale: 1, noiseW: 0)
-            #expect(b.framesPerID == a.framesPerID && b.samples.count == a.samples.count)
+            let shifts = zip(a.framesPerID, b.framesPerID).map { abs($0 - $1) }
+            #expect(b.framesPerID.count == a.framesPerID.count && shifts.allSatisfy { $0 <= 1 },
+                    "\(c.name): durations \(a.framesPerID) vs \(b.framesPerID)")
+            phonemes += shifts.count
+            moved += shifts.filter { $0 != 0 }.count
+            // on the exact voice's durations, so that the spectrograms line up frame by frame
+            let aligned = try fast.synthesize(ids: c.ids, durations: a.framesPerID, noiseScale: 0)
             let ref = try TestPaths.loadFloats(TestPaths.referenceFile("vits/" + c.audio))
-            let vsExact = b.samples.withUnsafeBufferPointer { VoicePiperTests.snr($0, a.samples) }
-            let vsPiper = b.samples.withUnsafeBufferPointer { VoicePiperTests.snr($0, ref) }
+            let vsExact = Self.spectralSNR(aligned, a.samples), vsPiper = Self.spectralSNR(aligned, ref)
+            let waveform = aligned.withUnsafeBufferPointer { VoicePiperTests.snr($0, a.samples) }
             let s = try VoiceStreamTests.stream(fast, ids: c.ids, chunking: StreamChunking())
             let vsWhole = s.samples.withUnsafeBufferPointer { VoicePiperTests.snr($0, b.samples) }
-            print("voice int16 \(c.audio): SNR vs exact \(String(format: "%.1f", vsExact)) dB, vs Piper \(String(format: "%.1f", vsPiper)) dB, streamed vs whole \(String(format: "%.1f", vsWhole)) dB")
-            #expect(vsExact >= 25 && vsPiper >= 25, "\(c.name): \(vsExact) / \(vsPiper) dB")
+            print("voice int16 \(c.audio): \(shifts.filter { $0 != 0 }.count)/\(shifts.count) durations moved; spectrogram SNR vs exact "
+                  + "\(String(format: "%.1f", vsExact)) dB, vs Piper \(String(format: "%.1f", vsPiper)) dB (waveform "
+                  + "\(String(format: "%.1f", waveform)) dB); streamed vs whole \(String(format: "%.1f", vsWhole)) dB")
+            #expect(aligned.count == a.samples.count && vsExact >= 25 && vsPiper >= 25, "\(c.name): \(vsExact) / \(vsPiper) dB")
             #expect(s.samples.count == b.samples.count && vsWhole >= 30, "\(c.name): streamed \(vsWhole) dB")
-            #expect(vsExact < 80, "\(c.name): int16 gave the float audio (\(vsExact) dB): not in use?")
+            #expect(waveform < 80, "\(c.name): int16 gave the float audio (\(waveform) dB): not in use?")
         }
+        // a frame more or less on a few phonemes, not another rhythm
+        #expect(moved * 20 <= phonemes, "\(moved) of \(phonemes) durations moved")
+    }
+
+    /// 10·log10(Σ|A|² / Σ(|A| − |B|)²) over the magnitude spectrograms of a (the reference) and b
+    /// (Hann windows of 1024 samples, hop 256), on their common length.
+    static func spectralSNR(_ b: [Float], _ a: [Float]) -> Double {
+        let n = 1024, hop = 256, count = min(a.count, b.count)
+        let window = (0..<n).map { 0.5 - 0.5 * cos(2 * Double.pi * Double($0) / Double(n)) }
+        var signal = 0.0, error = 0.0
+        var start = 0
+        while start + n <= count {
+            let ma = magnitudes(a, start, window), mb = magnitudes(b, start, window)
+            for k in 0..<ma.count {
+                signal += ma[k] * ma[k]
+                error += (ma[k] - mb[k]) * (ma[k] - mb[k])
+            }
+            start += hop
+        }
+        return error == 0 ? .infinity : 10 * log10(signal / error)
+    }
+
+    /// |FFT| of x[start ..< start + window.count] · window, bins 0 ... count / 2 (radix 2).
+    private static func magnitudes(_ x: [Float], _ start: Int, _ window: [Double]) -> [Double] {
+        let n = window.count
+        var re = (0..<n).map { Double(x[start + $0]) * window[$0] }, im = [Double](repeating: 0, count: n)
+        var j = 0
+        for i in 1..<n {   // bit reversal
+            var bit = n >> 1
+            while j & bit != 0 { j ^= bit; bit >>= 1 }
+            j |= bit
+            if i < j { re.swapAt(i, j); im.swapAt(i, j) }
+        }
+        var size = 2
+        while size <= n {
+            let step = -2 * Double.pi / Double(size)
+            for s in stride(from: 0, to: n, by: size) {
+                for k in 0..<(size / 2) {
+                    let wr = cos(step * Double(k)), wi = sin(step * Double(k))
+                    let p = s + k, q = p + size / 2
+                    let tr = re[q] * wr - im[q] * wi, ti = re[q] * wi + im[q] * wr
+                    re[q] = re[p] - tr; im[q] = im[p] - ti
+                    re[p] += tr; im[p] += ti
+                }
+            }
+            size <<= 1
+        }
+        return (0...(n / 2)).map { (re[$0] * re[$0] + im[$0] * im[$0]).squareRoot() }
     }
 }

@@ -1,7 +1,7 @@
 import VoiceKernels
 
-/// How a voice computes its heaviest convolutions (the decoder's conv_pre, upsamplers and
-/// residual blocks, the flow's WaveNets).
+/// How a voice computes its heaviest convolutions (the text encoder's projections and
+/// feed-forward layers, the flow's WaveNets, the decoder's conv_pre, upsamplers and residual blocks).
 public enum VoicePrecision: String, Sendable, CaseIterable {
     /// Float, as Piper: the reference tests hold the audio to Piper's.
     case exact
@@ -9,6 +9,8 @@ public enum VoicePrecision: String, Sendable, CaseIterable {
     /// output channel, each window of the input to 12–15 bits. About 1.7× the float
     /// convolution's speed at the 256-bit levels; the audio is not Piper's bit for bit but
     /// is held within a signal-to-noise floor and a word error rate (bench/voice-precision.py).
+    /// The text encoder's output moves the duration predictor's a little, so a phoneme here and
+    /// there lasts a frame (11.6 ms at 22.05 kHz) more or less than in the exact voice.
     case int16
 }
 

@@ -55,6 +55,12 @@ public final class PiperVoice: Sendable {
                              speaker: speaker, seed: seed, pool: threads)
     }
 
+    /// `synthesize` with each id's frames given (tests: one precision's durations given to another).
+    func synthesize(ids: [Int], durations: [Int], noiseScale: Float) throws(RuntimeError) -> [Float] {
+        try model.synthesize(ids: ids, scales: .init(noise: noiseScale, length: 1, noiseW: 0), speaker: nil, seed: 0,
+                             durations: durations).samples
+    }
+
     /// Starts streaming one sentence: runs the text encoder, durations and flow
     /// now, then each `next()` of the returned stream decodes one more chunk.
     /// - ids: the sentence's phoneme ids; spans: which ids each phoneme produced

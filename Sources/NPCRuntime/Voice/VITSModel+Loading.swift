@@ -31,7 +31,7 @@ extension VITSModel {
         let gin: Int? = speakerTable == nil ? nil : speakerChannels
 
         let encoder = try Self.textEncoder(g, embedding: try g.floats(phonemeTable.tensor, [symbols, hidden], of: phonemeTable.node),
-                                           symbols: symbols, hidden: hidden)
+                                           symbols: symbols, hidden: hidden, precision: precision)
         let latent = encoder.latentChannels
         let durations = try Self.durationPredictor(g, hidden: hidden, gin: gin)
         let flow = try Self.flow(g, latent: latent, gin: gin, precision: precision)
@@ -56,7 +56,10 @@ extension VITSModel {
 
     // MARK: Text encoder
 
-    private static func textEncoder(_ g: VITSGraphIndex, embedding: WeightBuffer, symbols: Int, hidden h: Int) throws(ONNXError) -> TextEncoder {
+    /// `precision`: of the attention's projections and the feed-forward convolutions (the scores,
+    /// norms and the prior's projection stay float).
+    private static func textEncoder(_ g: VITSGraphIndex, embedding: WeightBuffer, symbols: Int, hidden h: Int,
+                                    precision: VoicePrecision) throws(ONNXError) -> TextEncoder {
         let scope = "/enc_p/encoder"
         let layers = count(g) { "\(scope)/attn_layers.\($0)/conv_q/Conv" }
         guard layers > 0 else { throw .unsupported("no text encoder layers under \(scope)") }
@@ -79,15 +82,16 @@ extension VITSModel {
             guard rows % 2 == 1, rows <= 129, d >= 1, h % d == 0 else {
                 throw .unsupported("\(a): relative table shape \(k.tensor.dims) for \(h) channels")
             }
+            let projection = { (name: String) throws(ONNXError) -> Conv1d in heavy(try g.conv("\(a)/\(name)/Conv", in: h, out: h), precision) }
             attention.append(RelativePositionAttention(
-                query: try g.conv("\(a)/conv_q/Conv", in: h, out: h), key: try g.conv("\(a)/conv_k/Conv", in: h, out: h),
-                value: try g.conv("\(a)/conv_v/Conv", in: h, out: h), output: try g.conv("\(a)/conv_o/Conv", in: h, out: h),
+                query: try projection("conv_q"), key: try projection("conv_k"), value: try projection("conv_v"), output: try projection("conv_o"),
                 relativeKeys: try g.floats(k.tensor, [1, rows, d], of: k.node),
                 relativeValues: try g.floats(v.tensor, [1, rows, d], of: v.node),
                 heads: h / d, headChannels: d, window: rows / 2))
             norms1.append(try g.layerNorm("\(scope)/norm_layers_1.\(l)", channels: h))
-            let expand = try g.conv("\(scope)/ffn_layers.\(l)/conv_1/Conv", in: h, out: nil)
-            ffn.append(ConvFeedForward(expand: expand, project: try g.conv("\(scope)/ffn_layers.\(l)/conv_2/Conv", in: expand.outChannels, out: h)))
+            let expand = heavy(try g.conv("\(scope)/ffn_layers.\(l)/conv_1/Conv", in: h, out: nil), precision)
+            let project = heavy(try g.conv("\(scope)/ffn_layers.\(l)/conv_2/Conv", in: expand.outChannels, out: h), precision)
+            ffn.append(ConvFeedForward(expand: expand, project: project))
             norms2.append(try g.layerNorm("\(scope)/norm_layers_2.\(l)", channels: h))
         }
         let projection = try g.conv("/enc_p/proj/Conv", in: h, out: nil)

@@ -55,10 +55,13 @@ struct VITSModel: Sendable {
     static let flowWindow = 256
 
     /// Everything is validated before any work: ids in range, finite scales, a known speaker.
-    func synthesize(ids: [Int], scales: Scales, speaker: Int?, seed: UInt64, pool: ThreadPool? = nil,
+    /// `durations`: each id's frames, in place of the duration predictor's (tests: one voice's
+    /// durations given to another).
+    func synthesize(ids: [Int], scales: Scales, speaker: Int?, seed: UInt64, pool: ThreadPool? = nil, durations: [Int]? = nil,
                     observer: Observer? = nil) throws(RuntimeError) -> (samples: [Float], framesPerID: [Int]) {
         let workspace = VoiceWorkspace(pool: pool)
-        let sentence = try prepare(ids: ids, scales: scales, speaker: speaker, seed: seed, workspace: workspace, observer: observer)
+        let sentence = try prepare(ids: ids, scales: scales, speaker: speaker, seed: seed, workspace: workspace, durations: durations,
+                                   observer: observer)
         let frames = sentence.z.length
         flow.advance(sentence.flow, to: frames, workspace: workspace)
         observer?("z_flow", sentence.z)
@@ -90,7 +93,7 @@ struct VITSModel: Sendable {
 
     /// Text encoder → durations → prior for the whole sentence; the reversed flow is
     /// set up to run window by window (`flow.advance`).
-    func prepare(ids: [Int], scales: Scales, speaker: Int?, seed: UInt64, workspace: VoiceWorkspace,
+    func prepare(ids: [Int], scales: Scales, speaker: Int?, seed: UInt64, workspace: VoiceWorkspace, durations: [Int]? = nil,
                  observer: Observer? = nil) throws(RuntimeError) -> Prepared {
         guard !ids.isEmpty else { throw RuntimeError(.invalidArgument, "no phoneme ids to speak") }
         guard ids.count <= Self.maxPhonemes else {
@@ -104,6 +107,12 @@ struct VITSModel: Sendable {
         }
         guard scales.stretch.isFinite, scales.stretch >= 0.05, scales.stretch <= 20 else {
             throw RuntimeError(.invalidArgument, "duration stretch \(scales.stretch) is outside 0.05…20")
+        }
+        if let durations {
+            guard durations.count == ids.count, durations.allSatisfy({ $0 >= 0 && $0 <= Self.maxFrames }),
+                  durations.reduce(0, +) <= Self.maxFrames else {
+                throw RuntimeError(.invalidArgument, "durations must be one count of frames per id, at most \(Self.maxFrames) in total")
+            }
         }
         let speakerRow: Int?
         if speakerEmbedding != nil {
@@ -135,15 +144,19 @@ struct VITSModel: Sendable {
         // log-durations from noise (2, T) · noise_w pushed back through the predictor's flows
         let dpNoise = workspace.map(2, t)
         if scales.noiseW != 0 { noise.fill(dpNoise.data, count: dpNoise.count, scale: scales.noiseW) }
-        let logw = durationPredictor.logDurations(hidden: text.hidden, speaker: speakerVector, noise: dpNoise, workspace: workspace)
-        if let observer {
-            let m = workspace.map(1, t)
-            for i in 0..<t { m.data[i] = logw[i] }
-            observer("logw", m)
+        let frames: [Int]
+        if let durations {
+            frames = durations
+        } else {
+            let logw = durationPredictor.logDurations(hidden: text.hidden, speaker: speakerVector, noise: dpNoise, workspace: workspace)
+            if let observer {
+                let m = workspace.map(1, t)
+                for i in 0..<t { m.data[i] = logw[i] }
+                observer("logw", m)
+            }
+            // frames = ceil(exp(logw) · length_scale), then × stretch with error diffusion
+            frames = try Self.frames(logw, lengthScale: scales.length, stretch: scales.stretch)
         }
-
-        // frames = ceil(exp(logw) · length_scale), then × stretch with error diffusion
-        let frames = try Self.frames(logw, lengthScale: scales.length, stretch: scales.stretch)
 
         // z_p (latent, frames) = m_p and logs_p expanded along the alignment, plus noise
         let z = samplePrior(text, frames: frames, noiseScale: scales.noise, noise: &noise, workspace: workspace)
