@@ -113,35 +113,39 @@ struct ConvTranspose1d {
                                          slope: slope)
     }
 
-    /// Each phase's outputs by the direct kernel into `cols` (outChannels, tile), then
-    /// interleaved into y.
-    /// `window`: the int16 products' input (forward's), nil for float products.
+    /// Block by block of input columns q: every phase's outputs by the direct kernel into `cols`
+    /// (phase, outChannels, block), then woven into y (`pv_interleave_phases`).
+    /// `window`: the int16 products' input (forward's), nil for float products. `block`: input
+    /// columns per block, at most (and by default) as many as fill `cols`.
     func forwardPhases(_ x: SignalWindow, into y: SignalWindow, columns out: Range<Int>, inputTotal: Int,
-                       cols: UnsafeMutablePointer<Float>, window: QuantizedWindow? = nil) {
-        let tile = max(1, VoiceWorkspace.columnCapacity / outChannels)
+                       cols: UnsafeMutablePointer<Float>, window: QuantizedWindow? = nil, block: Int = .max) {
+        let block = max(1, min(block, VoiceWorkspace.columnCapacity / (stride * outChannels)))
         let valid = min(x.map.length, inputTotal - x.start)
-        for (r, phase) in phases.enumerated() {
-            // Output o = q·stride + r lies in `out` for q in [q0, q1).
-            let q0 = Self.ceilDiv(out.lowerBound - r, stride), q1 = Self.ceilDiv(out.upperBound - r, stride)
-            var q = q0
-            while q < q1 {
-                let n = min(tile, q1 - q)
+        // Output o = q·stride + r lies in `out` for q in [⌈(out.lower − r) / stride⌉, ⌈(out.upper − r) / stride⌉).
+        let end = Self.ceilDiv(out.upperBound, stride)
+        var start = Self.floorDiv(out.lowerBound, stride)
+        while start < end {
+            let stop = min(end, start + block)
+            for (r, phase) in phases.enumerated() {
+                let q0 = max(start, Self.ceilDiv(out.lowerBound - r, stride)), q1 = min(stop, Self.ceilDiv(out.upperBound - r, stride))
+                guard q0 < q1 else { continue }
+                let n = q1 - q0, tile = cols + r * outChannels * block + (q0 - start)   // row co at tile + co·block
                 if phase.taps > 0, let window, let w = integerPhases?[r] {
-                    let at = q + phase.firstInput - x.start - window.first
+                    let at = q0 + phase.firstInput - x.start - window.first
                     pv_conv1d_i16(w.pairs, w.scales, bias?.base, Int32(outChannels), Int32(inChannels), Int32(phase.taps), 1,
-                                  window.data + 2 * at, window.rowColumns, window.scale, cols, n, n, 0)
+                                  window.data + 2 * at, window.rowColumns, window.scale, tile, block, n, 0)
                 } else if phase.taps > 0 {
                     pv_conv1d(phase.weight.base, bias?.base, Int32(outChannels), Int32(inChannels), Int32(phase.taps), 1,
-                              x.map.data, x.map.length, q + phase.firstInput - x.start, 0, valid, cols, n, n, 0)
+                              x.map.data, x.map.length, q0 + phase.firstInput - x.start, 0, valid, tile, block, n, 0)
                 } else {
-                    for co in 0..<outChannels { (cols + co * n).update(repeating: bias?[co] ?? 0, count: n) }
+                    for co in 0..<outChannels { (tile + co * block).update(repeating: bias?[co] ?? 0, count: n) }
                 }
-                for co in 0..<outChannels {
-                    let src = cols + co * n, dst = y.pointer(co, q * stride + r)
-                    for j in 0..<n { dst[j * stride] = src[j] }
-                }
-                q += n
             }
+            let o0 = max(out.lowerBound, start * stride), o1 = min(out.upperBound, stop * stride)
+            for co in 0..<outChannels {
+                pv_interleave_phases(cols + co * block, outChannels * block, Int32(stride), start, o0, o1, y.pointer(co, o0))
+            }
+            start = stop
         }
     }
 

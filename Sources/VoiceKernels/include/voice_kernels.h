@@ -80,6 +80,10 @@ void pv_conv1d_i16_paired(const int32_t *wq, const int32_t *even, const int32_t 
                           const float *bias, int cout, int cin, int k, int dil, const int16_t *xq, long ldq, long xcols,
                           float xscale, float *y, long ldy, long n, int accumulate, void *scratch, long scratch_bytes);
 
+// Outputs o in [o0, o1) (o0 ≥ 0) of s interleaved phases: y[o − o0] = src[(o mod s)·ps + ⌊o / s⌋ − q0],
+// phase r's row at src + r·ps holding its columns q0, q0 + 1, … (ConvTranspose1d's phases).
+void pv_interleave_phases(const float *src, long ps, int s, long q0, long o0, long o1, float *y);
+
 // out[i] = tanh(a[i]) · sigmoid(b[i]) for i < n (WaveNet's gate); AVX2 where the CPU has it.
 // Absolute error below 1e-6.
 void pv_gate_tanh_sigmoid(const float *a, const float *b, float *out, long n);
