@@ -46,9 +46,25 @@ enum VectorMath {
         while i < n { y[i] *= s; i += 1 }
     }
 
-    /// y /= d (a true division, as the exported graph does it).
-    static func divide(_ y: UnsafeMutablePointer<Float>, count n: Int, by d: Float) {
-        for i in 0..<n { y[i] /= d }
+    /// y = ((y + a) + b) / d in one pass (a true division, as the exported graph does it), a and b
+    /// each left out when nil.
+    static func average(_ y: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>?, _ b: UnsafePointer<Float>?, count n: Int, of d: Float) {
+        let dv = SIMD8<Float>(repeating: d)
+        var i = 0
+        while i + 8 <= n {
+            var v = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
+            if let a { v += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self) }
+            if let b { v += UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self) }
+            UnsafeMutableRawPointer(y + i).storeBytes(of: v / dv, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n {
+            var v = y[i]
+            if let a { v += a[i] }
+            if let b { v += b[i] }
+            y[i] = v / d
+            i += 1
+        }
     }
 
     /// Exact GELU, 0.5·x·(1 + erf(x/√2)), in place.

@@ -170,15 +170,19 @@ struct HiFiGANGenerator {
                     }
                 }
                 block.forward(target, columns: output, total: total, a: a, b: b, workspace: workspace)
-                if j > 0 {
+                // x += each middle block's output as it comes but the last one's (t), which the final pass adds
+                if j > 0 && j < blocks.count - 2 {
                     workspace.forEachRow(c, columns: output.count) { ch in
                         VectorMath.add(target.pointer(ch, output.lowerBound), into: x.pointer(ch, output.lowerBound), count: output.count)
                     }
                 }
             }
-            let scale = Float(blocks.count)
+            // x = ((x + t) + u) / blocks, the same sums in the same order as adding each block's output in turn
+            let scale = Float(blocks.count), middle = blocks.count >= 3
             workspace.forEachRow(c, columns: output.count) { ch in
-                VectorMath.divide(x.pointer(ch, output.lowerBound), count: output.count, by: scale)
+                let at = output.lowerBound
+                VectorMath.average(x.pointer(ch, at), middle ? t.pointer(ch, at) : nil, blocks.count > 1 ? u.pointer(ch, at) : nil,
+                                   count: output.count, of: scale)
             }
         }
 
