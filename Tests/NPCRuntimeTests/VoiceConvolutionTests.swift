@@ -230,6 +230,25 @@ import VoiceKernels
         #expect(kept.integer == nil)
     }
 
+    /// GELU, x/2 · (1 + erf(x/√2)), against Double's erf: within 1e-6 · max(1, |x|), the same bits at every level.
+    @Test func geluMatchesErfAtEveryLevel() {
+        var rng = SplitMix64(seed: 5)
+        var x = (0..<4001).map { _ in (rng.nextFloat() - 0.5) * 16 }
+        x += [0, -0.0, 1e-8, -1e-8, 1e-30, -1e-30, 3, -3, 5.65, -5.65, 6, -6, 30, -30, 1e30, -1e30, .greatestFiniteMagnitude]
+        let runs = Self.atEveryLevel { () -> [Float] in
+            var y = x
+            pv_gelu(&y, y.count)
+            return y
+        }
+        for (level, y) in runs {
+            #expect(y.map(\.bitPattern) == runs[0].1.map(\.bitPattern), "\(level): not bit-identical to scalar")
+            for i in 0..<x.count {
+                let v = Double(x[i]), expected = 0.5 * v * (1 + erf(v / 2.0.squareRoot()))
+                #expect(abs(Double(y[i]) - expected) <= 1e-6 * max(1, abs(v)), "\(level) gelu(\(x[i])) = \(y[i]), not \(expected)")
+            }
+        }
+    }
+
     @Test func gateAndTanhMatchLibm() {
         var rng = SplitMix64(seed: 4)
         var a = (0..<1003).map { _ in (rng.nextFloat() - 0.5) * 20 }

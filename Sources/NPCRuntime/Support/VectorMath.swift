@@ -67,14 +67,6 @@ enum VectorMath {
         }
     }
 
-    /// Exact GELU, 0.5·x·(1 + erf(x/√2)), in place.
-    static func gelu(_ y: UnsafeMutablePointer<Float>, count n: Int) {
-        for i in 0..<n {
-            let v = y[i]
-            y[i] = 0.5 * v * (1 + erff(v * Float(0.5).squareRoot()))
-        }
-    }
-
     /// log(1 + exp(x)) without overflow for large x.
     static func softplus(_ x: Float) -> Float {
         x > 20 ? x : log1pf(expf(x))

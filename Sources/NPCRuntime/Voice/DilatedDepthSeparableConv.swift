@@ -1,3 +1,5 @@
+import VoiceKernels
+
 /// VITS's DDSConv: layers of depthwise dilated conv → LayerNorm → GELU →
 /// 1×1 conv → LayerNorm → GELU, each added back to the input.
 struct DilatedDepthSeparableConv {
@@ -24,7 +26,7 @@ struct DilatedDepthSeparableConv {
 
     private func gelu(_ x: FeatureMap, _ workspace: VoiceWorkspace) {
         workspace.forEachRow(x.channels, columns: x.length, minimumElements: VoiceWorkspace.minimumTranscendentalsPerThread) { c in
-            VectorMath.gelu(x.row(c), count: x.length)
+            pv_gelu(x.row(c), x.length)
         }
     }
 }

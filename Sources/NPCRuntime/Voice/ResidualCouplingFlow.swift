@@ -108,8 +108,8 @@ private extension Conv1d {
             let co = i / perRow, ci = (i % perRow) / kernel, k = i % kernel
             return weight[co * perRow + (inChannels - 1 - ci) * kernel + k]
         }
-        return Conv1d(weight: w, bias: bias, inChannels: inChannels, outChannels: outChannels, kernel: kernel,
-                      dilation: dilation, padLeft: padLeft, depthwise: depthwise)
+        return sameProducts(Conv1d(weight: w, bias: bias, inChannels: inChannels, outChannels: outChannels, kernel: kernel,
+                                   dilation: dilation, padLeft: padLeft, depthwise: depthwise))
     }
 
     /// The same convolution writing its output channels in reverse order.
@@ -117,7 +117,13 @@ private extension Conv1d {
         let perRow = inChannels * kernel
         let w = WeightBuffer(count: weight.count) { i in weight[(outChannels - 1 - i / perRow) * perRow + i % perRow] }
         let b = bias.map { b in WeightBuffer(count: outChannels) { b[outChannels - 1 - $0] } }
-        return Conv1d(weight: w, bias: b, inChannels: inChannels, outChannels: outChannels, kernel: kernel,
-                      dilation: dilation, padLeft: padLeft, depthwise: depthwise)
+        return sameProducts(Conv1d(weight: w, bias: b, inChannels: inChannels, outChannels: outChannels, kernel: kernel,
+                                   dilation: dilation, padLeft: padLeft, depthwise: depthwise))
+    }
+
+    /// `conv` with int16 products when this one has them.
+    private func sameProducts(_ conv: Conv1d) -> Conv1d {
+        guard let integer else { return conv }
+        return conv.withIntegerProducts(pairedOutputs: integer.paired != nil)
     }
 }

@@ -170,7 +170,7 @@ extension VITSModel {
         var layers: [ResidualCouplingLayer] = []
         for i in 0..<maxLayers where g.has("/flow/flows.\(i)/pre/Conv") {
             let s = "/flow/flows.\(i)"
-            let pre = try g.conv("\(s)/pre/Conv", in: half, out: nil)
+            let pre = heavy(try g.conv("\(s)/pre/Conv", in: half, out: nil), precision)
             let h = pre.outChannels
             let n = count(g) { "\(s)/enc/in_layers.\($0)/Conv" }
             guard n > 0 else { throw .unsupported("\(s): no WaveNet layers") }
@@ -182,7 +182,7 @@ extension VITSModel {
             }
             let cond = try gin.map { (gin) throws(ONNXError) in try g.conv("\(s)/enc/cond_layer/Conv", in: gin, out: 2 * h * n) }
             // Mean-only coupling: post predicts a shift for each channel of the second half.
-            let post = try g.conv("\(s)/post/Conv", in: h, out: half)
+            let post = heavy(try g.conv("\(s)/post/Conv", in: h, out: half), precision)
             layers.append(ResidualCouplingLayer(pre: pre, wavenet: WaveNet(layers: wn, speakerCondition: cond, hidden: h), post: post))
         }
         guard !layers.isEmpty else { throw .unsupported("no coupling layers under /flow") }

@@ -88,6 +88,10 @@ void pv_interleave_phases(const float *src, long ps, int s, long q0, long o0, lo
 // Absolute error below 1e-6.
 void pv_gate_tanh_sigmoid(const float *a, const float *b, float *out, long n);
 
+// y[i] = GELU(y[i]) = y[i]/2 · (1 + erf(y[i]/√2)) for i < n, in place; AVX2 where the CPU has it, the
+// same bits at every level. Error below 1e-6 · max(1, |y[i]|).
+void pv_gelu(float *y, long n);
+
 // out[i] = tanh(x[i]) for i < n (out may be x); AVX2 where the CPU has it. Absolute error below 1e-6.
 void pv_tanh(const float *x, float *out, long n);
 
