@@ -12,6 +12,14 @@ struct GaussianNoise {
 
     init(seed: UInt64) { rng = SplitMix64(seed: seed) }
 
+    /// The stream from sample `index` on: what `index` calls of `next()` leave, in O(1) (each
+    /// pair of samples takes two draws, and SplitMix64 after k draws is SplitMix64 seeded k steps on).
+    init(seed: UInt64, from index: Int) {
+        let pairs = UInt64(max(0, index) / 2)
+        rng = SplitMix64(seed: seed &+ 2 &* pairs &* SplitMix64.increment)
+        if index > 0 && index % 2 == 1 { _ = next() }
+    }
+
     mutating func next() -> Float {
         if let s = spare { spare = nil; return s }
         let u1 = 1 - rng.nextDouble()  // (0, 1], so the log is finite

@@ -124,7 +124,6 @@ struct VITSModel: Sendable {
             speakerRow = nil
         }
 
-        var noise = GaussianNoise(seed: seed)
         let t = ids.count
 
         // g (speakerChannels, 1)
@@ -143,7 +142,12 @@ struct VITSModel: Sendable {
 
         // log-durations from noise (2, T) · noise_w pushed back through the predictor's flows
         let dpNoise = workspace.map(2, t)
-        if scales.noiseW != 0 { noise.fill(dpNoise.data, count: dpNoise.count, scale: scales.noiseW) }
+        var drawn = 0   // noise samples taken; the prior's follow
+        if scales.noiseW != 0 {
+            var noise = GaussianNoise(seed: seed)
+            noise.fill(dpNoise.data, count: dpNoise.count, scale: scales.noiseW)
+            drawn = dpNoise.count
+        }
         let frames: [Int]
         if let durations {
             frames = durations
@@ -159,7 +163,7 @@ struct VITSModel: Sendable {
         }
 
         // z_p (latent, frames) = m_p and logs_p expanded along the alignment, plus noise
-        let z = samplePrior(text, frames: frames, noiseScale: scales.noise, noise: &noise, workspace: workspace)
+        let z = samplePrior(text, frames: frames, noiseScale: scales.noise, seed: seed, firstSample: drawn, workspace: workspace)
         observer?("z_p_expanded", z)
 
         // reversed flow: z_p → z (latent, frames), as far as the decoder needs it
@@ -205,8 +209,10 @@ struct VITSModel: Sendable {
 
     /// z_p (latent, frames): frame f takes the mean of the phoneme whose span holds it,
     /// plus ε · exp(logs_p) · noiseScale. The graph clamps the length to at least one
-    /// frame; a frame no phoneme covers has mean 0 and log-std 0.
-    func samplePrior(_ text: TextEncoder.Output, frames: [Int], noiseScale: Float, noise: inout GaussianNoise,
+    /// frame; a frame no phoneme covers has mean 0 and log-std 0. ε: the seed's noise stream from
+    /// sample `firstSample` on, row by row; rows split between threads, each starting its own
+    /// part of the stream, so the samples do not depend on the split.
+    func samplePrior(_ text: TextEncoder.Output, frames: [Int], noiseScale: Float, seed: UInt64, firstSample: Int,
                      workspace: VoiceWorkspace) -> FeatureMap {
         let frameCount = max(1, frames.reduce(0, +))
         var owner = [Int](repeating: -1, count: frameCount)
@@ -217,12 +223,21 @@ struct VITSModel: Sendable {
         }
         let latent = encoder.latentChannels
         let z = workspace.map(latent, frameCount)
-        for c in 0..<latent {
-            let row = z.row(c), mean = text.mean.row(c), logStd = text.logStd.row(c)
-            for f in 0..<frameCount {
-                let i = owner[f]
-                row[f] = i >= 0 ? mean[i] : 0
-                if noiseScale != 0 { row[f] += noise.next() * expf(i >= 0 ? logStd[i] : 0) * noiseScale }
+        owner.withUnsafeBufferPointer { owner in
+            workspace.forEachRow(latent, columns: frameCount, minimumElements: VoiceWorkspace.minimumTranscendentalsPerThread) { c in
+                let row = z.row(c), mean = text.mean.row(c), logStd = text.logStd.row(c)
+                var noise = GaussianNoise(seed: seed, from: firstSample + c * frameCount)
+                var phoneme = -1, std: Float = 1   // exp(logs_p) of `phoneme` (-1: no phoneme, log-std 0)
+                for f in 0..<frameCount {
+                    let i = owner[f]
+                    row[f] = i >= 0 ? mean[i] : 0
+                    guard noiseScale != 0 else { continue }
+                    if i != phoneme {
+                        phoneme = i
+                        std = expf(i >= 0 ? logStd[i] : 0)
+                    }
+                    row[f] += noise.next() * std * noiseScale
+                }
             }
         }
         return z
