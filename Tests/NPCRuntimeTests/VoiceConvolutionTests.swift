@@ -314,19 +314,22 @@ import VoiceKernels
                         expected[co * out.count + i] = Float(sum)
                     }
                 }
-                // in one block, and in blocks of 5 and 11 input columns (the phases' rows woven block by block)
-                for block in [Int.max, 5, 11] {
+                // in one block, and in blocks of 5 and 11 input columns (the phases' rows woven block by block);
+                // all output channels at once, and in two parts (as threads share a short window)
+                for block in [Int.max, 5, 11] { for split in [cout, cout / 2] {
                     let runs = Self.atEveryLevel { () -> [Float] in
                         let y = SignalWindow(workspace.map(cout, out.count), start: out.lowerBound)
-                        up.forwardPhases(x, into: y, columns: out, inputTotal: frames, cols: workspace.columns(0), block: block)
+                        for rows in [0 ..< split, split ..< cout] {
+                            up.forwardPhases(x, into: y, columns: out, rows: rows, inputTotal: frames, cols: workspace.columns(0), block: block)
+                        }
                         return Array(UnsafeBufferPointer(start: y.map.data, count: y.map.count))
                     }
                     for (level, got) in runs {
                         let worst = zip(got, expected).map { abs($0 - $1) }.max() ?? .nan
-                        #expect(worst < 1e-4, "\(level) \(cin)→\(cout) k\(k) s\(stride), \(frames) frames, out \(out), block \(block): worst \(worst)")
+                        #expect(worst < 1e-4, "\(level) \(cin)→\(cout) k\(k) s\(stride), \(frames) frames, out \(out), block \(block), rows split at \(split): worst \(worst)")
                         #expect(got.map(\.bitPattern) == runs[0].1.map(\.bitPattern), "\(level): not bit-identical to scalar")
                     }
-                }
+                } }
             }
         }
     }

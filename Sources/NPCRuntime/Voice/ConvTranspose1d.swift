@@ -89,9 +89,16 @@ struct ConvTranspose1d {
                 VectorMath.leakyReLU(row, into: row, count: read.count, slope: slope)
             }
         }
-        // Parts of whole tiles in every phase: 32 of its columns.
-        workspace.parallel(out, minimumPart: Conv1d.minimumColumns(perColumn: perColumn),
-                           alignment: VoiceWorkspace.columnAlignment * stride) { part, thread in
+        // Parts of whole tiles in every phase: 32 of its columns; a window too short for two such parts
+        // a thread (a stream's first chunks) is cut between output channels instead.
+        let alignment = VoiceWorkspace.columnAlignment * stride, threads = workspace.pool?.activeCount ?? 1
+        if threads > 1 && out.count / alignment < 2 * threads {
+            workspace.parallel(0 ..< outChannels, minimumPart: 1, alignment: VoiceWorkspace.rowAlignment) { rows, thread in
+                forwardPhases(x, into: y, columns: out, rows: rows, inputTotal: inputTotal, cols: workspace.columns(thread), window: window)
+            }
+            return
+        }
+        workspace.parallel(out, minimumPart: Conv1d.minimumColumns(perColumn: perColumn), alignment: alignment) { part, thread in
             forwardPhases(x, into: y, columns: part, inputTotal: inputTotal, cols: workspace.columns(thread), window: window)
         }
     }
@@ -114,12 +121,16 @@ struct ConvTranspose1d {
     }
 
     /// Block by block of input columns q: every phase's outputs by the direct kernel into `cols`
-    /// (phase, outChannels, block), then woven into y (`pv_interleave_phases`).
+    /// (phase, rows, block), then woven into y (`pv_interleave_phases`). `rows`: the output
+    /// channels to make (all by default).
     /// `window`: the int16 products' input (forward's), nil for float products. `block`: input
     /// columns per block, at most (and by default) as many as fill `cols`.
-    func forwardPhases(_ x: SignalWindow, into y: SignalWindow, columns out: Range<Int>, inputTotal: Int,
+    func forwardPhases(_ x: SignalWindow, into y: SignalWindow, columns out: Range<Int>, rows: Range<Int>? = nil, inputTotal: Int,
                        cols: UnsafeMutablePointer<Float>, window: QuantizedWindow? = nil, block: Int = .max) {
-        let block = max(1, min(block, VoiceWorkspace.columnCapacity / (stride * outChannels)))
+        let rows = rows ?? 0 ..< outChannels, r0 = rows.lowerBound, count = rows.count
+        guard count > 0 else { return }
+        let block = max(1, min(block, VoiceWorkspace.columnCapacity / (stride * count)))
+        let b = bias.map { $0.base + r0 }
         let valid = min(x.map.length, inputTotal - x.start)
         // Output o = q·stride + r lies in `out` for q in [⌈(out.lower − r) / stride⌉, ⌈(out.upper − r) / stride⌉).
         let end = Self.ceilDiv(out.upperBound, stride)
@@ -129,21 +140,21 @@ struct ConvTranspose1d {
             for (r, phase) in phases.enumerated() {
                 let q0 = max(start, Self.ceilDiv(out.lowerBound - r, stride)), q1 = min(stop, Self.ceilDiv(out.upperBound - r, stride))
                 guard q0 < q1 else { continue }
-                let n = q1 - q0, tile = cols + r * outChannels * block + (q0 - start)   // row co at tile + co·block
+                let n = q1 - q0, tile = cols + r * count * block + (q0 - start)   // row co at tile + (co − r0)·block
                 if phase.taps > 0, let window, let w = integerPhases?[r] {
-                    let at = q0 + phase.firstInput - x.start - window.first
-                    pv_conv1d_i16(w.pairs, w.scales, bias?.base, Int32(outChannels), Int32(inChannels), Int32(phase.taps), 1,
+                    let at = q0 + phase.firstInput - x.start - window.first, words = (inChannels + 1) / 2 * phase.taps
+                    pv_conv1d_i16(w.pairs + r0 * words, w.scales + r0, b, Int32(count), Int32(inChannels), Int32(phase.taps), 1,
                                   window.data + 2 * at, window.rowColumns, window.scale, tile, block, n, 0)
                 } else if phase.taps > 0 {
-                    pv_conv1d(phase.weight.base, bias?.base, Int32(outChannels), Int32(inChannels), Int32(phase.taps), 1,
+                    pv_conv1d(phase.weight.base + r0 * inChannels * phase.taps, b, Int32(count), Int32(inChannels), Int32(phase.taps), 1,
                               x.map.data, x.map.length, q0 + phase.firstInput - x.start, 0, valid, tile, block, n, 0)
                 } else {
-                    for co in 0..<outChannels { (tile + co * block).update(repeating: bias?[co] ?? 0, count: n) }
+                    for co in 0..<count { (tile + co * block).update(repeating: b?[co] ?? 0, count: n) }
                 }
             }
             let o0 = max(out.lowerBound, start * stride), o1 = min(out.upperBound, stop * stride)
-            for co in 0..<outChannels {
-                pv_interleave_phases(cols + co * block, outChannels * block, Int32(stride), start, o0, o1, y.pointer(co, o0))
+            for co in 0..<count {
+                pv_interleave_phases(cols + co * block, count * block, Int32(stride), start, o0, o1, y.pointer(r0 + co, o0))
             }
             start = stop
         }
