@@ -158,9 +158,10 @@ typedef struct parley_runtime parley_runtime;   /* opaque */
 /* parley_runtime_params.voice_precision (since 0.6). */
 typedef enum parley_voice_precision {
     PARLEY_VOICE_EXACT = 0,   /* float, as Piper (the default) */
-    /* 16-bit integer products with exact sums in the decoder's residual blocks and the
-     * flow: about 1.4x the voice's speed on AVX2 and AVX-512 CPUs; the audio is within
-     * ~40 dB of the exact voice (measured: Whisper's word error rate unchanged). */
+    /* 16-bit integer products with exact sums in the text encoder, the flow and the decoder:
+     * about 1.6x the voice's speed on AVX2 and AVX-512 CPUs. Not the exact voice bit for bit:
+     * its spectrogram within ~36 dB, the pitch a fraction of a percent apart, a phoneme here
+     * and there a frame longer or shorter (measured: Whisper's word error rate unchanged). */
     PARLEY_VOICE_INT16 = 1,
     PARLEY_VOICE_PRECISION_FORCE_32BIT = 0x7fffffff
 } parley_voice_precision;
