@@ -50,14 +50,21 @@ import Testing
     }
 
     /// 10·log10(Σ|A|² / Σ(|A| − |B|)²) over the magnitude spectrograms of a (the reference) and b
-    /// (Hann windows of 1024 samples, hop 256), on their common length.
+    /// (Hann windows of 1024 samples, hop 256, the voice design's `FFT`), on their common length.
     static func spectralSNR(_ b: [Float], _ a: [Float]) -> Double {
         let n = 1024, hop = 256, count = min(a.count, b.count)
-        let window = (0..<n).map { 0.5 - 0.5 * cos(2 * Double.pi * Double($0) / Double(n)) }
+        let fft = FFT(size: n)
+        let window = (0..<n).map { Float(0.5 - 0.5 * cos(2 * Double.pi * Double($0) / Double(n))) }
+        var re = [Float](repeating: 0, count: n), im = re
+        func magnitudes(_ x: [Float], _ start: Int) -> [Double] {
+            for i in 0..<n { re[i] = x[start + i] * window[i]; im[i] = 0 }
+            fft.transform(re: &re, im: &im, inverse: false)
+            return (0...(n / 2)).map { Double(re[$0] * re[$0] + im[$0] * im[$0]).squareRoot() }
+        }
         var signal = 0.0, error = 0.0
         var start = 0
         while start + n <= count {
-            let ma = magnitudes(a, start, window), mb = magnitudes(b, start, window)
+            let ma = magnitudes(a, start), mb = magnitudes(b, start)
             for k in 0..<ma.count {
                 signal += ma[k] * ma[k]
                 error += (ma[k] - mb[k]) * (ma[k] - mb[k])
@@ -65,33 +72,5 @@ import Testing
             start += hop
         }
         return error == 0 ? .infinity : 10 * log10(signal / error)
-    }
-
-    /// |FFT| of x[start ..< start + window.count] · window, bins 0 ... count / 2 (radix 2).
-    private static func magnitudes(_ x: [Float], _ start: Int, _ window: [Double]) -> [Double] {
-        let n = window.count
-        var re = (0..<n).map { Double(x[start + $0]) * window[$0] }, im = [Double](repeating: 0, count: n)
-        var j = 0
-        for i in 1..<n {   // bit reversal
-            var bit = n >> 1
-            while j & bit != 0 { j ^= bit; bit >>= 1 }
-            j |= bit
-            if i < j { re.swapAt(i, j); im.swapAt(i, j) }
-        }
-        var size = 2
-        while size <= n {
-            let step = -2 * Double.pi / Double(size)
-            for s in stride(from: 0, to: n, by: size) {
-                for k in 0..<(size / 2) {
-                    let wr = cos(step * Double(k)), wi = sin(step * Double(k))
-                    let p = s + k, q = p + size / 2
-                    let tr = re[q] * wr - im[q] * wi, ti = re[q] * wi + im[q] * wr
-                    re[q] = re[p] - tr; im[q] = im[p] - ti
-                    re[p] += tr; im[p] += ti
-                }
-            }
-            size <<= 1
-        }
-        return (0...(n / 2)).map { (re[$0] * re[$0] + im[$0] * im[$0]).squareRoot() }
     }
 }
