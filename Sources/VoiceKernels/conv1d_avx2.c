@@ -4,7 +4,8 @@
 // spills); for every (input channel, tap) it loads NV vectors of the input row once
 // and multiplies them by 6 broadcast weights, one from each of 6 weight rows.
 // Columns go in chunks of 96 with the row blocks inside, so a block's weights stay in
-// L1 across the chunk's tiles. Tiles whose inputs cross [xlo, xhi) load with masks
+// L1 across the chunk's tiles. A block of one or two rows (HiFi-GAN's conv_post: 32 → 1)
+// runs each row as a 1 × 32-column tile instead of computing six rows for one. Tiles whose inputs cross [xlo, xhi) load with masks
 // (zeros outside); all others load plainly. Measured on Zen 1 (one thread): 20 GMAC/s
 // on HiFi-GAN's shapes, where im2col + OpenBLAS sgemm gave 19.
 #include "voice_kernels.h"
@@ -15,7 +16,7 @@
 #define AVX2 __attribute__((target("avx2,fma")))
 #define INLINE static inline __attribute__((always_inline))
 
-enum { ROWS = 6, MAX_NV = 2, CHUNK = 96, MAX_EDGE_TAPS = 16 };
+enum { ROWS = 6, MAX_NV = 2, ROW_NV = 4, CHUNK = 96, MAX_EDGE_TAPS = 16 };
 
 void pv_conv1d_avx2(const float *w, const float *bias, int cout, int cin, int k, int dil,
                     const float *x, long ldx, long x0, long xlo, long xhi, float *y, long ldy, long n, int accumulate);
@@ -31,14 +32,15 @@ INLINE AVX2 __m256i lanes(long c, long lo, long hi) {
     return _mm256_and_si256(geA, ltB);
 }
 
-// One tile: `rows` (≤ ROWS) rows of y from weight rows wb, columns [t0, t0 + 8·nv), the
-// last vector limited by `tail`. `pointwise` (k == 1) drops the tap loop.
-INLINE AVX2 void tile(const int nv, const int edge, const int pointwise, const float *wb, const float *bias, int rows,
+// One tile: `rows` (≤ R, R = ROWS with nv ≤ MAX_NV or 1 with nv ≤ ROW_NV) rows of y from weight
+// rows wb, columns [t0, t0 + 8·nv), the last vector limited by `tail`. `pointwise` (k == 1)
+// drops the tap loop.
+INLINE AVX2 void tile(const int R, const int nv, const int edge, const int pointwise, const float *wb, const float *bias, int rows,
                       int cin, int k, int dil, const float *x, long ldx, long x0, long xlo, long xhi, float *y, long ldy,
                       long t0, __m256i tail, int accumulate) {
     const __m256i all = _mm256_set1_epi32(-1);
-    __m256 acc[ROWS][MAX_NV];
-    for (int r = 0; r < ROWS; r++) {
+    __m256 acc[ROWS][ROW_NV];
+    for (int r = 0; r < R; r++) {
         for (int v = 0; v < nv; v++) {
             const __m256i m = v == nv - 1 ? tail : all;
             const __m256 b = _mm256_set1_ps(r < rows && bias ? bias[r] : 0.0f);
@@ -48,17 +50,17 @@ INLINE AVX2 void tile(const int nv, const int edge, const int pointwise, const f
     // Weight row r streams along (ci, j); rows past `rows` repeat the last real one (computed, never stored).
     const long wstride = (long)cin * k;
     const float *wr[ROWS];
-    for (int r = 0; r < ROWS; r++) wr[r] = wb + (r < rows ? r : rows - 1) * wstride;
+    for (int r = 0; r < R; r++) wr[r] = wb + (r < rows ? r : rows - 1) * wstride;
     const int taps = pointwise ? 1 : k;
     // An edge tile's masks depend on the tap only: made once here, not per input channel.
-    __m256i mask[MAX_EDGE_TAPS][MAX_NV];
+    __m256i mask[MAX_EDGE_TAPS][ROW_NV];
     if (edge)
         for (int j = 0; j < taps && j < MAX_EDGE_TAPS; j++)
             for (int v = 0; v < nv; v++) mask[j][v] = lanes(x0 + t0 + (long)j * dil + 8 * v, xlo, xhi);
     for (int ci = 0; ci < cin; ci++) {
         const float *xr = x + ci * ldx + x0 + t0;
         for (int j = 0; j < taps; j++) {
-            __m256 xv[MAX_NV];
+            __m256 xv[ROW_NV];
             for (int v = 0; v < nv; v++) {
                 if (edge) {
                     const __m256i m = j < MAX_EDGE_TAPS ? mask[j][v] : lanes(x0 + t0 + (long)j * dil + 8 * v, xlo, xhi);
@@ -68,7 +70,7 @@ INLINE AVX2 void tile(const int nv, const int edge, const int pointwise, const f
                 }
             }
             const long o = (long)ci * taps + j;
-            for (int r = 0; r < ROWS; r++) {
+            for (int r = 0; r < R; r++) {
                 const __m256 wv = _mm256_broadcast_ss(wr[r] + o);
                 for (int v = 0; v < nv; v++) acc[r][v] = _mm256_fmadd_ps(wv, xv[v], acc[r][v]);
             }
@@ -85,7 +87,7 @@ INLINE AVX2 void tile(const int nv, const int edge, const int pointwise, const f
 INLINE AVX2 void tile_any(int nv, int edge, int pointwise, const float *wb, const float *bias, int rows, int cin, int k,
                           int dil, const float *x, long ldx, long x0, long xlo, long xhi, float *y, long ldy, long t0,
                           __m256i tail, int accumulate) {
-#define TILE(NV, E, P) tile(NV, E, P, wb, bias, rows, cin, k, dil, x, ldx, x0, xlo, xhi, y, ldy, t0, tail, accumulate)
+#define TILE(NV, E, P) tile(ROWS, NV, E, P, wb, bias, rows, cin, k, dil, x, ldx, x0, xlo, xhi, y, ldy, t0, tail, accumulate)
     if (pointwise) {
         if (edge) { if (nv == 2) TILE(2, 1, 1); else TILE(1, 1, 1); }
         else { if (nv == 2) TILE(2, 0, 1); else TILE(1, 0, 1); }
@@ -93,6 +95,15 @@ INLINE AVX2 void tile_any(int nv, int edge, int pointwise, const float *wb, cons
         if (edge) { if (nv == 2) TILE(2, 1, 0); else TILE(1, 1, 0); }
         else { if (nv == 2) TILE(2, 0, 0); else TILE(1, 0, 0); }
     }
+#undef TILE
+}
+
+// A one-row tile of nv ≤ ROW_NV vectors (no pointwise variant: one-row layers here have taps).
+INLINE AVX2 void row_tile_any(int nv, int edge, const float *wr, const float *bias, int cin, int k, int dil, const float *x,
+                              long ldx, long x0, long xlo, long xhi, float *y, long ldy, long t0, __m256i tail, int accumulate) {
+#define TILE(NV, E) tile(1, NV, E, 0, wr, bias, 1, cin, k, dil, x, ldx, x0, xlo, xhi, y, ldy, t0, tail, accumulate)
+    if (edge) { if (nv == 4) TILE(4, 1); else if (nv == 3) TILE(3, 1); else if (nv == 2) TILE(2, 1); else TILE(1, 1); }
+    else { if (nv == 4) TILE(4, 0); else if (nv == 3) TILE(3, 0); else if (nv == 2) TILE(2, 0); else TILE(1, 0); }
 #undef TILE
 }
 
@@ -107,6 +118,20 @@ AVX2 void pv_conv1d_avx2(const float *w, const float *bias, int cout, int cin, i
             const float *wb = w + (size_t)ROWS * b * cin * k;
             const float *bb = bias ? bias + ROWS * b : 0;
             float *yb = y + (long)ROWS * b * ldy;
+            if (rows <= 2) {
+                for (int r = 0; r < rows; r++)
+                    for (long t0 = c0; t0 < c1;) {
+                        const long left = c1 - t0;
+                        const int nv = left >= 8 * ROW_NV ? ROW_NV : (int)((left + 7) / 8);
+                        const long width = 8L * nv;
+                        const __m256i tail = lanes(0, 0, left >= width ? 8 : left - (width - 8));
+                        const int edge = x0 + t0 < xlo || x0 + t0 + width + span > xhi;
+                        row_tile_any(nv, edge, wb + (size_t)r * cin * k, bb ? bb + r : 0, cin, k, dil, x, ldx, x0, xlo, xhi,
+                                     yb + (long)r * ldy, ldy, t0, tail, accumulate);
+                        t0 += width;
+                    }
+                continue;
+            }
             for (long t0 = c0; t0 < c1;) {
                 const long left = c1 - t0;
                 const int nv = left >= 8 * MAX_NV ? MAX_NV : (int)((left + 7) / 8);

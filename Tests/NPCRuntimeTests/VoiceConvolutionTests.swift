@@ -44,6 +44,7 @@ import VoiceKernels
         let shapes: [(cin: Int, cout: Int, k: Int, d: Int, padLeft: Int?)] = [
             (3, 8, 7, 1, nil), (5, 13, 3, 2, nil), (16, 1, 7, 1, nil), (7, 9, 1, 1, nil), (4, 17, 5, 6, nil), (6, 8, 4, 1, 1), (2, 3, 7, 12, nil),
             (3, 5, 19, 2, nil),   // more taps than an edge tile keeps masks for
+            (12, 2, 7, 3, nil), (9, 1, 1, 1, nil), (32, 1, 7, 1, 3),   // one-row tiles (conv_post: 32 → 1)
         ]
         for shape in shapes {
             let conv = HiFiGANWindowTests.conv(&rng, shape.cin, shape.cout, shape.k, dilation: shape.d, padLeft: shape.padLeft)
