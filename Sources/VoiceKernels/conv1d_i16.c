@@ -144,6 +144,34 @@ void pv_conv1d_i16(const int32_t *wq, const float *wscale, const float *bias, in
     conv1d_i16_scalar(wq, wscale, bias, cout, cinp, k, dil, xq, ldq, xscale, y, ldy, n, accumulate);
 }
 
+void pv_conv1d_i16_raw(const int32_t *wq, int cout, int cinp, int k, int dil, const int16_t *xq, long ldq, int32_t *out, long ldo,
+                       long n) {
+    if (cout <= 0 || cinp <= 0 || k <= 0 || n <= 0) return;
+#if defined(__x86_64__)
+    const int level = pk_cpu_level();
+    if (level == PK_CPU_AVX512VNNI) {
+        pv_conv1d_i16_raw_avx512(wq, cout, cinp, k, dil, xq, ldq, out, ldo, n);
+        return;
+    }
+    if (level >= PK_CPU_AVX2) {
+        pv_conv1d_i16_raw_avx2(level == PK_CPU_AVXVNNI && pk_cpu_has_avxvnni(), wq, cout, cinp, k, dil, xq, ldq, out, ldo, n);
+        return;
+    }
+#endif
+    for (int co = 0; co < cout; co++)
+        for (long t = 0; t < n; t++) {
+            int32_t acc = 0;
+            for (int cp = 0; cp < cinp; cp++)
+                for (int j = 0; j < k; j++) {
+                    int16_t w[2];
+                    memcpy(w, &wq[((size_t)co * cinp + cp) * k + j], 4);
+                    const int16_t *xv = xq + ((long)cp * ldq + t + (long)j * dil) * 2;
+                    acc += (int32_t)w[0] * xv[0] + (int32_t)w[1] * xv[1];
+                }
+            out[(long)co * ldo + t] = acc;
+        }
+}
+
 static int32_t pair_sum(int32_t a, int32_t b) {
     int16_t x[2], y[2];
     memcpy(x, &a, 4);

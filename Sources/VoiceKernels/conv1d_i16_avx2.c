@@ -103,6 +103,11 @@ static raw_sums raw_avxvnni(int cout) {
     return cout % 4 == 0 && 20 * waste6 > cout + waste6 ? avxvnni_rows4_raw : avxvnni_rows6_raw;
 }
 
+void pv_conv1d_i16_raw_avx2(int vnni, const int32_t *wq, int cout, int cinp, int k, int dil, const int16_t *xq, long ldq,
+                            int32_t *out, long ldo, long n) {
+    (vnni ? raw_avxvnni(cout) : raw_avx2(cout))(wq, cout, cinp, k, dil, xq, ldq, out, ldo, n);
+}
+
 // ---- Paired outputs (conv1d_i16.c, pv_conv1d_i16_paired) ----
 // Outputs in blocks of B = the largest power of two dividing dil: block 2m (phase 0) and 2m + 1
 // (phase 1) of every 2B outputs. With o = dil / B (odd) the taps alternate phases, so with the

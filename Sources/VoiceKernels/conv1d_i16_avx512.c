@@ -32,5 +32,7 @@ INLINE AVX512 void end16(float *out, __m512i acc, float s, float b, long count, 
 #define I16_NV 2
 #define I16_MADD(acc, w, x) _mm512_dpwssd_epi32(acc, w, x)
 #define I16_END end16
+#define I16_RAW_NAME pv_conv1d_i16_raw_avx512
+#define I16_STORE(p, acc) _mm512_storeu_si512((void *)(p), acc)
 #include "conv1d_i16_tiles.h"
 #endif

@@ -11,6 +11,11 @@ void pv_conv1d_i16_avxvnni(const int32_t *wq, const float *wscale, const float *
                            const int16_t *xq, long ldq, float xscale, float *y, long ldy, long n, int accumulate);
 void pv_conv1d_i16_avx512(const int32_t *wq, const float *wscale, const float *bias, int cout, int cinp, int k, int dil,
                           const int16_t *xq, long ldq, float xscale, float *y, long ldy, long n, int accumulate);
+// pv_conv1d_i16_raw's sums (whole tiles) at the 256-bit levels (vnni: vpdpwssd) and at AVX-512 VNNI.
+void pv_conv1d_i16_raw_avx2(int vnni, const int32_t *wq, int cout, int cinp, int k, int dil, const int16_t *xq, long ldq,
+                            int32_t *out, long ldo, long n);
+void pv_conv1d_i16_raw_avx512(const int32_t *wq, int cout, int cinp, int k, int dil, const int16_t *xq, long ldq, int32_t *out,
+                              long ldo, long n);
 // pv_conv1d_i16_paired at the 256-bit levels (vnni: vpdpwssd); 0 when it cannot (B > 4, a scratch too small).
 int pv_conv1d_i16_paired_avx2(int vnni, const int32_t *even, const int32_t *odd, const int32_t *sum, const float *wscale,
                               const float *bias, int cout, int cinp, int k, int dil, const int16_t *xq, long ldq, long xcols,

@@ -40,7 +40,7 @@ struct SpeechSynthesizerTests {
         #expect(whole.framesPerID == c.framesPerID && whole.samples.count == samples.count)
     }
 
-    @Test("a finished stream's scratch serves the next sentence, a live one's does not", .enabled(if: enabled))
+    @Test("a finished stream's scratch and workspace serve the next sentence, a live one's do not", .enabled(if: enabled))
     func scratchReuse() throws {
         let speech = try Self.synthesizer(threads: 2)
         let sentences = try speech.sentences(for: "Who goes there? Show yourself... or leave.")
@@ -56,14 +56,14 @@ struct SpeechSynthesizerTests {
 
         // The second sentence is the longer one: its scratch is large enough for the first.
         var first: SentenceStream? = try speech.start(sentences[1])
-        let id = ObjectIdentifier(try #require(first).scratch)
+        let id = ObjectIdentifier(try #require(first).scratch), workspace = ObjectIdentifier(try #require(first).workspace)
         #expect(drain(try #require(first)) == expected[1])
         first = nil
         let second = try speech.start(sentences[0])
-        #expect(ObjectIdentifier(second.scratch) == id)
+        #expect(ObjectIdentifier(second.scratch) == id && ObjectIdentifier(second.workspace) == workspace)
         let third = try speech.start(sentences[1])
-        #expect(ObjectIdentifier(third.scratch) != id)  // `second` still holds it
-        #expect(drain(second) == expected[0])  // reused, unzeroed scratch: same audio
+        #expect(ObjectIdentifier(third.scratch) != id && ObjectIdentifier(third.workspace) != workspace)  // `second` still holds them
+        #expect(drain(second) == expected[0])  // reused, unzeroed scratch and maps: same audio
         #expect(drain(third) == expected[1])
     }
 

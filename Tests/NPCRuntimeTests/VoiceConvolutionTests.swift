@@ -124,6 +124,50 @@ import VoiceKernels
         }
     }
 
+    /// Winograd's F(4, 4) (the int16 path of wide layers): within 45 dB of the float convolution on
+    /// every window (signal ends, short windows, dilations that split tiles), with the leaky ReLU
+    /// taken in its input transform; the same bits at every level and for one, two or three threads.
+    @Test func winogradAgreesAtEveryLevelAndStaysNearFloat() {
+        var rng = SplitMix64(seed: 45)
+        let workspaces = [VoiceWorkspace(), VoiceWorkspace(pool: ThreadPool(count: 2)), VoiceWorkspace(pool: ThreadPool(count: 3))]
+        for (cin, cout, k, d, slope) in [(64, 64, 7, 1, Float(0.1)), (64, 40, 7, 2, 1), (72, 30, 7, 3, 0.1), (64, 64, 7, 12, 0.1),
+                                         (65, 24, 11, 6, 1), (64, 9, 7, 1, 1), (96, 200, 11, 1, 1)] {
+            let float = HiFiGANWindowTests.conv(&rng, cin, cout, k, dilation: d)
+            let conv = float.withIntegerProducts(winograd: true)
+            #expect(conv.winograd != nil, "\(cin)→\(cout) k\(k): no Winograd weights")
+            // where it does not gain at every level: fewer channels, 5 taps, 3 taps
+            for (c, kk) in [(32, 7), (128, 5), (128, 3)] {
+                #expect(HiFiGANWindowTests.conv(&rng, c, c, kk, dilation: 1).withIntegerProducts(winograd: true).winograd == nil)
+            }
+            for (total, out) in [(5, 0..<5), (100, 0..<100), (300, 37..<251), (70, 69..<70), (700, 3..<690)] {
+                let read = conv.inputColumns(for: out, total: total)
+                let x = SignalWindow(workspaces[0].map(cin, read.count), start: read.lowerBound)
+                for i in 0..<x.map.count { x.map.data[i] = (rng.nextFloat() * 2 - 1) * (i % 11 == 0 ? 8 : 1) }
+                let previous = (0..<(cout * out.count)).map { _ in rng.nextFloat() }
+                for accumulate in [false, true] {
+                    let run = { (c: Conv1d, workspace: VoiceWorkspace) -> [Float] in
+                        let scratch = SignalWindow(workspace.map(cin, read.count), start: read.lowerBound)
+                        let y = SignalWindow(workspace.map(cout, out.count), start: out.lowerBound)
+                        for i in 0..<y.map.count { y.map.data[i] = accumulate ? previous[i] : .nan }
+                        c.forward(leakyReLU: slope, x, scratch: scratch, into: y, columns: out, total: total, workspace: workspace,
+                                  accumulate: accumulate)
+                        return Array(UnsafeBufferPointer(start: y.map.data, count: y.map.count))
+                    }
+                    let expected = run(float, workspaces[0])
+                    let runs = Self.atEveryLevel { workspaces.map { run(conv, $0) } }
+                    for (level, got) in runs {
+                        let snr = Self.snr(got[0], expected, base: accumulate ? previous : nil)
+                        #expect(snr >= 45, "\(level) \(cin)→\(cout) k\(k) d\(d) total \(total) out \(out): \(snr) dB")
+                        for g in got {
+                            #expect(g.map(\.bitPattern) == runs[0].1[0].map(\.bitPattern),
+                                    "\(level) \(cin)→\(cout) k\(k) d\(d) out \(out): not the bits of scalar, one thread")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// A layer's output is cut between threads by columns (long signals) or by rows (a few
     /// columns, as in the text encoder); the int16 window is quantized once, before the cut.
     /// Two and three threads give the bits of one, float and int16.

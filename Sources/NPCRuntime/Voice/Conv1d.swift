@@ -18,6 +18,8 @@ struct Conv1d {
     let depthwise: Bool
     /// The weights as int16 pairs (VoicePrecision.int16); nil: float products.
     var integer: IntegerConvWeights? = nil
+    /// The weights for Winograd's F(4, 4) (VoicePrecision.int16, layers wide enough to gain).
+    var winograd: WinogradConvWeights? = nil
 
     var padRight: Int { dilation * (kernel - 1) - padLeft }
 
@@ -49,6 +51,10 @@ struct Conv1d {
             return
         }
         let perColumn = outChannels * inChannels * kernel
+        if let winograd, Self.winogradFits(out.count, dilation: dilation, chunks: winograd.chunks) {
+            forwardWinograd(winograd, x, into: y, columns: out, total: total, workspace: workspace, accumulate: accumulate)
+            return
+        }
         if let integer {
             forwardInteger(integer, x, into: y, columns: out, total: total, workspace: workspace, accumulate: accumulate)
             return
@@ -64,6 +70,10 @@ struct Conv1d {
     func forward(leakyReLU slope: Float, _ x: SignalWindow, scratch: SignalWindow, into y: SignalWindow, columns out: Range<Int>,
                  total: Int, workspace: VoiceWorkspace, accumulate: Bool = false) {
         guard !out.isEmpty else { return }
+        if let winograd, Self.winogradFits(out.count, dilation: dilation, chunks: winograd.chunks) {
+            forwardWinograd(winograd, x, into: y, columns: out, total: total, workspace: workspace, accumulate: accumulate, slope: slope)
+            return
+        }
         if let integer {
             forwardInteger(integer, x, into: y, columns: out, total: total, workspace: workspace, accumulate: accumulate, slope: slope)
             return
@@ -84,13 +94,81 @@ struct Conv1d {
     /// `pairedOutputs`: by pairs of outputs where the kernel is long enough. Not for layers whose
     /// weights outweigh their columns (the flows' WaveNets, conv_pre: a window of a few hundred
     /// frames), where the paired weights' extra half costs more than it saves (measured 0.88–0.96×).
-    func withIntegerProducts(pairedOutputs: Bool = false) -> Conv1d {
+    func withIntegerProducts(pairedOutputs: Bool = false, winograd: Bool = false) -> Conv1d {
         guard !depthwise, let q = IntegerConvWeights(weight, outChannels: outChannels, inChannels: inChannels, kernel: kernel,
                                                      paired: pairedOutputs && kernel >= Self.minimumPairedKernel)
         else { return self }
         var c = self
         c.integer = q
+        if winograd && kernel >= Self.minimumWinogradKernel && kernel % 4 == 3 && inChannels >= Self.minimumWinogradChannels {
+            c.winograd = WinogradConvWeights(weight, outChannels: outChannels, inChannels: inChannels, kernel: kernel)
+        }
         return c
+    }
+
+    /// Winograd's F(4, 4) for kernels of 4n + 3 taps from 7 (one empty tap in their last chunk of 4) on
+    /// this many input channels or more; elsewhere its transforms cost more than its fewer products save
+    /// at some level, and every level must give the same bits. In the decoder's residual blocks (int16,
+    /// one thread, the bench paragraph), Winograd / paired: AVX2 7 taps 0.78–0.79, 3 taps 0.88–0.93;
+    /// AVX-512 7 taps 0.96–1.02, 3 taps 1.3–1.45. Alone (8192 columns, AVX2): 32←32 k7 1.0–1.13, 64←64 k5 1.02.
+    static let minimumWinogradKernel = 7
+    static let minimumWinogradChannels = 64
+
+    /// Whether a thread's column buffer holds the four dealt rows of a window of `columns` outputs
+    /// (`pv_winograd_inputs`' scratch); longer windows take the integer products without Winograd.
+    static func winogradFits(_ columns: Int, dilation d: Int, chunks: Int) -> Bool {
+        let tiles = (columns + 4 * d - 1) / (4 * d) * d + (chunks - 1) * d
+        return 4 * (tiles + d + 8) <= VoiceWorkspace.columnCapacity
+    }
+
+    /// forward by Winograd's F(4, 4) (`pv_winograd_*`): the input planes transformed (channels split
+    /// between threads) and each quantized with one scale over the whole window, then the tiles'
+    /// products and output transform (rows or tiles split); no result depends on the split.
+    private func forwardWinograd(_ w: WinogradConvWeights, _ x: SignalWindow, into y: SignalWindow, columns out: Range<Int>,
+                                 total: Int, workspace: VoiceWorkspace, accumulate: Bool, slope: Float = 1) {
+        let planes = WinogradConvWeights.planes, d = dilation
+        let tilesOut = (out.count + 4 * d - 1) / (4 * d) * d
+        let tiles = tilesOut + (w.chunks - 1) * d
+        let read = inputColumns(for: out, total: total)
+        let x0 = out.lowerBound - padLeft - x.start, xlo = read.lowerBound - x.start, xhi = read.upperBound - x.start
+        let plane = inChannels * tiles, pairRows = (inChannels + 1) / 2
+        let ldq = pv_i16_row_columns(tiles), pairPlane = pairRows * 2 * ldq
+        // coefficients: (planes, outChannels), then each plane's maximum and scale
+        let buffers = workspace.winogradPlanes(floats: planes * plane, pairs: planes * pairPlane, coefficients: planes * (outChannels + 2))
+        let peak = buffers.coefficients + planes * outChannels, scales = peak + planes
+
+        let maxima = workspace.threadPlaneMaxima, threads = workspace.threads
+        maxima.update(repeating: 0, count: 8 * threads)
+        let perChannel = max(1, tiles * 8)
+        workspace.parallel(0 ..< inChannels, minimumPart: max(1, VoiceWorkspace.minimumElementsPerThread / perChannel)) { part, thread in
+            pv_winograd_inputs(x.map.data, x.map.length, Int32(part.lowerBound), Int32(part.upperBound), x0, xlo, xhi, Int32(d), tiles,
+                               slope, buffers.floats, tiles, plane, maxima + 8 * thread, workspace.columns(thread))
+        }
+        for j in 0..<planes {
+            peak[j] = 0
+            for t in 0..<threads { peak[j] = max(peak[j], maxima[8 * t + j]) }
+            let limit = w.inputLimits[j]
+            scales[j] = peak[j] > 0 && peak[j].isFinite ? peak[j] / Float(limit) : 0
+        }
+        workspace.parallel(0 ..< pairRows, minimumPart: max(1, VoiceWorkspace.minimumElementsPerThread / max(1, 2 * planes * tiles))) { part, _ in
+            for j in 0..<planes {
+                pv_quantize_window_pairs_i16(buffers.floats + j * plane, tiles, Int32(inChannels), Int32(part.lowerBound), Int32(part.upperBound),
+                                             0, 0, tiles, tiles, w.inputLimits[j], peak[j], 1, buffers.pairs + j * pairPlane, ldq)
+            }
+        }
+        let coefficients = buffers.coefficients
+        for j in 0..<planes {
+            for co in 0..<outChannels { coefficients[j * outChannels + co] = w.scales[j * outChannels + co] * scales[j] }
+        }
+        let wordsPerRow = pairRows * w.chunks
+        workspace.parallelLayer(rows: outChannels, columns: 0 ..< tilesOut, perColumn: planes * outChannels * inChannels * w.chunks) {
+            rows, part, thread in
+            pv_winograd_conv(w.pairs + rows.lowerBound * wordsPerRow, w.planeWords, coefficients + rows.lowerBound, outChannels,
+                             bias.map { $0.base + rows.lowerBound }, Int32(rows.count), Int32(pairRows), Int32(w.chunks), Int32(d),
+                             buffers.pairs, ldq, pairPlane, part.lowerBound, part.upperBound, y.pointer(rows.lowerBound, out.lowerBound),
+                             y.map.length, out.count, accumulate ? 1 : 0, workspace.columns(thread),
+                             VoiceWorkspace.columnCapacity * MemoryLayout<Float>.size)
+        }
     }
 
     /// forward by 16-bit products of act(x) (act: the leaky ReLU of `slope`, x itself for 1): the

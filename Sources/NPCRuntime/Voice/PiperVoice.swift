@@ -76,10 +76,17 @@ public final class PiperVoice: Sendable {
     }
 
     /// - spare: decoder scratch of an earlier stream that is gone, reused when large enough.
+    /// - spareWorkspace: the workspace of an earlier stream that is gone, made with `threads`.
     func startSentence(ids: [Int], spans: [PhonemeIDMapper.Span], scales: VoiceScales, speaker: Int?, seed: UInt64,
-                       threads: ThreadPool?, chunking: StreamChunking,
-                       spare: HiFiGANGenerator.Scratch?) throws(RuntimeError) -> SentenceStream {
-        let workspace = VoiceWorkspace(pool: threads)
+                       threads: ThreadPool?, chunking: StreamChunking, spare: HiFiGANGenerator.Scratch?,
+                       spareWorkspace: VoiceWorkspace? = nil) throws(RuntimeError) -> SentenceStream {
+        let workspace: VoiceWorkspace
+        if let spareWorkspace, spareWorkspace.pool === threads {
+            spareWorkspace.reset()
+            workspace = spareWorkspace
+        } else {
+            workspace = VoiceWorkspace(pool: threads)
+        }
         let prepared = try model.prepare(ids: ids, scales: .init(noise: scales.noise, length: scales.length, noiseW: scales.noiseW,
                                                                        stretch: scales.stretch),
                                          speaker: speaker, seed: seed, workspace: workspace)

@@ -48,8 +48,9 @@ public final class SentenceStream: @unchecked Sendable {
     public private(set) var framesDone = 0
 
     private let model: VITSModel
-    /// Holds the prepared sentence (z, speaker bias) and the column buffers.
-    private let workspace: VoiceWorkspace
+    /// Holds the prepared sentence (z, speaker bias) and the column buffers; the next sentence's
+    /// once this stream is gone.
+    let workspace: VoiceWorkspace
     private let prepared: VITSModel.Prepared
     /// (chunking.maxFrames · hopLength) samples handed out by `next()`.
     private let output: UnsafeMutablePointer<Float>

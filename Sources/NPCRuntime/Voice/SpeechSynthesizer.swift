@@ -22,8 +22,9 @@ public final class SpeechSynthesizer: @unchecked Sendable {
     /// Threads the convolutions use, including the caller's.
     public let threads: Int
     private let pool: ThreadPool?
-    /// The last stream's decoder scratch, reused once no stream holds it.
+    /// The last stream's decoder scratch and workspace, reused once no stream holds them.
     private var spare: HiFiGANGenerator.Scratch?
+    private var spareWorkspace: VoiceWorkspace?
 
     /// Loads a voice's `.onnx` and the `.onnx.json` beside it (sample rate, default
     /// scales, phoneme ids, espeak-ng voice). phonemizer nil: espeak-ng, loaded at run time.
@@ -66,9 +67,12 @@ public final class SpeechSynthesizer: @unchecked Sendable {
     public func start(_ sentence: PhonemizedSentence, scales: VoiceScales? = nil, speaker: Int? = nil,
                       seed: UInt64 = 0) throws(RuntimeError) -> SentenceStream {
         let free = isKnownUniquelyReferenced(&spare) ? spare : nil
+        let freeWorkspace = isKnownUniquelyReferenced(&spareWorkspace) ? spareWorkspace : nil
         let stream = try voice.startSentence(ids: sentence.ids, spans: sentence.spans, scales: scales ?? self.scales,
-                                             speaker: speaker, seed: seed, threads: pool, chunking: chunking, spare: free)
+                                             speaker: speaker, seed: seed, threads: pool, chunking: chunking, spare: free,
+                                             spareWorkspace: freeWorkspace)
         spare = stream.scratch
+        spareWorkspace = stream.workspace
         return stream
     }
 

@@ -155,9 +155,10 @@ extension VITSModel {
 
     // MARK: Flow
 
-    /// The convolution as `precision` computes it (`pairedOutputs`: Conv1d.withIntegerProducts).
+    /// The convolution as `precision` computes it (`pairedOutputs`, and Winograd's F(4, 4) where it gains: the
+    /// decoder's residual blocks, whose windows are long beside their weights; Conv1d.withIntegerProducts).
     private static func heavy(_ conv: Conv1d, _ precision: VoicePrecision, pairedOutputs: Bool = false) -> Conv1d {
-        precision == .int16 ? conv.withIntegerProducts(pairedOutputs: pairedOutputs) : conv
+        precision == .int16 ? conv.withIntegerProducts(pairedOutputs: pairedOutputs, winograd: pairedOutputs) : conv
     }
 
     private static func heavy(_ up: ConvTranspose1d, _ precision: VoicePrecision) -> ConvTranspose1d {

@@ -1,11 +1,14 @@
 import VoiceKernels
 
 /// Scratch for one synthesis: buffers are taken at the start of each stage and
-/// reused by all its layers, then freed together when the workspace goes.
+/// reused by all its layers, then freed together when the workspace goes, or kept
+/// for the next sentence (`reset`) so that a voice in steady use takes no fresh pages.
 /// With a pool, the convolutions split their columns across its threads;
 /// each thread has its own column buffer.
 final class VoiceWorkspace {
-    private var blocks: [UnsafeMutablePointer<Float>] = []
+    /// The maps handed out (pointer, capacity) and those free again after a `reset`.
+    private var blocks: [(data: UnsafeMutablePointer<Float>, capacity: Int)] = []
+    private var freeBlocks: [(data: UnsafeMutablePointer<Float>, capacity: Int)] = []
     /// Output tiles of the transposed convolution's phases, one buffer per pool thread.
     private let columnBuffers: [UnsafeMutablePointer<Float>]
     /// One slot per pool thread for the parts' maxima of a quantized window.
@@ -19,18 +22,69 @@ final class VoiceWorkspace {
         self.pool = pool
         columnBuffers = (0..<(pool?.count ?? 1)).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: Self.columnCapacity) }
         threadMaxima = .allocate(capacity: columnBuffers.count)
+        threadPlaneMaxima = .allocate(capacity: 8 * columnBuffers.count)
     }
 
     /// The quantized input window of the integer convolutions (quantizedWindow), grown as needed.
     private var int16Buffer: UnsafeMutablePointer<Int16>?
     private var int16Capacity = 0
+    /// Winograd's input planes, float then quantized (winogradPlanes), grown as needed.
+    private var planeFloats: UnsafeMutablePointer<Float>?
+    private var planeFloatCapacity = 0
+    private var planePairs: UnsafeMutablePointer<Int16>?
+    private var planePairCapacity = 0
+    /// Per pool thread, the 7 planes' maxima (8 floats a thread).
+    let threadPlaneMaxima: UnsafeMutablePointer<Float>
+    /// The planes' maxima and the layer's coefficients (winogradPlanes), grown as needed.
+    private var planeCoefficients: UnsafeMutablePointer<Float>?
+    private var planeCoefficientCapacity = 0
 
     deinit {
         for c in columnBuffers { c.deallocate() }
         threadMaxima.deallocate()
-        for b in blocks { b.deallocate() }
+        for b in blocks + freeBlocks { b.data.deallocate() }
         int16Buffer?.deallocate()
+        threadPlaneMaxima.deallocate()
+        planeFloats?.deallocate()
+        planePairs?.deallocate()
+        planeCoefficients?.deallocate()
     }
+
+    /// Buffers of at least `floats` floats and `pairs` int16 values for Winograd's input planes, and
+    /// `coefficients` floats (Conv1d's Winograd path), valid until the next call: layers run one at a time.
+    func winogradPlanes(floats: Int, pairs: Int, coefficients: Int)
+        -> (floats: UnsafeMutablePointer<Float>, pairs: UnsafeMutablePointer<Int16>, coefficients: UnsafeMutablePointer<Float>) {
+        let f: UnsafeMutablePointer<Float>
+        if let p = planeFloats, floats <= planeFloatCapacity {
+            f = p
+        } else {
+            planeFloats?.deallocate()
+            planeFloatCapacity = max(floats, 2 * planeFloatCapacity)
+            f = .allocate(capacity: max(1, planeFloatCapacity))
+            planeFloats = f
+        }
+        let q: UnsafeMutablePointer<Int16>
+        if let p = planePairs, pairs <= planePairCapacity {
+            q = p
+        } else {
+            planePairs?.deallocate()
+            planePairCapacity = max(pairs, 2 * planePairCapacity)
+            q = .allocate(capacity: max(1, planePairCapacity))
+            planePairs = q
+        }
+        let c: UnsafeMutablePointer<Float>
+        if let p = planeCoefficients, coefficients <= planeCoefficientCapacity {
+            c = p
+        } else {
+            planeCoefficients?.deallocate()
+            planeCoefficientCapacity = max(coefficients, 2 * planeCoefficientCapacity)
+            c = .allocate(capacity: max(1, planeCoefficientCapacity))
+            planeCoefficients = c
+        }
+        return (f, q, c)
+    }
+
+    var threads: Int { threadCount }
 
     /// Columns `first ..< first + count` (window-local) of act(x)'s `channels` rows, quantized for
     /// the 16-bit products with one scale, act(v) = v < 0 ? slope·v : v (`pv_absmax_i16_input`,
@@ -74,13 +128,23 @@ final class VoiceWorkspace {
     /// The column buffer of pool thread `thread`.
     func columns(_ thread: Int) -> UnsafeMutablePointer<Float> { columnBuffers[thread] }
 
-    /// A zero-filled (channels, length) map.
+    /// A zero-filled (channels, length) map: the smallest free block that holds it, else a new one.
     func map(_ channels: Int, _ length: Int) -> FeatureMap {
         let n = max(1, channels * length)
-        let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
-        p.initialize(repeating: 0, count: n)
-        blocks.append(p)
-        return FeatureMap(data: p, channels: channels, length: length)
+        var best: Int?
+        for (i, b) in freeBlocks.enumerated() where b.capacity >= n && b.capacity < (best.map { freeBlocks[$0].capacity } ?? .max) {
+            best = i
+        }
+        let block = best.map { freeBlocks.remove(at: $0) } ?? (data: UnsafeMutablePointer<Float>.allocate(capacity: n), capacity: n)
+        block.data.initialize(repeating: 0, count: n)
+        blocks.append(block)
+        return FeatureMap(data: block.data, channels: channels, length: length)
+    }
+
+    /// Takes back every map handed out, for the next synthesis on this workspace (the buffers stay).
+    func reset() {
+        freeBlocks += blocks
+        blocks.removeAll(keepingCapacity: true)
     }
 
     /// A zero-filled buffer of `count` floats.

@@ -80,6 +80,36 @@ void pv_conv1d_i16_paired(const int32_t *wq, const int32_t *even, const int32_t 
                           const float *bias, int cout, int cin, int k, int dil, const int16_t *xq, long ldq, long xcols,
                           float xscale, float *y, long ldy, long n, int accumulate, void *scratch, long scratch_bytes);
 
+// ---- Winograd F(4, 4) (winograd.c): 7 products per 4 outputs and 4 taps, where the direct sums take 16 ----
+// A layer's k taps in chunks = ⌈k/4⌉ chunks of 4. Output tiles: flat tile f (0 ≤ f < tiles) covers the
+// outputs o = 4d·⌊f/d⌋ + f mod d + i·d, i < 4 (d the dilation), counted from the layer's first output.
+#define PV_WINOGRAD_PLANES 7
+int pv_winograd_chunks(int k);
+
+// Transformed weights u (7 planes of (cout, cin, chunks) floats, plane j at u + j·cout·cin·chunks) from w (cout, cin, k).
+void pv_winograd_weights(const float *w, int cout, int cin, int k, float *u);
+
+// The 7 input planes of channels [c0, c1), tiles [0, tiles) (the output tiles and (chunks − 1)·d more):
+// plane j of channel c at v + j·plane + c·ldv. Tile f's inputs are act(x[c, x0 + 4d·⌊f/d⌋ + f mod d + l·d]),
+// l < 7, zero outside [xlo, xhi) (act as in pv_quantize_window_pairs_i16). vmax[j] is raised to max |plane j| of
+// these channels (NaN skipped). scratch: 4·(tiles + dil + 8) floats.
+void pv_winograd_inputs(const float *x, long ldx, int c0, int c1, long x0, long xlo, long xhi, int dil, long tiles, float slope,
+                        float *v, long ldv, long plane, float *vmax, float *scratch);
+
+// The int32 sums out[co·ldo + t] = Σ_{c, j} wq[co, c, j] · xq[c, t + j·dil] for t < n rounded up to a whole
+// register tile (32 columns), exact (any level, the same values); wq and xq as for pv_conv1d_i16.
+void pv_conv1d_i16_raw(const int32_t *wq, int cout, int cinp, int k, int dil, const int16_t *xq, long ldq, int32_t *out, long ldo,
+                       long n);
+
+// Output rows [0, rows) for tiles [f0, f1): y[r·ldy + o] = (accumulate ? y + bias[r] : bias[r]) + Σ_j AT[i][j] · (float)S_j · coef[j·cplane + r]
+// for o < n, S_j the sums of plane j's weights u + j·uplane ((rows, cinp, chunks) pair words, as from
+// pv_quantize_weights_i16) over its quantized input plane vq + j·vplane (pair rows ldq apart, from
+// pv_quantize_window_pairs_i16; ldq ≥ pv_i16_row_columns(tiles)). coef: the plane's weight scale × its
+// input scale. bias may be NULL. scratch: a thread's own, at least 32 KiB (up to 384 KiB are used).
+void pv_winograd_conv(const int32_t *u, long uplane, const float *coef, long cplane, const float *bias, int rows, int cinp, int chunks,
+                      int dil, const int16_t *vq, long ldq, long vplane, long f0, long f1, float *y, long ldy, long n,
+                      int accumulate, void *scratch, long scratch_bytes);
+
 // Outputs o in [o0, o1) (o0 ≥ 0) of s interleaved phases: y[o − o0] = src[(o mod s)·ps + ⌊o / s⌋ − q0],
 // phase r's row at src + r·ps holding its columns q0, q0 + 1, … (ConvTranspose1d's phases).
 void pv_interleave_phases(const float *src, long ps, int s, long q0, long o0, long o1, float *y);
