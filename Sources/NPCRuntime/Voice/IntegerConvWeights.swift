@@ -1,7 +1,8 @@
 import VoiceKernels
 
-/// How a voice computes its heaviest convolutions (the text encoder's projections and
-/// feed-forward layers, the flow's WaveNets, the decoder's conv_pre, upsamplers and residual blocks).
+/// How a voice computes its dense convolutions (the text encoder's projections and feed-forward
+/// layers, the duration predictor's 1×1 layers, the flow's WaveNets, the decoder's conv_pre,
+/// upsamplers and residual blocks).
 public enum VoicePrecision: String, Sendable, CaseIterable {
     /// Float, as Piper: the reference tests hold the audio to Piper's.
     case exact

@@ -10,8 +10,7 @@ extension VITSModel {
     static let maxLayers = 64
     static let maxHopLength = 4096
 
-    /// precision: how the decoder's conv_pre, upsamplers and residual blocks and the flow's WaveNets
-    /// multiply (the rest of the model is always float).
+    /// precision: how the dense convolutions multiply (VoicePrecision; the rest of the model is always float).
     init(graph: ONNXGraph, precision: VoicePrecision = .exact) throws(ONNXError) {
         let g = VITSGraphIndex(graph)
         // Graph inputs by position: phoneme ids, lengths, scales, then the speaker id if any.
@@ -33,7 +32,7 @@ extension VITSModel {
         let encoder = try Self.textEncoder(g, embedding: try g.floats(phonemeTable.tensor, [symbols, hidden], of: phonemeTable.node),
                                            symbols: symbols, hidden: hidden, precision: precision)
         let latent = encoder.latentChannels
-        let durations = try Self.durationPredictor(g, hidden: hidden, gin: gin)
+        let durations = try Self.durationPredictor(g, hidden: hidden, gin: gin, precision: precision)
         let flow = try Self.flow(g, latent: latent, gin: gin, precision: precision)
         let decoder = try Self.decoder(g, latent: latent, gin: gin, precision: precision)
         self.init(encoder: encoder, durationPredictor: durations, flow: flow, decoder: decoder,
@@ -102,23 +101,23 @@ extension VITSModel {
 
     // MARK: Duration predictor
 
-    private static func ddsConv(_ g: VITSGraphIndex, _ scope: String, channels c: Int) throws(ONNXError) -> DilatedDepthSeparableConv {
+    private static func ddsConv(_ g: VITSGraphIndex, _ scope: String, channels c: Int, precision: VoicePrecision) throws(ONNXError) -> DilatedDepthSeparableConv {
         let n = count(g) { "\(scope)/convs_sep.\($0)/Conv" }
         guard n > 0 else { throw .unsupported("no DDSConv layers under \(scope)") }
         var layers: [DilatedDepthSeparableConv.Layer] = []
         for i in 0..<n {
             layers.append(.init(depthwise: try g.conv("\(scope)/convs_sep.\(i)/Conv", in: c, out: c, depthwise: true),
                                 norm1: try g.layerNorm("\(scope)/norms_1.\(i)", channels: c),
-                                pointwise: try g.conv("\(scope)/convs_1x1.\(i)/Conv", in: c, out: c),
+                                pointwise: heavy(try g.conv("\(scope)/convs_1x1.\(i)/Conv", in: c, out: c), precision),
                                 norm2: try g.layerNorm("\(scope)/norms_2.\(i)", channels: c)))
         }
         return DilatedDepthSeparableConv(layers: layers)
     }
 
-    private static func durationPredictor(_ g: VITSGraphIndex, hidden: Int, gin: Int?) throws(ONNXError) -> StochasticDurationPredictor {
+    private static func durationPredictor(_ g: VITSGraphIndex, hidden: Int, gin: Int?, precision: VoicePrecision) throws(ONNXError) -> StochasticDurationPredictor {
         let pre = try g.conv("/dp/pre/Conv", in: hidden, out: nil)
         let f = pre.outChannels
-        let convs = try ddsConv(g, "/dp/convs", channels: f)
+        let convs = try ddsConv(g, "/dp/convs", channels: f, precision: precision)
         let projection = try g.conv("/dp/proj/Conv", in: f, out: f)
         let cond = try gin.map { (gin) throws(ONNXError) in try g.conv("/dp/cond/Conv", in: gin, out: f) }
 
@@ -131,7 +130,7 @@ extension VITSModel {
                 throw .unsupported("\(s)/proj has \(proj.outChannels) outputs, not 3·bins − 1")
             }
             flows.append(SplineCouplingFlow(pre: try g.conv("\(s)/pre/Conv", in: 1, out: f),
-                                            convs: try ddsConv(g, "\(s)/convs", channels: f),
+                                            convs: try ddsConv(g, "\(s)/convs", channels: f, precision: precision),
                                             projection: proj, bins: (proj.outChannels + 1) / 3))
         }
         guard !flows.isEmpty else { throw .unsupported("no duration-predictor flows under /dp/flows") }

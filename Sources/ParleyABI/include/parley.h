@@ -158,7 +158,8 @@ typedef struct parley_runtime parley_runtime;   /* opaque */
 /* parley_runtime_params.voice_precision (since 0.6). */
 typedef enum parley_voice_precision {
     PARLEY_VOICE_EXACT = 0,   /* float, as Piper (the default) */
-    /* 16-bit integer products with exact sums in the text encoder, the flow and the decoder:
+    /* 16-bit integer products with exact sums in the text encoder, the duration predictor, the
+     * flow and the decoder (Winograd F(4,4) in its 7-tap residual layers):
      * about 1.6x the voice's speed on AVX2 and AVX-512 CPUs. Not the exact voice bit for bit:
      * its spectrogram within ~36 dB, the pitch a fraction of a percent apart, a phoneme here
      * and there a frame longer or shorter (measured: Whisper's word error rate unchanged). */
