@@ -102,6 +102,19 @@ void pv_quantize_window_pairs_i16(const float *x, long ldx, int cin, int p0, int
     quantize_rows_scalar(rows, ldx, count, c0, c1, inv, xmax, slope, at, ldq);
 }
 
+// S = Σ_{c, j} wq[c, j] · xq[c, t + j·dil] of one output row (wrow: (cinp, k) pair words) at column t.
+static int32_t pair_sums(const int32_t *wrow, int cinp, int k, int dil, const int16_t *xq, long ldq, long t) {
+    int32_t acc = 0;
+    for (int cp = 0; cp < cinp; cp++)
+        for (int j = 0; j < k; j++) {
+            int16_t w[2];
+            memcpy(w, &wrow[(size_t)cp * k + j], 4);
+            const int16_t *xv = xq + ((long)cp * ldq + t + (long)j * dil) * 2;
+            acc += (int32_t)w[0] * xv[0] + (int32_t)w[1] * xv[1];
+        }
+    return acc;
+}
+
 static void conv1d_i16_scalar(const int32_t *wq, const float *wscale, const float *bias, int cout, int cinp, int k,
                               int dil, const int16_t *xq, long ldq, float xscale, float *y, long ldy, long n,
                               int accumulate) {
@@ -109,14 +122,7 @@ static void conv1d_i16_scalar(const int32_t *wq, const float *wscale, const floa
         const float b = bias ? bias[co] : 0.0f, s = wscale[co] * xscale;
         float *yr = y + (long)co * ldy;
         for (long t = 0; t < n; t++) {
-            int32_t acc = 0;
-            for (int cp = 0; cp < cinp; cp++)
-                for (int j = 0; j < k; j++) {
-                    int16_t w[2];
-                    memcpy(w, &wq[((size_t)co * cinp + cp) * k + j], 4);
-                    const int16_t *xv = xq + ((long)cp * ldq + t + (long)j * dil) * 2;
-                    acc += (int32_t)w[0] * xv[0] + (int32_t)w[1] * xv[1];
-                }
+            const int32_t acc = pair_sums(wq + (size_t)co * cinp * k, cinp, k, dil, xq, ldq, t);
             const float base = accumulate ? yr[t] + b : b;
             yr[t] = base + (float)acc * s;
         }
@@ -159,17 +165,7 @@ void pv_conv1d_i16_raw(const int32_t *wq, int cout, int cinp, int k, int dil, co
     }
 #endif
     for (int co = 0; co < cout; co++)
-        for (long t = 0; t < n; t++) {
-            int32_t acc = 0;
-            for (int cp = 0; cp < cinp; cp++)
-                for (int j = 0; j < k; j++) {
-                    int16_t w[2];
-                    memcpy(w, &wq[((size_t)co * cinp + cp) * k + j], 4);
-                    const int16_t *xv = xq + ((long)cp * ldq + t + (long)j * dil) * 2;
-                    acc += (int32_t)w[0] * xv[0] + (int32_t)w[1] * xv[1];
-                }
-            out[(long)co * ldo + t] = acc;
-        }
+        for (long t = 0; t < n; t++) out[(long)co * ldo + t] = pair_sums(wq + (size_t)co * cinp * k, cinp, k, dil, xq, ldq, t);
 }
 
 static int32_t pair_sum(int32_t a, int32_t b) {

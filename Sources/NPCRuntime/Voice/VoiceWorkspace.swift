@@ -25,63 +25,29 @@ final class VoiceWorkspace {
         threadPlaneMaxima = .allocate(capacity: 8 * columnBuffers.count)
     }
 
-    /// The quantized input window of the integer convolutions (quantizedWindow), grown as needed.
-    private var int16Buffer: UnsafeMutablePointer<Int16>?
-    private var int16Capacity = 0
-    /// Winograd's input planes, float then quantized (winogradPlanes), grown as needed.
-    private var planeFloats: UnsafeMutablePointer<Float>?
-    private var planeFloatCapacity = 0
-    private var planePairs: UnsafeMutablePointer<Int16>?
-    private var planePairCapacity = 0
+    /// The quantized input window of the integer convolutions (quantizedWindow).
+    private var int16Buffer = GrowingBuffer<Int16>()
+    /// Winograd's input planes, float then quantized, and the layer's coefficients (winogradPlanes).
+    private var planeFloats = GrowingBuffer<Float>()
+    private var planePairs = GrowingBuffer<Int16>()
+    private var planeCoefficients = GrowingBuffer<Float>()
     /// Per pool thread, the 7 planes' maxima (8 floats a thread).
     let threadPlaneMaxima: UnsafeMutablePointer<Float>
-    /// The planes' maxima and the layer's coefficients (winogradPlanes), grown as needed.
-    private var planeCoefficients: UnsafeMutablePointer<Float>?
-    private var planeCoefficientCapacity = 0
 
     deinit {
         for c in columnBuffers { c.deallocate() }
         threadMaxima.deallocate()
         for b in blocks + freeBlocks { b.data.deallocate() }
-        int16Buffer?.deallocate()
         threadPlaneMaxima.deallocate()
-        planeFloats?.deallocate()
-        planePairs?.deallocate()
-        planeCoefficients?.deallocate()
+        for b in [int16Buffer, planePairs] { b.free() }
+        for b in [planeFloats, planeCoefficients] { b.free() }
     }
 
     /// Buffers of at least `floats` floats and `pairs` int16 values for Winograd's input planes, and
     /// `coefficients` floats (Conv1d's Winograd path), valid until the next call: layers run one at a time.
     func winogradPlanes(floats: Int, pairs: Int, coefficients: Int)
         -> (floats: UnsafeMutablePointer<Float>, pairs: UnsafeMutablePointer<Int16>, coefficients: UnsafeMutablePointer<Float>) {
-        let f: UnsafeMutablePointer<Float>
-        if let p = planeFloats, floats <= planeFloatCapacity {
-            f = p
-        } else {
-            planeFloats?.deallocate()
-            planeFloatCapacity = max(floats, 2 * planeFloatCapacity)
-            f = .allocate(capacity: max(1, planeFloatCapacity))
-            planeFloats = f
-        }
-        let q: UnsafeMutablePointer<Int16>
-        if let p = planePairs, pairs <= planePairCapacity {
-            q = p
-        } else {
-            planePairs?.deallocate()
-            planePairCapacity = max(pairs, 2 * planePairCapacity)
-            q = .allocate(capacity: max(1, planePairCapacity))
-            planePairs = q
-        }
-        let c: UnsafeMutablePointer<Float>
-        if let p = planeCoefficients, coefficients <= planeCoefficientCapacity {
-            c = p
-        } else {
-            planeCoefficients?.deallocate()
-            planeCoefficientCapacity = max(coefficients, 2 * planeCoefficientCapacity)
-            c = .allocate(capacity: max(1, planeCoefficientCapacity))
-            planeCoefficients = c
-        }
-        return (f, q, c)
+        (planeFloats.reserve(floats), planePairs.reserve(pairs), planeCoefficients.reserve(coefficients))
     }
 
     var threads: Int { threadCount }
@@ -96,15 +62,7 @@ final class VoiceWorkspace {
         let rowColumns = pv_i16_row_columns(count)
         let pairs = (channels + 1) / 2
         let size = pairs * 2 * rowColumns
-        let data: UnsafeMutablePointer<Int16>
-        if let b = int16Buffer, size <= int16Capacity {
-            data = b
-        } else {
-            int16Buffer?.deallocate()
-            int16Capacity = max(size, 2 * int16Capacity)
-            data = .allocate(capacity: max(1, int16Capacity))
-            int16Buffer = data
-        }
+        let data = int16Buffer.reserve(size)
         let xhi = min(x.map.length, total - x.start)
         let c0 = max(first, 0), c1 = min(first + count, xhi)
         let minimumPairs = max(1, Self.minimumElementsPerThread / max(1, 2 * (c1 - c0)))
@@ -211,4 +169,23 @@ final class VoiceWorkspace {
             for r in part { body(r) }
         }
     }
+}
+
+/// A buffer that only grows (to at least twice its size, so that a few calls reach the largest),
+/// freed by its owner's deinit.
+private struct GrowingBuffer<Element> {
+    private var pointer: UnsafeMutablePointer<Element>?
+    private var capacity = 0
+
+    /// At least `count` elements, uninitialized (or what an earlier user left).
+    mutating func reserve(_ count: Int) -> UnsafeMutablePointer<Element> {
+        if let pointer, count <= capacity { return pointer }
+        pointer?.deallocate()
+        capacity = max(count, 2 * capacity)
+        let p = UnsafeMutablePointer<Element>.allocate(capacity: max(1, capacity))
+        pointer = p
+        return p
+    }
+
+    func free() { pointer?.deallocate() }
 }
