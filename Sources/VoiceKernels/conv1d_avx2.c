@@ -32,15 +32,14 @@ INLINE AVX2 __m256i lanes(long c, long lo, long hi) {
     return _mm256_and_si256(geA, ltB);
 }
 
-// One tile: `rows` (≤ R, R = ROWS with nv ≤ MAX_NV or 1 with nv ≤ ROW_NV) rows of y from weight
-// rows wb, columns [t0, t0 + 8·nv), the last vector limited by `tail`. `pointwise` (k == 1)
-// drops the tap loop.
-INLINE AVX2 void tile(const int R, const int nv, const int edge, const int pointwise, const float *wb, const float *bias, int rows,
+// One tile: `rows` (≤ ROWS) rows of y from weight rows wb, columns [t0, t0 + 8·nv), the
+// last vector limited by `tail`. `pointwise` (k == 1) drops the tap loop.
+INLINE AVX2 void tile(const int nv, const int edge, const int pointwise, const float *wb, const float *bias, int rows,
                       int cin, int k, int dil, const float *x, long ldx, long x0, long xlo, long xhi, float *y, long ldy,
                       long t0, __m256i tail, int accumulate) {
     const __m256i all = _mm256_set1_epi32(-1);
-    __m256 acc[ROWS][ROW_NV];
-    for (int r = 0; r < R; r++) {
+    __m256 acc[ROWS][MAX_NV];
+    for (int r = 0; r < ROWS; r++) {
         for (int v = 0; v < nv; v++) {
             const __m256i m = v == nv - 1 ? tail : all;
             const __m256 b = _mm256_set1_ps(r < rows && bias ? bias[r] : 0.0f);
@@ -50,17 +49,17 @@ INLINE AVX2 void tile(const int R, const int nv, const int edge, const int point
     // Weight row r streams along (ci, j); rows past `rows` repeat the last real one (computed, never stored).
     const long wstride = (long)cin * k;
     const float *wr[ROWS];
-    for (int r = 0; r < R; r++) wr[r] = wb + (r < rows ? r : rows - 1) * wstride;
+    for (int r = 0; r < ROWS; r++) wr[r] = wb + (r < rows ? r : rows - 1) * wstride;
     const int taps = pointwise ? 1 : k;
     // An edge tile's masks depend on the tap only: made once here, not per input channel.
-    __m256i mask[MAX_EDGE_TAPS][ROW_NV];
+    __m256i mask[MAX_EDGE_TAPS][MAX_NV];
     if (edge)
         for (int j = 0; j < taps && j < MAX_EDGE_TAPS; j++)
             for (int v = 0; v < nv; v++) mask[j][v] = lanes(x0 + t0 + (long)j * dil + 8 * v, xlo, xhi);
     for (int ci = 0; ci < cin; ci++) {
         const float *xr = x + ci * ldx + x0 + t0;
         for (int j = 0; j < taps; j++) {
-            __m256 xv[ROW_NV];
+            __m256 xv[MAX_NV];
             for (int v = 0; v < nv; v++) {
                 if (edge) {
                     const __m256i m = j < MAX_EDGE_TAPS ? mask[j][v] : lanes(x0 + t0 + (long)j * dil + 8 * v, xlo, xhi);
@@ -70,7 +69,7 @@ INLINE AVX2 void tile(const int R, const int nv, const int edge, const int point
                 }
             }
             const long o = (long)ci * taps + j;
-            for (int r = 0; r < R; r++) {
+            for (int r = 0; r < ROWS; r++) {
                 const __m256 wv = _mm256_broadcast_ss(wr[r] + o);
                 for (int v = 0; v < nv; v++) acc[r][v] = _mm256_fmadd_ps(wv, xv[v], acc[r][v]);
             }
@@ -87,7 +86,7 @@ INLINE AVX2 void tile(const int R, const int nv, const int edge, const int point
 INLINE AVX2 void tile_any(int nv, int edge, int pointwise, const float *wb, const float *bias, int rows, int cin, int k,
                           int dil, const float *x, long ldx, long x0, long xlo, long xhi, float *y, long ldy, long t0,
                           __m256i tail, int accumulate) {
-#define TILE(NV, E, P) tile(ROWS, NV, E, P, wb, bias, rows, cin, k, dil, x, ldx, x0, xlo, xhi, y, ldy, t0, tail, accumulate)
+#define TILE(NV, E, P) tile(NV, E, P, wb, bias, rows, cin, k, dil, x, ldx, x0, xlo, xhi, y, ldy, t0, tail, accumulate)
     if (pointwise) {
         if (edge) { if (nv == 2) TILE(2, 1, 1); else TILE(1, 1, 1); }
         else { if (nv == 2) TILE(2, 0, 1); else TILE(1, 0, 1); }
@@ -98,19 +97,57 @@ INLINE AVX2 void tile_any(int nv, int edge, int pointwise, const float *wb, cons
 #undef TILE
 }
 
-// A one-row tile of nv ≤ ROW_NV vectors (no pointwise variant: one-row layers here have taps).
-INLINE AVX2 void row_tile_any(int nv, int edge, const float *wr, const float *bias, int cin, int k, int dil, const float *x,
-                              long ldx, long x0, long xlo, long xhi, float *y, long ldy, long t0, __m256i tail, int accumulate) {
-#define TILE(NV, E) tile(1, NV, E, 0, wr, bias, 1, cin, k, dil, x, ldx, x0, xlo, xhi, y, ldy, t0, tail, accumulate)
-    if (edge) { if (nv == 4) TILE(4, 1); else if (nv == 3) TILE(3, 1); else if (nv == 2) TILE(2, 1); else TILE(1, 1); }
-    else { if (nv == 4) TILE(4, 0); else if (nv == 3) TILE(3, 0); else if (nv == 2) TILE(2, 0); else TILE(1, 0); }
+// One row of y from weight row wr, columns [t0, t0 + 8·nv) (nv ≤ ROW_NV), the last vector limited
+// by `tail`: tile()'s sums for a single row, in their own (smaller) registers.
+INLINE AVX2 void row_tile(const int nv, const int edge, const float *wr, const float *bias, int cin, int k, int dil,
+                          const float *x, long ldx, long x0, long xlo, long xhi, float *y, long t0, __m256i tail, int accumulate) {
+    const __m256i all = _mm256_set1_epi32(-1);
+    const __m256 b = _mm256_set1_ps(bias ? bias[0] : 0.0f);
+    __m256 acc[ROW_NV];
+    for (int v = 0; v < nv; v++) {
+        const __m256i m = v == nv - 1 ? tail : all;
+        acc[v] = accumulate ? _mm256_add_ps(_mm256_maskload_ps(y + t0 + 8 * v, m), b) : b;
+    }
+    for (int ci = 0; ci < cin; ci++) {
+        const float *xr = x + ci * ldx + x0 + t0;
+        for (int j = 0; j < k; j++) {
+            const __m256 wv = _mm256_broadcast_ss(wr + (long)ci * k + j);
+            for (int v = 0; v < nv; v++) {
+                const __m256 xv = edge ? _mm256_maskload_ps(xr + j * dil + 8 * v, lanes(x0 + t0 + (long)j * dil + 8 * v, xlo, xhi))
+                                       : _mm256_loadu_ps(xr + j * dil + 8 * v);
+                acc[v] = _mm256_fmadd_ps(wv, xv, acc[v]);
+            }
+        }
+    }
+    for (int v = 0; v < nv; v++) _mm256_maskstore_ps(y + t0 + 8 * v, v == nv - 1 ? tail : all, acc[v]);
+}
+
+// Row wr of y on columns [c0, c1), in 1-row tiles.
+static AVX2 void one_row(const float *wr, const float *bias, int cin, int k, int dil, const float *x, long ldx, long x0, long xlo,
+                         long xhi, float *y, long c0, long c1, int accumulate) {
+    const long span = (long)(k - 1) * dil;
+    for (long t0 = c0; t0 < c1;) {
+        const long left = c1 - t0;
+        const int nv = left >= 8 * ROW_NV ? ROW_NV : (int)((left + 7) / 8);
+        const long width = 8L * nv;
+        const __m256i tail = lanes(0, 0, left >= width ? 8 : left - (width - 8));
+        const int edge = x0 + t0 < xlo || x0 + t0 + width + span > xhi;
+#define TILE(NV, E) row_tile(NV, E, wr, bias, cin, k, dil, x, ldx, x0, xlo, xhi, y, t0, tail, accumulate)
+        if (edge) { if (nv == 4) TILE(4, 1); else if (nv == 3) TILE(3, 1); else if (nv == 2) TILE(2, 1); else TILE(1, 1); }
+        else { if (nv == 4) TILE(4, 0); else if (nv == 3) TILE(3, 0); else if (nv == 2) TILE(2, 0); else TILE(1, 0); }
 #undef TILE
+        t0 += width;
+    }
 }
 
 AVX2 void pv_conv1d_avx2(const float *w, const float *bias, int cout, int cin, int k, int dil,
                          const float *x, long ldx, long x0, long xlo, long xhi, float *y, long ldy, long n, int accumulate) {
-    const int blocks = (cout + ROWS - 1) / ROWS;
+    // A last block of one or two rows goes row by row, after the others.
+    const int last = cout % ROWS, blocks = cout / ROWS + (last > 2);
     const long span = (long)(k - 1) * dil;
+    if (last >= 1 && last <= 2)
+        for (int r = cout - last; r < cout; r++)
+            one_row(w + (size_t)r * cin * k, bias ? bias + r : 0, cin, k, dil, x, ldx, x0, xlo, xhi, y + (long)r * ldy, 0, n, accumulate);
     for (long c0 = 0; c0 < n; c0 += CHUNK) {
         const long c1 = c0 + CHUNK < n ? c0 + CHUNK : n;
         for (int b = 0; b < blocks; b++) {
@@ -118,20 +155,6 @@ AVX2 void pv_conv1d_avx2(const float *w, const float *bias, int cout, int cin, i
             const float *wb = w + (size_t)ROWS * b * cin * k;
             const float *bb = bias ? bias + ROWS * b : 0;
             float *yb = y + (long)ROWS * b * ldy;
-            if (rows <= 2) {
-                for (int r = 0; r < rows; r++)
-                    for (long t0 = c0; t0 < c1;) {
-                        const long left = c1 - t0;
-                        const int nv = left >= 8 * ROW_NV ? ROW_NV : (int)((left + 7) / 8);
-                        const long width = 8L * nv;
-                        const __m256i tail = lanes(0, 0, left >= width ? 8 : left - (width - 8));
-                        const int edge = x0 + t0 < xlo || x0 + t0 + width + span > xhi;
-                        row_tile_any(nv, edge, wb + (size_t)r * cin * k, bb ? bb + r : 0, cin, k, dil, x, ldx, x0, xlo, xhi,
-                                     yb + (long)r * ldy, ldy, t0, tail, accumulate);
-                        t0 += width;
-                    }
-                continue;
-            }
             for (long t0 = c0; t0 < c1;) {
                 const long left = c1 - t0;
                 const int nv = left >= 8 * MAX_NV ? MAX_NV : (int)((left + 7) / 8);
