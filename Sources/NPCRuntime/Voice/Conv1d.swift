@@ -109,8 +109,9 @@ struct Conv1d {
     /// Winograd's F(4, 4) for kernels of 4n + 3 taps from 7 (one empty tap in their last chunk of 4) on
     /// this many input channels or more; elsewhere its transforms cost more than its fewer products save
     /// at some level, and every level must give the same bits. In the decoder's residual blocks (int16,
-    /// one thread, the bench paragraph), Winograd / paired: AVX2 7 taps 0.78–0.79, 3 taps 0.88–0.93;
-    /// AVX-512 7 taps 0.96–1.02, 3 taps 1.3–1.45. Alone (8192 columns, AVX2): 32←32 k7 1.0–1.13, 64←64 k5 1.02.
+    /// one thread, the bench paragraph), Winograd / paired: AVX2 7 taps 0.76–0.79, 3 taps 0.88–0.93;
+    /// AVX-512 7 taps 0.96–1.02, 3 taps 1.3–1.45. Alone (bench/voice-conv-layers.sh, AVX2): 32←32 k7
+    /// 0.99–1.09, 64←64 k5 1.01–1.06.
     static let minimumWinogradKernel = 7
     static let minimumWinogradChannels = 64
 

@@ -99,9 +99,11 @@ final class VoiceWorkspace {
         return FeatureMap(data: block.data, channels: channels, length: length)
     }
 
-    /// Takes back every map handed out, for the next synthesis on this workspace (the buffers stay).
+    /// Takes back every map handed out, for the next synthesis on this workspace: those of the last
+    /// synthesis stay, those it did not use go (so the memory kept is one synthesis's).
     func reset() {
-        freeBlocks += blocks
+        for b in freeBlocks { b.data.deallocate() }
+        freeBlocks = blocks
         blocks.removeAll(keepingCapacity: true)
     }
 
