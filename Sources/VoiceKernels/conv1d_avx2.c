@@ -122,21 +122,30 @@ INLINE AVX2 void row_tile(const int nv, const int edge, const float *wr, const f
     for (int v = 0; v < nv; v++) _mm256_maskstore_ps(y + t0 + 8 * v, v == nv - 1 ? tail : all, acc[v]);
 }
 
+// The next tile from column t0 of [.., c1): nv (≤ max_nv) vectors, the last one's lanes in *tail,
+// *edge when its inputs leave [xlo, xhi) (sentence ends, window edges: masked loads only there).
+INLINE AVX2 int next_tile(long t0, long c1, int max_nv, long x0, long xlo, long xhi, long span, __m256i *tail, int *edge) {
+    const long left = c1 - t0;
+    const int nv = left >= 8L * max_nv ? max_nv : (int)((left + 7) / 8);
+    const long width = 8L * nv;
+    *tail = lanes(0, 0, left >= width ? 8 : left - (width - 8));
+    *edge = x0 + t0 < xlo || x0 + t0 + width + span > xhi;
+    return nv;
+}
+
 // Row wr of y on columns [c0, c1), in 1-row tiles.
 static AVX2 void one_row(const float *wr, const float *bias, int cin, int k, int dil, const float *x, long ldx, long x0, long xlo,
                          long xhi, float *y, long c0, long c1, int accumulate) {
     const long span = (long)(k - 1) * dil;
     for (long t0 = c0; t0 < c1;) {
-        const long left = c1 - t0;
-        const int nv = left >= 8 * ROW_NV ? ROW_NV : (int)((left + 7) / 8);
-        const long width = 8L * nv;
-        const __m256i tail = lanes(0, 0, left >= width ? 8 : left - (width - 8));
-        const int edge = x0 + t0 < xlo || x0 + t0 + width + span > xhi;
+        __m256i tail;
+        int edge;
+        const int nv = next_tile(t0, c1, ROW_NV, x0, xlo, xhi, span, &tail, &edge);
 #define TILE(NV, E) row_tile(NV, E, wr, bias, cin, k, dil, x, ldx, x0, xlo, xhi, y, t0, tail, accumulate)
         if (edge) { if (nv == 4) TILE(4, 1); else if (nv == 3) TILE(3, 1); else if (nv == 2) TILE(2, 1); else TILE(1, 1); }
         else { if (nv == 4) TILE(4, 0); else if (nv == 3) TILE(3, 0); else if (nv == 2) TILE(2, 0); else TILE(1, 0); }
 #undef TILE
-        t0 += width;
+        t0 += 8L * nv;
     }
 }
 
@@ -156,14 +165,11 @@ AVX2 void pv_conv1d_avx2(const float *w, const float *bias, int cout, int cin, i
             const float *bb = bias ? bias + ROWS * b : 0;
             float *yb = y + (long)ROWS * b * ldy;
             for (long t0 = c0; t0 < c1;) {
-                const long left = c1 - t0;
-                const int nv = left >= 8 * MAX_NV ? MAX_NV : (int)((left + 7) / 8);
-                const long width = 8L * nv;
-                const __m256i tail = lanes(0, 0, left >= width ? 8 : left - (width - 8));
-                // Masked loads only where the tile's inputs leave [xlo, xhi) (sentence ends, window edges).
-                const int edge = x0 + t0 < xlo || x0 + t0 + width + span > xhi;
+                __m256i tail;
+                int edge;
+                const int nv = next_tile(t0, c1, MAX_NV, x0, xlo, xhi, span, &tail, &edge);
                 tile_any(nv, edge, k == 1, wb, bb, rows, cin, k, dil, x, ldx, x0, xlo, xhi, yb, ldy, t0, tail, accumulate);
-                t0 += width;
+                t0 += 8L * nv;
             }
         }
     }

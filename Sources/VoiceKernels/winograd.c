@@ -132,6 +132,16 @@ INLINE_AVX2 __m256 act8(__m256 v, __m256 slope) {
     return _mm256_blendv_ps(v, _mm256_mul_ps(v, slope), _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ));
 }
 
+// v[i] holds four 2-float pairs (doubles) e_0..e_3; afterwards v[j] holds e_j of v[0], v[1], v[2], v[3].
+INLINE_AVX2 void transpose_pairs(__m256d v[4]) {
+    const __m256d t0 = _mm256_unpacklo_pd(v[0], v[1]), t1 = _mm256_unpackhi_pd(v[0], v[1]);
+    const __m256d t2 = _mm256_unpacklo_pd(v[2], v[3]), t3 = _mm256_unpackhi_pd(v[2], v[3]);
+    v[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
+    v[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
+    v[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
+    v[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
+}
+
 // deal_scalar's rows, the blocks inside [xlo, xhi) by vectors: d = 1 and 2 by 4 × 4 transposes of
 // 2-float pairs (after a pass that pairs columns, for d = 1), other d by copies of 8 floats (stores
 // that run past a block are overwritten by the next; the rows have 8 floats of slack).
@@ -152,13 +162,8 @@ static AVX2 void deal_avx2(const float *x, long x0, long xlo, long xhi, int d, l
                 if (d == 1) a = _mm256_permutevar8x32_ps(a, pairs);   // (q0 of 2 blocks), (q1 …), … as pairs
                 v[i] = _mm256_castps_pd(a);
             }
-            const __m256d t0 = _mm256_unpacklo_pd(v[0], v[1]), t1 = _mm256_unpackhi_pd(v[0], v[1]);
-            const __m256d t2 = _mm256_unpacklo_pd(v[2], v[3]), t3 = _mm256_unpackhi_pd(v[2], v[3]);
-            float *dst = p + b * d;
-            _mm256_storeu_ps(dst, _mm256_castpd_ps(_mm256_permute2f128_pd(t0, t2, 0x20)));
-            _mm256_storeu_ps(dst + ldp, _mm256_castpd_ps(_mm256_permute2f128_pd(t1, t3, 0x20)));
-            _mm256_storeu_ps(dst + 2 * ldp, _mm256_castpd_ps(_mm256_permute2f128_pd(t0, t2, 0x31)));
-            _mm256_storeu_ps(dst + 3 * ldp, _mm256_castpd_ps(_mm256_permute2f128_pd(t1, t3, 0x31)));
+            transpose_pairs(v);
+            for (int q = 0; q < 4; q++) _mm256_storeu_ps(p + q * ldp + b * d, _mm256_castpd_ps(v[q]));
         }
     } else {
         for (; b < hi; b++)
@@ -273,38 +278,18 @@ static void add_base_scalar(const float *t, long n, float b, float *y, int accum
 }
 
 #if defined(__x86_64__)
+// gather_scalar for d ≥ 2 (d = 1 is pv_interleave_phases): d = 2 by the deal's transpose run backwards,
+// other d by runs of d in vectors of 8 (a store past a run is overwritten by the next).
 static AVX2 void gather_avx2(const float *yi, long ldyi, int d, long f0, long a, long c, float *t) {
     long blk = a;
-    if (d <= 2) {
-        const long step = 8 / d;   // blocks per 8 tiles
-        for (; blk + step <= c; blk += step) {
-            const float *src = yi + blk * d - f0;
-            __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + ldyi);
-            __m256 r2 = _mm256_loadu_ps(src + 2 * ldyi), r3 = _mm256_loadu_ps(src + 3 * ldyi);
-            __m256d o[4];
-            if (d == 1) {   // output pairs (i, i + 1) of each tile, as doubles: the deal's transpose run backwards
-                const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
-                const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-                const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-                const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-                float *dst = t + (blk - a) * 4;
-                _mm256_storeu_ps(dst, _mm256_permute2f128_ps(u0, u1, 0x20));
-                _mm256_storeu_ps(dst + 8, _mm256_permute2f128_ps(u2, u3, 0x20));
-                _mm256_storeu_ps(dst + 16, _mm256_permute2f128_ps(u0, u1, 0x31));
-                _mm256_storeu_ps(dst + 24, _mm256_permute2f128_ps(u2, u3, 0x31));
-                continue;
-            }
-            const __m256d v0 = _mm256_castps_pd(r0), v1 = _mm256_castps_pd(r1), v2 = _mm256_castps_pd(r2), v3 = _mm256_castps_pd(r3);
-            const __m256d t0 = _mm256_unpacklo_pd(v0, v1), t1 = _mm256_unpackhi_pd(v0, v1);
-            const __m256d t2 = _mm256_unpacklo_pd(v2, v3), t3 = _mm256_unpackhi_pd(v2, v3);
-            o[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
-            o[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
-            o[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
-            o[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
-            float *dst = t + (blk - a) * 8;
-            for (int i = 0; i < 4; i++) _mm256_storeu_ps(dst + 8 * i, _mm256_castpd_ps(o[i]));
+    if (d == 2) {
+        for (; blk + 4 <= c; blk += 4) {
+            __m256d v[4];
+            for (int i = 0; i < 4; i++) v[i] = _mm256_castps_pd(_mm256_loadu_ps(yi + i * ldyi + 2 * blk - f0));
+            transpose_pairs(v);
+            for (int i = 0; i < 4; i++) _mm256_storeu_ps(t + (blk - a) * 8 + 8 * i, _mm256_castpd_ps(v[i]));
         }
-    } else {   // runs of d by vectors of 8; a store past a run is overwritten by the next
+    } else {
         for (; blk < c; blk++)
             for (int i = 0; i < 4; i++) {
                 const float *src = yi + i * ldyi + blk * d - f0;
@@ -338,16 +323,19 @@ static void scatter(const float *yi, long ldyi, int d, long f0, long f1, float b
     scatter_tiles(yi, ldyi, d, f0, f0, a * d, b, y, n, accumulate);
     float *out = y + 4L * d * a;
     const long count = 4L * d * (c - a);
+    if (d == 1)   // four rows interleaved: the upsamplers' weave
+        pv_interleave_phases(yi, ldyi, 4, f0, 4 * a, 4 * c, t);
 #if defined(__x86_64__)
-    if (avx2) {
+    else if (avx2)
         gather_avx2(yi, ldyi, d, f0, a, c, t);
-        add_base_avx2(t, count, b, out, accumulate);
-    } else
 #endif
-    {
+    else
         gather_scalar(yi, ldyi, d, f0, a, c, t);
+#if defined(__x86_64__)
+    if (avx2) add_base_avx2(t, count, b, out, accumulate);
+    else
+#endif
         add_base_scalar(t, count, b, out, accumulate);
-    }
     scatter_tiles(yi, ldyi, d, f0, c * d, f1, b, y, n, accumulate);
 }
 

@@ -134,9 +134,9 @@ struct Conv1d {
         let x0 = out.lowerBound - padLeft - x.start, xlo = read.lowerBound - x.start, xhi = read.upperBound - x.start
         let plane = inChannels * tiles, pairRows = (inChannels + 1) / 2
         let ldq = pv_i16_row_columns(tiles), pairPlane = pairRows * 2 * ldq
-        // coefficients: (planes, outChannels), then each plane's maximum and scale
-        let buffers = workspace.winogradPlanes(floats: planes * plane, pairs: planes * pairPlane, coefficients: planes * (outChannels + 2))
-        let peak = buffers.coefficients + planes * outChannels, scales = peak + planes
+        // coefficients: (planes, outChannels), then each plane's maximum
+        let buffers = workspace.winogradPlanes(floats: planes * plane, pairs: planes * pairPlane, coefficients: planes * (outChannels + 1))
+        let coefficients = buffers.coefficients, peak = coefficients + planes * outChannels
 
         let maxima = workspace.threadPlaneMaxima, threads = workspace.threads
         maxima.update(repeating: 0, count: 8 * threads)
@@ -148,18 +148,15 @@ struct Conv1d {
         for j in 0..<planes {
             peak[j] = 0
             for t in 0..<threads { peak[j] = max(peak[j], maxima[8 * t + j]) }
-            let limit = w.inputLimits[j]
-            scales[j] = peak[j] > 0 && peak[j].isFinite ? peak[j] / Float(limit) : 0
+            // x ≈ scale · q for the plane's window (pv_quantize_window_pairs_i16); 0 for silence
+            let scale = peak[j] > 0 && peak[j].isFinite ? peak[j] / Float(w.inputLimits[j]) : 0
+            for co in 0..<outChannels { coefficients[j * outChannels + co] = w.scales[j * outChannels + co] * scale }
         }
         workspace.parallel(0 ..< pairRows, minimumPart: max(1, VoiceWorkspace.minimumElementsPerThread / max(1, 2 * planes * tiles))) { part, _ in
             for j in 0..<planes {
                 pv_quantize_window_pairs_i16(buffers.floats + j * plane, tiles, Int32(inChannels), Int32(part.lowerBound), Int32(part.upperBound),
                                              0, 0, tiles, tiles, w.inputLimits[j], peak[j], 1, buffers.pairs + j * pairPlane, ldq)
             }
-        }
-        let coefficients = buffers.coefficients
-        for j in 0..<planes {
-            for co in 0..<outChannels { coefficients[j * outChannels + co] = w.scales[j * outChannels + co] * scales[j] }
         }
         let wordsPerRow = pairRows * w.chunks
         workspace.parallelLayer(rows: outChannels, columns: 0 ..< tilesOut, perColumn: planes * outChannels * inChannels * w.chunks) {
